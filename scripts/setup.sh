@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Sets berth up on a fresh Debian 12 machine (as root) and starts it:
+#   Debian packages -> npm dependencies -> bundles and the native addon -> built-in images -> berthd.
+# Idempotent: run it again after pulling changes. Flags:
+#   --no-start   set up only, do not (re)start the daemon
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+START=1
+for a in "$@"; do
+  case "$a" in
+    --no-start) START=0 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "setup: unknown option $a (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup: berth runs real containers and must be set up as root (try: sudo $0)" >&2
+  exit 1
+fi
+
+# Debian packages: build tools for the native addon, the built-in images' sources, and the real peers the tests
+# and benchmarks compare against (dockerd, the CNCF registry, skopeo, umoci, runc).
+PKGS=(build-essential python3 gcc-multilib zstd busybox-static jq socat apache2-utils iproute2
+      docker.io docker-registry skopeo umoci runc)
+missing=()
+for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+  dpkg --add-architecture i386   # busybox-static:i386 for the browser guest's linux/386 images (downloaded, never installed)
+  need_update=1
+fi
+if [ ${#missing[@]} -gt 0 ] || [ "${need_update:-0}" = 1 ]; then
+  step "Installing Debian packages: ${missing[*]:-(none)}"
+  # A mirror mid-sync can fail one index; the rest is still usable, so do not stop here.
+  apt-get update -q || echo "setup: apt-get update reported errors; continuing with the indexes it got" >&2
+  if [ ${#missing[@]} -gt 0 ]; then
+    # Packages such as docker.io would start their services on install; dockerd's default network setup writes host
+    # firewall rules, which berth must never cause. policy-rc.d keeps services from starting during the install.
+    created_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; created_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    [ "$created_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+  fi
+fi
+
+step "Installing npm dependencies"
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+step "Building berth (bundles and native addon)"
+npm run build
+bash scripts/build-native.sh
+
+step "Preparing the built-in images (busybox, hello-world, hello-wasm)"
+node --import tsx host-linux/builtin/make-images.ts --out build/images
+
+if [ "$START" = 1 ]; then
+  step "Starting berthd"
+  mkdir -p /var/log/berth /run/berth
+  if [ -f /run/berth/berthd.pid ] && kill -0 "$(cat /run/berth/berthd.pid)" 2>/dev/null; then
+    kill "$(cat /run/berth/berthd.pid)"; for _ in $(seq 50); do kill -0 "$(cat /run/berth/berthd.pid 2>/dev/null)" 2>/dev/null || break; sleep 0.1; done
+  fi
+  nohup node "$ROOT/dist/berthd.mjs" >>/var/log/berth/berthd.log 2>&1 &
+  for _ in $(seq 100); do [ -S /run/berth/berth.sock ] && break; sleep 0.1; done
+  if ! node dist/berth.mjs version >/dev/null 2>&1; then
+    echo "setup: berthd did not come up; see /var/log/berth/berthd.log" >&2; tail -n 20 /var/log/berth/berthd.log >&2; exit 1
+  fi
+  cat <<MSG
+
+berth is running.
+  daemon:  unix:///run/berth/berth.sock (log: /var/log/berth/berthd.log)
+  try:     npx berth images
+           DOCKER_HOST=unix:///run/berth/berth.sock docker images
+MSG
+fi
