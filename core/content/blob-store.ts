@@ -33,4 +33,10 @@ export interface BlobStore {
   delete(digest: string): Promise<void>;
   /** Every stored blob. */
   list(): AsyncIterable<BlobInfo>;
+  /**
+   * Stores a stream whose digest is not known in advance (a layer inside a docker-archive): the
+   * sha256 is computed while writing and the blob is committed under it. Optional so that other
+   * implementations stay valid; use `ingestBlob` from core/content/ingest.ts to fall back.
+   */
+  ingest?(stream: ReadableStream<Uint8Array>): Promise<BlobInfo>;
 }
