@@ -1,0 +1,12 @@
+/* The functions the addon exports, one source file per concern. */
+#ifndef BERTH_H
+#define BERTH_H
+#include <node_api.h>
+
+napi_value berth_mknod(napi_env env, napi_callback_info info);
+napi_value berth_lsetxattr(napi_env env, napi_callback_info info);
+napi_value berth_lgetxattr(napi_env env, napi_callback_info info);
+napi_value berth_llistxattr(napi_env env, napi_callback_info info);
+napi_value berth_lremovexattr(napi_env env, napi_callback_info info);
+
+#endif
