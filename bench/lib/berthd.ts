@@ -1,0 +1,40 @@
+// A temporary berthd from the built bundle, with its own data root, exec root, pidfile and socket.
+import { spawn } from 'node:child_process';
+import { access, mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { httpStatus, stopChild, waitFor } from './process.ts';
+
+export interface Berthd { socket: string; host: string; stop(): Promise<void> }
+
+/** The bundles `npm run build` makes; BENCH_BERTH_DIST points elsewhere (another build, a stand-in). */
+export function berthBundles(repo: string): { berthd: string; berth: string } {
+  const dist = process.env.BENCH_BERTH_DIST ?? join(repo, 'dist');
+  return { berthd: join(dist, 'berthd.mjs'), berth: join(dist, 'berth.mjs') };
+}
+
+/** Why berth cannot be benchmarked yet, or undefined when its bundles are there. */
+export async function berthMissing(repo: string): Promise<string | undefined> {
+  for (const f of Object.values(berthBundles(repo))) {
+    try { await access(f); } catch { return `${f} is not built yet (npm run build)`; }
+  }
+  return undefined;
+}
+
+export async function startBerthd(repo: string, dir: string): Promise<Berthd> {
+  await mkdir(dir, { recursive: true });
+  const socket = join(dir, 'berth.sock');
+  const logPath = join(dir, 'berthd.log');
+  const log = await open(logPath, 'a');
+  const child = spawn(process.execPath, [
+    berthBundles(repo).berthd, '--data-root', join(dir, 'data'), '-H', `unix://${socket}`,
+    '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'berthd.pid'),
+  ], { stdio: ['ignore', log.fd, log.fd], cwd: repo });
+  await log.close();
+  try {
+    await waitFor('berthd', async () => (await httpStatus({ socketPath: socket }, '/_ping')) === 200, 30_000, child);
+  } catch (e) {
+    await stopChild(child);
+    throw new Error(`${(e as Error).message} (log: ${logPath})`);
+  }
+  return { socket, host: `unix://${socket}`, stop: () => stopChild(child) };
+}
