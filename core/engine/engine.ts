@@ -1,0 +1,154 @@
+// The engine: the daemon's services (images, events, system) over the host's stores. The API
+// router is a thin layer over this; a browser host builds the same Engine over its own stores.
+import type { EventBus } from './events.ts';
+import type { HostInfo, SystemInfo } from './system-info.ts';
+import { goArch } from './system-info.ts';
+import type { ImageService } from './image-service.ts';
+import type { RegistrySettings } from './registry-settings.ts';
+import { registryInfo } from './registry-settings.ts';
+import { API_VERSION, MIN_API_VERSION } from '../api/version.ts';
+
+export interface EngineOptions {
+  /** Stable daemon ID (kept under the data root). */
+  id: string;
+  /** Version of berth itself. */
+  version: string;
+  gitCommit?: string;
+  buildTime?: string;
+  dataRoot: string;
+  execRoot: string;
+  debug: boolean;
+  labels?: string[];
+  registry: RegistrySettings;
+  host: SystemInfo;
+  events: EventBus;
+  images: ImageService;
+  /** Name of the runtime/host flavour shown in /version (`Node.js v20.x`). */
+  runtimeVersion?: string;
+  now?: () => Date;
+}
+
+/** Counts the container part of the engine reports; zero until containers exist. */
+export interface ContainerCounts { total: number; running: number; paused: number; stopped: number }
+
+export class Engine {
+  readonly events: EventBus;
+  readonly images: ImageService;
+  /** Set by the container service when it exists; /info reads it. */
+  containerCounts: () => Promise<ContainerCounts> = async () => ({ total: 0, running: 0, paused: 0, stopped: 0 });
+  private hostInfo: Promise<HostInfo> | undefined;
+
+  constructor(readonly options: EngineOptions) {
+    this.events = options.events;
+    this.images = options.images;
+  }
+
+  now(): Date { return (this.options.now ?? (() => new Date()))(); }
+
+  /** The host facts do not change while the daemon runs: read once, when first asked. */
+  host(): Promise<HostInfo> {
+    this.hostInfo ??= this.options.host();
+    return this.hostInfo;
+  }
+
+  async version(): Promise<Record<string, unknown>> {
+    const h = await this.host();
+    const o = this.options;
+    return {
+      Platform: { Name: `berth ${o.version}` },
+      Components: [{
+        Name: 'Engine',
+        Version: o.version,
+        Details: {
+          ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: o.gitCommit ?? '', GoVersion: o.runtimeVersion ?? '',
+          Os: h.osType, Arch: goArch(h.architecture), KernelVersion: h.kernelVersion, Experimental: 'false', BuildTime: o.buildTime ?? '',
+        },
+      }],
+      Version: o.version,
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      GitCommit: o.gitCommit ?? '',
+      GoVersion: o.runtimeVersion ?? '',
+      Os: h.osType,
+      Arch: goArch(h.architecture),
+      KernelVersion: h.kernelVersion,
+      BuildTime: o.buildTime ?? '',
+    };
+  }
+
+  /** GET /system/df; `types` narrows it (`image`, `container`, `volume`, `build-cache`). */
+  async df(types?: string[]): Promise<Record<string, unknown>> {
+    const want = (t: string) => !types || types.includes(t);
+    const out: Record<string, unknown> = {};
+    if (want('image')) Object.assign(out, await this.images.diskUsage());
+    if (want('container')) out.Containers = [];
+    if (want('volume')) out.Volumes = [];
+    if (want('build-cache')) out.BuildCache = [];
+    return out;
+  }
+
+  async info(): Promise<Record<string, unknown>> {
+    const [h, containers, images] = await Promise.all([this.host(), this.containerCounts(), this.images.count()]);
+    const o = this.options;
+    return {
+      ID: o.id,
+      Containers: containers.total,
+      ContainersRunning: containers.running,
+      ContainersPaused: containers.paused,
+      ContainersStopped: containers.stopped,
+      Images: images,
+      Driver: 'overlay2',
+      DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true'], ['userxattr', 'false']],
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'local'] },
+      MemoryLimit: true,
+      SwapLimit: true,
+      CpuCfsPeriod: true,
+      CpuCfsQuota: true,
+      CPUShares: true,
+      CPUSet: true,
+      PidsLimit: true,
+      IPv4Forwarding: true,
+      BridgeNfIptables: false,
+      BridgeNfIp6tables: false,
+      Debug: o.debug,
+      NFd: h.nfd ?? 0,
+      OomKillDisable: false,
+      NGoroutines: 0,
+      SystemTime: this.now().toISOString(),
+      LoggingDriver: 'json-file',
+      CgroupDriver: h.cgroupDriver ?? 'cgroupfs',
+      CgroupVersion: h.cgroupVersion ?? '2',
+      NEventsListener: this.events.listenerCount,
+      KernelVersion: h.kernelVersion,
+      OperatingSystem: h.operatingSystem,
+      OSVersion: h.osVersion,
+      OSType: h.osType,
+      Architecture: h.architecture,
+      IndexServerAddress: 'https://index.docker.io/v1/',
+      RegistryConfig: registryInfo(o.registry),
+      NCPU: h.ncpu,
+      MemTotal: h.memTotal,
+      GenericResources: null,
+      DockerRootDir: o.dataRoot,
+      HttpProxy: h.httpProxy ?? '',
+      HttpsProxy: h.httpsProxy ?? '',
+      NoProxy: h.noProxy ?? '',
+      Name: h.hostname,
+      Labels: o.labels ?? [],
+      ExperimentalBuild: false,
+      ServerVersion: o.version,
+      Runtimes: { runc: { path: 'runc' } },
+      DefaultRuntime: 'runc',
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: false,
+      Isolation: '',
+      InitBinary: 'docker-init',
+      ContainerdCommit: { ID: '' },
+      RuncCommit: { ID: '' },
+      InitCommit: { ID: '' },
+      SecurityOptions: ['name=seccomp,profile=builtin', `name=cgroupns`],
+      CDISpecDirs: [],
+      Warnings: null,
+    };
+  }
+}

@@ -1,0 +1,230 @@
+// The image service behind the /images endpoints: every operation on local images, the events
+// they publish, and the snapshots they leave behind.
+import type { Fetch } from '../host.ts';
+import type { Platform, ImageConfig } from '../image/types.ts';
+import { parseImageConfig } from '../image/parse.ts';
+import type { ImageRecord } from '../metadata/image-store.ts';
+import { removeImage, type ImageDeleteItem } from '../metadata/image-delete.ts';
+import { BerthError } from '../errors.ts';
+import { familiarString, parseReference, registryEndpointHost, withDefaultTag, withTag, type Reference } from '../reference/reference.ts';
+import type { Credentials } from '../auth/credentials.ts';
+import type { ProgressSink } from '../api/json-stream.ts';
+import type { EventBus } from './events.ts';
+import type { RegistrySettings } from './registry-settings.ts';
+import type { ImageDeps } from './store-image.ts';
+import type { BuiltinImages } from './builtin-images.ts';
+import { listImages, type ImageFilters, type ImageSummary } from './image-list.ts';
+import { imageHistory, inspectImage, type HistoryItem } from './image-inspect.ts';
+import { pullImage, registryClient, type PullContext, type PullRequest } from './pull.ts';
+
+export interface ImageServiceOptions extends ImageDeps {
+  events: EventBus;
+  registry: RegistrySettings;
+  fetch: Fetch;
+  hostPlatform: Platform;
+  builtin?: BuiltinImages;
+  /** The unpacked directory of a layer (GraphDriver.Data in inspect). */
+  layerDir?: (diffID: string) => string | undefined;
+  /** Whether a container uses an image (rmi conflicts); none until containers exist. */
+  inUse?: (id: string) => { running: boolean; containerId: string } | undefined;
+  userAgent?: string;
+  registryTimeoutMs?: number;
+}
+
+export interface PruneResult { ImagesDeleted: ImageDeleteItem[] | null; SpaceReclaimed: number }
+
+export class ImageService {
+  private readonly configs = new Map<string, ImageConfig>();
+
+  constructor(readonly opts: ImageServiceOptions) {}
+
+  get store() { return this.opts.store; }
+
+  private get pullContext(): PullContext {
+    const o = this.opts;
+    return {
+      ...o,
+      ...(o.userAgent ? { userAgent: o.userAgent } : {}),
+      ...(o.registryTimeoutMs ? { timeoutMs: o.registryTimeoutMs } : {}),
+    };
+  }
+
+  async count(): Promise<number> {
+    return (await this.store.list()).length;
+  }
+
+  /** An image's config, parsed once (configs are immutable: the ID is their digest). */
+  async config(id: string): Promise<ImageConfig> {
+    let c = this.configs.get(id);
+    if (!c) {
+      c = parseImageConfig(await this.opts.blobs.readBytes(id));
+      this.configs.set(id, c);
+    }
+    return c;
+  }
+
+  async labels(rec: ImageRecord): Promise<Record<string, string> | null> {
+    try { return (await this.config(rec.id)).config?.Labels ?? null; } catch { return null; }
+  }
+
+  list(opts: { all?: boolean; filters?: ImageFilters; virtualSize?: boolean; containers?: (id: string) => number; sharedSize?: (rec: ImageRecord) => number } = {}): Promise<ImageSummary[]> {
+    return listImages(this.store, { ...opts, labels: (r) => this.labels(r) });
+  }
+
+  /** Finds an image for inspect & co; an unparsable name is reported the way dockerd does. */
+  async resolve(name: string): Promise<ImageRecord> {
+    try {
+      return await this.store.resolve(name);
+    } catch (e) {
+      if (e instanceof BerthError && e.code === 'invalid_reference') {
+        throw new BerthError('not_found', `no such image: ${name}: ${e.message}`);
+      }
+      throw e;
+    }
+  }
+
+  async inspect(name: string, legacyFields = false): Promise<Record<string, unknown>> {
+    const rec = await this.resolve(name);
+    return inspectImage(rec, await this.config(rec.id), { legacyFields, ...(this.opts.layerDir ? { layerDir: this.opts.layerDir } : {}) });
+  }
+
+  async history(name: string): Promise<HistoryItem[]> {
+    const rec = await this.resolve(name);
+    const sizes = new Map((await this.opts.snapshotter.list()).map((s) => [s.diffID, s.size]));
+    return imageHistory(rec, await this.config(rec.id), (d) => sizes.get(d) ?? 0);
+  }
+
+  /** POST /images/{name}/tag?repo=&tag= */
+  async tag(source: string, repo: string, tag: string): Promise<void> {
+    const rec = await this.resolve(source);
+    if (!repo) throw new BerthError('invalid_argument', 'repository name must have at least one component');
+    let ref: Reference = parseReference(repo);
+    if (ref.digest) throw new BerthError('invalid_argument', 'refusing to create a tag with a digest reference');
+    if (tag) {
+      if (ref.tag) throw new BerthError('invalid_argument', `invalid reference format: ${repo}:${tag}`);
+      ref = withTag(ref, tag);
+    }
+    ref = withDefaultTag(ref);
+    await this.store.tag(rec.id, `${ref.domain}/${ref.path}:${ref.tag}`);
+    this.opts.events.publish('image', 'tag', rec.id, { name: familiarString(ref), ...((await this.labels(rec)) ?? {}) });
+  }
+
+  async pull(req: PullRequest, emit: ProgressSink): Promise<ImageRecord> {
+    return pullImage(this.pullContext, req, emit);
+  }
+
+  async remove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {
+    const items = await removeImage(this.store, name, {
+      ...opts,
+      ...(this.opts.inUse ? { inUse: this.opts.inUse } : {}),
+      onEvent: (action, id) => { this.opts.events.publish('image', action, id, { name: id }); },
+    });
+    if (items.some((i) => 'Deleted' in i)) await this.collectGarbage();
+    return items;
+  }
+
+  /**
+   * POST /images/prune: dangling images (no tags) by default; `dangling=false` removes every image
+   * no container uses. `until` and `label` narrow it as in dockerd.
+   */
+  async prune(filters: ImageFilters): Promise<PruneResult> {
+    for (const key of filters.keys()) {
+      if (!['dangling', 'until', 'label', 'label!'].includes(key)) throw new BerthError('invalid_argument', `invalid filter '${key}'`);
+    }
+    const danglingValues = filters.get('dangling') ?? [];
+    const last = danglingValues[danglingValues.length - 1]?.toLowerCase();
+    if (last !== undefined && !['true', 'false', '1', '0'].includes(last)) {
+      throw new BerthError('invalid_argument', `invalid filter 'dangling=${danglingValues[danglingValues.length - 1]}'`);
+    }
+    const danglingOnly = last === undefined || last === 'true' || last === '1';
+    const untilValues = filters.get('until') ?? [];
+    const until = untilValues.length ? pruneUntil(untilValues[untilValues.length - 1]!) : undefined;
+    const deleted: ImageDeleteItem[] = [];
+    const before = await this.spaceUsed();
+    for (const rec of await this.store.list()) {
+      if (danglingOnly && rec.repoTags.length > 0) continue;
+      if (this.opts.inUse?.(rec.id)) continue;
+      if (until !== undefined && !(Date.parse(rec.created) < until)) continue;
+      const labels = await this.labels(rec);
+      if (!(filters.get('label') ?? []).every((e) => matchLabel(labels, e))) continue;
+      if ((filters.get('label!') ?? []).some((e) => matchLabel(labels, e))) continue;
+      try {
+        deleted.push(...await removeImage(this.store, rec.id, {
+          force: !danglingOnly, ...(this.opts.inUse ? { inUse: this.opts.inUse } : {}),
+          onEvent: (action, id) => { this.opts.events.publish('image', action, id, { name: id }); },
+        }));
+      } catch (e) {
+        // An image that became used or gained a child meanwhile is skipped, as dockerd does.
+        if (!(e instanceof BerthError && (e.code === 'conflict' || e.code === 'not_found'))) throw e;
+      }
+    }
+    if (deleted.length) await this.collectGarbage();
+    const after = await this.spaceUsed();
+    this.opts.events.publish('image', 'prune', '', { reclaimed: String(Math.max(0, before - after)) });
+    return { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: Math.max(0, before - after) };
+  }
+
+  /** Blobs no image reaches, and unpacked layers no image uses. */
+  async collectGarbage(): Promise<void> {
+    await this.store.gc();
+    const used = new Set<string>();
+    for (const rec of await this.store.list()) {
+      try { for (const d of (await this.config(rec.id)).rootfs.diff_ids) used.add(d); } catch { /* keep what we cannot read */ return; }
+    }
+    for (const s of await this.opts.snapshotter.list()) {
+      if (!used.has(s.diffID)) await this.opts.snapshotter.remove(s.diffID);
+    }
+  }
+
+  /** The images part of GET /system/df: every image with SharedSize, and the total of unpacked layers. */
+  async diskUsage(containers: (id: string) => number = () => 0): Promise<{ LayersSize: number; Images: ImageSummary[] }> {
+    const sizes = new Map((await this.opts.snapshotter.list()).map((s) => [s.diffID, s.size]));
+    const users = new Map<string, number>();
+    const layersOf = new Map<string, string[]>();
+    for (const rec of await this.store.list()) {
+      let diffIDs: string[] = [];
+      try { diffIDs = [...new Set((await this.config(rec.id)).rootfs.diff_ids)]; } catch { /* unreadable config: no layers counted */ }
+      layersOf.set(rec.id, diffIDs);
+      for (const d of diffIDs) users.set(d, (users.get(d) ?? 0) + 1);
+    }
+    const sharedSize = (rec: ImageRecord) => (layersOf.get(rec.id) ?? []).filter((d) => (users.get(d) ?? 0) > 1).reduce((n, d) => n + (sizes.get(d) ?? 0), 0);
+    const images = await this.list({ all: true, containers, sharedSize });
+    return { LayersSize: [...sizes.values()].reduce((a, b) => a + b, 0), Images: images };
+  }
+
+  /** Bytes of unpacked layers (what prune reports as reclaimed, as dockerd counts layer sizes). */
+  async spaceUsed(): Promise<number> {
+    return (await this.opts.snapshotter.list()).reduce((n, s) => n + s.size, 0);
+  }
+
+  /** POST /auth: checks credentials against the registry as `docker login` does. */
+  async login(body: { username?: string; password?: string; serveraddress?: string; identitytoken?: string }): Promise<{ Status: string; IdentityToken: string }> {
+    const address = body.serveraddress || 'https://index.docker.io/v1/';
+    const domain = address.replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, '');
+    const host = domain === 'index.docker.io' ? registryEndpointHost('docker.io') : registryEndpointHost(domain);
+    const creds: Credentials = {
+      ...(body.username !== undefined ? { username: body.username } : {}),
+      ...(body.password !== undefined ? { password: body.password } : {}),
+      ...(body.identitytoken ? { identitytoken: body.identitytoken } : {}),
+    };
+    const client = registryClient(this.pullContext, creds);
+    const r = await client.login(host, creds);
+    return { Status: 'Login Succeeded', IdentityToken: r.identityToken ?? '' };
+  }
+}
+
+function matchLabel(labels: Record<string, string> | null, expr: string): boolean {
+  if (!labels) return false;
+  const i = expr.indexOf('=');
+  if (i < 0) return expr in labels;
+  return labels[expr.slice(0, i)] === expr.slice(i + 1);
+}
+
+function pruneUntil(v: string): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const d = /^(\d+(?:\.\d+)?)(s|m|h)$/.exec(v);
+  if (d) return Date.now() - Number(d[1]) * ({ s: 1000, m: 60_000, h: 3_600_000 } as Record<string, number>)[d[2]!]!;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new BerthError('invalid_argument', `failed to parse value as time or duration: "${v}"`);
+  return t;
+}

@@ -1,0 +1,152 @@
+// Brings an image from any source (a registry, an OCI layout, an archive) into the local store the
+// way dockerd pulls: layers downloaded 3 at a time into the content store with progress, verified,
+// unpacked in order through the snapshotter, then config and manifest, and the record last, so a
+// failure at any point leaves the image store as it was.
+import type { BlobStore } from '../content/blob-store.ts';
+import type { Codecs, HashFactory } from '../host.ts';
+import type { Image } from '../image/image.ts';
+import type { Descriptor, ImageConfig } from '../image/types.ts';
+import type { Snapshotter } from '../snapshot/snapshotter.ts';
+import type { ImageRecord, ImageStore } from '../metadata/image-store.ts';
+import { ZERO_TIME } from '../metadata/image-store.ts';
+import { parseImageConfig } from '../image/parse.ts';
+import { compressionOfMediaType, decompressStream } from '../layer/compression.ts';
+import { shortId } from '../digest.ts';
+import type { ProgressSink } from '../api/json-stream.ts';
+import { limiter, progressStream } from './progress.ts';
+import { BerthError } from '../errors.ts';
+
+export interface ImageDeps {
+  store: ImageStore;
+  blobs: BlobStore;
+  snapshotter: Snapshotter;
+  hash: HashFactory;
+  codecs: Codecs;
+}
+
+export interface SourceImage {
+  image: Image;
+  /** Descriptor of the platform manifest. */
+  manifest: Descriptor;
+  /** The index the manifest was selected from, with its bytes (stored so `docker save` and push can keep it). */
+  index?: { descriptor: Descriptor; raw: Uint8Array };
+}
+
+export interface StoredContent {
+  /** Docker's image ID: the config digest. */
+  configDigest: string;
+  config: ImageConfig;
+  /** Unpacked size of all layers (what `docker images` shows). */
+  size: number;
+  /** Whether any layer had to be fetched. */
+  downloaded: boolean;
+}
+
+const DOWNLOAD_CONCURRENCY = 3;
+
+/** Layers that are not tars (a wasm module) are kept as blobs and never unpacked. */
+export function isTarLayer(mediaType: string): boolean {
+  return compressionOfMediaType(mediaType) !== undefined || mediaType.includes('.tar') || mediaType.includes('rootfs.diff');
+}
+
+/**
+ * Stores every blob of `src` and unpacks its layers. Emits dockerd's per-layer messages (`Pulling fs
+ * layer`, `Waiting`, `Downloading`, `Verifying Checksum`, `Download complete`, `Extracting`, `Pull
+ * complete`, `Already exists`). Writes no image record: the caller does that last.
+ */
+export async function storeImageContent(deps: ImageDeps, src: SourceImage, emit: ProgressSink): Promise<StoredContent> {
+  const { blobs, snapshotter } = deps;
+  const manifest = await src.image.manifest();
+  const rawConfig = await src.image.rawConfigFile();
+  const config = parseImageConfig(rawConfig);
+  const diffIDs = config.rootfs.diff_ids;
+  const layerDescs = manifest.layers;
+  if (layerDescs.length !== diffIDs.length) {
+    throw new BerthError('invalid_manifest', `image ${manifest.config.digest} is invalid: the manifest lists ${layerDescs.length} layers but the config has ${diffIDs.length} diff_ids`);
+  }
+  const layers = await src.image.layers();
+
+  interface Plan { desc: Descriptor; diffID: string; id: string; tar: boolean; present: boolean; haveBlob: boolean }
+  const plans: Plan[] = [];
+  for (let i = 0; i < layerDescs.length; i++) {
+    const desc = layerDescs[i]!;
+    const diffID = diffIDs[i]!;
+    const tar = isTarLayer(desc.mediaType);
+    const haveBlob = (await blobs.info(desc.digest)) !== undefined;
+    const present = haveBlob && (!tar || await snapshotter.has(diffID));
+    plans.push({ desc, diffID, id: shortId(desc.digest), tar, present, haveBlob });
+  }
+  // A layer shared by two positions is reported once, as dockerd does.
+  const seen = new Set<string>();
+  for (const p of plans) {
+    if (seen.has(p.id)) continue;
+    seen.add(p.id);
+    emit(p.present ? { status: 'Already exists', progressDetail: {}, id: p.id } : { status: 'Pulling fs layer', progressDetail: {}, id: p.id });
+  }
+
+  const limit = limiter(DOWNLOAD_CONCURRENCY);
+  const downloads = new Map<string, Promise<void>>();
+  const download = (p: Plan, index: number): Promise<void> => {
+    let d = downloads.get(p.desc.digest);
+    if (d) return d;
+    d = p.haveBlob ? Promise.resolve() : limit.run(async () => {
+      const layer = layers[index]!;
+      await blobs.write({ digest: p.desc.digest, size: p.desc.size }, async () => {
+        const stream = await layer.compressed();
+        return stream.pipeThrough(progressStream(emit, 'Downloading', p.id, p.desc.size));
+      });
+      emit({ status: 'Verifying Checksum', progressDetail: {}, id: p.id });
+      emit({ status: 'Download complete', progressDetail: {}, id: p.id });
+    }, () => emit({ status: 'Waiting', progressDetail: {}, id: p.id }));
+    downloads.set(p.desc.digest, d);
+    // Extraction awaits these in order; a later one failing first must not go unhandled.
+    d.catch(() => {});
+    return d;
+  };
+  plans.forEach((p, i) => { if (!p.present) void download(p, i); });
+
+  let size = 0;
+  let downloaded = false;
+  const done = new Set<string>();
+  for (let i = 0; i < plans.length; i++) {
+    const p = plans[i]!;
+    if (!p.present) {
+      downloaded = true;
+      await download(p, i);
+    }
+    if (p.tar) {
+      const info = await snapshotter.prepare(p.diffID, async () => {
+        const compressed = (await blobs.read(p.desc.digest)).pipeThrough(progressStream(emit, 'Extracting', p.id, p.desc.size));
+        return decompressStream(compressed, deps.codecs);
+      });
+      size += info.size;
+    } else {
+      size += p.desc.size;
+    }
+    if (!p.present && !done.has(p.id)) {
+      done.add(p.id);
+      emit({ status: 'Pull complete', progressDetail: {}, id: p.id });
+    }
+  }
+
+  await blobs.write({ digest: manifest.config.digest, size: manifest.config.size }, rawConfig);
+  await blobs.write({ digest: src.manifest.digest, size: src.manifest.size }, await src.image.rawManifest());
+  if (src.index) await blobs.write({ digest: src.index.descriptor.digest, size: src.index.descriptor.size }, src.index.raw);
+  return { configDigest: manifest.config.digest, config, size, downloaded };
+}
+
+/** The record for stored content; tags and digests are the caller's. */
+export function imageRecord(src: SourceImage, content: StoredContent, refs: { repoTags?: string[]; repoDigests?: string[] }): ImageRecord {
+  const c = content.config;
+  const record: ImageRecord = {
+    id: content.configDigest,
+    manifest: { mediaType: src.manifest.mediaType, digest: src.manifest.digest, size: src.manifest.size },
+    repoTags: refs.repoTags ?? [],
+    repoDigests: refs.repoDigests ?? [],
+    created: c.created ?? ZERO_TIME,
+    size: content.size,
+    platform: { architecture: c.architecture, os: c.os, ...(c.variant ? { variant: c.variant } : {}) },
+  };
+  if (src.index) record.index = { mediaType: src.index.descriptor.mediaType, digest: src.index.descriptor.digest, size: src.index.descriptor.size };
+  return record;
+}
