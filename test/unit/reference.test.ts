@@ -72,11 +72,15 @@ describe('parseReference: errors with Docker\'s texts', () => {
     rejects('docker.io/Foo', 'invalid reference format: repository name (library/Foo) must be lowercase');
     rejects('localhost:5000/Foo', 'invalid reference format: repository name (Foo) must be lowercase');
     rejects('user/Foo:tag', 'invalid reference format: repository name (user/Foo) must be lowercase');
+    rejects('a/B/c:t', 'invalid reference format: repository name (a/B/c) must be lowercase');
+    // Docker cuts the name at the first ':', so a digest's algorithm is part of what it prints.
+    rejects(`Foo@sha256:${H64}`, 'invalid reference format: repository name (library/Foo@sha256) must be lowercase');
+    rejects(`x@SHA256:${H64}`, 'invalid reference format: repository name (library/x@SHA256) must be lowercase');
   });
   test('bad syntax', () => {
     for (const s of ['a//b', ':tag', 'a:b:c', 'x:', 'x@', 'x-', 'a..b', 'a.-b', 'a___b', 'x:-a', 'x:a!',
       'localhost:/x', 'host:port/x', '[fe80::1%eth0]/x', '/x', 'x/', 'x y', 'x:' + 'a'.repeat(129),
-      '-x', '_x', 'x@sha256:abc', `x@sha256:${'g'.repeat(64)}`, 'x@@' + D, 'x@' + D + ':t']) {
+      '-x', '_x', ' busybox', 'busybox ', 'x@sha256:abc', `x@sha256:${'g'.repeat(64)}`, 'x@@' + D, 'x@' + D + ':t']) {
       rejects(s, 'invalid reference format');
     }
   });
