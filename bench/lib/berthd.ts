@@ -1,7 +1,7 @@
 // A temporary berthd from the built bundle, with its own data root, exec root, pidfile and socket.
 import { spawn } from 'node:child_process';
 import { access, mkdir, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { httpStatus, stopChild, waitFor } from './process.ts';
 
 export interface Berthd { socket: string; host: string; stop(): Promise<void> }
@@ -15,7 +15,7 @@ export function berthBundles(repo: string): { berthd: string; berth: string } {
 /** Why berth cannot be benchmarked yet, or undefined when its bundles are there. */
 export async function berthMissing(repo: string): Promise<string | undefined> {
   for (const f of Object.values(berthBundles(repo))) {
-    try { await access(f); } catch { return `${f} is not built yet (npm run build)`; }
+    try { await access(f); } catch { return `${relative(repo, f)} is not built yet (npm run build)`; }
   }
   return undefined;
 }
