@@ -86,7 +86,13 @@ export async function unpackDebianPackage(deb: string): Promise<DebianPackage> {
     await run('dpkg-deb', ['-x', deb, tmp]);
     await writeFile(join(tmp, '.unpacked'), '');
     await rm(root, { recursive: true, force: true });
-    await rename(tmp, root);
+    try {
+      await rename(tmp, root);
+    } catch (e) {
+      // Another build unpacked the same package at the same moment; its copy is as good as ours.
+      await rm(tmp, { recursive: true, force: true });
+      if (!(await stat(join(root, '.unpacked')).catch(() => undefined))) throw e;
+    }
   }
   return { name: field('Package'), architecture: field('Architecture'), version: field('Version'), deb, root };
 }
