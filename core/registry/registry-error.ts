@@ -15,7 +15,6 @@ export class RegistryError extends BerthError {
   readonly httpStatus: number;
   constructor(code: ErrorCode, message: string, entries: RegistryErrorEntry[], httpStatus: number, options?: { cause?: unknown }) {
     super(code, message, options);
-    this.name = 'RegistryError';
     this.entries = entries;
     this.httpStatus = httpStatus;
   }
