@@ -4,7 +4,7 @@ import type { EventBus } from './events.ts';
 import type { HostInfo, SystemInfo } from './system-info.ts';
 import { goArch } from './system-info.ts';
 import type { ImageService } from './image-service.ts';
-import type { RegistrySettings } from './registry-settings.ts';
+import type { RegistryConfig } from '../config/registry-config.ts';
 import { registryInfo } from './registry-settings.ts';
 import { API_VERSION, MIN_API_VERSION } from '../api/version.ts';
 
@@ -19,7 +19,7 @@ export interface EngineOptions {
   execRoot: string;
   debug: boolean;
   labels?: string[];
-  registry: RegistrySettings;
+  registry: RegistryConfig;
   host: SystemInfo;
   events: EventBus;
   images: ImageService;

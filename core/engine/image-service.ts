@@ -10,7 +10,7 @@ import { familiarString, parseReference, registryEndpointHost, withDefaultTag, w
 import type { Credentials } from '../auth/credentials.ts';
 import type { ProgressSink } from '../api/json-stream.ts';
 import type { EventBus } from './events.ts';
-import type { RegistrySettings } from './registry-settings.ts';
+import type { RegistryConfig } from '../config/registry-config.ts';
 import type { ImageDeps } from './store-image.ts';
 import type { BuiltinImages } from './builtin-images.ts';
 import { listImages, type ImageFilters, type ImageSummary } from './image-list.ts';
@@ -19,7 +19,7 @@ import { pullImage, registryClient, type PullContext, type PullRequest } from '.
 
 export interface ImageServiceOptions extends ImageDeps {
   events: EventBus;
-  registry: RegistrySettings;
+  registry: RegistryConfig;
   fetch: Fetch;
   hostPlatform: Platform;
   builtin?: BuiltinImages;

@@ -13,7 +13,7 @@ import {
 } from '../reference/reference.ts';
 import type { ProgressSink } from '../api/json-stream.ts';
 import type { EventBus } from './events.ts';
-import { isInsecureRegistry, type RegistrySettings } from './registry-settings.ts';
+import type { RegistryConfig } from '../config/registry-config.ts';
 import { imageRecord, storeImageContent, type ImageDeps, type SourceImage } from './store-image.ts';
 import { resolvePlatformImage, type ManifestSource } from './resolve-image.ts';
 import { findBuiltin, type BuiltinImages } from './builtin-images.ts';
@@ -22,7 +22,7 @@ import type { ImageRecord } from '../metadata/image-store.ts';
 
 export interface PullContext extends ImageDeps {
   events: EventBus;
-  registry: RegistrySettings;
+  registry: RegistryConfig;
   fetch: Fetch;
   hostPlatform: Platform;
   builtin?: BuiltinImages;
@@ -54,7 +54,7 @@ export function registryClient(ctx: PullContext, credentials?: Credentials, sche
   return new RegistryClient({
     fetch: ctx.fetch,
     hash: ctx.hash,
-    scheme: (host) => schemes.get(host) ?? (isInsecureRegistry(ctx.registry, host) ? 'http' : 'https'),
+    scheme: (host) => schemes.get(host) ?? ctx.registry.scheme(host),
     ...(credentials ? { credentials: async () => credentials } : {}),
     ...(ctx.userAgent ? { userAgent: ctx.userAgent } : {}),
     ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
@@ -78,7 +78,7 @@ function isUnreachable(e: unknown): boolean {
 interface Resolved { source: ManifestSource; top: Descriptor; topBytes: Uint8Array; note?: string }
 
 /** Mirrors of Docker Hub as (scheme, host): `https://mirror.example:5000/` -> https, mirror.example:5000. */
-function mirrorHosts(mirrors: string[]): { scheme: 'http' | 'https'; host: string }[] {
+function mirrorHosts(mirrors: readonly string[]): { scheme: 'http' | 'https'; host: string }[] {
   const out: { scheme: 'http' | 'https'; host: string }[] = [];
   for (const m of mirrors) {
     try {

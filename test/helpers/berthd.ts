@@ -2,6 +2,7 @@
 // with helpers to talk to it (fetch over the socket, the docker CLI) and to stop it cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
 import { waitFor } from './ports.ts';
@@ -69,6 +70,8 @@ export async function startBerthd(opts: StartOptions = {}): Promise<TestDaemon> 
   const execRoot = join(dir, 'exec');
   const pidfile = join(dir, 'berthd.pid');
   const [cmd, ...pre] = berthdCommand(opts.bundle);
+  // An empty daemon.json of its own, so a host's /etc/berth/daemon.json never leaks into a test.
+  await writeFile(join(dir, 'daemon.json'), '{}\n');
   const args = [...pre, '-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot, '--pidfile', pidfile,
     '--config-file', join(dir, 'daemon.json'), '--builtin-images', opts.builtinImages ?? join(dir, 'no-builtin-images'), ...(opts.args ?? [])];
   const child = spawn(cmd!, args, { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });

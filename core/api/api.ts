@@ -1,0 +1,15 @@
+// The Docker Engine API over an Engine: one handler (Request -> Response) that the Linux daemon
+// serves on its socket and the browser host serves in its worker.
+import type { Engine } from '../engine/engine.ts';
+import { Router } from './router.ts';
+import { systemRoutes } from './system.ts';
+import { eventRoutes } from './events.ts';
+import { imageRoutes } from './images.ts';
+
+export function createApi(engine: Engine): Router {
+  const router = new Router();
+  systemRoutes(router, engine);
+  eventRoutes(router, engine.events, () => engine.now());
+  imageRoutes(router, engine);
+  return router;
+}

@@ -1,0 +1,33 @@
+// At start-up, every built-in image that is not in the store yet is imported, so `berth run
+// busybox` works offline on a fresh machine.
+import type { ImageService } from '../../core/engine/image-service.ts';
+import type { BuiltinImages } from '../../core/engine/builtin-images.ts';
+import { choosePlatformImage } from '../../core/engine/pull.ts';
+import { imageRecord, storeImageContent } from '../../core/engine/store-image.ts';
+import type { Logger } from './log.ts';
+import { fullName, parseReference, referenceString, withDefaultTag } from '../../core/reference/reference.ts';
+
+export async function importBuiltinImages(images: ImageService, builtin: BuiltinImages, log: Logger): Promise<string[]> {
+  const imported: string[] = [];
+  const o = images.opts;
+  for (const { ref, descriptor } of await builtin.list()) {
+    try {
+      try { await images.store.resolve(ref); continue; } catch { /* not there yet */ }
+      const top = await builtin.source.manifest(descriptor);
+      const src = await choosePlatformImage(o, builtin.source, { ...descriptor, mediaType: top.mediaType || descriptor.mediaType }, top.bytes);
+      const lease = await images.store.lease();
+      try {
+        const content = await storeImageContent(o, src, () => {});
+        const parsed = withDefaultTag(parseReference(ref));
+        await images.store.put(imageRecord(src, content, { repoTags: [referenceString(parsed)], repoDigests: [`${fullName(parsed)}@${descriptor.digest}`] }));
+      } finally {
+        lease.release();
+      }
+      imported.push(ref);
+      log.info('imported built-in image', { image: ref });
+    } catch (e) {
+      log.warn(`could not import built-in image ${ref}: ${(e as Error).message}`);
+    }
+  }
+  return imported;
+}

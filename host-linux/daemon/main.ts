@@ -1,0 +1,206 @@
+// berthd: the daemon. Serves the Docker Engine API on unix sockets (and TCP when asked) over the
+// engine, with dockerd's flags, daemon.json, pidfile and log lines.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { FlagError, parseDaemonFlags, usage, type DaemonFlags } from './flags.ts';
+import { createLogger, type LogLevel, type Logger } from './log.ts';
+import { writePidfile } from './pidfile.ts';
+import { linuxHostInfo } from './host-info.ts';
+import { builtinLayout } from './builtin-layout.ts';
+import { importBuiltinImages } from './builtin-import.ts';
+import { serve, type Served } from '../http/serve.ts';
+import { nodeCodecs, nodeHash } from '../services.ts';
+import { FsBlobStore } from '../content/fs-blob-store.ts';
+import { FsMetadataStore } from '../metadata/fs-kv.ts';
+import { FsSnapshotter } from '../snapshot/fs-snapshotter.ts';
+import { ImageStore } from '../../core/metadata/image-store.ts';
+import { ImageService } from '../../core/engine/image-service.ts';
+import { Engine } from '../../core/engine/engine.ts';
+import { EventBus } from '../../core/engine/events.ts';
+import { goArch, goVariant } from '../../core/engine/system-info.ts';
+import { createApi } from '../../core/api/api.ts';
+import {
+  DEFAULT_DAEMON_CONFIG, mergeDaemonConfig, parseDaemonConfigFile, registryConfigOf, type DaemonConfig, type DaemonSettings,
+} from '../../core/config/daemon-config.ts';
+import { errorMessage } from '../../core/errors.ts';
+
+export const VERSION = '0.1.0';
+
+const DEFAULTS: DaemonConfig = {
+  ...DEFAULT_DAEMON_CONFIG,
+  dataRoot: '/var/lib/berth',
+  execRoot: '/run/berth',
+  hosts: ['unix:///run/berth/berth.sock'],
+  pidfile: '/run/berth/berthd.pid',
+};
+const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
+
+/** build/images next to the bundle (dist/berthd.mjs) or the sources (host-linux/daemon/main.ts). */
+function defaultBuiltinImages(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const rel of ['../build/images', '../../build/images']) {
+    const p = resolve(here, rel);
+    if (existsSync(join(p, 'index.json'))) return p;
+  }
+  return undefined;
+}
+
+function flagSettings(f: DaemonFlags): DaemonSettings {
+  const s: DaemonSettings = {};
+  if (f.hosts.length) s.hosts = f.hosts;
+  if (f.dataRoot !== undefined) s['data-root'] = f.dataRoot;
+  if (f.execRoot !== undefined) s['exec-root'] = f.execRoot;
+  if (f.pidfile !== undefined) s.pidfile = f.pidfile;
+  if (f.insecureRegistries.length) s['insecure-registries'] = f.insecureRegistries;
+  if (f.registryMirrors.length) s['registry-mirrors'] = f.registryMirrors;
+  if (f.logLevel !== undefined) s['log-level'] = f.logLevel;
+  if (f.debug !== undefined) s.debug = f.debug;
+  return s;
+}
+
+async function loadConfig(flags: DaemonFlags): Promise<{ config: DaemonConfig; warnings: string[] }> {
+  const path = flags.configFile ?? DEFAULT_CONFIG_FILE;
+  let file: DaemonSettings = {};
+  try {
+    file = parseDaemonConfigFile(await readFile(path, 'utf8'), path);
+  } catch (e) {
+    // The default file is optional; one named with --config-file must exist.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if (flags.configFile !== undefined) throw new Error(`unable to configure the daemon with file ${path}: open ${path}: no such file or directory`);
+  }
+  return mergeDaemonConfig(file, flagSettings(flags), { defaults: DEFAULTS, path });
+}
+
+async function engineId(dataRoot: string): Promise<string> {
+  const path = join(dataRoot, 'engine-id');
+  try {
+    const id = (await readFile(path, 'utf8')).trim();
+    if (id) return id;
+  } catch { /* first start */ }
+  const id = randomUUID();
+  await writeFile(path, id + '\n');
+  return id;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let flags: DaemonFlags;
+  try {
+    flags = parseDaemonFlags(argv);
+  } catch (e) {
+    if (e instanceof FlagError) { process.stderr.write(`${e.message}\n`); return 1; }
+    throw e;
+  }
+  if (flags.help) { process.stdout.write(usage()); return 0; }
+  if (flags.version) { process.stdout.write(`berthd version ${VERSION}\n`); return 0; }
+
+  let config: DaemonConfig;
+  let warnings: string[];
+  try {
+    ({ config, warnings } = await loadConfig(flags));
+  } catch (e) {
+    process.stderr.write(`${errorMessage(e)}\n`);
+    return 1;
+  }
+  const level: LogLevel = config.debug ? 'debug' : (['trace'].includes(config.logLevel) ? 'debug' : ['panic'].includes(config.logLevel) ? 'fatal' : config.logLevel as LogLevel);
+  const log = createLogger(level);
+  for (const w of warnings) log.warn(w);
+  log.info(`Starting up`);
+
+  let releasePid: (() => Promise<void>) | undefined;
+  const servers: Served[] = [];
+  try {
+    releasePid = await writePidfile(config.pidfile);
+    await mkdir(config.dataRoot, { recursive: true, mode: 0o710 });
+    await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+    const engine = await buildEngine(config, flags, log);
+    const api = createApi(engine);
+    for (const host of config.hosts) {
+      if (!host.startsWith('unix://') && !host.startsWith('tcp://')) throw new Error(`berthd cannot listen on ${host}: only unix:// and tcp:// hosts are supported`);
+      if (host.startsWith('unix://')) await mkdir(dirname(host.slice(7)), { recursive: true });
+      if (host.startsWith('tcp://')) log.warn(`Binding to ${host} without TLS: anyone who can reach it controls berthd (and root on this machine)`);
+      servers.push(await serve(api.handle, {
+        address: host,
+        socketMode: 0o660,
+        headers: { server: `berth/${VERSION} (linux)` },
+      }));
+      log.info(`API listen on ${host.replace(/^unix:\/\//, '').replace(/^tcp:\/\//, '')}`);
+    }
+    log.info('Daemon has completed initialization');
+    engine.events.publish('daemon', 'reload', engine.options.id, { name: os.hostname() });
+    // After the sockets are up, in the background: the API answers at once, and images appear
+    // when they are ready.
+    const builtin = engine.images.opts.builtin;
+    if (builtin) void importBuiltinImages(engine.images, builtin, log);
+  } catch (e) {
+    log.error(`failed to start daemon: ${errorMessage(e)}`);
+    for (const s of servers) await s.close();
+    await releasePid?.();
+    return 1;
+  }
+
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`Processing signal '${signal}'`);
+      void (async () => {
+        await Promise.all(servers.map((s) => s.close()));
+        await releasePid?.();
+        log.info('Daemon shutdown complete');
+        resolveExit(0);
+      })();
+    };
+    process.once('SIGTERM', () => stop('terminated'));
+    process.once('SIGINT', () => stop('interrupt'));
+  });
+}
+
+async function buildEngine(config: DaemonConfig, flags: DaemonFlags, log: Logger): Promise<Engine> {
+  const root = config.dataRoot;
+  const [blobs, kv] = await Promise.all([
+    FsBlobStore.open(join(root, 'content'), nodeHash),
+    FsMetadataStore.open(join(root, 'metadata')),
+  ]);
+  const snapshotter = new FsSnapshotter(join(root, 'snapshots'), nodeHash, { onWarning: (m) => log.warn(m) });
+  const store = new ImageStore(kv, blobs);
+  const events = new EventBus();
+  const builtinDir = flags.builtinImages ?? defaultBuiltinImages();
+  const builtinUsable = builtinDir !== undefined && existsSync(join(builtinDir, 'index.json'));
+  if (!builtinUsable) log.info(`no built-in images${builtinDir ? ` in ${builtinDir}` : ''}: offline pulls of busybox and hello-world are unavailable`);
+  const variant = goVariant(os.machine());
+  const images = new ImageService({
+    store, blobs, snapshotter, hash: nodeHash, codecs: nodeCodecs,
+    events,
+    registry: registryConfigOf(config),
+    fetch: globalThis.fetch,
+    hostPlatform: { os: 'linux', architecture: goArch(os.machine()), ...(variant ? { variant } : {}) },
+    ...(builtinUsable ? { builtin: builtinLayout(builtinDir, nodeHash) } : {}),
+    layerDir: (diffID) => snapshotter.path(diffID),
+    userAgent: `berth/${VERSION}`,
+  });
+  return new Engine({
+    id: await engineId(root),
+    version: VERSION,
+    dataRoot: root,
+    execRoot: config.execRoot,
+    debug: config.debug,
+    registry: registryConfigOf(config),
+    host: linuxHostInfo,
+    events,
+    images,
+    runtimeVersion: `node${process.versions.node}`,
+  });
+}
+
+const isMain = process.argv[1] !== undefined && /(?:daemon[/\\]main\.ts|berthd(?:\.mjs)?)$/.test(process.argv[1]);
+if (isMain) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
+    process.stderr.write(`berthd: ${errorMessage(e)}\n`);
+    process.exit(1);
+  });
+}
