@@ -45,7 +45,7 @@ describe('registry client against docker-registry', () => {
     }, { chunkSize: Math.ceil(big.size / 3), onProgress: (n) => { last = n; } });
     assert.equal(last, big.size);
     const small = img.layers[0]!;
-    await c.uploadBlob(ref, { digest: small.digest, size: small.size, data: async () => new Response(small.bytes).body! });
+    await c.uploadBlob(ref, { digest: small.digest, size: small.size, data: async () => new Response(small.bytes as BodyInit).body! });
     const pushed = await c.putManifest(ref, img.manifest, img.mediaType);
     assert.equal(pushed, img.manifestDigest);
 

@@ -128,7 +128,7 @@ describe('berth registry server', () => {
     await assert.rejects(c.putManifest(parseReference(`${host}/demo/app:lonely`), lonely.manifest, lonely.mediaType),
       /manifest blob unknown: blob unknown to registry/);
     const r = await fetch(`${served.url}/v2/demo/app/manifests/${'sha256:' + 'a'.repeat(64)}`, {
-      method: 'PUT', body: img.manifest, headers: { 'Content-Type': img.mediaType },
+      method: 'PUT', body: img.manifest as BodyInit, headers: { 'Content-Type': img.mediaType },
     });
     assert.equal(r.status, 400);
     assert.equal(((await r.json()) as { errors: { code: string }[] }).errors[0]!.code, 'DIGEST_INVALID');
