@@ -45,7 +45,7 @@ export class FsSnapshotter implements Snapshotter {
   }
 
   prepare(diffID: string, open: () => Promise<ReadableStream<Uint8Array>>): Promise<SnapshotInfo> {
-    parseDigest(diffID);
+    try { parseDigest(diffID); } catch (e) { return Promise.reject(e); }
     let p = this.#inflight.get(diffID);
     if (p) return p;
     p = (async () => {
@@ -133,7 +133,7 @@ export class FsSnapshotter implements Snapshotter {
         const orphanRecord = n.endsWith('.json') && LAYER_DIR.test(n.slice(0, -5)) && !dirs.has(n.slice(0, -5));
         if (n.startsWith(TMP) || n.startsWith(RM) || orphanRecord) await rm(join(this.root, n), { recursive: true, force: true });
       }));
-    })();
+    })().catch((e) => { this.#ready = undefined; throw e; });
     return this.#ready;
   }
 }
