@@ -4,7 +4,7 @@
 // Env: BENCH_RUNS (default 5), BENCH_NO_WRITE=1 to leave BENCHMARKS.md alone.
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { berthBundles, berthMissing, startBerthd, type Berthd } from './lib/berthd.ts';
+import { berthBundles, berthCliPresent, berthdMissing, startBerthd, type Berthd } from './lib/berthd.ts';
 import { startDockerd, type Dockerd } from './lib/dockerd.ts';
 import { run, runTimed } from './lib/process.ts';
 import { startRegistry, type Registry } from './lib/registry.ts';
@@ -19,6 +19,8 @@ interface Contender {
   name: string;
   /** Set when the contender cannot run here; it is then reported, not timed. */
   skipped?: string;
+  /** Said beside its numbers. */
+  note?: string;
   setUp?(): Promise<void>;
   /** One cold pull + unpack; returns seconds. */
   pull(round: number): Promise<number>;
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
 
     const dockerEnv = { ...process.env, DOCKER_CONFIG: join(work, 'docker-config') };
     let dockerd: Dockerd | undefined;
+    const berthCli = await berthCliPresent(REPO);
     const contenders: Contender[] = [
       {
         name: 'berth pull',
@@ -63,7 +66,9 @@ async function main(): Promise<void> {
           const dir = join(work, 'berth', `run-${round}`);
           const daemon: Berthd = await startBerthd(REPO, dir);
           try {
-            const r = await runTimed(process.execPath, [berthBundles(REPO).berth, '-H', daemon.host, 'pull', ref]);
+            const r = berthCli
+              ? await runTimed(process.execPath, [berthBundles(REPO).berth, '-H', daemon.host, 'pull', ref])
+              : await runTimed('docker', ['-H', daemon.host, 'pull', '-q', ref], { env: dockerEnv });
             return r.seconds;
           } finally {
             await daemon.stop();
@@ -103,7 +108,11 @@ async function main(): Promise<void> {
       },
     ];
     const [berth, docker, skopeo] = contenders as [Contender, Contender, Contender];
-    berth.skipped = await berthMissing(REPO);
+    berth.skipped = await berthdMissing(REPO);
+    if (!berth.skipped && !berthCli) {
+      berth.name = 'berthd (docker CLI) pull';
+      berth.note = 'dist/berth.mjs is not built: the docker CLI drove berthd';
+    }
     if (!(await exists('dockerd')) || !(await exists('docker'))) docker.skipped = 'dockerd or the docker CLI is not installed';
     if (!(await exists('skopeo')) || !(await exists('umoci'))) skopeo.skipped = 'skopeo or umoci is not installed';
 
@@ -145,7 +154,7 @@ async function writeReport(image: Awaited<ReturnType<typeof syntheticImage>>, co
     if (!c.times.length) return [c.name, '—', '—', '—', '—', `not run: ${c.skipped ?? 'no result'}`];
     const m = median(c.times);
     const ratio = dockerMedian !== undefined ? `${(dockerMedian / m).toFixed(2)}×` : '—';
-    const note = c.skipped ? `stopped: ${c.skipped}` : `${c.times.length} runs`;
+    const note = [c.skipped ? `stopped: ${c.skipped}` : `${c.times.length} run${c.times.length === 1 ? "" : "s"}`, ...(c.note ? [c.note] : [])].join('; ');
     return [c.name, `${m.toFixed(2)} s`, `${Math.min(...c.times).toFixed(2)} s`, `${Math.max(...c.times).toFixed(2)} s`, ratio, note];
   });
   const table = markdownTable(['contender', 'median', 'min', 'max', 'speed vs docker pull', 'notes'], rows);

@@ -12,12 +12,15 @@ export function berthBundles(repo: string): { berthd: string; berth: string } {
   return { berthd: join(dist, 'berthd.mjs'), berth: join(dist, 'berth.mjs') };
 }
 
-/** Why berth cannot be benchmarked yet, or undefined when its bundles are there. */
-export async function berthMissing(repo: string): Promise<string | undefined> {
-  for (const f of Object.values(berthBundles(repo))) {
-    try { await access(f); } catch { return `${relative(repo, f)} is not built yet (npm run build)`; }
-  }
-  return undefined;
+/** Why berthd cannot be benchmarked yet, or undefined when its bundle is there. */
+export async function berthdMissing(repo: string): Promise<string | undefined> {
+  const { berthd } = berthBundles(repo);
+  try { await access(berthd); return undefined; } catch { return `${relative(repo, berthd)} is not built yet (npm run build)`; }
+}
+
+/** Whether the berth CLI bundle is there; without it the docker CLI can drive berthd instead. */
+export async function berthCliPresent(repo: string): Promise<boolean> {
+  try { await access(berthBundles(repo).berth); return true; } catch { return false; }
 }
 
 export async function startBerthd(repo: string, dir: string): Promise<Berthd> {
