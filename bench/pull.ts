@@ -69,6 +69,7 @@ async function main(): Promise<void> {
             const r = berthCli
               ? await runTimed(process.execPath, [berthBundles(REPO).berth, '-H', daemon.host, 'pull', ref])
               : await runTimed('docker', ['-H', daemon.host, 'pull', '-q', ref], { env: dockerEnv });
+            await checkImageId(daemon.host, ref, image.configDigest, dockerEnv);
             return r.seconds;
           } finally {
             await daemon.stop();
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
           const host = ['-H', dockerd!.host];
           await run('docker', [...host, 'rmi', '-f', ref], { env: dockerEnv }).catch(() => '');
           const r = await runTimed('docker', [...host, 'pull', '-q', ref], { env: dockerEnv });
+          await checkImageId(dockerd!.host, ref, image.configDigest, dockerEnv);
           await run('docker', [...host, 'rmi', '-f', ref], { env: dockerEnv });
           return r.seconds;
         },
@@ -143,6 +145,12 @@ async function main(): Promise<void> {
   } finally {
     await cleanUp();
   }
+}
+
+/** A pull that did not end with the image in the store must not count as a fast one. */
+async function checkImageId(host: string, ref: string, expected: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const id = (await run('docker', ['-H', host, 'image', 'inspect', '--format', '{{.Id}}', ref], { env })).trim();
+  if (id !== expected) throw new Error(`after the pull, ${ref} has ID ${JSON.stringify(id)}, not ${expected}`);
 }
 
 function mb(bytes: number): string { return `${(bytes / 1e6).toFixed(1)} MB`; }

@@ -12,7 +12,7 @@ import { rootfsEntries, type RootfsEntries } from '../../host-linux/builtin/root
 import { packTar } from 'modern-tar';
 
 /** Bumped whenever the shape below changes, so that cached images are rebuilt. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 export const SYNTHETIC_REF = 'bench';
 
 export interface SyntheticImage {
@@ -24,6 +24,8 @@ export interface SyntheticImage {
   /** Sum of the compressed layer blobs, what a pull downloads. */
   compressedBytes: number;
   files: number;
+  /** The config's digest: the image ID a daemon reports after pulling it. */
+  configDigest: string;
 }
 
 class Rng {
@@ -140,12 +142,14 @@ export async function syntheticImage(cacheDir: string, seed = 'berth-bench-pull'
     config: { Env: ['PATH=/usr/local/bin:/usr/bin:/bin'], Cmd: ['/app/bin/server'] },
   });
   const { platform: _unused, ...plain } = manifest;
+  const configDigest = (JSON.parse(await readFile(layout.blobPath(manifest.digest), 'utf8')) as { config: { digest: string } }).config.digest;
   await layout.setRefs([{ name: SYNTHETIC_REF, descriptor: plain }]);
   const summary = {
     layers: layers.length,
     uncompressedBytes,
     compressedBytes: layers.reduce((n, l) => n + l.blob.descriptor.size, 0),
     files,
+    configDigest,
   };
   await writeFile(join(tmp, 'summary.json'), JSON.stringify(summary));
   await mkdir(cacheDir, { recursive: true });
