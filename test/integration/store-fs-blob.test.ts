@@ -172,3 +172,38 @@ test('list, delete, and bad digests', async () => {
   await assert.rejects(store.read(da), (e: unknown) => e instanceof BerthError && e.code === 'not_found');
   await assert.rejects(store.info('sha256:../../etc/passwd'), (e: unknown) => e instanceof BerthError && e.code === 'invalid_digest');
 });
+
+test('a writer killed mid-transfer (SIGKILL) leaves no blob, and its temp file is removed at the next open', async () => {
+  const { root } = await fresh();
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const storeModule = fileURLToPath(new URL('../../host-linux/content/fs-blob-store.ts', import.meta.url));
+  const digest = `sha256:${'7'.repeat(64)}`;
+  const code = `
+    import { createHash } from 'node:crypto';
+    const { FsBlobStore } = await import(${JSON.stringify(storeModule)});
+    const hash = (a) => { const h = createHash(a); return { update: (d) => h.update(d), digest: () => h.digest('hex') }; };
+    const store = await FsBlobStore.open(${JSON.stringify(root)}, hash);
+    // A source that keeps sending forever: the process only ends by being killed.
+    await store.write({ digest: ${JSON.stringify(digest)} }, async () => new ReadableStream({
+      async pull(c) { await new Promise((r) => setTimeout(r, 5)); c.enqueue(new Uint8Array(64 * 1024)); },
+    }));`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: 'ignore' });
+  try {
+    for (let i = 0; ; i++) {
+      const files = await ingestFiles(root).catch(() => []);
+      if (files.length > 0) break;
+      if (i > 200) throw new Error('the writer never started');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  }
+  assert.equal((await ingestFiles(root)).length, 1, 'the killed writer left its temp file');
+  const reopened = await FsBlobStore.open(root, nodeHash);
+  assert.deepEqual(await ingestFiles(root), []);
+  assert.equal(await reopened.info(digest), undefined);
+  assert.deepEqual(await readdir(join(root, 'blobs', 'sha256')), []);
+});
