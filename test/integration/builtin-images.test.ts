@@ -6,7 +6,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { unpackTar } from 'modern-tar';
@@ -124,7 +124,12 @@ describe('built-in images layout', () => {
 });
 
 describe('busybox', () => {
-  async function unpack(arch: string): Promise<string> {
+  const unpacked = new Map<string, Promise<string>>();
+  const unpack = (arch: string): Promise<string> => {
+    if (!unpacked.has(arch)) unpacked.set(arch, unpackOnce(arch));
+    return unpacked.get(arch)!;
+  };
+  async function unpackOnce(arch: string): Promise<string> {
     const image = join(tmp, `busybox-${arch}`);
     const bundle = join(tmp, `bundle-${arch}`);
     await run('skopeo', ['--override-arch', arch, 'copy', `oci:${layout}:${BUILTIN_REFS.busybox}`, `oci:${image}:busybox`]);
@@ -149,6 +154,18 @@ describe('busybox', () => {
     assert.deepEqual(passwd.trim().split('\n').map((l) => l.split(':')[0]),
       ['root', 'daemon', 'bin', 'sys', 'sync', 'mail', 'www-data', 'operator', 'nobody']);
     assert.match(await readFile(join(rootfs, 'etc/group'), 'utf8'), /^nogroup:x:65534:$/m);
+  });
+
+  test('runc runs the unpacked busybox as a real container with the image\'s Cmd', async () => {
+    const bundle = dirname(await unpack('amd64'));
+    const spec = await json<{ process: { terminal: boolean; args: string[] } }>(join(bundle, 'config.json'));
+    assert.deepEqual(spec.process.args, ['sh']);
+    spec.process.terminal = false;
+    spec.process.args = ['/bin/sh', '-c', 'echo hi from $(hostname); id -u; ls -d /proc/1'];
+    await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+    const id = `berth-builtin-test-${process.pid}`;
+    const { stdout } = await run('runc', ['--root', join(tmp, 'runc'), 'run', '-b', bundle, id], { timeout: 20_000 });
+    assert.equal(stdout, `hi from umoci-default\n0\n/proc/1\n`);
   });
 
   test('the 386 busybox is a 32-bit binary with the same applets', async () => {
