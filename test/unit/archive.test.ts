@@ -226,3 +226,26 @@ test('loads an OCI layout tar, choosing a platform from a nested index', async (
   await assert.rejects(loadImageArchive(streamOf(await packTar(files)), new MemoryBlobStore(hash), codecs, hash, { platform: { os: 'linux', architecture: 'arm64' } }),
     isInvalid(/has no image for the requested platform/));
 });
+
+test('save from the image store picks images and tags as docker save does', async () => {
+  const { ImageStore } = await import('../../core/metadata/image-store.ts');
+  const { MemoryMetadataStore } = await import('../../core/metadata/memory-kv.ts');
+  const { buildImageRecord } = await import('../../core/metadata/image-record.ts');
+  const { saveFromStore } = await import('../../core/archive/save-from-store.ts');
+  const blobs = new MemoryBlobStore(hash);
+  const store = new ImageStore(new MemoryMetadataStore(), blobs);
+  const one = await makeImage(blobs, 'one');
+  const two = await makeImage(blobs, 'two');
+  await store.put(await buildImageRecord(blobs, { manifest: one.manifest, repoTags: ['app:1', 'app:latest', 'other:x'] }));
+  await store.put(await buildImageRecord(blobs, { manifest: two.manifest, repoTags: ['app:2'] }));
+  const manifestOf = async (names: string[]) => {
+    const e = await entries(await bytesOf(await saveFromStore(store, names, codecs, hash)));
+    return JSON.parse(dec.decode(e.get('manifest.json')!.body)).map((m: { Config: string; RepoTags: string[] | null }) => [m.Config.slice(13, 17), m.RepoTags])
+      .sort((a: [string], b: [string]) => a[0].localeCompare(b[0]));
+  };
+  assert.deepEqual(await manifestOf(['app']), [[one.config.digest.slice(7, 11), ['app:1', 'app:latest']], [two.config.digest.slice(7, 11), ['app:2']]]
+    .sort((a, b) => (a[0] as string).localeCompare(b[0] as string)));
+  assert.deepEqual(await manifestOf(['other:x', one.config.digest]), [[one.config.digest.slice(7, 11), ['other:x']]]);
+  assert.deepEqual(await manifestOf([two.config.digest.slice(7, 15)]), [[two.config.digest.slice(7, 11), null]]);
+  await assert.rejects(saveFromStore(store, ['nothere'], codecs, hash), /No such image: nothere:latest/);
+});
