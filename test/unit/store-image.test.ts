@@ -229,3 +229,25 @@ test('rmi with noprune keeps the untagged parent', async () => {
   assert.deepEqual(await removeImage(store, 'child', { noprune: true }), [{ Untagged: 'child:latest' }, { Deleted: child.id }]);
   assert.ok(await store.get(base.id));
 });
+
+test('image prune removes dangling images (or all unused with all) and reclaims their blobs', async () => {
+  const { pruneImages } = await import('../../core/metadata/image-prune.ts');
+  const { blobs, store } = setup();
+  const tagged = await makeImage(blobs, 'tagged');
+  const dangling = await makeImage(blobs, 'dangling');
+  const used = await makeImage(blobs, 'used');
+  await store.put({ ...tagged, repoTags: ['keep:1'], repoDigests: [`keep@${tagged.manifest.digest}`] });
+  await store.put(dangling);
+  await store.put({ ...used, repoTags: ['used:1'], repoDigests: [] });
+  const configSize = (await blobs.info(dangling.id))!.size;
+  const r1 = await pruneImages(store);
+  assert.deepEqual(r1.ImagesDeleted, [{ Deleted: dangling.id }]);
+  // Its manifest, config and layer go; nothing else.
+  assert.equal(r1.SpaceReclaimed, dangling.manifest.size + configSize + dangling.size);
+  assert.ok(!(await blobDigests(blobs)).has(dangling.manifest.digest));
+  const inUse = (id: string) => (id === used.id ? { running: true, containerId: 'f'.repeat(64) } : undefined);
+  const r2 = await pruneImages(store, { all: true, inUse });
+  assert.deepEqual(r2.ImagesDeleted, [{ Untagged: 'keep:1' }, { Untagged: `keep@${tagged.manifest.digest}` }, { Deleted: tagged.id }]);
+  assert.deepEqual((await store.list()).map((r) => r.id), [used.id]);
+  assert.ok(r2.SpaceReclaimed > 0);
+});
