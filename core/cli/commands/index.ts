@@ -1,0 +1,43 @@
+// The command tree: top-level commands and the `image` and `system` groups, as docker arranges them.
+import type { Command } from '../command.ts';
+import { eventsCmd } from './events.ts';
+import { historyCmd } from './history.ts';
+import { imagePruneCmd } from './image-prune.ts';
+import { imageLsCmd, imagesCmd } from './images.ts';
+import { imageInspectCmd, inspectCmd } from './inspect.ts';
+import { infoCmd, systemInfoCmd } from './info.ts';
+import { loadCmd } from './load.ts';
+import { loginCmd, logoutCmd } from './login.ts';
+import { pullCmd } from './pull.ts';
+import { pushCmd } from './push.ts';
+import { imageRmCmd, rmiCmd } from './rmi.ts';
+import { saveCmd } from './save.ts';
+import { systemDfCmd } from './system-df.ts';
+import { tagCmd } from './tag.ts';
+import { versionCmd } from './version.ts';
+
+function imageGroup(): Command {
+  return {
+    name: 'image',
+    short: 'Manage images',
+    category: 'management',
+    subcommands: [historyCmd(), imageInspectCmd(), loadCmd(), imageLsCmd(), imagePruneCmd(), pullCmd(), pushCmd(), imageRmCmd(), saveCmd(), tagCmd()],
+  };
+}
+
+function systemGroup(): Command {
+  return {
+    name: 'system',
+    short: 'Manage berth',
+    category: 'management',
+    subcommands: [systemDfCmd(), { ...eventsCmd() }, systemInfoCmd()],
+  };
+}
+
+export function rootCommands(): Command[] {
+  return [
+    pullCmd(), pushCmd(), imagesCmd(), loginCmd(), logoutCmd(), versionCmd(), infoCmd(),
+    imageGroup(), systemGroup(),
+    eventsCmd(), historyCmd(), inspectCmd(), loadCmd(), rmiCmd(), saveCmd(), tagCmd(),
+  ].map((c) => (c.category ? c : { ...c, category: 'other' as const }));
+}

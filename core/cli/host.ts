@@ -1,0 +1,59 @@
+// What the CLI needs from its host (Node on Linux, a web terminal in the browser): stdio, the
+// environment, an HTTP client to the daemon, files and the terminal. core/cli never imports node:.
+import type { Fetch } from '../host.ts';
+import type { Command } from './command.ts';
+
+export interface OutStream {
+  /** Resolves when the data is handed on (backpressure for large streams such as `save`). */
+  write(data: string | Uint8Array): Promise<void>;
+  readonly isTTY: boolean;
+}
+
+export interface InStream {
+  readonly isTTY: boolean;
+  /** The whole input as a stream (for `load`, `login --password-stdin`). */
+  stream(): ReadableStream<Uint8Array>;
+  /** One line from the terminal (prompts); undefined at end of input. */
+  readLine(): Promise<string | undefined>;
+  /** One line read with echo off (password prompts); falls back to readLine. */
+  readSecret?(): Promise<string | undefined>;
+}
+
+/** File access for `-o`, `-i` and the client config; paths are host paths. */
+export interface CliFiles {
+  /** A file's content, or undefined when it does not exist. */
+  readText(path: string): Promise<string | undefined>;
+  /** Replaces a file atomically, creating its directory; `mode` for files with secrets. */
+  writeText(path: string, text: string, mode?: number): Promise<void>;
+  openRead(path: string): Promise<ReadableStream<Uint8Array>>;
+  /** Streams into a file, replacing it only once the stream completed. */
+  writeStream(path: string, data: ReadableStream<Uint8Array>): Promise<void>;
+}
+
+export interface BuildInfo {
+  version: string;
+  commit: string;
+  os: string;
+  arch: string;
+  /** The runtime the CLI runs on, shown where docker shows its Go version. */
+  runtime: string;
+  built?: string;
+}
+
+export interface CliHost {
+  stdout: OutStream;
+  stderr: OutStream;
+  stdin: InStream;
+  env: Record<string, string | undefined>;
+  /** A fetch that reaches the daemon at `address` (`unix:///path`, `tcp://host:port`). */
+  daemonFetch(address: string): Fetch;
+  files: CliFiles;
+  /** The user's home directory (for ~/.docker). */
+  homeDir: string;
+  /** Terminal columns, when stdout (or stdin) is a terminal. */
+  terminalWidth(): number | undefined;
+  build: BuildInfo;
+  now?(): Date;
+  /** Commands only this host has (`registry serve` on Linux). */
+  extraCommands?: Command[];
+}
