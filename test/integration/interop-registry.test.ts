@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { packTar } from 'modern-tar';
 import { busyboxRootfsTar, dockerdMissing, importBusybox, startDockerd, type TestDockerd } from '../helpers/dockerd.ts';
+import { spawn } from 'node:child_process';
 import { runCommand } from '../helpers/docker-cli.ts';
-import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { freePort, waitFor } from '../helpers/ports.ts';
+import { REPO_ROOT, startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { sha256 } from '../helpers/test-image.ts';
 import { removeDir, tempDir } from '../helpers/tmp.ts';
 
@@ -58,7 +60,7 @@ async function roundTrip(d: TestDockerd, reg: TestRegistry, source: string, repo
   assert.equal(await registryDigest(reg, repo, 'v1'), digest);
 
   // Remove every name of the image so the pull really downloads its layers.
-  await d.dockerOk(['rmi', ref, source]);
+  await d.dockerOk(['rmi', '-f', original.Id]);
   assert.notEqual((await d.docker(['image', 'inspect', original.Id])).code, 0, 'the image is gone before the pull');
 
   const pull = await d.dockerOk(['pull', ref]);
@@ -124,6 +126,45 @@ async function multiArchLayout(dir: string, tag: string): Promise<{ index: strin
     manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: indexDigest, size: index.byteLength, annotations: { 'org.opencontainers.image.ref.name': tag } }],
   }));
   return { index: indexDigest, amd64, arm64 };
+}
+
+const CLI_SOURCE = join(REPO_ROOT, 'host-linux/cli/main.ts');
+const CLI_BUNDLE = join(REPO_ROOT, 'dist/berth.mjs');
+/** `berth` from the sources, or from the bundle with BERTH_TEST_BUNDLE=1; null while it does not exist. */
+function berthCli(): string[] | null {
+  if (process.env.BERTH_TEST_BUNDLE === '1') return existsSync(CLI_BUNDLE) ? [process.execPath, CLI_BUNDLE] : null;
+  return existsSync(CLI_SOURCE) ? [process.execPath, '--import', 'tsx', CLI_SOURCE] : null;
+}
+
+/** `berth registry serve --addr 127.0.0.1:PORT --root ROOT`, the command a person runs. */
+async function serveWithCli(root: string): Promise<TestRegistry> {
+  const [cmd, ...pre] = berthCli()!;
+  const port = await freePort();
+  const child = spawn(cmd!, [...pre, 'registry', 'serve', '--addr', `127.0.0.1:${port}`, '--root', root], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (b: Buffer) => { output += b.toString(); });
+  child.stderr!.on('data', (b: Buffer) => { output += b.toString(); });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    }
+  };
+  try {
+    await Promise.race([
+      waitFor(`berth registry serve on ${url}`, async () => (await fetch(`${url}/v2/`)).status === 200),
+      exited.then(() => { throw new Error('berth registry serve exited at start-up'); }),
+    ]);
+  } catch (e) {
+    await stop();
+    throw new Error(`${(e as Error).message}\n${output}`);
+  }
+  assert.match(output, new RegExp(`listening on ${url}`));
+  return { host: `127.0.0.1:${port}`, url, root, logs: () => output, stop };
 }
 
 async function skopeo(args: string[]): Promise<string> {
@@ -209,6 +250,32 @@ describe('interop: real dockerd with registries', { skip: skip ?? false }, () =>
       assert.ok(first, 'needs the push of the first test');
       const raw = await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${berth.host}/interop/busybox:v1`]);
       assert.equal(sha256(new TextEncoder().encode(raw)), first.digest);
+    });
+  });
+
+  describe('the berth registry serve command', { skip: berthCli() ? false : `berth's CLI is not there (${CLI_SOURCE})` }, () => {
+    let served: TestRegistry | undefined;
+    after(async () => { await served?.stop(); });
+
+    it('serves dockerd, and still serves what it stored after a restart on the same root', async (t) => {
+      const root = join(tmp, 'cli-registry');
+      served = await serveWithCli(root);
+      let digest: string;
+      try {
+        ({ digest } = await roundTrip(d, served, SOURCE, 'cli/busybox'));
+      } catch (e) {
+        t.diagnostic(`berth registry serve log:\n${served.logs().slice(-3000)}`);
+        throw e;
+      }
+      await served.stop();
+
+      served = await serveWithCli(root);
+      const ref = `${served.host}/cli/busybox:v1`;
+      await d.dockerOk(['rmi', SOURCE]);
+      assert.equal(pulledDigest(await d.dockerOk(['pull', ref])), digest);
+      assert.equal(await d.dockerOk(['run', '--rm', '--network', 'none', ref, 'echo', 'ok']), 'ok\n');
+      await d.dockerOk(['tag', ref, SOURCE]);
+      await d.dockerOk(['rmi', ref]);
     });
   });
 });

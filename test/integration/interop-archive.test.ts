@@ -1,0 +1,197 @@
+// Image archives between berth and the real Docker daemon: `docker save` output loads into berthd
+// (through the docker CLI and through berth's CLI) and `berth save` output loads into dockerd, with
+// the same image ID (config digest), the same diffIDs and the tags preserved; images that came to
+// berth from a registry or from its built-in set run in dockerd after `docker load`.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startBerthd, type TestDaemon } from '../helpers/berthd.ts';
+import { dockerdMissing, importBusybox, startDockerd, type TestDockerd } from '../helpers/dockerd.ts';
+import { DOCKER_CLI, runCommand, type RunOptions, type RunResult } from '../helpers/docker-cli.ts';
+import { waitFor } from '../helpers/ports.ts';
+import { REPO_ROOT, startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { buildTestImage, pushTestImage, type BuiltImage } from '../helpers/test-image.ts';
+import { removeDir, tempDir } from '../helpers/tmp.ts';
+
+const skip = dockerdMissing();
+
+const CLI_SOURCE = join(REPO_ROOT, 'host-linux/cli/main.ts');
+const CLI_BUNDLE = join(REPO_ROOT, 'dist/berth.mjs');
+const BUILTIN_IMAGES = join(REPO_ROOT, 'build/images');
+
+/** berth's CLI from the sources (current), else the bundle; null while neither exists yet. */
+function berthCliCommand(): string[] | null {
+  if (existsSync(CLI_SOURCE)) return [process.execPath, '--import', 'tsx', CLI_SOURCE];
+  if (existsSync(CLI_BUNDLE)) return [process.execPath, CLI_BUNDLE];
+  return null;
+}
+const berthCliMissing = berthCliCommand() ? false : `berth's CLI is not there yet (${CLI_SOURCE} or ${CLI_BUNDLE})`;
+
+interface Inspect { Id: string; RepoTags: string[]; RootFS: { Layers: string[] }; Architecture: string; Os: string }
+
+/** Parses `Loaded image: R` lines (and `Loaded image ID: sha256:...`) from a load's output. */
+function loaded(out: string): string[] {
+  return [...out.matchAll(/^Loaded image(?: ID)?: (\S+)$/gm)].map((m) => m[1]!).sort();
+}
+
+function describeFailure(what: string, r: RunResult, logs?: string): string {
+  return `${what} exited ${r.code}\n--- stderr ---\n${r.stderr}\n--- stdout ---\n${r.stdout}${logs ? `\n--- berthd log (tail) ---\n${logs.slice(-3000)}` : ''}`;
+}
+
+describe('interop: image archives between berth and dockerd', { skip: skip ?? false }, () => {
+  let dockerd: TestDockerd;
+  let berthd: TestDaemon;
+  let registry: TestRegistry;
+  let tmp: string;
+  let busybox: Inspect;
+  let synthetic: BuiltImage;
+  const SOURCE = 'interop/busybox:archive';
+  const SECOND = 'interop/busybox:second';
+
+  /** The docker CLI against berthd, failing with berthd's log. */
+  async function berthDocker(args: string[], opts?: RunOptions): Promise<string> {
+    const r = await berthd.docker(args, opts);
+    if (r.code !== 0) throw new Error(describeFailure(`docker (against berthd) ${args.join(' ')}`, r, berthd.logs()));
+    return r.stdout;
+  }
+
+  /** berth's own CLI against berthd. */
+  async function berth(args: string[], opts: RunOptions = {}): Promise<string> {
+    const [cmd, ...pre] = berthCliCommand()!;
+    const r = await runCommand(cmd!, [...pre, ...args], {
+      ...opts,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, DOCKER_HOST: berthd.host, DOCKER_CONFIG: join(tmp, 'docker-config'), ...opts.env },
+    });
+    if (r.code !== 0) throw new Error(describeFailure(`berth ${args.join(' ')}`, r, berthd.logs()));
+    return r.stdout;
+  }
+
+  async function inspectIn(run: (a: string[]) => Promise<string>, ref: string): Promise<Inspect> {
+    return (JSON.parse(await run(['image', 'inspect', ref])) as Inspect[])[0]!;
+  }
+  const inDockerd = (ref: string) => inspectIn((a) => dockerd.dockerOk(a), ref);
+  const inBerthd = (ref: string) => inspectIn(berthDocker, ref);
+
+  /** Removes an image and all its tags from dockerd, so a load really recreates it. */
+  async function forgetInDockerd(id: string): Promise<void> {
+    const r = await dockerd.docker(['rmi', '-f', id]);
+    assert.ok(r.code === 0 || /No such image/.test(r.stderr), r.stderr);
+    assert.notEqual((await dockerd.docker(['image', 'inspect', id])).code, 0, `${id} is still in dockerd`);
+  }
+
+  before(async () => {
+    tmp = await tempDir('interop-archive-');
+    [dockerd, berthd, registry] = await Promise.all([
+      startDockerd(),
+      startBerthd(existsSync(join(BUILTIN_IMAGES, 'index.json')) ? { builtinImages: BUILTIN_IMAGES } : {}),
+      startRegistry({ impl: 'cncf' }),
+    ]);
+    await importBusybox(dockerd, SOURCE);
+    await dockerd.dockerOk(['tag', SOURCE, SECOND]);
+    busybox = await inDockerd(SOURCE);
+    // An image that reaches berth only through a registry: two gzip layers, a label, an env.
+    synthetic = await buildTestImage({
+      layers: [{ files: { 'etc/': '', 'etc/greeting': 'hello from berth\n' } }, { files: { 'data/': '', 'data/blob.txt': 'x'.repeat(20_000) } }],
+      labels: { 'org.example.origin': 'interop-archive' }, env: ['PATH=/bin', 'GREETING=hello'],
+    });
+    await pushTestImage(registry.url, 'interop/synthetic', 'v1', synthetic);
+  });
+
+  after(async () => {
+    if (process.env.BERTH_TEST_LOGS) process.stderr.write(berthd?.logs() ?? '');
+    await Promise.all([dockerd?.cleanup(), berthd?.cleanup(), registry?.stop()]);
+    await removeDir(tmp);
+  });
+
+  it('docker save output loads into berthd through the docker CLI, tags preserved', async () => {
+    const file = join(tmp, 'from-dockerd.tar');
+    await dockerd.dockerOk(['save', '-o', file, SOURCE, SECOND]);
+    const out = await berthDocker(['load', '-i', file]);
+    assert.deepEqual(loaded(out), [SOURCE, SECOND].sort(), `load output:\n${out}`);
+    const img = await inBerthd(SOURCE);
+    assert.equal(img.Id, busybox.Id, 'same config digest');
+    assert.deepEqual(img.RootFS.Layers, busybox.RootFS.Layers, 'same diffIDs');
+    assert.deepEqual([...img.RepoTags].sort(), [SOURCE, SECOND].sort());
+  });
+
+  it('docker save output loads into berthd through berth load (stdin and -i)', { skip: berthCliMissing }, async () => {
+    const file = join(tmp, 'from-dockerd-cli.tar');
+    const tag = 'interop/busybox:via-berth';
+    await dockerd.dockerOk(['tag', SOURCE, tag]);
+    await dockerd.dockerOk(['save', '-o', file, tag]);
+    await dockerd.dockerOk(['rmi', tag]);
+
+    const fromStdin = await berth(['load'], { input: await readFile(file) });
+    assert.deepEqual(loaded(fromStdin), [tag], `berth load output:\n${fromStdin}`);
+    const img = await inBerthd(tag);
+    assert.equal(img.Id, busybox.Id);
+    assert.deepEqual(img.RootFS.Layers, busybox.RootFS.Layers);
+
+    await berthDocker(['rmi', tag]);
+    const fromFile = await berth(['load', '-i', file]);
+    assert.deepEqual(loaded(fromFile), [tag], `berth load -i output:\n${fromFile}`);
+    assert.ok((await inBerthd(tag)).RepoTags.includes(tag));
+  });
+
+  it('berthd output of docker save loads into dockerd, runs, same ID and diffIDs, tags preserved', async () => {
+    await inBerthd(SOURCE); // loaded by the first test
+    const file = join(tmp, 'from-berthd.tar');
+    await berthDocker(['save', '-o', file, SOURCE, SECOND]);
+    await forgetInDockerd(busybox.Id);
+
+    const out = await dockerd.dockerOk(['load', '-i', file]);
+    assert.deepEqual(loaded(out), [SOURCE, SECOND].sort(), `docker load output:\n${out}`);
+    const img = await inDockerd(SOURCE);
+    assert.equal(img.Id, busybox.Id, 'same config digest');
+    assert.deepEqual(img.RootFS.Layers, busybox.RootFS.Layers, 'same diffIDs');
+    assert.deepEqual([...img.RepoTags].sort(), [SOURCE, SECOND].sort());
+    assert.equal(await dockerd.dockerOk(['run', '--rm', '--network', 'none', SOURCE, 'echo', 'ok']), 'ok\n');
+  });
+
+  it('berth save of an image pulled from a registry loads into dockerd', { skip: berthCliMissing }, async () => {
+    const ref = `${registry.host}/interop/synthetic:v1`;
+    await berthDocker(['pull', ref]);
+    const file = join(tmp, 'synthetic.tar');
+    await berth(['save', '-o', file, ref]);
+
+    const out = await dockerd.dockerOk(['load', '-i', file]);
+    assert.deepEqual(loaded(out), [ref], `docker load output:\n${out}`);
+    const img = await inDockerd(ref);
+    assert.equal(img.Id, synthetic.configDigest, 'same config digest as in the registry');
+    assert.deepEqual(img.RootFS.Layers, synthetic.layers.map((l) => l.diffID), 'same diffIDs as in the registry');
+    const labels = (await dockerd.dockerOk(['image', 'inspect', '--format', '{{json .Config.Labels}}', ref])).trim();
+    assert.deepEqual(JSON.parse(labels), { 'org.example.origin': 'interop-archive' });
+  });
+
+  it('berth save to stdout loads into dockerd from stdin', { skip: berthCliMissing }, async () => {
+    await inBerthd(SECOND);
+    await forgetInDockerd(busybox.Id);
+    // Through a pipe, as a person would run it; berth talks to berthd and docker to dockerd.
+    const quote = (a: string) => `'${a}'`;
+    const pipeline = `DOCKER_HOST=${quote(berthd.host)} ${berthCliCommand()!.map(quote).join(' ')} save ${SECOND}`
+      + ` | DOCKER_HOST=${quote(dockerd.host)} ${quote(DOCKER_CLI)} load`;
+    const piped = await runCommand('sh', ['-c', pipeline], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, DOCKER_CONFIG: join(tmp, 'docker-config') },
+    });
+    assert.equal(piped.code, 0, describeFailure('berth save | docker load', piped, berthd.logs()));
+    assert.deepEqual(loaded(piped.stdout), [SECOND]);
+    assert.equal((await inDockerd(SECOND)).Id, busybox.Id);
+  });
+
+  it('the built-in busybox saved by berth runs in dockerd', { skip: berthCliMissing || (existsSync(join(BUILTIN_IMAGES, 'index.json')) ? false : `no built-in images in ${BUILTIN_IMAGES} (run the set-up)`) }, async () => {
+    // berthd imports its built-in images in the background after start-up.
+    await waitFor('berthd to import the built-in busybox', async () => (await berthd.docker(['image', 'inspect', 'busybox'])).code === 0, 20_000);
+    const builtin = await inBerthd('busybox');
+    const file = join(tmp, 'builtin-busybox.tar');
+    await berth(['save', '-o', file, 'busybox']);
+    const out = await dockerd.dockerOk(['load', '-i', file]);
+    assert.deepEqual(loaded(out), ['busybox:latest'], `docker load output:\n${out}`);
+    const img = await inDockerd('busybox:latest');
+    assert.equal(img.Id, builtin.Id);
+    assert.deepEqual(img.RootFS.Layers, builtin.RootFS.Layers);
+    assert.equal(`${img.Os}/${img.Architecture}`, 'linux/amd64');
+    assert.equal(await dockerd.dockerOk(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hello from berth']), 'hello from berth\n');
+  });
+});
