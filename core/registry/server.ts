@@ -8,7 +8,7 @@ import { BerthError } from '../errors.ts';
 import { isValidPath } from '../reference/reference.ts';
 import type { UploadSpool } from './upload-spool.ts';
 import { RepoStore } from './server/repo-store.ts';
-import { type ServerContext, keyedLock } from './server/context.ts';
+import { type ServerContext, discardBody, keyedLock } from './server/context.ts';
 import { SpecError, errorResponse, specErrors } from './server/spec-error.ts';
 import { deleteManifest, getManifest, putManifest } from './server/manifests.ts';
 import { deleteBlob, getBlob } from './server/blobs.ts';
@@ -135,7 +135,7 @@ export function registryHandler(opts: RegistryHandlerOptions): (req: Request) =>
     try {
       return withApiVersion(await route(req));
     } catch (e) {
-      await req.body?.cancel().catch(() => {});
+      await discardBody(req);
       if (e instanceof SpecError) return withApiVersion(errorResponse(e));
       if (e instanceof BerthError && e.code === 'not_found') {
         return withApiVersion(errorResponse(new SpecError(404, 'BLOB_UNKNOWN', 'blob unknown to registry', e.message)));

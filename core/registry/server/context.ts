@@ -31,6 +31,7 @@ export function keyedLock(): <T>(key: string, fn: () => Promise<T>) => Promise<T
 /** The request body, refusing more than `limit` bytes. */
 export async function readBody(req: Request, limit: number, what: string): Promise<Uint8Array> {
   const declared = Number(req.headers.get('content-length') ?? NaN);
+  if (declared > limit) await discardBody(req);
   if (declared > limit) throw new SpecError(413, 'SIZE_INVALID', `${what} is too large`, `${declared} bytes, at most ${limit}`);
   if (!req.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
@@ -41,7 +42,7 @@ export async function readBody(req: Request, limit: number, what: string): Promi
     if (done) break;
     n += value.byteLength;
     if (n > limit) {
-      await reader.cancel().catch(() => {});
+      await drain(reader);
       throw new SpecError(413, 'SIZE_INVALID', `${what} is too large`, `more than ${limit} bytes`);
     }
     chunks.push(value);
@@ -54,4 +55,19 @@ export async function readBody(req: Request, limit: number, what: string): Promi
 
 export function emptyStream(): ReadableStream<Uint8Array> {
   return new ReadableStream({ start(c) { c.close(); } });
+}
+
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  try {
+    for (;;) if ((await reader.read()).done) return;
+  } catch { /* the client went away: nothing left to discard */ }
+}
+
+/**
+ * Reads a request body we will not use to its end. Cancelling instead would be cheaper, but Node's
+ * stream adapter (Readable.toWeb, Node 20) then throws from its data handler and takes the process down.
+ */
+export async function discardBody(req: Request): Promise<void> {
+  if (!req.body || req.bodyUsed || req.body.locked) return;
+  await drain(req.body.getReader());
 }

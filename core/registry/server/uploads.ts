@@ -4,7 +4,7 @@
 // — GET reports progress and DELETE cancels.
 import { isDigest, parseDigest } from '../../digest.ts';
 import { BerthError } from '../../errors.ts';
-import { type ServerContext, emptyStream } from './context.ts';
+import { type ServerContext, discardBody, emptyStream } from './context.ts';
 import { SpecError, specErrors } from './spec-error.ts';
 
 function uploadHeaders(name: string, id: string, size: number, bodyless = true): Record<string, string> {
@@ -65,7 +65,7 @@ export async function startUpload(ctx: ServerContext, name: string, req: Request
   const from = url.searchParams.get('from');
   if (mount && from && isDigest(mount) && canMount) {
     if ((await ctx.repos.blob(from, mount)) && (await ctx.blobs.info(mount))) {
-      await req.body?.cancel().catch(() => {});
+      await discardBody(req);
       const info = await ctx.blobs.info(mount);
       await ctx.repos.linkBlob(name, mount, info!.size);
       await ctx.repos.touchRepo(name);
@@ -81,7 +81,7 @@ export async function startUpload(ctx: ServerContext, name: string, req: Request
     await commit(ctx, name, digest, length !== null ? Number(length) : undefined, async () => body ?? emptyStream());
     return blobCreated(name, digest);
   }
-  await req.body?.cancel().catch(() => {});
+  await discardBody(req);
   const id = crypto.randomUUID();
   await ctx.uploads.create(id);
   await ctx.repos.putUpload(id, { repo: name, startedAt: new Date().toISOString() });
@@ -105,12 +105,12 @@ async function append(ctx: ServerContext, name: string, id: string, req: Request
     const start = Number(m[1]);
     const end = Number(m[2]);
     if (start !== size || end < start) {
-      await req.body?.cancel().catch(() => {});
+      await discardBody(req);
       throw new SpecError(416, 'BLOB_UPLOAD_INVALID', 'blob upload invalid',
         `Content-Range ${range} does not continue the upload, which has ${size} bytes`, uploadHeaders(name, id, size, false));
     }
     if (length !== null && Number(length) !== end - start + 1) {
-      await req.body?.cancel().catch(() => {});
+      await discardBody(req);
       throw specErrors.sizeInvalid(`Content-Range ${range} is ${end - start + 1} bytes but Content-Length is ${length}`);
     }
   }
