@@ -29,15 +29,15 @@ export function eventRoutes(router: Router, bus: EventBus, now: () => Date = () 
     const nowNano = BigInt(now().getTime()) * 1_000_000n;
     let unsubscribe = () => {};
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let open = true;
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
-        let open = true;
         const finish = () => {
           if (!open) return;
           open = false;
           unsubscribe();
           if (timer) clearTimeout(timer);
-          controller.close();
+          try { controller.close(); } catch { /* the client already went away */ }
         };
         const send = (e: EngineEvent) => {
           if (!open || !matchEvent(filters, e)) return;
@@ -55,6 +55,7 @@ export function eventRoutes(router: Router, bus: EventBus, now: () => Date = () 
         req.signal.addEventListener('abort', finish, { once: true });
       },
       cancel() {
+        open = false;
         unsubscribe();
         if (timer) clearTimeout(timer);
       },

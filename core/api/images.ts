@@ -37,12 +37,34 @@ export function imageRoutes(router: Router, engine: Engine): void {
     return jsonResponse(list);
   });
 
+  const save = async (names: string[]) => new Response(await images.save(names), {
+    status: 200, headers: { 'content-type': 'application/x-tar' },
+  });
+  router.get('/images/get', ({ query }) => {
+    const names = query.getAll('names').flatMap((n) => n.split(',')).filter(Boolean);
+    if (!names.length) throw new BerthError('invalid_argument', 'no image names given: use ?names=NAME (repeatable)');
+    return save(names);
+  });
+
+  router.post('/images/load', ({ req, query }) => {
+    if (!req.body) throw new BerthError('invalid_argument', 'the request has no body: send the image archive (a tar) as the body');
+    const body = req.body;
+    return streamOrError((emit) => images.load(body, { quiet: boolParam(query, 'quiet') }, emit));
+  });
+
   router.get('/images/search', () => {
     throw new BerthError('unsupported', 'searching Docker Hub is not supported by berth');
   });
 
   router.post('/images/prune', async ({ query }) => {
     return jsonResponse(await images.prune(parseFilters(query.get('filters'))));
+  });
+
+  router.get('/images/{name:.*}/get', ({ params }) => save([params.name!]));
+
+  router.post('/images/{name:.*}/push', ({ params, query, req }) => {
+    const credentials = registryAuth(req.headers.get('x-registry-auth'));
+    return streamOrError((emit) => images.push({ name: params.name!, tag: query.get('tag') ?? '', ...(credentials ? { credentials } : {}) }, emit));
   });
 
   router.get('/images/{name:.*}/json', async ({ params, version }) => jsonResponse(await images.inspect(params.name!, legacy(version))));

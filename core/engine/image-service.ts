@@ -16,6 +16,8 @@ import type { BuiltinImages } from './builtin-images.ts';
 import { listImages, type ImageFilters, type ImageSummary } from './image-list.ts';
 import { imageHistory, inspectImage, type HistoryItem } from './image-inspect.ts';
 import { pullImage, registryClient, type PullContext, type PullRequest } from './pull.ts';
+import { pushImage, type PushRequest } from './push.ts';
+import { loadImages, saveImages } from './image-archive.ts';
 
 export interface ImageServiceOptions extends ImageDeps {
   events: EventBus;
@@ -111,6 +113,19 @@ export class ImageService {
 
   async pull(req: PullRequest, emit: ProgressSink): Promise<ImageRecord> {
     return pullImage(this.pullContext, req, emit);
+  }
+
+  async push(req: PushRequest, emit: ProgressSink): Promise<void> {
+    return pushImage(this.pullContext, req, emit);
+  }
+
+  /** A docker-archive (also an OCI layout) of the named images; unknown names fail before the stream. */
+  save(names: string[]): Promise<ReadableStream<Uint8Array>> {
+    return saveImages(this.opts, names);
+  }
+
+  load(tar: ReadableStream<Uint8Array>, opts: { quiet: boolean }, emit: ProgressSink): Promise<void> {
+    return loadImages(this.opts, tar, opts, emit);
   }
 
   async remove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {

@@ -107,6 +107,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const level: LogLevel = config.debug ? 'debug' : (['trace'].includes(config.logLevel) ? 'debug' : ['panic'].includes(config.logLevel) ? 'fatal' : config.logLevel as LogLevel);
   const log = createLogger(level);
+  // One request's bug must not take every container's daemon down with it.
+  process.on('unhandledRejection', (e) => log.error(`unhandled rejection: ${errorMessage(e)}`, { stack: (e as Error)?.stack ?? '' }));
+  process.on('uncaughtException', (e) => log.error(`uncaught exception: ${errorMessage(e)}`, { stack: e.stack ?? '' }));
   for (const w of warnings) log.warn(w);
   log.info(`Starting up`);
 
