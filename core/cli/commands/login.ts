@@ -51,7 +51,7 @@ async function runLogin(ctx: CommandContext): Promise<void> {
   username = username.trim();
 
   if (!username && !password) {
-    const existing = (await ctx.config()).credentials(server);
+    const existing = await (await ctx.config()).credentials(server);
     if (existing && (existing.password || existing.identitytoken) && existing.username) {
       await ctx.out(`Authenticating with existing credentials... [Username: ${existing.username}]\n`);
       try {

@@ -14,7 +14,7 @@ export async function registryAuthHeader(ctx: CommandContext, ref: Reference): P
   const server = authServer(ref);
   let creds;
   try {
-    creds = (await ctx.config()).credentials(server);
+    creds = await (await ctx.config()).credentials(server);
   } catch {
     creds = undefined;
   }
