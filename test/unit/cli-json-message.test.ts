@@ -72,7 +72,7 @@ test('progress bars on wide terminals', () => {
   assert.equal(progressString({ current: 36445, total: 1088530 }, 200), `[=>${' '.repeat(49)}]  36.45kB/1.089MB`);
   assert.equal(progressString({ current: 1088530, total: 1088530 }, 200), `[${'='.repeat(50)}>]  1.089MB/1.089MB`);
   assert.equal(progressString({ current: 544265, total: 1088530 }, 80), ' 544.3kB/1.089MB');
-  assert.equal(progressString({ current: 5000 }, 200), '    5kB');
+  assert.equal(progressString({ current: 5000 }, 200), '     5kB');
   assert.equal(progressString({}, 200), '');
 });
 
