@@ -1,7 +1,7 @@
 // berthd: the daemon. Serves the Docker Engine API on unix sockets (and TCP when asked) over the
 // engine, with dockerd's flags, daemon.json, pidfile and log lines.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +11,7 @@ import { createLogger, type LogLevel, type Logger } from './log.ts';
 import { writePidfile } from './pidfile.ts';
 import { linuxHostInfo } from './host-info.ts';
 import { builtinLayout } from './builtin-layout.ts';
+import { blockedFetch } from './blocked-fetch.ts';
 import { importBuiltinImages } from './builtin-import.ts';
 import { serve, type Served } from '../http/serve.ts';
 import { nodeCodecs, nodeHash } from '../services.ts';
@@ -153,6 +154,7 @@ export async function main(argv: string[]): Promise<number> {
       log.info(`Processing signal '${signal}'`);
       void (async () => {
         await Promise.all(servers.map((s) => s.close()));
+        for (const h of config.hosts) if (h.startsWith('unix://')) await unlink(h.slice(7)).catch(() => {});
         await releasePid?.();
         log.info('Daemon shutdown complete');
         resolveExit(0);
@@ -180,7 +182,7 @@ async function buildEngine(config: DaemonConfig, flags: DaemonFlags, log: Logger
     store, blobs, snapshotter, hash: nodeHash, codecs: nodeCodecs,
     events,
     registry: registryConfigOf(config),
-    fetch: globalThis.fetch,
+    fetch: blockedFetch(globalThis.fetch, (process.env.BERTH_BLOCK_HOSTS ?? '').split(',')),
     hostPlatform: { os: 'linux', architecture: goArch(os.machine()), ...(variant ? { variant } : {}) },
     ...(builtinUsable ? { builtin: builtinLayout(builtinDir, nodeHash) } : {}),
     layerDir: (diffID) => snapshotter.path(diffID),
