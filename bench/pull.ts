@@ -3,6 +3,7 @@
 // Rounds interleave the contenders so that load from elsewhere on the machine falls on all of them alike.
 // Env: BENCH_RUNS (default 5), BENCH_NO_WRITE=1 to leave BENCHMARKS.md alone.
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { berthBundles, berthCliPresent, berthdMissing, startBerthd, type Berthd } from './lib/berthd.ts';
 import { startDockerd, type Dockerd } from './lib/dockerd.ts';
@@ -14,6 +15,7 @@ import { SYNTHETIC_REF, syntheticImage } from './lib/synthetic-image.ts';
 const REPO = resolve(import.meta.dirname, '..');
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
 const REPOSITORY = 'bench/pull';
+const LOAD_AT_START = loadavg()[0]!;
 
 interface Contender {
   name: string;
@@ -177,7 +179,7 @@ async function writeReport(image: Awaited<ReturnType<typeof syntheticImage>>, co
   const body = [
     `Cold pull + unpack of a ${image.layers}-layer image (${mb(image.compressedBytes)} of gzip layers, ${mb(image.uncompressedBytes)} unpacked, ${image.files} files: many small text files, some binaries, a few large incompressible files and one large log) from a local CNCF registry on loopback.`,
     '',
-    `- Machine: ${await machineDescription()}`,
+    `- Machine: ${await machineDescription(LOAD_AT_START)}`,
     `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
     `- Tools: ${versions}`,
     `- Method: \`npm run bench\` (bench/pull.ts). The image is generated from a fixed seed, so every run pulls the same bytes; it is pushed once with skopeo into \`docker-registry serve\` (127.0.0.1, random port, temporary root). ${RUNS} rounds; each round runs every contender once, cold: berth gets a fresh berthd with an empty data root per run (daemon start-up not timed); dockerd is a temporary one (own data root, exec root, socket; \`--iptables=false --ip-masq=false --bridge=none\`) whose image is removed with \`docker rmi\` before each run; skopeo copies into an empty OCI layout and umoci unpacks it into an empty bundle (both timed). Times are wall clock from process start to exit.`,

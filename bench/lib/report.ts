@@ -1,6 +1,6 @@
 // Statistics, the machine's description, and the BENCHMARKS.md section a benchmark owns.
 import { readFile, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, release, totalmem } from 'node:os';
+import { cpus, release, totalmem } from 'node:os';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -8,11 +8,12 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export async function machineDescription(): Promise<string> {
+/** `loadAtStart`: the 1-minute load average before the benchmark began, so its own work is not counted. */
+export async function machineDescription(loadAtStart: number): Promise<string> {
   const debian = (await readFile('/etc/debian_version', 'utf8').catch(() => '?')).trim();
   const cpu = cpus();
   return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ` +
-    `Linux ${release()}, Debian ${debian}, Node ${process.version}; load average ${loadavg()[0]!.toFixed(1)} when the report was written ` +
+    `Linux ${release()}, Debian ${debian}, Node ${process.version}; load average ${loadAtStart.toFixed(1)} at the start ` +
     '(other work on the machine makes every contender slower and noisier)';
 }
 
