@@ -186,6 +186,23 @@ describe('interop: image archives between berth and dockerd', { skip: skip ?? fa
     assert.equal((await inDockerd(SECOND)).Id, busybox.Id);
   });
 
+  it('an image loaded into berthd from docker save is pushed by berth, pulled and run by dockerd', async () => {
+    await inBerthd(SOURCE); // loaded by the first test: uncompressed layers that berth's push must compress and describe
+    const ref = `${registry.host}/interop/from-load:v1`;
+    await berthDocker(['tag', SOURCE, ref]);
+    const push = await berthDocker(['push', ref]);
+    const digest = /: digest: (sha256:[0-9a-f]{64}) size: \d+/.exec(push)?.[1];
+    assert.ok(digest, `no digest line in berth's push output:\n${push}`);
+
+    await forgetInDockerd(busybox.Id);
+    const pull = await dockerd.dockerOk(['pull', ref]);
+    assert.match(pull, new RegExp(`Digest: ${digest}`));
+    const img = await inDockerd(ref);
+    assert.equal(img.Id, busybox.Id, 'same config digest');
+    assert.deepEqual(img.RootFS.Layers, busybox.RootFS.Layers, 'same diffIDs');
+    assert.equal(await dockerd.dockerOk(['run', '--rm', '--network', 'none', ref, 'echo', 'ok']), 'ok\n');
+  });
+
   it('a truncated docker save archive is refused by berthd as by dockerd, and nothing is stored', async () => {
     const tag = TRUNCATED;
     const whole = await readFile(join(tmp, 'truncated.tar'));

@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { packTar } from 'modern-tar';
 import { busyboxRootfsTar, dockerdMissing, importBusybox, startDockerd, type TestDockerd } from '../helpers/dockerd.ts';
 import { spawn } from 'node:child_process';
+import { startBerthd, type TestDaemon } from '../helpers/berthd.ts';
 import { runCommand } from '../helpers/docker-cli.ts';
 import { freePort, waitFor } from '../helpers/ports.ts';
 import { REPO_ROOT, startRegistry, type TestRegistry } from '../helpers/registry.ts';
@@ -130,9 +131,11 @@ async function multiArchLayout(dir: string, tag: string): Promise<{ index: strin
 
 const CLI_SOURCE = join(REPO_ROOT, 'host-linux/cli/main.ts');
 const CLI_BUNDLE = join(REPO_ROOT, 'dist/berth.mjs');
+const BUNDLE = process.env.BERTH_TEST_BUNDLE === '1';
+
 /** `berth` from the sources, or from the bundle with BERTH_TEST_BUNDLE=1; null while it does not exist. */
 function berthCli(): string[] | null {
-  if (process.env.BERTH_TEST_BUNDLE === '1') return existsSync(CLI_BUNDLE) ? [process.execPath, CLI_BUNDLE] : null;
+  if (BUNDLE) return existsSync(CLI_BUNDLE) ? [process.execPath, CLI_BUNDLE] : null;
   return existsSync(CLI_SOURCE) ? [process.execPath, '--import', 'tsx', CLI_SOURCE] : null;
 }
 
@@ -250,6 +253,45 @@ describe('interop: real dockerd with registries', { skip: skip ?? false }, () =>
       assert.ok(first, 'needs the push of the first test');
       const raw = await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${berth.host}/interop/busybox:v1`]);
       assert.equal(sha256(new TextEncoder().encode(raw)), first.digest);
+    });
+  });
+
+  describe('berthd and dockerd through registries', () => {
+    let berthd: TestDaemon;
+    before(async () => { berthd = await startBerthd({ bundle: BUNDLE }); });
+    after(async () => { await berthd?.cleanup(); });
+
+    async function berthDocker(args: string[]): Promise<string> {
+      const r = await berthd.docker(args);
+      if (r.code !== 0) throw new Error(`docker (against berthd) ${args.join(' ')} exited ${r.code}\n${r.stderr}${r.stdout}\n--- berthd log (tail) ---\n${berthd.logs().slice(-3000)}`);
+      return r.stdout;
+    }
+
+    it('berthd pulls what dockerd pushed, pushes it on, and dockerd pulls and runs berth\'s push', async () => {
+      const original = await inspect(d, SOURCE);
+      const fromDocker = `${cncf.host}/from-docker/busybox:v1`;
+      await d.dockerOk(['tag', SOURCE, fromDocker]);
+      const digest = pushedDigest(await d.dockerOk(['push', fromDocker]));
+      await d.dockerOk(['rmi', fromDocker]);
+
+      assert.equal(pulledDigest(await berthDocker(['pull', fromDocker])), digest);
+      const inBerth = (JSON.parse(await berthDocker(['image', 'inspect', fromDocker])) as Inspect[])[0]!;
+      assert.equal(inBerth.Id, original.Id);
+      assert.deepEqual(inBerth.RootFS.Layers, original.RootFS.Layers);
+
+      // berth pushes to berth's registry; the real daemon must accept what berth wrote.
+      const fromBerth = `${berth.host}/from-berth/busybox:v1`;
+      await berthDocker(['tag', fromDocker, fromBerth]);
+      const berthDigest = pushedDigest(await berthDocker(['push', fromBerth]));
+      assert.equal(berthDigest, digest, 'berth pushes the manifest it pulled, byte for byte');
+
+      await d.dockerOk(['rmi', '-f', original.Id]);
+      assert.equal(pulledDigest(await d.dockerOk(['pull', fromBerth])), digest);
+      const back = await inspect(d, fromBerth);
+      assert.equal(back.Id, original.Id);
+      assert.equal(await d.dockerOk(['run', '--rm', '--network', 'none', fromBerth, 'echo', 'ok']), 'ok\n');
+      await d.dockerOk(['tag', fromBerth, SOURCE]);
+      await d.dockerOk(['rmi', fromBerth]);
     });
   });
 
