@@ -167,7 +167,14 @@ export class JSONMessageRenderer {
 }
 
 /** Splits a byte stream of concatenated JSON values (newline separated or not) into objects. */
-export async function* decodeJSONStream(body: ReadableStream<Uint8Array>): AsyncGenerator<JSONMessage> {
+export async function* decodeJSONStream(body: ReadableStream<Uint8Array>, opts: { bigIntKeys?: string[] } = {}): AsyncGenerator<JSONMessage> {
+  // Nanosecond timestamps exceed 2^53: keep their digits as BigInt instead of rounding them.
+  const bigRe = opts.bigIntKeys?.length ? new RegExp(`"(${opts.bigIntKeys.join('|')})"\\s*:\\s*(-?\\d{16,})`, 'g') : undefined;
+  const parse = (text: string): JSONMessage => {
+    if (!bigRe) return JSON.parse(text) as JSONMessage;
+    const mark = '#berth-bigint#';
+    return JSON.parse(text.replace(bigRe, `"$1":"${mark}$2"`), (_k, v) => (typeof v === 'string' && v.startsWith(mark) ? BigInt(v.slice(mark.length)) : v)) as JSONMessage;
+  };
   const decoder = new TextDecoder();
   const reader = body.getReader();
   let buf = '';
@@ -194,7 +201,7 @@ export async function* decodeJSONStream(body: ReadableStream<Uint8Array>): Async
         else if (c === '}' || c === ']') {
           if (--depth === 0 && start >= 0) {
             const text = buf.slice(start, i + 1);
-            yield JSON.parse(text) as JSONMessage;
+            yield parse(text);
             buf = buf.slice(i + 1);
             i = -1;
             start = -1;

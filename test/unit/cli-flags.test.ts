@@ -26,7 +26,7 @@ test('long, short, combined and valued flags as pflag parses them', () => {
   assert.equal(p.values['no-trunc'], true);
   assert.deepEqual(p.args, ['busybox']);
   assert.deepEqual([...p.changed].sort(), ['all', 'filter', 'format', 'no-trunc', 'quiet']);
-  assert.equal(parseFlags(images, ['-fdangling=true']).values.filter[0], 'dangling=true');
+  assert.deepEqual(parseFlags(images, ['-fdangling=true']).values.filter, ['dangling=true']);
   assert.equal(parseFlags(images, ['--format={{json .}}']).values.format, '{{json .}}');
   assert.equal(parseFlags(images, ['--all=false']).values.all, false);
   assert.equal(parseFlags(images, ['-a=false']).values.all, false);

@@ -15,7 +15,7 @@ export interface EventMessage {
   Actor?: { ID?: string; Attributes?: Record<string, string> | null };
   scope?: string;
   time?: number;
-  timeNano?: number;
+  timeNano?: number | bigint;
 }
 
 /** events.Message as a Go struct: template fields by Go name, JSON in Go's field order. */
@@ -120,7 +120,7 @@ async function runEvents(ctx: CommandContext): Promise<void> {
     },
   });
   if (!res.body) return;
-  for await (const m of decodeJSONStream(res.body)) {
+  for await (const m of decodeJSONStream(res.body, { bigIntKeys: ['timeNano'] })) {
     const ev = m as unknown as EventMessage;
     await ctx.out(tmpl ? tmpl.execute(eventStruct(ev)) + '\n' : formatEvent(ev));
   }

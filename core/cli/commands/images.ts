@@ -2,7 +2,7 @@
 // (one per repository:tag, digests on request, dangling images as <none>).
 import { familiarName, parseReference } from '../../reference/reference.ts';
 import { encodeFilters } from '../api-client.ts';
-import type { Command, CommandContext } from '../command.ts';
+import { StatusError, type Command, type CommandContext } from '../command.ts';
 import {
   DEFAULT_QUIET_FORMAT, FORMAT_HELP, RAW_FORMAT_KEY, renderFormat, SubContext, TABLE_FORMAT_KEY, truncateID,
 } from '../formatter.ts';
@@ -123,6 +123,7 @@ export function imageRows(images: ImageSummary[], opts: { trunc: boolean; digest
 }
 
 async function runImages(ctx: CommandContext): Promise<void> {
+  if (ctx.flags.tree) throw new StatusError('berth does not support --tree yet: use --format or inspect the image index', 1);
   const filters = [...(ctx.flags.filter as string[])];
   if (ctx.args[0]) filters.push(`reference=${ctx.args[0]}`);
   const api = await ctx.api();
@@ -156,6 +157,7 @@ function imagesCommand(name: string, use: string, aliases: string[]): Command {
       { name: 'format', kind: 'string', usage: FORMAT_HELP },
       { name: 'no-trunc', kind: 'bool', usage: "Don't truncate output" },
       { name: 'quiet', short: 'q', kind: 'bool', usage: 'Only show image IDs' },
+      { name: 'tree', kind: 'bool', usage: 'List multi-platform images as a tree (EXPERIMENTAL)' },
     ],
     run: async (ctx) => { await runImages(ctx); },
   };

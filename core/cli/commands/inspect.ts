@@ -39,7 +39,8 @@ async function inspectAll(ctx: CommandContext, names: string[], fetch: (name: st
         out += tmpl.execute(JSON.parse(f.raw)) + '\n';
       } catch (e) {
         if (e instanceof TemplateError) {
-          if (out) await ctx.out(out);
+          // docker still ends the (partial) output with a newline.
+          await ctx.out(out + '\n');
           throw new FormatError(`template parsing error: ${e.message}`);
         }
         throw e;

@@ -41,10 +41,12 @@ async function runLogin(ctx: CommandContext): Promise<void> {
   let username = ctx.flags.username as string;
   let password = ctx.flags.password as string;
   const passwordStdin = ctx.flags['password-stdin'] as boolean;
-  if (password) await ctx.err('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
   if (passwordStdin) {
     if (password) throw new StatusError('conflicting options: cannot specify both --password and --password-stdin', 1);
     if (!username) throw new StatusError('the --password-stdin option requires --username to be set', 1);
+  }
+  if (password) await ctx.err('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
+  if (passwordStdin) {
     password = (await readAll(ctx.host.stdin.stream())).replace(/\n$/, '').replace(/\r$/, '');
   }
   const server = ctx.args[0] ? credentialsKey(ctx.args[0]) : INDEX_SERVER;

@@ -42,7 +42,7 @@ function pushCommand(name: string): Command {
     flags: [
       { name: 'all-tags', short: 'a', kind: 'bool', usage: 'Push all tags of an image to the repository' },
       { name: 'disable-content-trust', kind: 'bool', usage: 'Skip image signing', default: true },
-      { name: 'platform', kind: 'string', hidden: true, usage: 'Push a platform-specific manifest as a single-platform image to the registry.\nImage index won\'t be pushed, meaning that other manifests, including attestations won\'t be preserved.\n\'os[/arch[/variant]]\': Explicit platform (eg. linux/amd64)' },
+      { name: 'platform', kind: 'string', usage: 'Push a platform-specific manifest as a single-platform image to the registry.\nImage index won\'t be pushed, meaning that other manifests, including attestations won\'t be preserved.\n\'os[/arch[/variant]]\': Explicit platform (eg. linux/amd64)' },
       { name: 'quiet', short: 'q', kind: 'bool', usage: 'Suppress verbose output' },
     ],
     run: async (ctx) => { await runPush(ctx); },

@@ -150,7 +150,7 @@ async function runDf(ctx: CommandContext): Promise<void> {
 export const systemDfCmd = (): Command => ({
   name: 'df',
   use: '[OPTIONS]',
-  short: 'Show docker disk usage',
+  short: 'Show berth disk usage',
   args: { max: 0 },
   flags: [
     { name: 'format', kind: 'string', usage: FORMAT_HELP },
