@@ -178,3 +178,33 @@ test('later entries replace earlier ones of another type', async () => {
   assert.equal(readlinkSync(join(root, 'l')), 'new');
   assert.ok(native());
 });
+
+test('entries that depend on files still being written see them finished', async () => {
+  const many: TarInput[] = [];
+  for (let i = 0; i < 200; i++) many.push({ header: { name: `d${i % 7}/f${i}` }, body: `v1-${i}`.repeat(50) });
+  const root = await extract([
+    ...many,
+    { header: { name: 'd0/f0' }, body: 'second write wins' },
+    { header: { name: 'd1/hard', type: 'hardlink', linkname: 'd1/f1' } },
+    { header: { name: 'd2/f2', type: 'symlink', linkname: 'elsewhere' } },
+    { header: { name: 'd3', type: 'directory', mode: 0o750 } },
+    { header: { name: 'd4' }, body: 'a file replaces a directory full of fresh files' },
+    { header: { name: 'd5/f5', type: 'directory' } },
+    { header: { name: 'd5/f5/inside' }, body: 'a directory replaces a fresh file' },
+  ]);
+  assert.equal(readFileSync(join(root, 'd0/f0'), 'utf8'), 'second write wins');
+  assert.equal(readFileSync(join(root, 'd1/hard'), 'utf8'), 'v1-1'.repeat(50));
+  assert.equal(lstatSync(join(root, 'd1/hard')).ino, lstatSync(join(root, 'd1/f1')).ino);
+  assert.equal(readlinkSync(join(root, 'd2/f2')), 'elsewhere');
+  assert.equal(readFileSync(join(root, 'd3/f3'), 'utf8'), 'v1-3'.repeat(50));
+  assert.equal(lstatSync(join(root, 'd3')).mode & 0o777, 0o750);
+  assert.equal(readFileSync(join(root, 'd4'), 'utf8'), 'a file replaces a directory full of fresh files');
+  assert.equal(readFileSync(join(root, 'd5/f5/inside'), 'utf8'), 'a directory replaces a fresh file');
+  assert.equal(readFileSync(join(root, 'd6/f195'), 'utf8'), 'v1-195'.repeat(50));
+});
+
+test('a file that cannot be written fails the unpack with its name', async () => {
+  const long = 'n'.repeat(300);
+  await assert.rejects(extract([{ header: { name: 'ok' }, body: 'x' }, { header: { name: `dir/${long}` }, body: 'y' }]),
+    (e: unknown) => e instanceof Error && e.message.includes(`dir/${long}`) && /ENAMETOOLONG/.test(e.message));
+});
