@@ -203,7 +203,7 @@ describe('interop: image archives between berth and dockerd', { skip: skip ?? fa
     assert.equal(await dockerd.dockerOk(['run', '--rm', '--network', 'none', ref, 'echo', 'ok']), 'ok\n');
   });
 
-  it('a truncated docker save archive is refused by berthd as by dockerd, and nothing is stored', async () => {
+  it('a truncated docker save archive is refused by berthd as by dockerd, and nothing is stored', async (t) => {
     const tag = TRUNCATED;
     const whole = await readFile(join(tmp, 'truncated.tar'));
     // Cut inside the layer: the archive's manifest.json sits at its end, so it is lost too.
@@ -216,6 +216,7 @@ describe('interop: image archives between berth and dockerd', { skip: skip ?? fa
     assert.equal(refused.code, 1, describeFailure('docker load (truncated) against berthd', refused, berthd.logs()));
     assert.equal(refused.stderr.trim().split('\n').length, 1, `one line of error:\n${refused.stderr}`);
     assert.match(refused.stderr, /EOF|truncated|unexpected end|incomplete/i);
+    t.diagnostic(`berthd says: ${refused.stderr.trim()}`);
     assert.deepEqual(await listImages(), imagesBefore);
     assert.notEqual((await berthd.docker(['image', 'inspect', tag])).code, 0);
 
@@ -223,6 +224,7 @@ describe('interop: image archives between berth and dockerd', { skip: skip ?? fa
     const dockerdRefused = await dockerd.docker(['load'], { input: cut });
     assert.equal(dockerdRefused.code, 1);
     assert.match(dockerdRefused.stderr, /unexpected EOF/);
+    t.diagnostic(`dockerd says: ${dockerdRefused.stderr.trim()}`);
   });
 
   it('the built-in busybox saved by berth runs in dockerd', { skip: berthCliMissing || (existsSync(join(BUILTIN_IMAGES, 'index.json')) ? false : `no built-in images in ${BUILTIN_IMAGES} (run the set-up)`) }, async () => {
