@@ -48,10 +48,18 @@ function dockerCli(args: string[], opts: RunOptions = {}): Promise<RunResult> {
 /** docker's output with the program name swapped, for usage texts. */
 const asBerth = (s: string) => s.replace(/(?<![\w.])docker(?![\w.])/g, 'berth');
 
-async function same(args: string[], opts: RunOptions & { rename?: boolean } = {}): Promise<RunResult> {
+/** The rows of one image with several repositories come in Go's random map order from docker. */
+const rowsSorted = (s: string) => {
+  const lines = s.split('\n');
+  const header = /^[A-Z][A-Z ]*(\s|$)/.test(lines[0] ?? '') ? lines.shift() : undefined;
+  return [header, ...lines.sort()].join('\n');
+};
+
+async function same(args: string[], opts: RunOptions & { rename?: boolean; unordered?: boolean } = {}): Promise<RunResult> {
   const [b, d] = await Promise.all([berth(args, opts), dockerCli(args, opts)]);
   const fix = opts.rename ? asBerth : (s: string) => s;
-  assert.equal(b.stdout, fix(d.stdout), `stdout of ${args.join(' ')}`);
+  if (opts.unordered) assert.equal(rowsSorted(b.stdout), rowsSorted(fix(d.stdout)), `stdout of ${args.join(' ')}`);
+  else assert.equal(b.stdout, fix(d.stdout), `stdout of ${args.join(' ')}`);
   assert.equal(b.stderr, fix(d.stderr), `stderr of ${args.join(' ')}`);
   assert.equal(b.code, d.code, `exit code of ${args.join(' ')}`);
   return b;
@@ -100,22 +108,56 @@ describe('berth CLI side by side with the docker CLI', () => {
     await same(['pull', 'Bad:Ref']);
   });
 
+  test('a terminal gets the per-layer lines redrawn in place, as docker draws them', async () => {
+    // Same layers under new names: each pull reports every layer as "Already exists", drawn with
+    // cursor movement on a terminal. `script` gives both CLIs a pty.
+    const base = await buildTestImage({
+      layers: [{ files: { 'etc/': '', 'etc/os-release': 'NAME=test\n' } }, { files: { 'app/': '', 'app/run.sh': 'echo hi\n'.repeat(2000) } }],
+      labels: { 'org.example.role': 'app' },
+      cmd: ['/app/run.sh'],
+    });
+    await pushTestImage(registry.url, 'demo/copy1', 'latest', base);
+    await pushTestImage(registry.url, 'demo/copy2', 'latest', base);
+    const tty = (cli: string) => runCommand('script', ['-qec', `${cli} pull ${img('demo/copy1')}`.replace('copy1', cli.includes('berth') ? 'copy1' : 'copy2'), '/dev/null'],
+      { env: env() });
+    const [b, d] = await Promise.all([tty(`${process.execPath} ${bundle}`), tty('/usr/local/bin/docker')]);
+    assert.equal(b.code, 0, b.stdout);
+    assert.match(b.stdout, /\x1b\[2K\r[0-9a-f]{12}: Already exists \r\x1b\[\dB/);
+    assert.equal(b.stdout, d.stdout.replaceAll('copy2', 'copy1'));
+  });
+
+  test('push prints the push stream, and -q only the reference', async () => {
+    assert.equal((await berth(['tag', img('demo/app'), img('demo/pushed:v1')])).code, 0);
+    const first = await berth(['push', img('demo/pushed:v1')]);
+    assert.equal(first.code, 0, first.stderr);
+    const lines = first.stdout.trimEnd().split('\n');
+    assert.equal(lines[0], `The push refers to repository [${img('demo/pushed')}]`);
+    assert.match(lines.at(-1)!, /^v1: digest: sha256:[0-9a-f]{64} size: \d+$/);
+    assert.ok(lines.some((l) => /^[0-9a-f]{12}: Preparing$/.test(l)), first.stdout);
+    const [b, d] = await Promise.all([berth(['push', img('demo/pushed:v1')]), dockerCli(['push', img('demo/pushed:v1')])]);
+    assert.equal(b.code, d.code, b.stderr);
+    assert.deepEqual(b.stdout.split('\n').sort(), d.stdout.split('\n').sort());
+    await same(['push', '-q', img('demo/pushed:v1')]);
+    await same(['push', img('demo/nosuch:v1')]);
+    await same(['push', img('demo/pushed')]);
+  });
+
   test('images: the table, -q, --digests, --no-trunc, filters and templates', async () => {
-    await same(['images']);
-    await same(['images', '-a']);
-    await same(['images', '-q']);
-    await same(['images', '--digests']);
-    await same(['images', '--no-trunc']);
-    await same(['image', 'ls', img('demo/app')]);
-    await same(['images', '--filter', 'dangling=true']);
-    await same(['images', '--filter', 'label=org.example.role=app', '-q']);
-    await same(['images', '--format', '{{json .}}']);
-    await same(['images', '--format', 'json']);
-    await same(['images', '--format', 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.CreatedAt}}\t{{.Size}}']);
-    await same(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}} {{.CreatedSince}} {{upper .Tag}} {{.VirtualSize}}']);
-    await same(['images', '--format', '{{.Foo}}']);
-    await same(['images', '--format', '{{.ID}']);
-    await same(['images', '--filter', 'bogus=1']);
+    await same(['images'], { unordered: true });
+    await same(['images', '-a'], { unordered: true });
+    await same(['images', '-q'], { unordered: true });
+    await same(['images', '--digests'], { unordered: true });
+    await same(['images', '--no-trunc'], { unordered: true });
+    await same(['image', 'ls', img('demo/app')], { unordered: true });
+    await same(['images', '--filter', 'dangling=true'], { unordered: true });
+    await same(['images', '--filter', 'label=org.example.role=app', '-q'], { unordered: true });
+    await same(['images', '--format', '{{json .}}'], { unordered: true });
+    await same(['images', '--format', 'json'], { unordered: true });
+    await same(['images', '--format', 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.CreatedAt}}\t{{.Size}}'], { unordered: true });
+    await same(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}} {{.CreatedSince}} {{upper .Tag}} {{.VirtualSize}}'], { unordered: true });
+    await same(['images', '--format', '{{.Foo}}'], { unordered: true });
+    await same(['images', '--format', '{{.ID}'], { unordered: true });
+    await same(['images', '--filter', 'bogus=1'], { unordered: true });
   });
 
   test('history, inspect and system df', async () => {
