@@ -28,9 +28,6 @@ export function entryComponents(name: string, entry = name, what = 'its path'): 
   return out;
 }
 
-/** Thrown by RootResolver.dir when a path it must inspect is still being written. */
-export const BUSY = Symbol('busy');
-
 export function join(dir: string, name: string): string {
   return dir ? `${dir}/${name}` : name;
 }
@@ -66,10 +63,9 @@ export class RootResolver {
   /**
    * The real path (relative, without symlinks) of the directory `parts` names. Symlinks on the way
    * are followed only while they stay inside the root; missing directories are created (0755,
-   * like Docker's extractor) when `create` is set, and otherwise the answer is undefined. When
-   * `busy` says a component is still being written, BUSY is thrown: wait, then ask again.
+   * like Docker's extractor) when `create` is set, and otherwise the answer is undefined.
    */
-  dir(parts: string[], entry: string, create: boolean, busy?: (rel: string) => boolean): string | undefined {
+  dir(parts: string[], entry: string, create: boolean): string | undefined {
     let cur = '';
     const todo = parts.slice().reverse(); // a stack: next component at the end
     let links = 0;
@@ -84,7 +80,6 @@ export class RootResolver {
       }
       const next = join(cur, c);
       if (this.#dirs.has(next)) { cur = next; continue; }
-      if (busy?.(next)) throw BUSY;
       const st = lstatSync(this.abs(next), { throwIfNoEntry: false });
       if (!st) {
         if (!create) return undefined;
