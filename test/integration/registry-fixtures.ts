@@ -164,5 +164,10 @@ export async function run(cmd: string, args: string[]): Promise<{ code: number; 
   child.stdout.on('data', (d) => { stdout += String(d); });
   child.stderr.on('data', (d) => { stderr += String(d); });
   const code = await new Promise<number>((r) => child.once('exit', (c) => r(c ?? 1)));
+  // A grandchild (the docker CLI's plugin hooks) may hold the pipes open long after: take what has
+  // arrived shortly after exit, then let go of them so the test process can end.
+  await Promise.race([new Promise((r) => child.once('close', r)), new Promise((r) => setTimeout(r, 300))]);
+  child.stdout.destroy();
+  child.stderr.destroy();
   return { code, stdout, stderr };
 }
