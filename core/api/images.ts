@@ -5,7 +5,7 @@ import { compareVersions } from './version.ts';
 import { boolParam, parseFilters } from './query.ts';
 import { jsonResponse } from './http-error.ts';
 import { streamOrError } from './json-stream.ts';
-import { registryAuth } from './registry-auth.ts';
+import { authCredentials, decodeRegistryAuth } from '../auth/registry-auth-header.ts';
 import type { Router } from './router.ts';
 
 export function imageRoutes(router: Router, engine: Engine): void {
@@ -18,7 +18,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
     }
     const fromImage = query.get('fromImage') ?? '';
     if (!fromImage) throw new BerthError('invalid_argument', 'fromImage or fromSrc is required');
-    const credentials = registryAuth(req.headers.get('x-registry-auth'));
+    const credentials = authCredentials(decodeRegistryAuth(req.headers.get('x-registry-auth')));
     const platform = query.get('platform') ?? '';
     return streamOrError((emit) => images.pull({
       fromImage,
@@ -63,7 +63,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
   router.get('/images/{name:.*}/get', ({ params }) => save([params.name!]));
 
   router.post('/images/{name:.*}/push', ({ params, query, req }) => {
-    const credentials = registryAuth(req.headers.get('x-registry-auth'));
+    const credentials = authCredentials(decodeRegistryAuth(req.headers.get('x-registry-auth')));
     return streamOrError((emit) => images.push({ name: params.name!, tag: query.get('tag') ?? '', ...(credentials ? { credentials } : {}) }, emit));
   });
 

@@ -1,10 +1,10 @@
-// `docker save` and `docker load` over the local store: the archive format is core/archive's; this
-// decides which images and tags go in, unpacks what comes in, and records it.
-import { writeImageArchive, type ArchiveImage } from '../archive/image-archive-write.ts';
+// `docker save` and `docker load` through the daemon: the archive format is core/archive's; this
+// adds leases, events, unpacking of what comes in, and the stream messages.
+import { saveFromStore } from '../archive/save-from-store.ts';
 import { loadImageArchive } from '../archive/image-archive-load.ts';
 import { LocalImage } from '../image/local-image.ts';
-import { familiarString, fullName, isNameOnly, parseAnyReference, parseReference, referenceString } from '../reference/reference.ts';
-import { ZERO_TIME, type ImageRecord } from '../metadata/image-store.ts';
+import { familiarString, parseReference } from '../reference/reference.ts';
+import { ZERO_TIME } from '../metadata/image-store.ts';
 import type { ProgressSink } from '../api/json-stream.ts';
 import { progressMessage } from '../api/json-stream.ts';
 import type { EventBus } from './events.ts';
@@ -12,43 +12,20 @@ import { storeImageContent, type ImageDeps } from './store-image.ts';
 
 export interface ArchiveContext extends ImageDeps { events: EventBus }
 
-/**
- * Which images and tags `docker save NAMES` writes: `repo:tag` that tag; a bare `repo` every tag of
- * that repository; an ID (or prefix) the image without tags. Unknown names fail before any byte.
- */
-export async function planSave(ctx: ArchiveContext, names: string[]): Promise<Map<string, { record: ImageRecord; tags: Set<string> }>> {
-  const plan = new Map<string, { record: ImageRecord; tags: Set<string> }>();
-  const add = (record: ImageRecord, tag?: string) => {
-    let e = plan.get(record.id);
-    if (!e) { e = { record, tags: new Set() }; plan.set(record.id, e); }
-    if (tag) e.tags.add(tag);
-  };
-  for (const name of names) {
-    const any = (() => { try { return parseAnyReference(name); } catch { return undefined; } })();
-    if (any?.kind === 'name' && isNameOnly(any.ref)) {
-      const all = (await ctx.store.list()).flatMap((r) => r.repoTags.filter((t) => fullName(parseReference(t)) === fullName(any.ref)).map((t) => ({ r, t })));
-      if (all.length) { for (const { r, t } of all) add(r, t); continue; }
-    }
-    const record = await ctx.store.resolve(name);
-    if (any?.kind === 'name') {
-      const ref = any.ref;
-      add(record, ref.digest ? undefined : referenceString({ ...ref, tag: ref.tag ?? 'latest' }));
-    } else {
-      add(record);
-    }
-  }
-  return plan;
-}
-
+/** `docker save NAMES`; which images and tags go in is core/archive's (moby's tarexporter rules). */
 export async function saveImages(ctx: ArchiveContext, names: string[]): Promise<ReadableStream<Uint8Array>> {
-  const plan = await planSave(ctx, names);
-  const images: ArchiveImage[] = [];
-  for (const { record, tags } of plan.values()) {
-    images.push({ image: await LocalImage.open(ctx.blobs, record.manifest, { codecs: ctx.codecs, hash: ctx.hash }), repoTags: [...tags] });
-  }
+  // Resolved first, so an unknown name is a 404 before any byte of the archive.
+  const ids = new Set<string>();
+  for (const name of names) ids.add((await ctx.store.resolve(name)).id);
   const lease = await ctx.store.lease();
-  const tar = writeImageArchive(images, { codecs: ctx.codecs, hash: ctx.hash });
-  for (const id of plan.keys()) ctx.events.publish('image', 'save', id, { name: id });
+  let tar: ReadableStream<Uint8Array>;
+  try {
+    tar = await saveFromStore(ctx.store, names, ctx.codecs, ctx.hash);
+  } catch (e) {
+    lease.release();
+    throw e;
+  }
+  for (const id of ids) ctx.events.publish('image', 'save', id, { name: id });
   // gc must not sweep the blobs while they stream out.
   const reader = tar.getReader();
   return new ReadableStream<Uint8Array>({
