@@ -46,9 +46,26 @@ export async function decompressStream(stream: ReadableStream<Uint8Array>, codec
     throw new BerthError('unsupported', 'layer is compressed with bzip2, which berth cannot read: recompress it with gzip or zstd');
   }
   const compression = detectCompression(head);
-  if (compression === 'gzip') return rest.pipeThrough(codecs.gunzip());
-  if (compression === 'zstd') return rest.pipeThrough(codecs.unzstd());
+  if (compression === 'gzip') return namingErrors(rest.pipeThrough(codecs.gunzip()), 'gzip');
+  if (compression === 'zstd') return namingErrors(rest.pipeThrough(codecs.unzstd()), 'zstd');
   return rest;
+}
+
+/** Codec failures ("unexpected end of file") become invalid_layer errors that say which format. */
+function namingErrors(stream: ReadableStream<Uint8Array>, format: string): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close(); else controller.enqueue(value);
+      } catch (e) {
+        controller.error(e instanceof BerthError ? e
+          : new BerthError('invalid_layer', `invalid ${format} data in layer: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
+      }
+    },
+    cancel(reason) { return reader.cancel(reason); },
+  }, { highWaterMark: 0 });
 }
 
 /** Compresses a tar stream; `none` passes it through. */

@@ -64,6 +64,14 @@ test('zstd: multiple frames and a truncated stream', async () => {
     (e: unknown) => e instanceof BerthError && e.code === 'invalid_layer' && /zstd/.test(e.message));
 });
 
+test('corrupt and truncated gzip is an invalid_layer error naming gzip', async () => {
+  const gz = gzipSync(text);
+  const isGzipError = (e: unknown) => e instanceof BerthError && e.code === 'invalid_layer' && /invalid gzip data/.test(e.message);
+  await assert.rejects(bytes(await decompressStream(streamOf(gz.subarray(0, gz.byteLength - 10), 100), nodeCodecs)), isGzipError);
+  const bad = gz.slice(); bad[20] ^= 0xff;
+  await assert.rejects(bytes(await decompressStream(streamOf(bad, 100), nodeCodecs)), isGzipError);
+});
+
 test('xz and bzip2 layers are refused with a clear error', async () => {
   const xz = new Uint8Array([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 0, 0, 0, 0]);
   await assert.rejects(decompressStream(streamOf(xz), nodeCodecs), /compressed with xz/);
