@@ -1,7 +1,6 @@
 // Serves a web-standard handler (Request -> Response) from a Node HTTP server, on a unix socket
 // or TCP. Streams both ways without buffering, so pushes, pulls and event streams stay live.
 import http from 'node:http';
-import { Readable } from 'node:stream';
 import { chmod, unlink } from 'node:fs/promises';
 
 export type Handler = (req: Request) => Promise<Response>;
@@ -22,18 +21,41 @@ export interface Served {
   close(): Promise<void>;
 }
 
-export function toRequest(req: http.IncomingMessage, base: string): Request {
+/**
+ * The request body as a web stream. Node 20's Readable.toWeb throws (and kills the process) when a
+ * handler cancels the stream while data is still arriving, so this adapter is written out: on
+ * cancel the rest of the body is drained, which also keeps a keep-alive connection usable.
+ */
+function bodyStream(req: http.IncomingMessage): ReadableStream<Uint8Array> {
+  let cancelled = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on('data', (chunk: Buffer) => {
+        if (cancelled) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 1) <= 0) req.pause();
+      });
+      req.once('end', () => { if (!cancelled) controller.close(); });
+      req.once('error', (e) => { if (!cancelled) controller.error(e); });
+      req.once('aborted', () => { if (!cancelled) controller.error(new Error('client closed the connection during the request body')); });
+    },
+    pull() { req.resume(); },
+    cancel() { cancelled = true; req.resume(); },
+  }, { highWaterMark: 4 });
+}
+
+export function toRequest(req: http.IncomingMessage, res: http.ServerResponse, base: string): Request {
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
   const method = req.method ?? 'GET';
   const hasBody = method !== 'GET' && method !== 'HEAD';
   const controller = new AbortController();
-  // Only a client that goes away before we answer aborts; a finished upload must not.
-  req.socket.once('close', () => controller.abort());
+  // Only a client that goes away before the answer is complete aborts; a finished exchange must not.
+  res.once('close', () => { if (!res.writableFinished) controller.abort(); });
   return new Request(new URL(req.url ?? '/', base), {
     method,
     headers,
-    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
+    body: hasBody ? bodyStream(req) : null,
     signal: controller.signal,
     // @ts-expect-error Node's fetch needs duplex for streaming request bodies.
     duplex: 'half',
@@ -92,7 +114,7 @@ export async function serve(handler: Handler, opts: ServeOptions): Promise<Serve
     const base = 'path' in addr ? 'http://localhost' : `http://${req.headers.host ?? 'localhost'}`;
     let request: Request;
     try {
-      request = toRequest(req, base);
+      request = toRequest(req, res, base);
     } catch (e) {
       res.writeHead(400, { 'content-type': 'application/json', ...opts.headers });
       res.end(JSON.stringify({ message: `bad request: ${(e as Error).message}` }));
