@@ -71,8 +71,12 @@ class Extractor {
   #opts: UnpackOptions;
   #owner: boolean;
   #root: boolean;
-  /** Set last: adding entries to a directory changes its mtime (and a read-only mode would block them). */
-  #dirs: [rel: string, h: TarHeader][] = [];
+  /**
+   * Directories whose mtime (and, for non-root, mode) is set last: adding entries changes a
+   * directory's mtime, and a read-only mode would block them. Forgotten when removed, so a later
+   * symlink in their place is never followed.
+   */
+  #dirs = new Map<string, TarHeader>();
   /** Paths this layer created (apply mode: an opaque directory keeps them). */
   #mine = new Set<string>();
 
@@ -113,14 +117,14 @@ class Extractor {
   }
 
   finish(): void {
-    for (let i = this.#dirs.length - 1; i >= 0; i--) {
-      const [rel, h] = this.#dirs[i]!;
+    const dirs = [...this.#dirs].reverse();
+    for (const [rel, h] of dirs) {
       const abs = this.#r.abs(rel);
       try {
         if (!this.#root) chmodSync(abs, h.mode);
         lutimesSync(abs, h.mtime, h.mtime);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw wrap(e, h.name); // removed by a later whiteout
+        throw wrap(e, h.name);
       }
     }
   }
@@ -244,6 +248,8 @@ class Extractor {
     if (st.isDirectory()) {
       rmSync(abs, { recursive: true, force: true });
       this.#r.forget(rel);
+      const prefix = `${rel}/`;
+      for (const d of this.#dirs.keys()) if (d === rel || d.startsWith(prefix)) this.#dirs.delete(d);
     } else {
       unlinkSync(abs);
     }
@@ -255,7 +261,8 @@ class Extractor {
     // Root may write into any directory; anyone else keeps write access until finish().
     chmodSync(abs, this.#root ? h.mode : h.mode | 0o700);
     this.#xattrs(rel, h);
-    this.#dirs.push([rel, h]);
+    this.#dirs.delete(rel); // re-inserted: a directory's later entry counts
+    this.#dirs.set(rel, h);
   }
 
   /** Owner, then mode (chown clears setuid/setgid), then times, then xattrs (chown clears capabilities). */

@@ -84,6 +84,23 @@ test('a directory replaced by a symlink is not written through', async () => {
   await refused([dir('d'), symlink('d', '../sentinel'), file('d/pwned')], 'd/pwned', /above the root/);
 });
 
+test('a directory replaced by a symlink after its children: deferred mtimes do not follow it', async () => {
+  mkdirSync(join(sentinel, 'b'));
+  const before = statSync(join(sentinel, 'b')).mtimeMs;
+  try {
+    const root = await extract([
+      { header: { name: 'a', type: 'directory' } },
+      { header: { name: 'a/b', type: 'directory', mtime: new Date('2001-01-01T00:00:00Z') } },
+      symlink('a', sentinel),
+    ]);
+    assert.ok(lstatSync(join(root, 'a')).isSymbolicLink());
+    assert.equal(statSync(join(sentinel, 'b')).mtimeMs, before);
+  } finally {
+    rmSync(join(sentinel, 'b'), { recursive: true });
+  }
+  sentinelUntouched();
+});
+
 test('hardlinks to outside the root are refused', async () => {
   await refused([hardlink('hl', '../sentinel/keep')], 'hl', /hardlink target "\.\.\/sentinel\/keep" contains "\.\."/);
   await refused([symlink('s', sentinel), hardlink('hl', 's/keep')], 'hl', /outside the root/);
