@@ -2,6 +2,7 @@
 // docker CLI on the same daemon: the same commands must print the same bytes and exit the same.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -140,6 +141,35 @@ describe('berth CLI side by side with the docker CLI', () => {
     await same(['push', '-q', img('demo/pushed:v1')]);
     await same(['push', img('demo/nosuch:v1')]);
     await same(['push', img('demo/pushed')]);
+  });
+
+  test('registry serve runs berth\'s registry, which the daemon pushes to', async () => {
+    const root = join(dir, 'registry');
+    const child = spawn(process.execPath, [bundle, 'registry', 'serve', '--addr', '127.0.0.1:0', '--root', root], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/\S+)\n/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`registry serve exited with ${code}: ${out}`)));
+      });
+      const host = url.replace('http://', '');
+      assert.equal((await berth(['tag', img('demo/app'), `${host}/mine/app:v1`])).code, 0);
+      const p = await berth(['push', '-q', `${host}/mine/app:v1`]);
+      assert.equal(p.code, 0, p.stderr);
+      assert.equal(p.stdout, `${host}/mine/app:v1\n`);
+      const tags = await (await fetch(`${url}/v2/mine/app/tags/list`)).json() as { tags: string[] };
+      assert.deepEqual(tags.tags, ['v1']);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    const missing = await berth(['registry', 'serve']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /--root is required/);
   });
 
   test('images: the table, -q, --digests, --no-trunc, filters and templates', async () => {
