@@ -6,12 +6,12 @@ import { parseImageConfig } from '../image/parse.ts';
 import type { ImageRecord } from '../metadata/image-store.ts';
 import { removeImage, type ImageDeleteItem } from '../metadata/image-delete.ts';
 import { BerthError } from '../errors.ts';
-import { familiarString, parseReference, registryEndpointHost, withDefaultTag, withTag, type Reference } from '../reference/reference.ts';
+import { familiarString, isNameOnly, parseReference, registryEndpointHost, withDefaultTag, withTag, type Reference } from '../reference/reference.ts';
 import type { Credentials } from '../auth/credentials.ts';
 import type { ProgressSink } from '../api/json-stream.ts';
 import type { EventBus } from './events.ts';
 import type { RegistryConfig } from '../config/registry-config.ts';
-import type { ImageDeps } from './store-image.ts';
+import { imageRecord, storeImageContent, type ImageDeps, type SourceImage } from './store-image.ts';
 import type { BuiltinImages } from './builtin-images.ts';
 import { listImages, type ImageFilters, type ImageSummary } from './image-list.ts';
 import { imageHistory, inspectImage, type HistoryItem } from './image-inspect.ts';
@@ -37,6 +37,11 @@ export interface PruneResult { ImagesDeleted: ImageDeleteItem[] | null; SpaceRec
 
 export class ImageService {
   private readonly configs = new Map<string, ImageConfig>();
+  // Pulls and loads unpack layers before their image is recorded; the snapshot sweep must not
+  // see those layers as unused. Writers run concurrently; a sweep waits for them and holds new ones.
+  private writers = 0;
+  private writersIdle: (() => void)[] = [];
+  private sweeping: Promise<void> | undefined;
 
   constructor(readonly opts: ImageServiceOptions) {}
 
@@ -111,8 +116,49 @@ export class ImageService {
     this.opts.events.publish('image', 'tag', rec.id, { name: familiarString(ref), ...((await this.labels(rec)) ?? {}) });
   }
 
-  async pull(req: PullRequest, emit: ProgressSink): Promise<ImageRecord> {
-    return pullImage(this.pullContext, req, emit);
+  private async writing<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.sweeping) await this.sweeping;
+    this.writers++;
+    try {
+      return await fn();
+    } finally {
+      this.writers--;
+      if (this.writers === 0) for (const w of this.writersIdle.splice(0)) w();
+    }
+  }
+
+  /**
+   * Pulls `fromImage` at `tag`. No tag on a bare name means every tag of the repository, as
+   * dockerd does (`docker pull --all-tags`).
+   */
+  async pull(req: PullRequest, emit: ProgressSink): Promise<ImageRecord | undefined> {
+    const ref = parseReference(req.fromImage);
+    if (req.tag || !isNameOnly(ref)) return this.writing(() => pullImage(this.pullContext, req, emit));
+    let tags: string[];
+    try {
+      tags = await registryClient(this.pullContext, req.credentials).listTags(ref);
+    } catch (e) {
+      // Docker Hub offline: the built-in image under `latest` is all there is.
+      if (e instanceof BerthError && (e.code === 'unavailable' || e.code === 'timeout')) tags = ['latest'];
+      else throw e;
+    }
+    if (!tags.length) throw new BerthError('not_found', `no tags found for ${familiarString(ref)}`);
+    let last: ImageRecord | undefined;
+    for (const tag of tags) last = await this.writing(() => pullImage(this.pullContext, { ...req, tag }, emit));
+    return last;
+  }
+
+  /** Stores an image from any source silently and records it (the built-in images at start-up). */
+  async storeSource(src: SourceImage, refs: { repoTags: string[]; repoDigests: string[] }): Promise<ImageRecord> {
+    return this.writing(async () => {
+      const lease = await this.store.lease();
+      try {
+        const content = await storeImageContent(this.opts, src, () => {});
+        return await this.store.put(imageRecord(src, content, refs));
+      } finally {
+        lease.release();
+      }
+    });
   }
 
   async push(req: PushRequest, emit: ProgressSink): Promise<void> {
@@ -125,7 +171,7 @@ export class ImageService {
   }
 
   load(tar: ReadableStream<Uint8Array>, opts: { quiet: boolean }, emit: ProgressSink): Promise<void> {
-    return loadImages(this.opts, tar, opts, emit);
+    return this.writing(() => loadImages(this.opts, tar, opts, emit));
   }
 
   async remove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {
@@ -181,13 +227,23 @@ export class ImageService {
 
   /** Blobs no image reaches, and unpacked layers no image uses. */
   async collectGarbage(): Promise<void> {
-    await this.store.gc();
-    const used = new Set<string>();
-    for (const rec of await this.store.list()) {
-      try { for (const d of (await this.config(rec.id)).rootfs.diff_ids) used.add(d); } catch { /* keep what we cannot read */ return; }
-    }
-    for (const s of await this.opts.snapshotter.list()) {
-      if (!used.has(s.diffID)) await this.opts.snapshotter.remove(s.diffID);
+    while (this.sweeping) await this.sweeping;
+    let done!: () => void;
+    this.sweeping = new Promise<void>((r) => { done = r; });
+    try {
+      while (this.writers > 0) await new Promise<void>((r) => this.writersIdle.push(r));
+      await this.store.gc();
+      const used = new Set<string>();
+      for (const rec of await this.store.list()) {
+        // A config that cannot be read might name any layer: keep them all rather than guess.
+        try { for (const d of (await this.config(rec.id)).rootfs.diff_ids) used.add(d); } catch { return; }
+      }
+      for (const s of await this.opts.snapshotter.list()) {
+        if (!used.has(s.diffID)) await this.opts.snapshotter.remove(s.diffID);
+      }
+    } finally {
+      this.sweeping = undefined;
+      done();
     }
   }
 

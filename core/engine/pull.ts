@@ -9,7 +9,7 @@ import { BerthError, errorMessage } from '../errors.ts';
 import { parsePlatform } from '../image/platform.ts';
 import { isNotFound } from '../errors.ts';
 import {
-  familiarString, fullName, isDockerHub, parseReference, referenceString, withDefaultTag, withDigest, withTag, type Reference,
+  familiarName, familiarString, fullName, isDockerHub, parseReference, referenceString, withDefaultTag, withDigest, withTag, type Reference,
 } from '../reference/reference.ts';
 import type { ProgressSink } from '../api/json-stream.ts';
 import type { EventBus } from './events.ts';
@@ -140,7 +140,17 @@ export async function choosePlatformImage(ctx: Pick<PullContext, 'codecs' | 'hos
 /** Pulls one image; the 200 header goes out with the first message, after the manifest is known. */
 export async function pullImage(ctx: PullContext, req: PullRequest, emit: ProgressSink): Promise<ImageRecord> {
   const ref = pullReference(req.fromImage, req.tag);
-  const resolved = await resolveTop(ctx, ref, req.credentials);
+  let resolved: Resolved;
+  try {
+    resolved = await resolveTop(ctx, ref, req.credentials);
+  } catch (e) {
+    // A 401 from the daemon makes the docker CLI prompt for a login on its terminal; dockerd
+    // answers registry auth failures as "pull access denied" (404), and so does berth.
+    if (e instanceof BerthError && (e.status === 401 || e.status === 403)) {
+      throw new BerthError('not_found', `pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${e.message}`, { cause: e });
+    }
+    throw e;
+  }
   const src = await choosePlatformImage(ctx, resolved.source, resolved.top, resolved.topBytes, req.platform);
   const lease = await ctx.store.lease();
   try {

@@ -3,7 +3,6 @@
 import type { ImageService } from '../../core/engine/image-service.ts';
 import type { BuiltinImages } from '../../core/engine/builtin-images.ts';
 import { choosePlatformImage } from '../../core/engine/pull.ts';
-import { imageRecord, storeImageContent } from '../../core/engine/store-image.ts';
 import type { Logger } from './log.ts';
 import { fullName, parseReference, referenceString, withDefaultTag } from '../../core/reference/reference.ts';
 
@@ -15,14 +14,8 @@ export async function importBuiltinImages(images: ImageService, builtin: Builtin
       try { await images.store.resolve(ref); continue; } catch { /* not there yet */ }
       const top = await builtin.source.manifest(descriptor);
       const src = await choosePlatformImage(o, builtin.source, { ...descriptor, mediaType: top.mediaType || descriptor.mediaType }, top.bytes);
-      const lease = await images.store.lease();
-      try {
-        const content = await storeImageContent(o, src, () => {});
-        const parsed = withDefaultTag(parseReference(ref));
-        await images.store.put(imageRecord(src, content, { repoTags: [referenceString(parsed)], repoDigests: [`${fullName(parsed)}@${descriptor.digest}`] }));
-      } finally {
-        lease.release();
-      }
+      const parsed = withDefaultTag(parseReference(ref));
+      await images.storeSource(src, { repoTags: [referenceString(parsed)], repoDigests: [`${fullName(parsed)}@${descriptor.digest}`] });
       imported.push(ref);
       log.info('imported built-in image', { image: ref });
     } catch (e) {

@@ -68,6 +68,13 @@ describe('docker CLI against berthd: images', () => {
     assert.match(byDigest.stdout, new RegExp(`${appV2.digest.slice(7)}: Pulling from demo/app`));
   });
 
+  test('pull --all-tags pulls every tag of the repository', async () => {
+    const r = await daemon.docker(['pull', '--all-tags', ref('demo/app')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^latest: Pulling from demo\/app$/m);
+    assert.match(r.stdout, /^v2: Pulling from demo\/app$/m);
+  });
+
   test('images: -q, --digests, --format, --filter', async () => {
     const q = await daemon.docker(['images', '-q', '--no-trunc']);
     assert.equal(q.code, 0, q.stderr);
