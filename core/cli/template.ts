@@ -8,6 +8,19 @@ import { formatG } from './units.ts';
 /** Marks an object as a Go struct; the value is its type name in error messages. */
 export const GO_TYPE: unique symbol = Symbol('goType');
 
+/** Marks a plain object as a Go map, whose JSON has its keys sorted. */
+export const GO_MAP: unique symbol = Symbol('goMap');
+
+/** A copy of `o` that encodes as a Go map (keys sorted), as docker's typed maps do. */
+export function goMap<T extends object>(o: T): T {
+  return Object.assign(Object.create(null) as object, o, { [GO_MAP]: true }) as T;
+}
+
+/** Keys only a map can have (`org.label`, `80/tcp`, `docker.io`): struct fields are identifiers. */
+function looksLikeMap(o: object): boolean {
+  return GO_MAP in o || Object.keys(o).some((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+}
+
 export type TemplateFunc = (...args: unknown[]) => unknown;
 
 export class TemplateError extends Error {
@@ -28,12 +41,12 @@ interface Tok { kind: TokKind; val: string; pos: number }
 
 const KEYWORDS = new Set(['if', 'else', 'end', 'range', 'with', 'define', 'template', 'block', 'break', 'continue']);
 
-function lex(src: string): Tok[] {
+function lex(src: string, name = ''): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
   const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r' || c === '\n';
   const err = (msg: string, pos: number): never => {
-    throw new TemplateError(`template: :${lineOf(src, pos)}: ${msg}`);
+    throw new TemplateError(`template: ${name}:${lineOf(src, pos)}: ${msg}`);
   };
   while (i < src.length) {
     const open = src.indexOf('{{', i);
@@ -238,10 +251,10 @@ function unquote(tok: Tok): string {
 class Parser {
   private i = 0;
   private readonly vars: string[][] = [['$']];
-  constructor(private readonly toks: Tok[], private readonly src: string) {}
+  constructor(private readonly toks: Tok[], private readonly src: string, private readonly name = '') {}
 
   private fail(msg: string, pos?: number): never {
-    throw new TemplateError(`template: :${lineOf(this.src, pos ?? this.peek().pos)}: ${msg}`);
+    throw new TemplateError(`template: ${this.name}:${lineOf(this.src, pos ?? this.peek().pos)}: ${msg}`);
   }
   private peek(): Tok { return this.toks[this.i]!; }
   private next(): Tok { return this.toks[this.i++]!; }
@@ -551,7 +564,8 @@ export function goJSON(v: unknown, escapeHTML = false): string {
   if (Array.isArray(v)) return '[' + v.map((x) => goJSON(x, escapeHTML)).join(',') + ']';
   if (isStruct(v) && typeof v.MarshalJSON === 'function') return (v.MarshalJSON as () => string)();
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
+  let keys = Object.keys(o).filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
+  if (looksLikeMap(o)) keys = keys.sort();
   return '{' + keys.map((k) => `${jsonString(k, escapeHTML)}:${goJSON(o[k], escapeHTML)}`).join(',') + '}';
 }
 
@@ -781,10 +795,10 @@ export class Template {
   private readonly tree: Node[];
   private funcs: Record<string, TemplateFunc>;
 
-  constructor(readonly source: string, funcs: Record<string, TemplateFunc> = dockerFuncs) {
+  constructor(readonly source: string, funcs: Record<string, TemplateFunc> = dockerFuncs, readonly name = '') {
     this.funcs = { ...builtinFuncs, ...funcs };
-    const toks = lex(source);
-    const p = new Parser(toks, source);
+    const toks = lex(source, name);
+    const p = new Parser(toks, source, name);
     this.tree = p.parse();
     this.checkFuncs(this.tree);
   }
@@ -806,7 +820,7 @@ export class Template {
     };
     const checkArg = (a: Arg): void => {
       if (a.t === 'ident' && !(a.name in this.funcs)) {
-        throw new TemplateError(`template: :${lineOf(this.source, a.pos)}: function "${a.name}" not defined`);
+        throw new TemplateError(`template: ${this.name}:${lineOf(this.source, a.pos)}: function "${a.name}" not defined`);
       }
       if (a.t === 'pipe') checkPipe(a.pipe);
       if (a.t === 'chain') checkArg(a.node);
@@ -833,7 +847,7 @@ export class Template {
     const before = this.source.slice(0, pos);
     const nl = before.lastIndexOf('\n');
     const col = nl < 0 ? pos : pos - (nl + 1);
-    throw new TemplateError(`template: :${lineOf(this.source, pos)}:${col}: executing "" at <${node}>: ${msg}`);
+    throw new TemplateError(`template: ${this.name}:${lineOf(this.source, pos)}:${col}: executing "${this.name}" at <${node}>: ${msg}`);
   }
 
   private walkList(out: string[], dot: unknown, scope: Scope, nodes: Node[]): void {
@@ -862,7 +876,7 @@ export class Template {
       case 'range': return this.walkRange(out, dot, scope, n);
       case 'break': throw new Break();
       case 'continue': throw new Continue();
-      case 'template': throw new TemplateError(`template: :1: no such template "${n.name}"`);
+      case 'template': throw new TemplateError(`template: ${this.name}:1: no such template "${n.name}"`);
     }
   }
 
@@ -1036,6 +1050,6 @@ export class Template {
 }
 
 /** Parses a template with docker's functions; errors carry Go's wording. */
-export function parseTemplate(source: string, funcs: Record<string, TemplateFunc> = dockerFuncs): Template {
-  return new Template(source, funcs);
+export function parseTemplate(source: string, funcs: Record<string, TemplateFunc> = dockerFuncs, name = ''): Template {
+  return new Template(source, funcs, name);
 }

@@ -285,6 +285,22 @@ describe('berth CLI side by side with the docker CLI', () => {
     await same(['events', '--since', '0', '--until', until, '--format', '{{json .}}']);
   });
 
+  test('info and version: the server sections are docker\'s, line for line', async () => {
+    const server = (s: string) => s.slice(s.indexOf('\nServer:'));
+    const [bi, di] = await Promise.all([berth(['info']), dockerCli(['info'])]);
+    assert.equal(bi.code, 0, bi.stderr);
+    assert.equal(server(bi.stdout), server(di.stdout));
+    assert.equal(bi.stderr, di.stderr);
+    assert.match(bi.stdout, /^Client:\n Version:    0\.1\.0\n Context:    default\n Debug Mode: false\n/);
+    const [bv, dv] = await Promise.all([berth(['version']), dockerCli(['version'])]);
+    assert.equal(bv.code, 0, bv.stderr);
+    assert.equal(server(bv.stdout), server(dv.stdout));
+    assert.match(bv.stdout, /^Client:\n Version:           0\.1\.0\n API version:       1\.\d+ \(downgraded from 1\.50\)\n/);
+    await same(['version', '--format', '{{.Server.Version}} {{.Server.APIVersion}} {{json .Server.Components}}']);
+    await same(['info', '--format', '{{.Images}} {{.DockerRootDir}} {{.OSType}} {{.NCPU}} {{.Swarm.LocalNodeState}}']);
+    await same(['version', '--format', '{{.Nope}'], { rename: true });
+  });
+
   test('image prune asks first, and -f prunes', async () => {
     await same(['image', 'prune'], { input: 'n\n' });
     await same(['image', 'prune', '-f']);

@@ -4,7 +4,7 @@ import { DaemonUnreachableError, CLIENT_API_VERSION } from '../api-client.ts';
 import { StatusError, type Command, type CommandContext } from '../command.ts';
 import { FormatError, INSPECT_FORMAT_HELP } from '../formatter.ts';
 import { tabulate } from '../tabwriter.ts';
-import { GO_TYPE, goJSON, parseTemplate, TemplateError } from '../template.ts';
+import { GO_TYPE, goJSON, goMap, parseTemplate, TemplateError } from '../template.ts';
 
 interface ServerVersion {
   Platform?: { Name?: string };
@@ -90,6 +90,29 @@ export function ansicTime(rfc3339: string): string {
   return `${DAYS[day]} ${MONTHS[Number(mo) - 1]} ${String(Number(d)).padStart(2, ' ')} ${h}:${mi}:${s} ${y}`;
 }
 
+/** types.Version as the CLI holds it: Go field names for templates, Go's JSON names and order. */
+function serverStruct(v: ServerVersion) {
+  const components = (v.Components ?? []).map((c) => ({ Name: c.Name, Version: c.Version, Details: c.Details ? goMap(c.Details) : undefined }));
+  const fields = {
+    Platform: { Name: v.Platform?.Name ?? '' }, Components: components, Version: v.Version ?? '', APIVersion: v.ApiVersion ?? '',
+    MinAPIVersion: v.MinAPIVersion ?? '', GitCommit: v.GitCommit ?? '', GoVersion: v.GoVersion ?? '', Os: v.Os ?? '', Arch: v.Arch ?? '',
+    KernelVersion: v.KernelVersion ?? '', Experimental: v.Experimental ?? false, BuildTime: v.BuildTime ?? '',
+  };
+  return {
+    [GO_TYPE]: 'types.Version',
+    ...fields,
+    MarshalJSON: () => {
+      const o: Record<string, unknown> = { Platform: fields.Platform, Components: components, Version: fields.Version, ApiVersion: fields.APIVersion };
+      if (fields.MinAPIVersion) o.MinAPIVersion = fields.MinAPIVersion;
+      Object.assign(o, { GitCommit: fields.GitCommit, GoVersion: fields.GoVersion, Os: fields.Os, Arch: fields.Arch });
+      if (fields.KernelVersion) o.KernelVersion = fields.KernelVersion;
+      if (fields.Experimental) o.Experimental = true;
+      if (fields.BuildTime) o.BuildTime = fields.BuildTime;
+      return goJSON(o);
+    },
+  };
+}
+
 async function runVersion(ctx: CommandContext): Promise<void> {
   const format = ctx.flags.format as string;
   let server: ServerVersion | null = null;
@@ -109,14 +132,20 @@ async function runVersion(ctx: CommandContext): Promise<void> {
   const data = {
     [GO_TYPE]: 'command.versionInfo',
     Client: clientInfo(ctx, apiVersion),
-    Server: server,
+    Server: server && serverStruct(server),
     ServerOK: server !== null,
-    MarshalJSON: () => goJSON({ Client: data.Client, Server: server }),
+    MarshalJSON: () => goJSON({ Client: data.Client, Server: data.Server }),
   };
   let text: string;
+  const f = format === 'json' ? '{{json .}}' : format;
+  let tmpl;
   try {
-    const f = format === 'json' ? '{{json .}}' : format;
-    const tmpl = parseTemplate(f || DEFAULT_TEMPLATE);
+    tmpl = parseTemplate(f || DEFAULT_TEMPLATE, undefined, 'version');
+  } catch (e) {
+    // docker exits 64 (usage) when the template does not parse.
+    throw new StatusError(`template parsing error: ${(e as Error).message}`, 64);
+  }
+  try {
     text = tmpl.execute(data);
     if (!f) text = tabulate(text + '\n', { minwidth: 20, tabwidth: 1, padding: 1 });
     else text += '\n';
