@@ -9,6 +9,8 @@ import { berthdCommand, startBerthd, type TestDaemon } from '../helpers/berthd.t
 import { runCommand } from '../helpers/docker-cli.ts';
 import { REPO_ROOT } from '../helpers/registry.ts';
 import { removeDir, tempDir } from '../helpers/tmp.ts';
+import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { buildTestImage, pushTestImage } from '../helpers/test-image.ts';
 
 const BUILTIN = join(REPO_ROOT, 'build/images');
 const haveBuiltin = existsSync(join(BUILTIN, 'index.json'));
@@ -164,5 +166,58 @@ describe('built-in images with Docker Hub unreachable', { skip: !haveBuiltin && 
     assert.equal(r.code, 1);
     assert.match(r.stderr, /Docker Hub is unreachable .*alpine:latest is not one of berth's built-in images/);
     assert.ok(Date.now() - t0 < 10_000);
+  });
+});
+
+describe('registry mirrors and insecure registries', () => {
+  let daemon: TestDaemon;
+  let mirror: TestRegistry;
+  before(async () => {
+    mirror = await startRegistry();
+    daemon = await startBerthd({
+      args: ['--registry-mirror', mirror.url, '--insecure-registry', '10.0.0.0/8', '--insecure-registry', 'myreg.example:5000'],
+      env: { BERTH_BLOCK_HOSTS: 'registry-1.docker.io,auth.docker.io,index.docker.io' },
+    });
+  });
+  after(async () => { await daemon?.cleanup(); await mirror?.stop(); });
+
+  test('docker info lists the mirror and the insecure registries', async () => {
+    const r = await daemon.docker(['info']);
+    assert.equal(r.code, 0, r.stderr);
+    const section = (title: string) => {
+      const lines = r.stdout.split(`${title}:\n`)[1]?.split('\n') ?? [];
+      const end = lines.findIndex((l) => !l.startsWith('  '));
+      return lines.slice(0, end < 0 ? lines.length : end).map((l) => l.trim());
+    };
+    assert.deepEqual(section('Insecure Registries').sort(), ['10.0.0.0/8', '127.0.0.0/8', '::1/128', 'myreg.example:5000'].sort());
+    assert.deepEqual(section('Registry Mirrors'), [`${mirror.url}/`]);
+  });
+
+  test('Docker Hub names are pulled from the mirror', async () => {
+    const img = await buildTestImage({ layers: [{ files: { 'mirrored.txt': 'from the mirror' } }] });
+    await pushTestImage(mirror.url, 'library/mirrored', 'latest', img);
+    const r = await daemon.docker(['pull', 'mirrored']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^latest: Pulling from library\/mirrored$/m);
+    assert.match(r.stdout, /Status: Downloaded newer image for mirrored:latest/);
+    const id = await daemon.docker(['image', 'inspect', '--format', '{{.Id}} {{index .RepoDigests 0}}', 'mirrored']);
+    assert.equal(id.stdout.trim(), `${img.configDigest} mirrored@${img.digest}`);
+    const missing = await daemon.docker(['pull', 'notmirrored']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /Docker Hub is unreachable/);
+  });
+});
+
+describe('the bundle', { skip: !existsSync(join(REPO_ROOT, 'dist/berthd.mjs')) && 'dist/berthd.mjs is not built (npm run build)' }, () => {
+  test('dist/berthd.mjs starts, answers and stops', async () => {
+    const d = await startBerthd({ bundle: true });
+    try {
+      const r = await d.docker(['version', '--format', '{{.Server.Version}}']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+$/);
+      assert.equal(await d.stop(), 0);
+    } finally {
+      await d.cleanup();
+    }
   });
 });
