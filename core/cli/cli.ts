@@ -154,6 +154,7 @@ export async function runCli(argv: string[], host: CliHost): Promise<number> {
       out: (t) => host.stdout.write(t),
       err: (t) => host.stderr.write(t),
       now: () => host.now?.() ?? new Date(),
+      globals: { debug: g.values.debug as boolean, logLevel: level },
     };
     const code = await cmd.run(ctx);
     return code ?? 0;

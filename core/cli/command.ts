@@ -24,6 +24,8 @@ export interface CommandContext {
   out(text: string | Uint8Array): Promise<void>;
   err(text: string): Promise<void>;
   now(): Date;
+  /** Global options given before the command (-D, -l). */
+  globals: { debug: boolean; logLevel: string };
 }
 
 export interface ArgsRule {

@@ -107,7 +107,7 @@ export function formatServerInfo(info: Info, debug: boolean): string {
 
 async function runInfo(ctx: CommandContext): Promise<void> {
   const format = ctx.flags.format as string;
-  const debug = !!ctx.host.env.DEBUG;
+  const debug = ctx.globals.debug || !!ctx.host.env.DEBUG;
   if (format) {
     let info: Info | null = null;
     let failure: unknown;
