@@ -122,11 +122,14 @@ export async function main(argv: string[]): Promise<number> {
     await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
     const engine = await buildEngine(config, flags, log);
     const api = createApi(engine);
+    const handle = log.level === 'debug'
+      ? (req: Request) => { log.debug(`Calling ${req.method} ${new URL(req.url).pathname}`); return api.handle(req); }
+      : api.handle;
     for (const host of config.hosts) {
       if (!host.startsWith('unix://') && !host.startsWith('tcp://')) throw new Error(`berthd cannot listen on ${host}: only unix:// and tcp:// hosts are supported`);
       if (host.startsWith('unix://')) await mkdir(dirname(host.slice(7)), { recursive: true });
       if (host.startsWith('tcp://')) log.warn(`Binding to ${host} without TLS: anyone who can reach it controls berthd (and root on this machine)`);
-      servers.push(await serve(api.handle, {
+      servers.push(await serve(handle, {
         address: host,
         socketMode: 0o660,
         headers: { server: `berth/${VERSION} (linux)` },

@@ -175,7 +175,7 @@ describe('registry mirrors and insecure registries', () => {
   before(async () => {
     mirror = await startRegistry();
     daemon = await startBerthd({
-      args: ['--registry-mirror', mirror.url, '--insecure-registry', '10.0.0.0/8', '--insecure-registry', 'myreg.example:5000'],
+      args: ['--registry-mirror', mirror.url, '--insecure-registry', '10.0.0.0/8', '--insecure-registry', 'myreg.example:5000', '--log-level', 'debug'],
       env: { BERTH_BLOCK_HOSTS: 'registry-1.docker.io,auth.docker.io,index.docker.io' },
     });
   });
@@ -191,6 +191,7 @@ describe('registry mirrors and insecure registries', () => {
     };
     assert.deepEqual(section('Insecure Registries').sort(), ['10.0.0.0/8', '127.0.0.0/8', '::1/128', 'myreg.example:5000'].sort());
     assert.deepEqual(section('Registry Mirrors'), [`${mirror.url}/`]);
+    assert.match(daemon.logs(), /level=debug msg="Calling GET \/v1\.47\/info"/);
   });
 
   test('Docker Hub names are pulled from the mirror', async () => {
