@@ -1,43 +1,9 @@
-// Docker's JSON message stream (pull, push, load, events): one JSON object per line, `\r\n`
-// separated, and the progress strings dockerd renders (pkg/jsonmessage).
-import { BerthError, errorMessage } from '../errors.ts';
-import { humanSize } from '../cli/units.ts';
+// Docker's JSON message stream (pull, push, load): one JSON object per line, `\r\n` separated,
+// with the 200 header sent only once the operation has something to say.
+import { BerthError } from '../errors.ts';
+import { errorJsonMessage, type ProgressSink } from '../engine/json-message.ts';
 
-export interface ProgressDetail { current?: number; total?: number }
-
-export interface JsonMessage {
-  status?: string;
-  id?: string;
-  progress?: string;
-  progressDetail?: ProgressDetail;
-  stream?: string;
-  aux?: unknown;
-  error?: string;
-  errorDetail?: { message: string; code?: number };
-}
-
-/** Where an operation reports its progress, as Docker's JSON messages. */
-export type ProgressSink = (m: JsonMessage) => void;
-
-/** The bar dockerd puts in `progress` (a daemon renders it 200 columns wide, so the bar is shown). */
-export function progressBar(current: number, total: number): string {
-  if (current <= 0 && total <= 0) return '';
-  if (total <= 0) return humanSize(current).padStart(8);
-  const pct = Math.min(50, Math.floor(Math.floor((current / total) * 100) / 2));
-  const bar = `[${'='.repeat(pct)}>${' '.repeat(Math.max(0, 50 - pct))}] `;
-  const numbers = current > total ? humanSize(current).padStart(8) : `${humanSize(current).padStart(8)}/${humanSize(total)}`;
-  return bar + numbers;
-}
-
-/** A progress message with both the rendered bar and the numbers (the CLI draws its own bar from them). */
-export function progressMessage(status: string, id: string, current: number, total: number): JsonMessage {
-  return { status, progressDetail: { current, total }, progress: progressBar(current, total), id };
-}
-
-export function errorJsonMessage(e: unknown): JsonMessage {
-  const message = errorMessage(e);
-  return { error: message, errorDetail: { message } };
-}
+export { errorJsonMessage, progressBar, progressMessage, type JsonMessage, type ProgressDetail, type ProgressSink } from '../engine/json-message.ts';
 
 const encoder = new TextEncoder();
 

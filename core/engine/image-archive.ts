@@ -5,8 +5,8 @@ import { loadImageArchive } from '../archive/image-archive-load.ts';
 import { LocalImage } from '../image/local-image.ts';
 import { familiarString, parseReference } from '../reference/reference.ts';
 import { ZERO_TIME } from '../metadata/image-store.ts';
-import type { ProgressSink } from '../api/json-stream.ts';
-import { progressMessage } from '../api/json-stream.ts';
+import type { ProgressSink } from './json-message.ts';
+import { progressMessage } from './json-message.ts';
 import type { EventBus } from './events.ts';
 import { storeImageContent, type ImageDeps } from './store-image.ts';
 

@@ -8,7 +8,7 @@ import { removeImage, type ImageDeleteItem } from '../metadata/image-delete.ts';
 import { BerthError } from '../errors.ts';
 import { familiarString, isNameOnly, parseReference, registryEndpointHost, withDefaultTag, withTag, type Reference } from '../reference/reference.ts';
 import type { Credentials } from '../auth/credentials.ts';
-import type { ProgressSink } from '../api/json-stream.ts';
+import type { ProgressSink } from './json-message.ts';
 import type { EventBus } from './events.ts';
 import type { RegistryConfig } from '../config/registry-config.ts';
 import { imageRecord, storeImageContent, type ImageDeps, type SourceImage } from './store-image.ts';

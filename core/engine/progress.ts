@@ -1,7 +1,7 @@
 // Byte counting for progress messages, rate-limited like dockerd's progress reader so a fast
 // local pull does not flood the stream.
-import type { ProgressSink } from '../api/json-stream.ts';
-import { progressMessage } from '../api/json-stream.ts';
+import type { ProgressSink } from './json-message.ts';
+import { progressMessage } from './json-message.ts';
 
 const INTERVAL_MS = 100;
 

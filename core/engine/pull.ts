@@ -11,7 +11,7 @@ import { isNotFound } from '../errors.ts';
 import {
   familiarName, familiarString, fullName, isDockerHub, parseReference, referenceString, withDefaultTag, withDigest, withTag, type Reference,
 } from '../reference/reference.ts';
-import type { ProgressSink } from '../api/json-stream.ts';
+import type { ProgressSink } from './json-message.ts';
 import type { EventBus } from './events.ts';
 import type { RegistryConfig } from '../config/registry-config.ts';
 import { imageRecord, storeImageContent, type ImageDeps, type SourceImage } from './store-image.ts';

@@ -12,7 +12,7 @@ import { ZERO_TIME } from '../metadata/image-store.ts';
 import { parseImageConfig } from '../image/parse.ts';
 import { compressionOfMediaType, decompressStream } from '../layer/compression.ts';
 import { shortId } from '../digest.ts';
-import type { ProgressSink } from '../api/json-stream.ts';
+import type { ProgressSink } from './json-message.ts';
 import { limiter, progressStream } from './progress.ts';
 import { BerthError } from '../errors.ts';
 
