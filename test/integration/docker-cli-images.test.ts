@@ -79,6 +79,8 @@ describe('docker CLI against berthd: images', () => {
     const q = await daemon.docker(['images', '-q', '--no-trunc']);
     assert.equal(q.code, 0, q.stderr);
     assert.deepEqual(new Set(q.stdout.trim().split('\n')), new Set([app.configDigest, appV2.configDigest]));
+    const all = await daemon.docker(['images', '-a', '-q', '--no-trunc']);
+    assert.deepEqual(new Set(all.stdout.trim().split('\n')), new Set([app.configDigest, appV2.configDigest]));
     const fmt = await daemon.docker(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']);
     assert.ok(fmt.stdout.includes(`${ref('demo/app')}:latest ${app.configDigest.slice(7, 19)}`), fmt.stdout);
     const digests = await daemon.docker(['images', '--digests', '--format', '{{.Tag}} {{.Digest}}']);
