@@ -37,6 +37,7 @@ let events: EventBus;
 let snapshotter: CountingSnapshotter;
 let a: BuiltImage;
 let b: BuiltImage;
+const archives = new Map<string, Uint8Array>();
 
 async function call(method: string, path: string, body?: BodyInit): Promise<{ status: number; json: any; text: string }> {
   const res = await api.handle(new Request(`http://berth${path}`, { method, ...(body ? { body, duplex: 'half' } as RequestInit : {}) }));
@@ -71,6 +72,7 @@ before(async () => {
       { header: { name: `blobs/sha256/${img.configDigest.slice(7)}`, size: img.config.byteLength }, body: img.config },
       ...img.layers.map((l) => ({ header: { name: `blobs/sha256/${l.digest.slice(7)}`, size: l.data.byteLength }, body: l.data })),
     ]);
+    archives.set(tag, tar);
     const r = await call('POST', '/v1.47/images/load?quiet=1', new Blob([tar]));
     assert.equal(r.status, 200, r.text);
     assert.equal(r.text, `{"stream":"Loaded image: ${tag}\\n"}\r\n`);
@@ -154,6 +156,18 @@ describe('image endpoints', () => {
     assert.ok(all.json.SpaceReclaimed > 0);
     assert.deepEqual((await call('GET', '/images/json')).json, []);
     assert.equal(snapshotter.layers.size, 0);
+  });
+
+  test('POST /images/load without quiet reports each layer', async () => {
+    const r = await call('POST', '/images/load', new Blob([new Uint8Array(archives.get('example.com/b:1')!)]));
+    assert.equal(r.status, 200);
+    const msgs = r.text.split('\r\n').filter(Boolean).map((l) => JSON.parse(l));
+    assert.ok(msgs.some((m) => m.status === 'Loading layer' && m.progressDetail.total > 0), r.text);
+    assert.deepEqual(msgs[msgs.length - 1], { stream: 'Loaded image: example.com/b:1\n' });
+    const bad = await call('POST', '/images/load', new Blob(['not a tar']));
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /invalid archive/);
+    assert.equal((await call('DELETE', '/images/example.com/b:1')).status, 200);
   });
 
   test('/info counts and reports the host', async () => {
