@@ -5,7 +5,7 @@ import type { HostInfo, SystemInfo } from './system-info.ts';
 import { goArch } from './system-info.ts';
 import type { ImageService } from './image-service.ts';
 import type { RegistryConfig } from '../config/registry-config.ts';
-import { registryInfo } from './registry-settings.ts';
+import { registryInfo } from './registry-info.ts';
 import { API_VERSION, MIN_API_VERSION } from '../api/version.ts';
 
 export interface EngineOptions {
