@@ -12,6 +12,10 @@ export interface FlagSpec {
   /** Default value; its text is shown in help unless it is the zero value. */
   default?: string | boolean | number;
   hidden?: boolean;
+  /** The value's type as help shows it when it is not the kind's (`decimal`, `duration`, `map`). */
+  typeName?: string;
+  /** The default as help shows it when the value is parsed later (`0s`, `[]`, `map[]`). */
+  defaultText?: string;
 }
 
 export type FlagValue = string | boolean | number | string[];
@@ -240,12 +244,14 @@ export function flagUsages(specs: FlagSpec[], cols: number): string {
   for (const spec of sorted) {
     if (spec.hidden) continue;
     let line = spec.short ? `  -${spec.short}, --${spec.name}` : `      --${spec.name}`;
-    const typeName = TYPE_NAMES[spec.kind];
+    const typeName = spec.typeName ?? TYPE_NAMES[spec.kind];
     if (typeName) line += ' ' + typeName;
     line += '\x00';
     if (line.length > maxlen) maxlen = line.length;
     line += spec.usage;
-    if (!defaultIsZero(spec)) {
+    if (spec.defaultText !== undefined) {
+      line += ` (default ${spec.defaultText})`;
+    } else if (!defaultIsZero(spec)) {
       line += spec.kind === 'string' ? ` (default ${goQuote(String(spec.default))})` : ` (default ${String(spec.default)})`;
     }
     lines.push(line);

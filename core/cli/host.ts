@@ -40,6 +40,37 @@ export interface BuildInfo {
   built?: string;
 }
 
+/**
+ * A connection the daemon took over (attach, exec start): after `101 UPGRADED` the socket is a byte
+ * pipe both ways. `closeWrite` half-closes it (stdin EOF) while the output keeps coming.
+ */
+export interface HijackedConnection {
+  output: ReadableStream<Uint8Array>;
+  write(data: Uint8Array): Promise<void>;
+  closeWrite(): Promise<void>;
+  /** Drops the connection both ways. */
+  close(): void;
+}
+
+/** The answer to a hijack request: `connection` when the daemon upgraded, else a plain response (an error). */
+export interface HijackResult {
+  response: Response;
+  connection?: HijackedConnection;
+}
+
+/** Sends one request with `Connection: Upgrade`/`Upgrade: tcp` and hands back the raw connection. */
+export type Hijack = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<HijackResult>;
+
+/** The local terminal, for `-t`: raw mode, size and resize notifications. */
+export interface CliTerminal {
+  /** Raw mode on stdin (no echo, no line discipline, no signals from ctrl-c). */
+  setRawMode(on: boolean): void;
+  /** Rows and columns of the terminal, when there is one. */
+  size(): { height: number; width: number } | undefined;
+  /** Calls `cb` on each resize (SIGWINCH); returns the unsubscribe function. */
+  onResize(cb: () => void): () => void;
+}
+
 export interface CliHost {
   stdout: OutStream;
   stderr: OutStream;
@@ -54,6 +85,14 @@ export interface CliHost {
   terminalWidth(): number | undefined;
   build: BuildInfo;
   now?(): Date;
+  /** Hijacked connections to the daemon at `address` (attach, exec): absent where the host has none. */
+  daemonHijack?(address: string): Hijack;
+  terminal?: CliTerminal;
+  /**
+   * Calls `cb` with the signal's name (`SIGINT`, `SIGTERM`, ...) instead of the default action while
+   * subscribed (the signal proxy of `run`/`attach`); returns the unsubscribe function.
+   */
+  onSignal?(cb: (signal: string) => void): () => void;
   /** Commands only this host has (`registry serve` on Linux). */
   extraCommands?: Command[];
 }

@@ -9,7 +9,8 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { Fetch } from '../../core/host.ts';
 import type { CliFiles, CliHost, InStream, OutStream } from '../../core/cli/host.ts';
-import { daemonFetch } from '../http/unix-fetch.ts';
+import { daemonFetch, daemonHijack } from '../http/unix-fetch.ts';
+import { nodeTerminal, onSignal } from './terminal.ts';
 import { registryCommand } from './registry-command.ts';
 
 function outStream(s: NodeJS.WriteStream): OutStream {
@@ -212,6 +213,9 @@ export function nodeCliHost(): NodeCliHost {
       if (!f) { f = daemonFetch(address); fetches.set(address, f); }
       return f;
     },
+    daemonHijack: (address) => daemonHijack(address),
+    terminal: nodeTerminal(),
+    onSignal,
     files: nodeFiles,
     homeDir: homedir(),
     terminalWidth() {

@@ -1,8 +1,11 @@
 // A web-standard fetch over node:http to a daemon at `unix:///path` or `tcp://host:port`, with
 // streaming request bodies (sent chunked, for `load`) and streaming responses (pull progress,
-// events), over a keep-alive agent so one CLI invocation reuses its connection.
+// events), over a keep-alive agent so one CLI invocation reuses its connection; and hijacked
+// connections for attach and exec.
 import http from 'node:http';
-import { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
+import { Readable, type Duplex } from 'node:stream';
+import type { Hijack, HijackedConnection, HijackResult } from '../../core/cli/host.ts';
 import type { Fetch } from '../../core/host.ts';
 
 export type DaemonAddress = { socketPath: string } | { host: string; port: number };
@@ -94,4 +97,98 @@ export function daemonFetch(address: string, opts: { agent?: http.Agent } = {}):
       req.end();
     }
   });
+}
+
+/**
+ * Hijacked connections (attach, exec start) as the docker CLI makes them: the request carries
+ * `Connection: Upgrade` and `Upgrade: tcp`; on `101` the socket becomes the caller's byte pipe, read
+ * until the daemon closes it, written until the caller half-closes it (shutdown(SHUT_WR)). Any other
+ * answer comes back as a plain Response. One socket per connection: it never returns to a pool.
+ */
+export function daemonHijack(address: string): Hijack {
+  const target = parseDaemonAddress(address);
+  return (input, init) => new Promise<HijackResult>((resolve, reject) => {
+    const url = new URL(input);
+    const headers: Record<string, string> = {
+      host: 'socketPath' in target ? 'api.moby.localhost' : `${target.host}:${target.port}`,
+      ...init.headers,
+      connection: 'Upgrade',
+      upgrade: 'tcp',
+    };
+    const body = init.body === undefined ? undefined : Buffer.from(init.body);
+    headers['content-length'] = String(body?.byteLength ?? 0);
+    const req = http.request({
+      ...('socketPath' in target ? { socketPath: target.socketPath } : { host: target.host, port: target.port }),
+      method: init.method,
+      path: url.pathname + url.search,
+      headers,
+      agent: false,
+    });
+    req.once('error', (e) => reject(new TypeError('fetch failed', { cause: e })));
+    req.once('upgrade', (res, socket, head) => {
+      resolve({ response: responseOf(res, null, url), connection: hijackedConnection(socket, head) });
+    });
+    req.once('response', (res) => {
+      // Daemons that do not upgrade still stream the raw output as the body (docker accepts that).
+      const status = res.statusCode ?? 0;
+      const web = Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>;
+      if (status >= 200 && status < 300) {
+        resolve({ response: responseOf(res, null, url), connection: bodyConnection(web, res.socket) });
+        return;
+      }
+      resolve({ response: responseOf(res, NULL_BODY_STATUS.has(status) ? null : web, url) });
+    });
+    req.end(body);
+  });
+}
+
+function responseOf(res: http.IncomingMessage, body: ReadableStream<Uint8Array> | null, url: URL): Response {
+  const h = new Headers();
+  for (let i = 0; i < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+  const status = res.statusCode ?? 0;
+  const r = new Response(body, { status: status < 200 ? 200 : status, statusText: res.statusMessage ?? '', headers: h });
+  Object.defineProperty(r, 'url', { value: url.toString() });
+  Object.defineProperty(r, 'upgradedStatus', { value: status });
+  return r;
+}
+
+function hijackedConnection(socket: Duplex, head: Buffer): HijackedConnection {
+  // The daemon's FIN ends our reading, never our writing: stdin may still be flowing.
+  (socket as Socket).allowHalfOpen = true;
+  let ended = false;
+  const output = new ReadableStream<Uint8Array>({
+    start(c) {
+      if (head.length) c.enqueue(new Uint8Array(head));
+      socket.on('data', (d: Buffer) => {
+        c.enqueue(new Uint8Array(d));
+        if ((c.desiredSize ?? 1) <= 0) socket.pause();
+      });
+      socket.once('end', () => { if (!ended) { ended = true; c.close(); } });
+      socket.once('error', (e) => { if (!ended) { ended = true; c.error(e); } });
+      socket.once('close', () => { if (!ended) { ended = true; c.close(); } });
+    },
+    pull() { socket.resume(); },
+    cancel() { socket.destroy(); },
+  }, { highWaterMark: 16 });
+  return {
+    output,
+    write: (data) => new Promise<void>((resolve, reject) => {
+      if (socket.destroyed || socket.writableEnded) { resolve(); return; }
+      socket.write(data, (e) => (e ? reject(e) : resolve()));
+    }),
+    closeWrite: () => new Promise<void>((resolve) => {
+      if (socket.destroyed || socket.writableEnded) { resolve(); return; }
+      socket.end(() => resolve());
+    }),
+    close: () => { socket.destroy(); },
+  };
+}
+
+function bodyConnection(output: ReadableStream<Uint8Array>, socket: Socket | null): HijackedConnection {
+  return {
+    output,
+    write: () => Promise.resolve(),
+    closeWrite: () => Promise.resolve(),
+    close: () => { socket?.destroy(); },
+  };
 }
