@@ -2,7 +2,6 @@
 // through --format).
 import { encodeFilters } from '../api-client.ts';
 import { StatusError, type Command, type CommandContext } from '../command.ts';
-import { FormatError } from '../formatter.ts';
 import { decodeJSONStream } from '../json-message.ts';
 import { GO_TYPE, goJSON, parseTemplate, type Template } from '../template.ts';
 
@@ -105,7 +104,8 @@ async function runEvents(ctx: CommandContext): Promise<void> {
       tmpl = parseTemplate(format);
       tmpl.execute(eventStruct({}));
     } catch (e) {
-      throw new FormatError(`template parsing error: ${(e as Error).message}`);
+      // docker events words this one differently from the other commands, and exits 64 (usage).
+      throw new StatusError(`Error parsing format: ${(e as Error).message}`, 64);
     }
   }
   const now = ctx.now();

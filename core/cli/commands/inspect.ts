@@ -16,7 +16,8 @@ async function inspectAll(ctx: CommandContext, names: string[], fetch: (name: st
     try {
       tmpl = parseTemplate(format);
     } catch (e) {
-      throw new FormatError(`template parsing error: ${(e as Error).message}`);
+      // docker's inspector exits 64 (usage) for a template that does not parse; 1 when it fails to execute.
+      throw new StatusError(`template parsing error: ${(e as Error).message}`, 64);
     }
     tmpl.missingKeyError = true;
   }
