@@ -17,11 +17,45 @@ export interface NativeAddon {
   /** llistxattr(2): the attribute names. */
   llistxattr(path: string): string[];
   lremovexattr(path: string, name: string): void;
+  /** mount(2); `source`, `fstype` and `data` may be null. `flags` is an OR of the MS_* constants. */
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void;
+  /** umount2(2); `flags` is an OR of MNT_FORCE, MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW. */
+  umount2(target: string, flags: number): void;
 }
 
 export const S_IFIFO = 0o010000;
 export const S_IFCHR = 0o020000;
 export const S_IFBLK = 0o060000;
+
+// mount(2) flags (linux/mount.h).
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_SYNCHRONOUS = 0x10;
+export const MS_REMOUNT = 0x20;
+export const MS_MANDLOCK = 0x40;
+export const MS_DIRSYNC = 0x80;
+export const MS_NOSYMFOLLOW = 0x100;
+export const MS_NOATIME = 0x400;
+export const MS_NODIRATIME = 0x800;
+export const MS_BIND = 0x1000;
+export const MS_MOVE = 0x2000;
+export const MS_REC = 0x4000;
+export const MS_SILENT = 0x8000;
+export const MS_POSIXACL = 0x10000;
+export const MS_UNBINDABLE = 0x20000;
+export const MS_PRIVATE = 0x40000;
+export const MS_SLAVE = 0x80000;
+export const MS_SHARED = 0x100000;
+export const MS_RELATIME = 0x200000;
+export const MS_STRICTATIME = 0x1000000;
+export const MS_LAZYTIME = 0x2000000;
+// umount2(2) flags.
+export const MNT_FORCE = 0x1;
+export const MNT_DETACH = 0x2;
+export const MNT_EXPIRE = 0x4;
+export const UMOUNT_NOFOLLOW = 0x8;
 
 const ADDON = join('host-linux', 'native', 'build', 'Release', 'berth_native.node');
 

@@ -3,6 +3,7 @@
 
 #include "berth.h"
 #include "errors.h"
+#include "mount.h"
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -11,6 +12,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"lgetxattr", NULL, berth_lgetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"llistxattr", NULL, berth_llistxattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lremovexattr", NULL, berth_lremovexattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mount", NULL, berth_mount, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"umount2", NULL, berth_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   BERTH_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;
