@@ -12,6 +12,8 @@ import { writePidfile } from './pidfile.ts';
 import { linuxHostInfo } from './host-info.ts';
 import { builtinLayout } from './builtin-layout.ts';
 import { blockedFetch } from './blocked-fetch.ts';
+import { loggedHandler } from './api-log.ts';
+import { daemonBuildTime, daemonGitCommit } from './build-info.ts';
 import { importBuiltinImages } from './builtin-import.ts';
 import { serve, type Served } from '../http/serve.ts';
 import { nodeCodecs, nodeHash } from '../services.ts';
@@ -122,9 +124,7 @@ export async function main(argv: string[]): Promise<number> {
     await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
     const engine = await buildEngine(config, flags, log);
     const api = createApi(engine);
-    const handle = log.level === 'debug'
-      ? (req: Request) => { log.debug(`Calling ${req.method} ${new URL(req.url).pathname}`); return api.handle(req); }
-      : api.handle;
+    const handle = loggedHandler(api.handle, log);
     for (const host of config.hosts) {
       if (!host.startsWith('unix://') && !host.startsWith('tcp://')) throw new Error(`berthd cannot listen on ${host}: only unix:// and tcp:// hosts are supported`);
       if (host.startsWith('unix://')) await mkdir(dirname(host.slice(7)), { recursive: true });
@@ -194,6 +194,8 @@ async function buildEngine(config: DaemonConfig, flags: DaemonFlags, log: Logger
   return new Engine({
     id: await engineId(root),
     version: VERSION,
+    gitCommit: daemonGitCommit(),
+    buildTime: daemonBuildTime(),
     dataRoot: root,
     execRoot: config.execRoot,
     debug: config.debug,
