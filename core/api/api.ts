@@ -5,11 +5,17 @@ import { Router } from './router.ts';
 import { systemRoutes } from './system.ts';
 import { eventRoutes } from './events.ts';
 import { imageRoutes } from './images.ts';
+import { containerRoutes } from './containers.ts';
+import { execRoutes } from './exec.ts';
 
 export function createApi(engine: Engine): Router {
   const router = new Router();
   systemRoutes(router, engine);
   eventRoutes(router, engine.events, () => engine.now());
   imageRoutes(router, engine);
+  if (engine.containers) {
+    containerRoutes(router, engine.containers);
+    execRoutes(router, engine.containers);
+  }
   return router;
 }

@@ -4,6 +4,7 @@ import type { EventBus } from './events.ts';
 import type { HostInfo, SystemInfo } from './system-info.ts';
 import { goArch } from './system-info.ts';
 import type { ImageService } from './image-service.ts';
+import type { ContainerService } from './containers/service.ts';
 import type { RegistryConfig } from '../config/registry-config.ts';
 import { registryInfo } from './registry-info.ts';
 import { API_VERSION, MIN_API_VERSION } from '../api/version.ts';
@@ -34,6 +35,8 @@ export interface ContainerCounts { total: number; running: number; paused: numbe
 export class Engine {
   readonly events: EventBus;
   readonly images: ImageService;
+  /** The container service, on hosts that run containers. */
+  containers: ContainerService | undefined;
   /** Set by the container service when it exists; /info reads it. */
   containerCounts: () => Promise<ContainerCounts> = async () => ({ total: 0, running: 0, paused: 0, stopped: 0 });
   private hostInfo: Promise<HostInfo> | undefined;

@@ -1,0 +1,160 @@
+// Exec instances: POST /containers/{id}/exec, POST /exec/{id}/start, /resize, GET /exec/{id}/json.
+// Kept in memory only, as dockerd does.
+import { BerthError, errorMessage } from '../../errors.ts';
+import type { ContainerService } from './service.ts';
+import type { Container, ExecInstance } from './container.ts';
+import type { StreamPair } from './runtime.ts';
+import { generateId } from './names.ts';
+import { pump } from './pump.ts';
+import { frame } from './stdcopy.ts';
+
+export interface ExecCreateBody {
+  User?: string;
+  Privileged?: boolean;
+  Tty?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Detach?: boolean;
+  DetachKeys?: string;
+  Env?: string[] | null;
+  WorkingDir?: string;
+  Cmd?: string[] | null;
+  ConsoleSize?: [number, number] | null;
+}
+
+function execs(svc: ContainerService): Map<string, { c: Container; e: ExecInstance }> {
+  const all = new Map<string, { c: Container; e: ExecInstance }>();
+  for (const c of svc.containers.values()) for (const [id, e] of c.execs) all.set(id, { c, e });
+  return all;
+}
+
+export function findExec(svc: ContainerService, id: string): { c: Container; e: ExecInstance } {
+  const found = execs(svc).get(id);
+  if (!found) throw new BerthError('not_found', `No such exec instance: ${id}`);
+  return found;
+}
+
+function runningCheck(c: Container): void {
+  if (!c.task || c.rec.State.Restarting) throw new BerthError('conflict', `Container ${c.id} is not running`);
+  if (c.rec.State.Paused) throw new BerthError('conflict', `Container ${c.id} is paused, unpause the container before exec`);
+}
+
+export function createExec(svc: ContainerService, ref: string, body: ExecCreateBody): { Id: string } {
+  const c = svc.get(ref);
+  runningCheck(c);
+  const cmd = body.Cmd ?? [];
+  if (!cmd.length) throw new BerthError('invalid_argument', 'No exec command specified');
+  const id = generateId();
+  const e: ExecInstance = {
+    cmd,
+    rec: {
+      ID: id, ContainerID: c.id, Running: false, ExitCode: null, Pid: 0,
+      OpenStdin: !!body.AttachStdin, OpenStdout: !!body.AttachStdout, OpenStderr: !!body.AttachStderr,
+      CanRemove: false, DetachKeys: body.DetachKeys ?? '',
+      ProcessConfig: { tty: !!body.Tty, entrypoint: cmd[0]!, arguments: cmd.slice(1), privileged: !!body.Privileged, user: body.User ?? '' },
+      Env: body.Env ?? [], WorkingDir: body.WorkingDir ?? '', User: body.User ?? '', Privileged: !!body.Privileged,
+    },
+    ...(body.ConsoleSize && body.ConsoleSize[0] && body.ConsoleSize[1] ? { consoleSize: body.ConsoleSize } : {}),
+  };
+  c.execs.set(id, e);
+  svc.event(c, `exec_create: ${cmd.join(' ')}`, { execID: id });
+  return { Id: id };
+}
+
+function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = [...base];
+  for (const kv of extra) {
+    const k = kv.split('=')[0];
+    const i = out.findIndex((x) => x.split('=')[0] === k);
+    if (i >= 0) out[i] = kv; else out.push(kv);
+  }
+  return out;
+}
+
+/**
+ * Starts an exec. The process is created (and its output connected) before this returns, so the
+ * API can still answer an error; `run` then lets it exec and pumps until it ends.
+ */
+export async function startExec(svc: ContainerService, id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] }): Promise<{ tty: boolean; run?: (client: StreamPair) => Promise<void> }> {
+  const { c, e } = findExec(svc, id);
+  if (e.rec.Running) throw new BerthError('conflict', `Error: Exec command ${id} is already running`);
+  if (e.rec.ExitCode !== null) throw new BerthError('conflict', `Error: Exec command ${id} has already run`);
+  runningCheck(c);
+  const r = e.rec;
+  const tty = r.ProcessConfig.tty;
+  e.rec.Running = true;
+  let task;
+  try {
+    const cfg = c.rec.Config;
+    task = await c.task!.exec(id, {
+      args: e.cmd,
+      env: mergeEnv(cfg.Env ?? [], r.Env),
+      cwd: r.WorkingDir || cfg.WorkingDir || '/',
+      user: r.User || cfg.User || '',
+      privileged: r.Privileged,
+      tty,
+      stdin: r.OpenStdin,
+      ...(opts.consoleSize ?? e.consoleSize ? { consoleSize: (opts.consoleSize ?? e.consoleSize)! } : {}),
+    });
+  } catch (err) {
+    e.rec.Running = false;
+    throw err;
+  }
+  e.task = task;
+  r.Pid = task.pid;
+  c.rec.ExecIDs = [...(c.rec.ExecIDs ?? []), id];
+  const finish = async () => {
+    const status = await task.wait().catch(() => ({ exitCode: 126 }));
+    r.ExitCode = status.exitCode;
+    r.Running = false;
+    r.Pid = 0;
+    c.rec.ExecIDs = (c.rec.ExecIDs ?? []).filter((x) => x !== id);
+    if (!c.rec.ExecIDs.length) c.rec.ExecIDs = null;
+    svc.event(c, 'exec_die', { execID: id, exitCode: String(status.exitCode) });
+  };
+  const startIt = async (): Promise<string | undefined> => {
+    svc.event(c, `exec_start: ${e.cmd.join(' ')}`, { execID: id });
+    try { await task.start(); return undefined; } catch (err) {
+      return `OCI runtime exec failed: exec failed: unable to start container process: ${errorMessage(err)}: unknown`;
+    }
+  };
+  if (opts.detach) {
+    const failure = await startIt();
+    const done = finish();
+    if (failure) { await done; throw new BerthError('invalid_argument', failure); }
+    return { tty };
+  }
+  const proc = await task.attach();
+  return {
+    tty,
+    run: async (client) => {
+      const failure = await startIt();
+      if (failure) {
+        const w = client.writable.getWriter();
+        const text = new TextEncoder().encode(failure + '\r\n');
+        await w.write(tty ? text : frame(1, text)).catch(() => {});
+        w.releaseLock();
+      }
+      await pump(proc, client, { stdin: r.OpenStdin, stdout: true, stderr: true, tty, ...(r.DetachKeys ? { detachKeys: r.DetachKeys } : {}) });
+      // The exit code must be known before the client, having seen the stream end, inspects the exec.
+      await finish();
+      await client.writable.close().catch(() => {});
+    },
+  };
+}
+
+export async function resizeExec(svc: ContainerService, id: string, h: number, w: number): Promise<void> {
+  const { e } = findExec(svc, id);
+  if (!e.task) {
+    e.consoleSize = [h, w];
+    return;
+  }
+  await e.task.resize(h, w);
+}
+
+export function inspectExec(svc: ContainerService, id: string): Record<string, unknown> {
+  const { e } = findExec(svc, id);
+  const { Env: _e, WorkingDir: _w, User: _u, Privileged: _p, ...pub } = e.rec;
+  return pub;
+}

@@ -1,0 +1,261 @@
+// The container service: the live containers, their records (persisted after every transition),
+// name resolution, events, and the monitor that handles exits (restart policies, --rm). Each API
+// verb lives in its own file and works through this.
+import type { MetadataStore } from '../../metadata/kv.ts';
+import type { EventBus } from '../events.ts';
+import type { ImageService } from '../image-service.ts';
+import { BerthError, errorMessage } from '../../errors.ts';
+import type { ContainerRecord } from './types.ts';
+import type { ContainerImage, ContainerRuntime, ContainerTask, ExitStatus } from './runtime.ts';
+import { Container } from './container.ts';
+import { nextRestart } from './restart-policy.ts';
+import { isZeroTime } from './duration.ts';
+
+export interface ContainerServiceOptions {
+  /** Records, one key per container ID. */
+  store: MetadataStore;
+  runtime: ContainerRuntime;
+  images: ImageService;
+  events: EventBus;
+  now?: () => Date;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export class ContainerService {
+  readonly containers = new Map<string, Container>();
+  /** `/name` -> ID. */
+  readonly names = new Map<string, string>();
+  shuttingDown = false;
+
+  constructor(readonly opts: ContainerServiceOptions) {}
+
+  get runtime(): ContainerRuntime { return this.opts.runtime; }
+  now(): Date { return (this.opts.now ?? (() => new Date()))(); }
+  log(level: 'info' | 'warn' | 'error', message: string): void { this.opts.log?.(level, message); }
+
+  /** Loads every record (restore.ts reconnects and restarts them). */
+  async load(): Promise<Container[]> {
+    const out: Container[] = [];
+    for (const key of await this.opts.store.keys()) {
+      const raw = await this.opts.store.get(key);
+      if (!raw) continue;
+      let rec: ContainerRecord;
+      try { rec = JSON.parse(dec.decode(raw)) as ContainerRecord; } catch (e) {
+        this.log('warn', `skipping the unreadable record of container ${key}: ${errorMessage(e)}`);
+        continue;
+      }
+      const c = new Container(rec);
+      this.containers.set(rec.Id, c);
+      this.names.set(rec.Name, rec.Id);
+      out.push(c);
+    }
+    return out;
+  }
+
+  save(c: Container): Promise<void> {
+    return c.persist((rec) => this.opts.store.put(rec.Id, enc.encode(JSON.stringify(rec))));
+  }
+
+  add(c: Container): void {
+    this.containers.set(c.id, c);
+    this.names.set(c.rec.Name, c.id);
+  }
+
+  async forget(c: Container): Promise<void> {
+    await c.persist(() => this.opts.store.delete(c.id));
+    this.containers.delete(c.id);
+    if (this.names.get(c.rec.Name) === c.id) this.names.delete(c.rec.Name);
+    c.notifyRemoved();
+  }
+
+  /** dockerd's GetContainer: full ID, then name, then a unique ID prefix. */
+  get(ref: string): Container {
+    const byId = this.containers.get(ref);
+    if (byId) return byId;
+    const name = ref.startsWith('/') ? ref : `/${ref}`;
+    const byName = this.names.get(name);
+    if (byName) { const c = this.containers.get(byName); if (c) return c; }
+    if (ref && /^[a-f0-9]+$/.test(ref)) {
+      const matches = [...this.containers.keys()].filter((id) => id.startsWith(ref));
+      if (matches.length > 1) throw new BerthError('invalid_argument', `Multiple IDs found with provided prefix: ${ref}`);
+      if (matches.length === 1) return this.containers.get(matches[0]!)!;
+    }
+    throw new BerthError('not_found', `No such container: ${ref}`);
+  }
+
+  nameConflict(name: string): BerthError | undefined {
+    const owner = this.names.get(name);
+    if (!owner) return undefined;
+    return new BerthError('conflict', `Conflict. The container name "${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`);
+  }
+
+  /** Publishes a container event with dockerd's attributes (labels, image, name, extras), keys sorted. */
+  event(c: Container, action: string, extra: Record<string, string> = {}): void {
+    const attrs: Record<string, string> = { ...(c.rec.Config.Labels ?? {}), image: c.rec.Config.Image ?? '', name: c.rec.Name.slice(1), ...extra };
+    const sorted = Object.fromEntries(Object.entries(attrs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    this.opts.events.publish('container', action, c.id, sorted);
+  }
+
+  async imageOf(c: Container): Promise<ContainerImage> {
+    try {
+      const config = await this.opts.images.config(c.rec.Image);
+      return { id: c.rec.Image, config, diffIDs: config.rootfs.diff_ids };
+    } catch (e) {
+      throw new BerthError('not_found', `the image ${c.rec.Image} of container ${c.id} is gone: ${errorMessage(e)}`, { cause: e });
+    }
+  }
+
+  /** Which container uses an image (rmi conflicts); running ones first, as dockerd reports them. */
+  imageUser(imageId: string): { running: boolean; containerId: string } | undefined {
+    let stopped: string | undefined;
+    for (const c of this.containers.values()) {
+      if (c.rec.Image !== imageId) continue;
+      if (c.running) return { running: true, containerId: c.id };
+      stopped ??= c.id;
+    }
+    return stopped ? { running: false, containerId: stopped } : undefined;
+  }
+
+  counts(): { total: number; running: number; paused: number; stopped: number } {
+    let running = 0; let paused = 0; let stopped = 0;
+    for (const c of this.containers.values()) {
+      if (c.rec.State.Paused) paused++;
+      else if (c.running) running++;
+      else stopped++;
+    }
+    return { total: this.containers.size, running, paused, stopped };
+  }
+
+  /**
+   * Creates the task, connects attaches made before start, lets the process exec. On failure the
+   * container is left exited with dockerd's exit code (127 not found, 126 not executable, else
+   * 128) and State.Error, and the error is thrown with dockerd's wording.
+   */
+  async runTask(c: Container): Promise<void> {
+    const st = c.rec.State;
+    let task: ContainerTask | undefined;
+    try {
+      const image = await this.imageOf(c);
+      const cfg = c.rec.Config;
+      task = await this.runtime.create(c.rec, image, { stdin: !!cfg.OpenStdin, stdinOnce: !!cfg.StdinOnce, tty: !!cfg.Tty });
+      c.task = task;
+      const pending = c.pendingAttach.splice(0);
+      await Promise.all(pending.map((p) => p.connect(task!).catch(() => {})));
+      await task.start();
+    } catch (e) {
+      const message = errorMessage(e);
+      const code = /executable file not found|no such file or directory/.test(message) ? 127
+        : /permission denied|is a directory/.test(message) ? 126 : 128;
+      for (const p of c.pendingAttach.splice(0)) p.fail(e);
+      let status: ExitStatus | undefined;
+      if (task) {
+        // The shim has recorded the failed exec; wait for it so nothing is left running.
+        status = await Promise.race([task.wait(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]).catch(() => undefined);
+        task.close();
+      }
+      c.task = undefined;
+      await this.runtime.cleanup(c.rec).catch((err) => this.log('warn', `cleanup of ${c.id} after a failed start: ${errorMessage(err)}`));
+      Object.assign(st, {
+        Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
+        ExitCode: status && status.exitCode !== 0 ? status.exitCode : code, Error: message,
+        FinishedAt: this.now().toISOString(),
+      });
+      if (isZeroTime(st.StartedAt)) st.StartedAt = st.FinishedAt;
+      await this.save(c);
+      const text = /OCI runtime|failed to create/.test(message) ? message
+        : `failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${message}: unknown`;
+      const kind = code === 128 ? 'internal' : 'invalid_argument';
+      throw new BerthError(e instanceof BerthError && code === 128 ? e.code : kind, text, { cause: e });
+    }
+    Object.assign(st, {
+      Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
+      Pid: task.pid, ExitCode: 0, Error: '', StartedAt: this.now().toISOString(),
+    });
+    await this.save(c);
+    this.event(c, 'start');
+    this.monitor(c, task);
+  }
+
+  monitor(c: Container, task: ContainerTask): void {
+    task.wait().then(
+      (status) => this.onExit(c, task, status),
+      (e: unknown) => this.onExit(c, task, { exitCode: 255, oomKilled: false, finishedAt: this.now().toISOString(), error: `shim died: ${errorMessage(e)}` }),
+    ).catch((e: unknown) => this.log('error', `handling the exit of container ${c.id}: ${errorMessage(e)}`));
+  }
+
+  /** The process ended: record it, release the rootfs and cgroup, then restart or auto-remove. */
+  async onExit(c: Container, task: ContainerTask | undefined, status: ExitStatus): Promise<void> {
+    if (task && c.task !== task) return;
+    c.task = undefined;
+    task?.close();
+    for (const e of c.execs.values()) {
+      if (e.rec.Running) { e.rec.Running = false; e.rec.ExitCode ??= 137; }
+    }
+    await this.runtime.cleanup(c.rec).catch((e) => this.log('warn', `cleanup of container ${c.id}: ${errorMessage(e)}`));
+    const st = c.rec.State;
+    const finishedAt = status.finishedAt || this.now().toISOString();
+    const ranMs = Date.parse(finishedAt) - Date.parse(st.StartedAt);
+    Object.assign(st, {
+      Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
+      ExitCode: status.exitCode, OOMKilled: status.oomKilled, Error: status.error ?? '', FinishedAt: finishedAt,
+    });
+    c.rec.ExecIDs = null;
+    if (status.oomKilled) this.event(c, 'oom');
+    this.event(c, 'die', { exitCode: String(status.exitCode) });
+    const delay = c.removing ? undefined : nextRestart(c, status.exitCode, ranMs, this.shuttingDown);
+    if (delay !== undefined) {
+      Object.assign(st, { Status: 'restarting', Running: true, Restarting: true });
+      await this.save(c);
+      c.notifyExit();
+      c.restartTimer = setTimeout(() => {
+        c.restartTimer = undefined;
+        void c.lock.run(async () => {
+          if (!c.rec.State.Restarting || c.removing) return;
+          c.rec.RestartCount++;
+          await this.runTask(c).catch((e: unknown) => {
+            this.log('error', `restarting container ${c.id}: ${errorMessage(e)}`);
+            c.notifyExit();
+          });
+        });
+      }, delay);
+      return;
+    }
+    c.exitOnNext = false;
+    await this.save(c);
+    c.notifyExit();
+    if (c.rec.HostConfig.AutoRemove && !c.removing && !this.shuttingDown) {
+      await this.destroy(c).catch((e) => this.log('error', `auto-removing container ${c.id}: ${errorMessage(e)}`));
+    }
+  }
+
+  /** Cancels a pending policy restart; the container stays exited. */
+  async cancelRestart(c: Container): Promise<boolean> {
+    if (!c.rec.State.Restarting) return false;
+    if (c.restartTimer) clearTimeout(c.restartTimer);
+    c.restartTimer = undefined;
+    Object.assign(c.rec.State, { Status: 'exited', Running: false, Restarting: false });
+    await this.save(c);
+    c.notifyExit();
+    return true;
+  }
+
+  /** Removes a stopped container's files and record (rm, --rm, prune). */
+  async destroy(c: Container): Promise<void> {
+    c.removing = true;
+    for (const p of c.pendingAttach.splice(0)) p.fail(new BerthError('not_found', `No such container: ${c.id}`));
+    try {
+      await this.runtime.cleanup(c.rec);
+      await this.runtime.remove(c.rec);
+    } catch (e) {
+      c.removing = false;
+      Object.assign(c.rec.State, { Status: 'dead', Dead: true });
+      await this.save(c);
+      throw new BerthError('internal', `unable to remove filesystem for ${c.id}: ${errorMessage(e)}`, { cause: e });
+    }
+    await this.forget(c);
+    this.event(c, 'destroy');
+  }
+}
