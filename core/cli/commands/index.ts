@@ -1,5 +1,6 @@
 // The command tree: top-level commands and the `image` and `system` groups, as docker arranges them.
 import type { Command } from '../command.ts';
+import { containerCommands, containerGroup } from './containers.ts';
 import { eventsCmd } from './events.ts';
 import { historyCmd } from './history.ts';
 import { imagePruneCmd } from './image-prune.ts';
@@ -37,6 +38,7 @@ function systemGroup(): Command {
 export function rootCommands(): Command[] {
   return [
     pullCmd(), pushCmd(), imagesCmd(), loginCmd(), logoutCmd(), versionCmd(), infoCmd(),
+    ...containerCommands(), containerGroup(),
     imageGroup(), systemGroup(),
     eventsCmd(), historyCmd(), inspectCmd(), loadCmd(), rmiCmd(), saveCmd(), tagCmd(),
   ].map((c) => (c.category ? c : { ...c, category: 'other' as const }));
