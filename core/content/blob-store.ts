@@ -40,3 +40,6 @@ export interface BlobStore {
    */
   ingest?(stream: ReadableStream<Uint8Array>): Promise<BlobInfo>;
 }
+
+/** The reading half of a store: enough for read-only sources of blobs (an OCI layout on disk). */
+export type BlobReader = Pick<BlobStore, 'info' | 'read' | 'readBytes'>;

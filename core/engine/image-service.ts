@@ -5,13 +5,15 @@ import type { Platform, ImageConfig } from '../image/types.ts';
 import { parseImageConfig } from '../image/parse.ts';
 import type { ImageRecord } from '../metadata/image-store.ts';
 import { removeImage, type ImageDeleteItem } from '../metadata/image-delete.ts';
+import { pruneImages } from '../metadata/image-prune.ts';
 import { BerthError } from '../errors.ts';
 import { familiarString, isNameOnly, parseReference, registryEndpointHost, withDefaultTag, withTag, type Reference } from '../reference/reference.ts';
 import type { Credentials } from '../auth/credentials.ts';
 import type { ProgressSink } from './json-message.ts';
 import type { EventBus } from './events.ts';
 import type { RegistryConfig } from '../config/registry-config.ts';
-import { imageRecord, storeImageContent, type ImageDeps, type SourceImage } from './store-image.ts';
+import { recordStoredImage, storeImageContent, type ImageDeps } from './store-image.ts';
+import type { SourceImage } from './platform-image.ts';
 import type { BuiltinImages } from './builtin-images.ts';
 import { listImages, type ImageFilters, type ImageSummary } from './image-list.ts';
 import { imageHistory, inspectImage, type HistoryItem } from './image-inspect.ts';
@@ -154,7 +156,7 @@ export class ImageService {
       const lease = await this.store.lease();
       try {
         const content = await storeImageContent(this.opts, src, () => {});
-        return await this.store.put(imageRecord(src, content, refs));
+        return await recordStoredImage(this.opts, src, content, refs);
       } finally {
         lease.release();
       }
@@ -200,29 +202,30 @@ export class ImageService {
     const danglingOnly = last === undefined || last === 'true' || last === '1';
     const untilValues = filters.get('until') ?? [];
     const until = untilValues.length ? pruneUntil(untilValues[untilValues.length - 1]!) : undefined;
-    const deleted: ImageDeleteItem[] = [];
-    const before = await this.spaceUsed();
-    for (const rec of await this.store.list()) {
-      if (danglingOnly && rec.repoTags.length > 0) continue;
-      if (this.opts.inUse?.(rec.id)) continue;
-      if (until !== undefined && !(Date.parse(rec.created) < until)) continue;
-      const labels = await this.labels(rec);
-      if (!(filters.get('label') ?? []).every((e) => matchLabel(labels, e))) continue;
-      if ((filters.get('label!') ?? []).some((e) => matchLabel(labels, e))) continue;
-      try {
-        deleted.push(...await removeImage(this.store, rec.id, {
-          force: !danglingOnly, ...(this.opts.inUse ? { inUse: this.opts.inUse } : {}),
-          onEvent: (action, id) => { this.opts.events.publish('image', action, id, { name: id }); },
-        }));
-      } catch (e) {
-        // An image that became used or gained a child meanwhile is skipped, as dockerd does.
-        if (!(e instanceof BerthError && (e.code === 'conflict' || e.code === 'not_found'))) throw e;
-      }
-    }
-    if (deleted.length) await this.collectGarbage();
-    const after = await this.spaceUsed();
-    this.opts.events.publish('image', 'prune', '', { reclaimed: String(Math.max(0, before - after)) });
-    return { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: Math.max(0, before - after) };
+    // A sweep waits for pulls in progress: only worth it when an image went.
+    let removed = false;
+    const { ImagesDeleted, SpaceReclaimed } = await pruneImages(this.store, {
+      all: !danglingOnly,
+      ...(this.opts.inUse ? { inUse: this.opts.inUse } : {}),
+      filter: async (rec) => {
+        if (until !== undefined && !(Date.parse(rec.created) < until)) return false;
+        const labels = await this.labels(rec);
+        return (filters.get('label') ?? []).every((e) => matchLabel(labels, e))
+          && !(filters.get('label!') ?? []).some((e) => matchLabel(labels, e));
+      },
+      onEvent: (action, id) => {
+        if (action === 'delete') removed = true;
+        this.opts.events.publish('image', action, id, { name: id });
+      },
+      collect: async () => {
+        if (!removed) return 0;
+        const before = await this.spaceUsed();
+        await this.collectGarbage();
+        return Math.max(0, before - await this.spaceUsed());
+      },
+    });
+    this.opts.events.publish('image', 'prune', '', { reclaimed: String(SpaceReclaimed) });
+    return { ImagesDeleted: ImagesDeleted.length ? ImagesDeleted : null, SpaceReclaimed };
   }
 
   /** Blobs no image reaches, and unpacked layers no image uses. */

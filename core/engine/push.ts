@@ -1,15 +1,16 @@
-// `docker push`: the stored manifest (so the digest stays what was pulled or built), its layers
-// checked with HEAD, mounted from another repository of the same registry when one holds them, or
-// uploaded with progress; then the config and the manifest, with dockerd's stream messages.
+// `docker push` through the daemon: which local images a name means, pushed with core/registry's
+// pushImage (the stored manifest, so the digest stays what was pulled or built; layers mounted
+// from the repositories the image came from when the registry has them), reported with dockerd's
+// stream messages.
 import type { Credentials } from '../auth/credentials.ts';
 import { BerthError } from '../errors.ts';
-import { shortId } from '../digest.ts';
 import { LocalImage } from '../image/local-image.ts';
 import { familiarName, familiarString, fullName, parseReference, withDefaultTag, withTag, type Reference } from '../reference/reference.ts';
 import type { ProgressSink } from './json-message.ts';
 import { progressMessage } from './json-message.ts';
 import { registryClient, type PullContext } from './pull.ts';
-import { limiter } from './progress.ts';
+import type { RegistryClient } from '../registry/client.ts';
+import { pushImage as pushToRegistry, type PushProgress } from '../registry/push.ts';
 import type { ImageRecord } from '../metadata/image-store.ts';
 
 export interface PushRequest {
@@ -20,7 +21,6 @@ export interface PushRequest {
   credentials?: Credentials;
 }
 
-const UPLOAD_CONCURRENCY = 3;
 const PROGRESS_INTERVAL_MS = 100;
 
 export async function pushImage(ctx: PullContext, req: PushRequest, emit: ProgressSink): Promise<void> {
@@ -48,57 +48,35 @@ export async function pushImage(ctx: PullContext, req: PushRequest, emit: Progre
   for (const { ref, record } of targets) await pushOne(ctx, client, ref, record, emit);
 }
 
-async function pushOne(ctx: PullContext, client: ReturnType<typeof registryClient>, ref: Reference, record: ImageRecord, emit: ProgressSink): Promise<void> {
+/** The registry's push progress as dockerd's stream messages; byte counts at most every 100 ms per layer. */
+function pushProgressSink(emit: ProgressSink): (p: PushProgress) => void {
+  const last = new Map<string, number>();
+  return (p) => {
+    if (p.status !== 'Pushing') {
+      emit({ status: p.status, progressDetail: {}, id: p.id });
+      return;
+    }
+    const now = Date.now();
+    const done = p.current !== undefined && p.current === p.total;
+    if (!done && now - (last.get(p.id) ?? 0) < PROGRESS_INTERVAL_MS) return;
+    last.set(p.id, now);
+    emit(progressMessage('Pushing', p.id, p.current ?? 0, p.total ?? 0));
+  };
+}
+
+async function pushOne(ctx: PullContext, client: RegistryClient, ref: Reference, record: ImageRecord, emit: ProgressSink): Promise<void> {
   const image = await LocalImage.open(ctx.blobs, record.manifest, { codecs: ctx.codecs, hash: ctx.hash });
-  const manifest = await image.manifest();
-  const config = await image.configFile();
   // Where the same registry already has these blobs: the repositories this image came from.
-  const mountSources = [...record.repoDigests, ...record.repoTags]
+  const mountFrom = [...record.repoDigests, ...record.repoTags]
     .map((r) => parseReference(r))
     .filter((r) => r.domain === ref.domain && r.path !== ref.path)
     .map((r) => r.path);
-  const layers = manifest.layers.map((desc, i) => ({ desc, id: shortId(config.rootfs.diff_ids[i] ?? desc.digest) }));
-  const unique = layers.filter((l, i) => layers.findIndex((x) => x.desc.digest === l.desc.digest) === i).reverse();
-  for (const l of unique) emit({ status: 'Preparing', progressDetail: {}, id: l.id });
-  const limit = limiter(UPLOAD_CONCURRENCY);
-  await Promise.all(unique.map((l) => limit.run(async () => {
-    if (await client.headBlob(ref, l.desc.digest, { push: true })) {
-      emit({ status: 'Layer already exists', progressDetail: {}, id: l.id });
-      return;
-    }
-    let location: string | undefined;
-    for (const from of [...new Set(mountSources)]) {
-      const m = await client.mountBlob(ref, l.desc.digest, from);
-      if (m.mounted) {
-        emit({ status: `Mounted from ${from}`, progressDetail: {}, id: l.id });
-        return;
-      }
-      location = m.location;
-      break;
-    }
-    let last = 0;
-    await client.uploadBlob(ref, { digest: l.desc.digest, size: l.desc.size, data: () => ctx.blobs.read(l.desc.digest) }, {
-      ...(location ? { location } : {}),
-      onProgress: (n, total) => {
-        const now = Date.now();
-        if (now - last < PROGRESS_INTERVAL_MS && n !== total) return;
-        last = now;
-        emit(progressMessage('Pushing', l.id, n, total ?? l.desc.size));
-      },
-    });
-    emit({ status: 'Pushed', progressDetail: {}, id: l.id });
-  }, () => emit({ status: 'Waiting', progressDetail: {}, id: l.id }))));
-
-  if (!(await client.headBlob(ref, manifest.config.digest, { push: true }))) {
-    const raw = await image.rawConfigFile();
-    await client.uploadBlob(ref, { digest: manifest.config.digest, size: raw.byteLength, data: raw });
-  }
-  const raw = await image.rawManifest();
-  const tag = ref.tag ?? 'latest';
-  const digest = await client.putManifest(withDefaultTag(ref), raw, await image.mediaType());
-  emit({ status: `${tag}: digest: ${digest} size: ${raw.byteLength}` });
-  emit({ progressDetail: {}, aux: { Tag: tag, Digest: digest, Size: raw.byteLength } });
-  await ctx.store.put({ ...record, repoTags: [], repoDigests: [`${fullName(ref)}@${digest}`] });
-  const shown = familiarString(withDefaultTag(ref));
+  const tagged = withDefaultTag(ref);
+  const pushed = await pushToRegistry(client, tagged, image, { mountFrom, onProgress: pushProgressSink(emit) });
+  const tag = tagged.tag!;
+  emit({ status: `${tag}: digest: ${pushed.digest} size: ${pushed.size}` });
+  emit({ progressDetail: {}, aux: { Tag: tag, Digest: pushed.digest, Size: pushed.size } });
+  await ctx.store.put({ ...record, repoTags: [], repoDigests: [`${fullName(ref)}@${pushed.digest}`] });
+  const shown = familiarString(tagged);
   ctx.events.publish('image', 'push', shown, { name: shown });
 }

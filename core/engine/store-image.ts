@@ -4,11 +4,11 @@
 // failure at any point leaves the image store as it was.
 import type { BlobStore } from '../content/blob-store.ts';
 import type { Codecs, HashFactory } from '../host.ts';
-import type { Image } from '../image/image.ts';
 import type { Descriptor, ImageConfig } from '../image/types.ts';
 import type { Snapshotter } from '../snapshot/snapshotter.ts';
 import type { ImageRecord, ImageStore } from '../metadata/image-store.ts';
-import { ZERO_TIME } from '../metadata/image-store.ts';
+import { buildImageRecord } from '../metadata/image-record.ts';
+import type { SourceImage } from './platform-image.ts';
 import { parseImageConfig } from '../image/parse.ts';
 import { compressionOfMediaType, decompressStream } from '../layer/compression.ts';
 import { shortId } from '../digest.ts';
@@ -24,20 +24,12 @@ export interface ImageDeps {
   codecs: Codecs;
 }
 
-export interface SourceImage {
-  image: Image;
-  /** Descriptor of the platform manifest. */
-  manifest: Descriptor;
-  /** The index the manifest was selected from, with its bytes (stored so `docker save` and push can keep it). */
-  index?: { descriptor: Descriptor; raw: Uint8Array };
-}
-
 export interface StoredContent {
   /** Docker's image ID: the config digest. */
   configDigest: string;
   config: ImageConfig;
-  /** Unpacked size of all layers (what `docker images` shows). */
-  size: number;
+  /** Unpacked size of each tar layer by diffID (summed, what `docker images` shows). */
+  sizes: Map<string, number>;
   /** Whether any layer had to be fetched. */
   downloaded: boolean;
 }
@@ -105,7 +97,7 @@ export async function storeImageContent(deps: ImageDeps, src: SourceImage, emit:
   };
   plans.forEach((p, i) => { if (!p.present) void download(p, i); });
 
-  let size = 0;
+  const sizes = new Map<string, number>();
   let downloaded = false;
   const done = new Set<string>();
   for (let i = 0; i < plans.length; i++) {
@@ -119,9 +111,7 @@ export async function storeImageContent(deps: ImageDeps, src: SourceImage, emit:
         const compressed = (await blobs.read(p.desc.digest)).pipeThrough(progressStream(emit, 'Extracting', p.id, p.desc.size));
         return decompressStream(compressed, deps.codecs);
       });
-      size += info.size;
-    } else {
-      size += p.desc.size;
+      sizes.set(p.diffID, info.size);
     }
     if (!p.present && !done.has(p.id)) {
       done.add(p.id);
@@ -132,21 +122,15 @@ export async function storeImageContent(deps: ImageDeps, src: SourceImage, emit:
   await blobs.write({ digest: manifest.config.digest, size: manifest.config.size }, rawConfig);
   await blobs.write({ digest: src.manifest.digest, size: src.manifest.size }, await src.image.rawManifest());
   if (src.index) await blobs.write({ digest: src.index.descriptor.digest, size: src.index.descriptor.size }, src.index.raw);
-  return { configDigest: manifest.config.digest, config, size, downloaded };
+  return { configDigest: manifest.config.digest, config, sizes, downloaded };
 }
 
-/** The record for stored content; tags and digests are the caller's. */
-export function imageRecord(src: SourceImage, content: StoredContent, refs: { repoTags?: string[]; repoDigests?: string[] }): ImageRecord {
-  const c = content.config;
-  const record: ImageRecord = {
-    id: content.configDigest,
-    manifest: { mediaType: src.manifest.mediaType, digest: src.manifest.digest, size: src.manifest.size },
-    repoTags: refs.repoTags ?? [],
-    repoDigests: refs.repoDigests ?? [],
-    created: c.created ?? ZERO_TIME,
-    size: content.size,
-    platform: { architecture: c.architecture, os: c.os, ...(c.variant ? { variant: c.variant } : {}) },
-  };
-  if (src.index) record.index = { mediaType: src.index.descriptor.mediaType, digest: src.index.descriptor.digest, size: src.index.descriptor.size };
-  return record;
+/** Records stored content under `refs`: the last step of a pull or import, once every blob is in. */
+export async function recordStoredImage(deps: ImageDeps, src: SourceImage, content: StoredContent, refs: { repoTags?: string[]; repoDigests?: string[] }): Promise<ImageRecord> {
+  return deps.store.put(await buildImageRecord(deps.blobs, {
+    manifest: src.manifest,
+    ...(src.index ? { index: src.index.descriptor } : {}),
+    ...refs,
+    uncompressedSizes: content.sizes,
+  }));
 }

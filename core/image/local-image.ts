@@ -1,7 +1,7 @@
 // Images held in the local content store, behind the same Image/ImageIndex interfaces as a registry
 // or an archive, and `writeImage`, which copies any Image into a store verifying every blob.
 import type { Codecs, HashFactory } from '../host.ts';
-import type { BlobStore } from '../content/blob-store.ts';
+import type { BlobReader, BlobStore } from '../content/blob-store.ts';
 import type { Image, ImageIndex, Layer } from './image.ts';
 import type { Descriptor, ImageConfig, Index, Manifest } from './types.ts';
 import { parseImageConfig, parseManifestBytes } from './parse.ts';
@@ -17,7 +17,7 @@ export interface LocalImageOptions {
 
 type Ref = string | Descriptor;
 
-async function describe(blobs: BlobStore, ref: Ref, raw: Uint8Array): Promise<Descriptor> {
+async function describe(blobs: BlobReader, ref: Ref, raw: Uint8Array): Promise<Descriptor> {
   if (typeof ref !== 'string') return ref;
   const info = await blobs.info(ref);
   return { mediaType: '', digest: ref, size: info?.size ?? raw.byteLength };
@@ -25,7 +25,7 @@ async function describe(blobs: BlobStore, ref: Ref, raw: Uint8Array): Promise<De
 
 export class LocalLayer implements Layer {
   constructor(
-    private readonly blobs: BlobStore,
+    private readonly blobs: BlobReader,
     readonly descriptor: Descriptor,
     private readonly diff: string,
     private readonly opts: LocalImageOptions,
@@ -50,7 +50,7 @@ export class LocalImage implements Image {
   private rawConfigCache: Uint8Array | undefined;
 
   private constructor(
-    private readonly blobs: BlobStore,
+    private readonly blobs: BlobReader,
     readonly descriptor: Descriptor,
     private readonly raw: Uint8Array,
     private readonly parsed: Manifest,
@@ -58,7 +58,7 @@ export class LocalImage implements Image {
   ) {}
 
   /** The image whose manifest is the blob `ref` (a digest, or a descriptor that also gives the media type). */
-  static async open(blobs: BlobStore, ref: Ref, opts: LocalImageOptions): Promise<LocalImage> {
+  static async open(blobs: BlobReader, ref: Ref, opts: LocalImageOptions): Promise<LocalImage> {
     const digest = typeof ref === 'string' ? ref : ref.digest;
     const raw = await blobs.readBytes(digest);
     const parsed = parseManifestBytes(raw, typeof ref === 'string' ? undefined : ref.mediaType);
@@ -110,14 +110,14 @@ export class LocalImage implements Image {
 
 export class LocalImageIndex implements ImageIndex {
   private constructor(
-    private readonly blobs: BlobStore,
+    private readonly blobs: BlobReader,
     readonly descriptor: Descriptor,
     private readonly raw: Uint8Array,
     private readonly parsed: Index,
     private readonly opts: LocalImageOptions,
   ) {}
 
-  static async open(blobs: BlobStore, ref: Ref, opts: LocalImageOptions): Promise<LocalImageIndex> {
+  static async open(blobs: BlobReader, ref: Ref, opts: LocalImageOptions): Promise<LocalImageIndex> {
     const digest = typeof ref === 'string' ? ref : ref.digest;
     const raw = await blobs.readBytes(digest);
     const parsed = parseManifestBytes(raw, typeof ref === 'string' ? undefined : ref.mediaType);

@@ -1,8 +1,8 @@
 // At start-up, every built-in image that is not in the store yet is imported, so `berth run
 // busybox` works offline on a fresh machine.
 import type { ImageService } from '../../core/engine/image-service.ts';
-import type { BuiltinImages } from '../../core/engine/builtin-images.ts';
-import { choosePlatformImage } from '../../core/engine/pull.ts';
+import { openBuiltin, type BuiltinImages } from '../../core/engine/builtin-images.ts';
+import { choosePlatformImage } from '../../core/engine/platform-image.ts';
 import type { Logger } from './log.ts';
 import { fullName, parseReference, referenceString, withDefaultTag } from '../../core/reference/reference.ts';
 
@@ -12,8 +12,7 @@ export async function importBuiltinImages(images: ImageService, builtin: Builtin
   for (const { ref, descriptor } of await builtin.list()) {
     try {
       try { await images.store.resolve(ref); continue; } catch { /* not there yet */ }
-      const top = await builtin.source.manifest(descriptor);
-      const src = await choosePlatformImage(o, builtin.source, { ...descriptor, mediaType: top.mediaType || descriptor.mediaType }, top.bytes);
+      const src = await choosePlatformImage(o.hostPlatform, await openBuiltin(builtin, descriptor, o));
       const parsed = withDefaultTag(parseReference(ref));
       await images.storeSource(src, { repoTags: [referenceString(parsed)], repoDigests: [`${fullName(parsed)}@${descriptor.digest}`] });
       imported.push(ref);

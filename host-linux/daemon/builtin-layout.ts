@@ -1,11 +1,11 @@
 // The built-in images as an OCI image layout directory (build/images), read-only: index.json
 // names them, blobs are verified as they are read.
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { HashFactory } from '../../core/host.ts';
-import type { Descriptor, Index } from '../../core/image/types.ts';
+import type { Index } from '../../core/image/types.ts';
 import { digestBytes, parseDigest, verifyingStream } from '../../core/digest.ts';
 import { BerthError } from '../../core/errors.ts';
 import { REF_NAME_ANNOTATION, type BuiltinImages } from '../../core/engine/builtin-images.ts';
@@ -15,6 +15,10 @@ export function builtinLayout(dir: string, hash: HashFactory): BuiltinImages {
     const { algorithm, hex } = parseDigest(digest);
     return join(dir, 'blobs', algorithm, hex);
   };
+  const missing = (digest: string, cause: unknown) =>
+    new BerthError('not_found', `built-in image blob ${digest} is missing from ${dir}; run scripts/setup.sh again`, { cause });
+  const corrupt = (digest: string, actual: string) =>
+    new BerthError('digest_mismatch', `built-in image blob ${digest} in ${dir} is corrupt (its digest is ${actual}); run scripts/setup.sh again`);
   let index: Promise<Index> | undefined;
   return {
     async list() {
@@ -25,16 +29,28 @@ export function builtinLayout(dir: string, hash: HashFactory): BuiltinImages {
         .filter((d) => d.annotations?.[REF_NAME_ANNOTATION])
         .map((d) => ({ ref: d.annotations![REF_NAME_ANNOTATION]!, descriptor: d }));
     },
-    source: {
-      async manifest(desc: Descriptor) {
-        const bytes = new Uint8Array(await readFile(blobPath(desc.digest)));
-        const actual = digestBytes(hash, bytes, parseDigest(desc.digest).algorithm);
-        if (actual !== desc.digest) throw new BerthError('digest_mismatch', `built-in image blob ${desc.digest} in ${dir} is corrupt (its digest is ${actual}); run scripts/setup.sh again`);
-        return { bytes, mediaType: desc.mediaType };
+    blobs: {
+      async info(digest: string) {
+        try {
+          return { digest, size: (await stat(blobPath(digest))).size };
+        } catch {
+          return undefined;
+        }
       },
-      async blob(desc: Descriptor) {
-        const stream = Readable.toWeb(createReadStream(blobPath(desc.digest))) as ReadableStream<Uint8Array>;
-        return stream.pipeThrough(verifyingStream(hash, desc.digest, desc.size));
+      async readBytes(digest: string) {
+        let bytes: Uint8Array;
+        try {
+          bytes = new Uint8Array(await readFile(blobPath(digest)));
+        } catch (e) {
+          throw missing(digest, e);
+        }
+        const actual = digestBytes(hash, bytes, parseDigest(digest).algorithm);
+        if (actual !== digest) throw corrupt(digest, actual);
+        return bytes;
+      },
+      async read(digest: string) {
+        const stream = Readable.toWeb(createReadStream(blobPath(digest))) as ReadableStream<Uint8Array>;
+        return stream.pipeThrough(verifyingStream(hash, digest));
       },
     },
   };
