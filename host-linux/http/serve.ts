@@ -1,7 +1,9 @@
 // Serves a web-standard handler (Request -> Response) from a Node HTTP server, on a unix socket
 // or TCP. Streams both ways without buffering, so pushes, pulls and event streams stay live.
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { chmod, unlink } from 'node:fs/promises';
+import { hijackHandler, type HijackHandler } from '../../core/api/hijack.ts';
 
 export type Handler = (req: Request) => Promise<Response>;
 
@@ -121,7 +123,11 @@ export async function serve(handler: Handler, opts: ServeOptions): Promise<Serve
       return;
     }
     handler(request)
-      .then((response) => writeResponse(res, response, req.method ?? 'GET', opts.headers))
+      .then((response) => {
+        const hijack = hijackHandler(response);
+        if (hijack) return hijackPlain(req, res, response, hijack, opts.headers);
+        return writeResponse(res, response, req.method ?? 'GET', opts.headers);
+      })
       .catch((e: unknown) => {
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'application/json', ...opts.headers });
@@ -130,6 +136,10 @@ export async function serve(handler: Handler, opts: ServeOptions): Promise<Serve
           res.destroy();
         }
       });
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const base = 'path' in addr ? 'http://localhost' : `http://${req.headers.host ?? 'localhost'}`;
+    serveUpgrade(handler, req, socket, head, base, opts.headers ?? {}).catch(() => socket.destroy());
   });
   server.requestTimeout = 0; // uploads and streams may run for a long time
   server.headersTimeout = 60_000;
@@ -150,4 +160,135 @@ export async function serve(handler: Handler, opts: ServeOptions): Promise<Serve
       server.closeAllConnections();
     }),
   };
+}
+
+/**
+ * The client's bytes after the request head as a web stream: `first` (already read by the HTTP
+ * parser) then the socket until its EOF. EOF is the client's half-close, not a hang-up: the
+ * socket stays writable (the server's sockets are allowHalfOpen).
+ */
+function socketReadable(socket: Duplex, first: Buffer): ReadableStream<Uint8Array> {
+  let done = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (first.length) controller.enqueue(new Uint8Array(first));
+      socket.on('data', (chunk: Buffer) => {
+        if (done) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 1) <= 0) socket.pause();
+      });
+      const end = () => { if (!done) { done = true; try { controller.close(); } catch { /* cancelled */ } } };
+      socket.once('end', end);
+      socket.once('close', end);
+      socket.once('error', end);
+    },
+    pull() { socket.resume(); },
+    cancel() { done = true; socket.resume(); },
+  }, { highWaterMark: 8 });
+}
+
+function socketWritable(socket: Duplex): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    write(chunk) {
+      if (socket.destroyed || socket.writableEnded) throw new Error('the client closed the connection');
+      if (socket.write(chunk)) return;
+      return new Promise<void>((resolve, reject) => {
+        const ok = () => { socket.off('close', gone); resolve(); };
+        const gone = () => { socket.off('drain', ok); reject(new Error('the client closed the connection')); };
+        socket.once('drain', ok);
+        socket.once('close', gone);
+      });
+    },
+    close() { if (!socket.destroyed) socket.end(); },
+    abort() { socket.destroy(); },
+  });
+}
+
+const STATUS_TEXT = (status: number) => http.STATUS_CODES[status] ?? 'Unknown';
+
+/**
+ * A request with `Upgrade: tcp` (attach, exec start). Its body (exec start's JSON) is whatever
+ * Content-Length says of the bytes after the head; the rest is the client's stdin. A hijacking
+ * handler gets `101 UPGRADED` and the raw socket; any other answer is written as plain HTTP/1.1
+ * and the connection closed.
+ */
+async function serveUpgrade(handler: Handler, req: http.IncomingMessage, socket: Duplex, head: Buffer, base: string, extra: Record<string, string>): Promise<void> {
+  socket.on('error', () => {});
+  const length = Number(req.headers['content-length'] ?? 0) || 0;
+  let buffered = head;
+  while (buffered.length < length) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (d: Buffer) => { cleanup(); resolve(d); };
+      const onEnd = () => { cleanup(); resolve(null); };
+      const cleanup = () => { socket.off('data', onData); socket.off('end', onEnd); socket.off('close', onEnd); };
+      socket.on('data', onData);
+      socket.once('end', onEnd);
+      socket.once('close', onEnd);
+    });
+    if (!chunk) break;
+    buffered = Buffer.concat([buffered, chunk]);
+  }
+  socket.pause();
+  const body = buffered.subarray(0, length);
+  const rest = buffered.subarray(length);
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  const method = req.method ?? 'POST';
+  const controller = new AbortController();
+  socket.once('close', () => controller.abort());
+  const request = new Request(new URL(req.url ?? '/', base), {
+    method, headers, signal: controller.signal,
+    ...(method !== 'GET' && method !== 'HEAD' ? { body: new Uint8Array(body) } : {}),
+  });
+  const response = await handler(request);
+  const hijack = hijackHandler(response);
+  const extraLines = Object.entries(extra).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  if (!hijack) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    let head = `HTTP/1.1 ${response.status} ${STATUS_TEXT(response.status)}\r\n${extraLines}`;
+    response.headers.forEach((v, k) => { if (k !== 'content-length' && k !== 'transfer-encoding') head += `${k}: ${v}\r\n`; });
+    head += `Content-Length: ${bytes.length}\r\nConnection: close\r\n\r\n`;
+    socket.write(head);
+    socket.end(bytes);
+    return;
+  }
+  const type = response.headers.get('content-type') ?? 'application/vnd.docker.raw-stream';
+  socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extraLines}\r\n`);
+  await runHijack(hijack, { readable: socketReadable(socket, rest), writable: socketWritable(socket) }, () => socket.end());
+}
+
+/** Older clients attach without asking to upgrade: 200 and the raw stream in the response body. */
+async function hijackPlain(req: http.IncomingMessage, res: http.ServerResponse, response: Response, hijack: HijackHandler, extra?: Record<string, string>): Promise<void> {
+  res.writeHead(200, { ...extra, 'content-type': response.headers.get('content-type') ?? 'application/vnd.docker.raw-stream' });
+  res.flushHeaders();
+  const readable = (req.method === 'GET' || req.method === 'HEAD') ? new ReadableStream<Uint8Array>({ start(c) { c.close(); } }) : socketReadableFromRequest(req);
+  const writable = new WritableStream<Uint8Array>({
+    write(chunk) {
+      if (res.destroyed) throw new Error('the client closed the connection');
+      if (res.write(chunk)) return;
+      return new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+    },
+    close() { res.end(); },
+    abort() { res.destroy(); },
+  });
+  await runHijack(hijack, { readable, writable }, () => res.end());
+}
+
+function socketReadableFromRequest(req: http.IncomingMessage): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on('data', (d: Buffer) => controller.enqueue(new Uint8Array(d)));
+      req.once('end', () => { try { controller.close(); } catch { /* cancelled */ } });
+      req.once('error', () => { try { controller.close(); } catch { /* cancelled */ } });
+    },
+    cancel() { req.resume(); },
+  });
+}
+
+async function runHijack(hijack: HijackHandler, conn: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> }, end: () => void): Promise<void> {
+  try {
+    await hijack(conn);
+  } finally {
+    end();
+  }
 }

@@ -1,0 +1,64 @@
+// The OCI process of an exec: the container's own process (capabilities, rlimits, no_new_privs,
+// apparmor) with the exec's args, env, cwd, terminal and user, as containerd derives it.
+import { lstat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ExecProcess } from '../../core/engine/containers/runtime.ts';
+import type { Process, Spec } from '../../core/runtime-spec/types.ts';
+import { BerthError } from '../../core/errors.ts';
+
+const ALL_CAPS = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW',
+  'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD',
+  'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG',
+  'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+];
+
+/** A file of the container's /etc, never through a symlink (it could point out of the rootfs). */
+async function etcFile(rootfs: string, name: string): Promise<string> {
+  const path = join(rootfs, 'etc', name);
+  try {
+    if ((await lstat(path)).isSymbolicLink()) return '';
+    return await readFile(path, 'utf8');
+  } catch { return ''; }
+}
+
+function entries(text: string): string[][] {
+  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+}
+
+/** `user[:group]` by name or number against the container's passwd and group files. */
+export async function resolveUser(rootfs: string, spec: string): Promise<{ uid: number; gid: number; additionalGids?: number[] }> {
+  const [user = '', group] = spec.split(':');
+  const passwd = entries(await etcFile(rootfs, 'passwd'));
+  const groups = entries(await etcFile(rootfs, 'group'));
+  let uid = 0; let gid = 0; let name = 'root';
+  if (user) {
+    const row = passwd.find((r) => r[0] === user) ?? (/^\d+$/.test(user) ? passwd.find((r) => r[2] === user) : undefined);
+    if (row) { uid = Number(row[2]); gid = Number(row[3]); name = row[0]!; } else if (/^\d+$/.test(user)) { uid = Number(user); gid = 0; name = ''; } else {
+      throw new BerthError('invalid_argument', `unable to find user ${user}: no matching entries in passwd file`);
+    }
+  }
+  if (group !== undefined && group !== '') {
+    const row = groups.find((r) => r[0] === group) ?? (/^\d+$/.test(group) ? groups.find((r) => r[2] === group) : undefined);
+    if (row) gid = Number(row[2]); else if (/^\d+$/.test(group)) gid = Number(group); else {
+      throw new BerthError('invalid_argument', `unable to find group ${group}: no matching entries in group file`);
+    }
+  }
+  const additional = name ? groups.filter((r) => (r[3] ?? '').split(',').includes(name)).map((r) => Number(r[2])).filter((g) => g !== gid) : [];
+  return { uid, gid, ...(additional.length ? { additionalGids: additional } : {}) };
+}
+
+export async function execProcessSpec(base: Spec | undefined, p: ExecProcess, rootfs: string): Promise<Process> {
+  const proc: Process = base?.process ? structuredClone(base.process) : { user: { uid: 0, gid: 0 }, args: [], cwd: '/' };
+  proc.args = p.args;
+  proc.env = p.env;
+  proc.cwd = p.cwd || '/';
+  proc.terminal = p.tty;
+  if (p.consoleSize) proc.consoleSize = { height: p.consoleSize[0], width: p.consoleSize[1] };
+  else delete proc.consoleSize;
+  if (p.user) proc.user = { ...proc.user, ...(await resolveUser(rootfs, p.user)) };
+  if (p.privileged) proc.capabilities = { bounding: ALL_CAPS, effective: ALL_CAPS, permitted: ALL_CAPS };
+  return proc;
+}

@@ -1,0 +1,63 @@
+// Container records as dockerd keeps them: <data-root>/containers/<id>/config.v2.json (with
+// hostconfig.json beside it), each written atomically (temp file, fsync, rename, fsync dir).
+import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MetadataStore } from '../../core/metadata/kv.ts';
+
+const ID = /^[a-f0-9]{64}$/;
+
+async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+export class ContainerRecordStore implements MetadataStore {
+  constructor(readonly root: string) {}
+
+  private dir(id: string): string {
+    if (!ID.test(id)) throw new Error(`not a container ID: ${JSON.stringify(id)}`);
+    return join(this.root, id);
+  }
+
+  async get(id: string): Promise<Uint8Array | undefined> {
+    try { return new Uint8Array(await readFile(join(this.dir(id), 'config.v2.json'))); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async put(id: string, value: Uint8Array): Promise<void> {
+    const dir = this.dir(id);
+    await mkdir(dir, { recursive: true, mode: 0o710 });
+    await writeAtomic(join(dir, 'config.v2.json'), value);
+    try {
+      const hc = (JSON.parse(new TextDecoder().decode(value)) as { HostConfig?: unknown }).HostConfig;
+      if (hc) await writeAtomic(join(dir, 'hostconfig.json'), JSON.stringify(hc));
+    } catch { /* the record itself is what counts */ }
+    const d = await open(dir, 'r');
+    try { await d.sync(); } finally { await d.close(); }
+  }
+
+  /** Drops the record only; the runtime removes the rest of the directory. */
+  async delete(id: string): Promise<void> {
+    for (const f of ['config.v2.json', 'hostconfig.json']) await unlink(join(this.dir(id), f)).catch(() => {});
+  }
+
+  async keys(prefix = ''): Promise<string[]> {
+    let names: string[];
+    try { names = await readdir(this.root); } catch { return []; }
+    const out: string[] = [];
+    for (const n of names) {
+      if (!ID.test(n) || !n.startsWith(prefix)) continue;
+      if ((await this.get(n)) !== undefined) out.push(n);
+    }
+    return out.sort();
+  }
+}
