@@ -15,6 +15,7 @@ import { blockedFetch } from './blocked-fetch.ts';
 import { loggedHandler } from './api-log.ts';
 import { daemonBuildTime, daemonGitCommit } from './build-info.ts';
 import { importBuiltinImages } from './builtin-import.ts';
+import { startContainerService } from './containers.ts';
 import { serve, type Served } from '../http/serve.ts';
 import { nodeCodecs, nodeHash } from '../services.ts';
 import { FsBlobStore } from '../content/fs-blob-store.ts';
@@ -118,11 +119,19 @@ export async function main(argv: string[]): Promise<number> {
 
   let releasePid: (() => Promise<void>) | undefined;
   const servers: Served[] = [];
+  let engine: Engine | undefined;
   try {
     releasePid = await writePidfile(config.pidfile);
     await mkdir(config.dataRoot, { recursive: true, mode: 0o710 });
     await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
-    const engine = await buildEngine(config, flags, log);
+    engine = await buildEngine(config, flags, log);
+    const images = engine.images;
+    engine.containers = await startContainerService({
+      dataRoot: config.dataRoot, execRoot: config.execRoot, images: engine.images, events: engine.events, log,
+      layerDir: (d) => images.opts.layerDir?.(d) ?? '',
+    });
+    const containers = engine.containers;
+    engine.containerCounts = async () => containers.counts();
     const api = createApi(engine);
     const handle = loggedHandler(api.handle, log);
     for (const host of config.hosts) {
@@ -155,6 +164,8 @@ export async function main(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info(`Processing signal '${signal}'`);
+      // Containers outlive the daemon (their shims keep them); none may be restarted or removed now.
+      if (engine?.containers) engine.containers.shuttingDown = true;
       void (async () => {
         await Promise.all(servers.map((s) => s.close()));
         for (const h of config.hosts) if (h.startsWith('unix://')) await unlink(h.slice(7)).catch(() => {});

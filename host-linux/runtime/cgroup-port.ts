@@ -17,6 +17,8 @@ export interface CgroupHandle {
 export interface CgroupPort {
   /** Creates (or reopens) the container's cgroup at `path` (relative to each hierarchy's root) with limits. */
   create(path: string, resources: HostConfig): CgroupHandle | Promise<CgroupHandle>;
+  /** A handle on an existing cgroup (after a daemon restart), creating nothing. */
+  open?(path: string): CgroupHandle;
 }
 
 export function cgroupPath(id: string): string {

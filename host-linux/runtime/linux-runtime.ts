@@ -152,7 +152,7 @@ export class LinuxRuntime implements ContainerRuntime {
       try {
         const st = await ctlRequest(p.ctlSock, { op: 'state' }, 5000);
         if (st.ok === true && st.status !== 'stopped') {
-          const cgroup = this.opts.cgroups ? await this.opts.cgroups.create(cgroupPath(rec.Id), rec.HostConfig) : undefined;
+          const cgroup = this.openCgroup(rec);
           if (cgroup) this.cgroupHandles.set(rec.Id, cgroup);
           return this.task(rec, typeof st.pid === 'number' ? st.pid : rec.State.Pid, cgroup);
         }
@@ -161,14 +161,20 @@ export class LinuxRuntime implements ContainerRuntime {
     return (await readExitJson(p.exitJson)) ?? { exitCode: 255, oomKilled: false, finishedAt: new Date().toISOString(), error: 'shim died' };
   }
 
+  private openCgroup(rec: ContainerRecord): CgroupHandle | undefined {
+    const cg = this.opts.cgroups;
+    if (!cg?.open) return undefined;
+    const h = cg.open(cgroupPath(rec.Id));
+    this.cgroupHandles.set(rec.Id, h);
+    return h;
+  }
+
   async cleanup(rec: ContainerRecord): Promise<void> {
     const p = this.paths(rec.Id);
     unmount(p.rootfs);
     let cgroup = this.cgroupHandles.get(rec.Id);
     this.cgroupHandles.delete(rec.Id);
-    if (!cgroup && this.opts.cgroups) {
-      try { cgroup = await this.opts.cgroups.create(cgroupPath(rec.Id), {}); } catch { /* none */ }
-    }
+    if (!cgroup) { try { cgroup = this.openCgroup(rec); } catch { /* none */ } }
     if (cgroup) {
       try {
         await cgroup.killAll(9);

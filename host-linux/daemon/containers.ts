@@ -1,0 +1,85 @@
+// Wiring of the container service on Linux: records under the data root, the Linux runtime with
+// berth-shim, the OCI spec from core/runtime-spec, cgroups when the host's manager is given.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EventBus } from '../../core/engine/events.ts';
+import type { ImageService } from '../../core/engine/image-service.ts';
+import { ContainerService } from '../../core/engine/containers/service.ts';
+import { restoreContainers } from '../../core/engine/containers/restore.ts';
+import { generateSpec } from '../../core/runtime-spec/spec.ts';
+import type { ContainerConfig, HostConfig } from '../../core/container/types.ts';
+import { ContainerRecordStore } from '../runtime/records.ts';
+import { LinuxRuntime, type SpecInput } from '../runtime/linux-runtime.ts';
+import type { CgroupPort } from '../runtime/cgroup-port.ts';
+import { resolveInRoot } from '../runtime/rootfs-files.ts';
+import type { Logger } from './log.ts';
+
+/** A file next to the sources (host-linux/daemon) or the bundle (dist/). */
+function findBinary(name: string, env: string | undefined): string {
+  if (env) return env;
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const rel of ['../runtime/build', '../host-linux/runtime/build']) {
+    const p = resolve(here, rel, name);
+    if (existsSync(p)) return p;
+  }
+  return resolve(here, '../runtime/build', name);
+}
+
+export interface ContainerWiring {
+  dataRoot: string;
+  execRoot: string;
+  images: ImageService;
+  events: EventBus;
+  layerDir: (diffID: string) => string;
+  cgroups?: CgroupPort;
+  cgroupVersion?: 1 | 2;
+  log: Logger;
+}
+
+export function linuxSpec(cgroupVersion: 1 | 2) {
+  return async (input: SpecInput) => {
+    const { rec } = input;
+    const result = await generateSpec({
+      id: rec.Id,
+      config: rec.Config as ContainerConfig,
+      hostConfig: rec.HostConfig as HostConfig,
+      rootfs: {
+        readFile: async (path: string) => {
+          try { return await readFile(await resolveInRoot(input.rootfs, path, true), 'utf8'); } catch { return null; }
+        },
+      },
+      rootfsPath: input.rootfs,
+      files: { hostname: input.hostnamePath, hosts: input.hostsPath, resolvConf: input.resolvConfPath },
+      host: { arch: os.arch(), kernel: os.release(), cgroupVersion, hostname: os.hostname() },
+      ...(input.initPath ? { initPath: input.initPath } : {}),
+      cgroupParent: '/berth',
+    });
+    return result.spec;
+  };
+}
+
+export async function startContainerService(w: ContainerWiring): Promise<ContainerService> {
+  const runtime = new LinuxRuntime({
+    dataRoot: w.dataRoot,
+    execRoot: w.execRoot,
+    shim: findBinary('berth-shim', process.env.BERTH_SHIM),
+    init: findBinary('berth-init', process.env.BERTH_INIT),
+    layerDir: w.layerDir,
+    ...(w.cgroups ? { cgroups: w.cgroups } : {}),
+    spec: linuxSpec(w.cgroupVersion ?? 1),
+    log: (level, m) => w.log[level](m),
+  });
+  const svc = new ContainerService({
+    store: new ContainerRecordStore(join(w.dataRoot, 'containers')),
+    runtime,
+    images: w.images,
+    events: w.events,
+    log: (level, m) => w.log[level](m),
+  });
+  w.images.opts.inUse = (id) => svc.imageUser(id);
+  await restoreContainers(svc);
+  return svc;
+}
