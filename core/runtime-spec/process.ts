@@ -32,6 +32,9 @@ export function mergeImageConfig(config: ContainerConfig, image: ImageRuntimeCon
     if (out.Entrypoint === undefined || out.Entrypoint === null) out.Entrypoint = img.Entrypoint ?? null;
   }
   if (out.Entrypoint?.length === 1 && out.Entrypoint[0] === '') out.Entrypoint = null;
+  // Inspect shows unset commands as null.
+  out.Cmd ??= null;
+  out.Entrypoint ??= null;
   if (!out.WorkingDir) out.WorkingDir = img.WorkingDir ?? '';
   if (img.Volumes) out.Volumes = { ...img.Volumes, ...(out.Volumes ?? {}) };
   if (!out.StopSignal && img.StopSignal) out.StopSignal = img.StopSignal;

@@ -88,7 +88,7 @@ export function resolveAdditionalGroups(names: readonly string[], group: string 
     const g = groups.find((e) => e.name === name || String(e.gid) === name);
     if (g) { if (!out.includes(g.gid)) out.push(g.gid); continue; }
     const n = numeric(name);
-    if (n === undefined) throw new BerthError('invalid_argument', `Unable to find group ${name}`);
+    if (n === undefined) throw new BerthError('invalid_argument', `Unable to find group ${name}: no matching entries in group file`);
     if (!out.includes(checkRange(n))) out.push(n);
   }
   return out;
