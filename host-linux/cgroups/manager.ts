@@ -1,0 +1,28 @@
+// The entry point: the cgroup manager for this host's layout (v1, including hybrid hosts, or v2),
+// chosen once at start.
+import { detectCgroups, type CgroupLayout } from './detect.ts';
+import type { CgroupManager } from './handle.ts';
+import { V1Manager } from './v1/manager.ts';
+import { V2Manager, type V2Options } from './v2/manager.ts';
+
+export type { CgroupHandle, CgroupManager } from './handle.ts';
+export type { CgroupLayout } from './detect.ts';
+export type { CgroupResources } from './resources.ts';
+export type { CgroupStats } from './stats.ts';
+export { validateResources, sysInfo, type CgroupSysInfo } from './validate.ts';
+
+/** The parent of every container's cgroup: `/berth/<id>`. */
+export const CGROUP_PARENT = '/berth';
+
+export function containerCgroupPath(id: string, parent = CGROUP_PARENT): string {
+  return `${parent.replace(/\/+$/, '')}/${id}`;
+}
+
+export function cgroupManager(layout: CgroupLayout = detectCgroups(), opts: V2Options = {}): CgroupManager {
+  return layout.version === 2 ? new V2Manager(layout, opts) : new V1Manager(layout);
+}
+
+/** What /info reports: CgroupVersion "1" or "2", CgroupDriver "cgroupfs". */
+export function cgroupInfo(layout: CgroupLayout = detectCgroups()): { cgroupVersion: string; cgroupDriver: string } {
+  return { cgroupVersion: String(layout.version), cgroupDriver: 'cgroupfs' };
+}
