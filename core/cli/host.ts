@@ -71,6 +71,16 @@ export interface CliTerminal {
   onResize(cb: () => void): () => void;
 }
 
+/** Local file trees as tar streams, for `cp`. */
+export interface CliArchive {
+  /** What is at a local path (symlinks followed), or undefined when nothing is. */
+  stat(path: string): Promise<{ isDir: boolean } | undefined>;
+  /** A tar of `path` whose top entry is named `rename` (default: the path's base name). */
+  pack(path: string, opts: { followLink: boolean; rename?: string }): ReadableStream<Uint8Array>;
+  /** Extracts a tar into the existing directory `dir`, the top entry renamed when asked; resolves with the bytes read. */
+  extract(dir: string, tar: ReadableStream<Uint8Array>, opts: { rename?: { from: string; to: string } }): Promise<number>;
+}
+
 export interface CliHost {
   stdout: OutStream;
   stderr: OutStream;
@@ -88,6 +98,7 @@ export interface CliHost {
   /** Hijacked connections to the daemon at `address` (attach, exec): absent where the host has none. */
   daemonHijack?(address: string): Hijack;
   terminal?: CliTerminal;
+  archive?: CliArchive;
   /**
    * Calls `cb` with the signal's name (`SIGINT`, `SIGTERM`, ...) instead of the default action while
    * subscribed (the signal proxy of `run`/`attach`); returns the unsubscribe function.

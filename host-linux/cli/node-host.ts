@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Fetch } from '../../core/host.ts';
 import type { CliFiles, CliHost, InStream, OutStream } from '../../core/cli/host.ts';
 import { daemonFetch, daemonHijack } from '../http/unix-fetch.ts';
+import { nodeArchive } from './archive.ts';
 import { nodeTerminal, onSignal } from './terminal.ts';
 import { registryCommand } from './registry-command.ts';
 
@@ -215,6 +216,7 @@ export function nodeCliHost(): NodeCliHost {
     },
     daemonHijack: (address) => daemonHijack(address),
     terminal: nodeTerminal(),
+    archive: nodeArchive,
     onSignal,
     files: nodeFiles,
     homeDir: homedir(),

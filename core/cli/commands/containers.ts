@@ -2,6 +2,16 @@
 // as docker arranges them.
 import type { Command } from '../command.ts';
 import { attachCmd } from './attach.ts';
+import { commitCmd } from './commit.ts';
+import { containerInspectCmd } from './container-inspect.ts';
+import { containerPruneCmd } from './container-prune.ts';
+import { cpCmd } from './cp.ts';
+import { diffCmd } from './diff.ts';
+import { exportCmd } from './export.ts';
+import { portCmd } from './port.ts';
+import { statsCmd } from './stats.ts';
+import { topCmd } from './top.ts';
+import { updateCmd } from './update.ts';
 import { execCmd } from './exec.ts';
 import { killCmd } from './kill.ts';
 import { logsCmd } from './logs.ts';
@@ -18,7 +28,8 @@ import { waitCmd } from './wait.ts';
 export function containerCommands(): Command[] {
   return [
     runCmd(), execCmd(), psCmd(), attachCmd(), createCmd(), killCmd(), logsCmd(), pauseCmd(), unpauseCmd(), renameCmd(),
-    restartCmd(), rmCmd(), startCmd(), stopCmd(), waitCmd(),
+    restartCmd(), rmCmd(), startCmd(), stopCmd(), waitCmd(), topCmd(), portCmd(), statsCmd(), cpCmd(), diffCmd(),
+    exportCmd(), commitCmd(), updateCmd(),
   ];
 }
 
@@ -28,8 +39,9 @@ export function containerGroup(): Command {
     short: 'Manage containers',
     category: 'management',
     subcommands: [
-      attachCmd(), createCmd(), execCmd(), killCmd(), logsCmd(), containerLsCmd(), pauseCmd(), renameCmd(), restartCmd(),
-      containerRmCmd(), runCmd(), startCmd(), stopCmd(), unpauseCmd(), waitCmd(),
+      attachCmd(), commitCmd(), cpCmd(), createCmd(), diffCmd(), execCmd(), exportCmd(), containerInspectCmd(), killCmd(),
+      logsCmd(), containerLsCmd(), pauseCmd(), portCmd(), containerPruneCmd(), renameCmd(), restartCmd(), containerRmCmd(),
+      runCmd(), startCmd(), statsCmd(), stopCmd(), topCmd(), unpauseCmd(), updateCmd(), waitCmd(),
     ],
   };
 }

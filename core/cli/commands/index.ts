@@ -1,5 +1,6 @@
 // The command tree: top-level commands and the `image` and `system` groups, as docker arranges them.
 import type { Command } from '../command.ts';
+import { systemPruneCmd } from './container-prune.ts';
 import { containerCommands, containerGroup } from './containers.ts';
 import { eventsCmd } from './events.ts';
 import { historyCmd } from './history.ts';
@@ -31,7 +32,7 @@ function systemGroup(): Command {
     name: 'system',
     short: 'Manage berth',
     category: 'management',
-    subcommands: [systemDfCmd(), { ...eventsCmd() }, systemInfoCmd()],
+    subcommands: [systemDfCmd(), { ...eventsCmd() }, systemInfoCmd(), systemPruneCmd()],
   };
 }
 

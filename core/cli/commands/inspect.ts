@@ -6,10 +6,10 @@ import { FormatError, INSPECT_FORMAT_HELP } from '../formatter.ts';
 import { indentJSON } from '../json-indent.ts';
 import { parseTemplate, TemplateError, type Template } from '../template.ts';
 
-interface Fetched { raw: string }
+export interface Fetched { raw: string }
 
 /** Prints the collected objects and fails with the collected errors, as docker's inspector does. */
-async function inspectAll(ctx: CommandContext, names: string[], fetch: (name: string) => Promise<Fetched>): Promise<void> {
+export async function inspectAll(ctx: CommandContext, names: string[], fetch: (name: string) => Promise<Fetched>): Promise<void> {
   const format = ctx.flags.format as string;
   let tmpl: Template | undefined;
   if (format && format !== 'json') {

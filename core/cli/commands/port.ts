@@ -1,0 +1,40 @@
+// `berth port CONTAINER [PRIVATE_PORT[/PROTO]]`: the published ports from the container's
+// NetworkSettings.Ports, in docker's natural sort order.
+import { StatusError, type Command } from '../command.ts';
+import { inspectContainer } from '../container-run.ts';
+
+const joinHostPort = (ip: string, port: string) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+
+/** sortorder.NaturalLess: digit runs compare as numbers. */
+function naturalLess(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+export const portCmd = (): Command => ({
+  name: 'port',
+  use: 'CONTAINER [PRIVATE_PORT[/PROTO]]',
+  short: 'List port mappings or a specific mapping for the container',
+  aliasesHelp: 'berth container port, berth port',
+  args: { min: 1, max: 2 },
+  run: async (ctx) => {
+    const [container, want] = ctx.args as [string, string | undefined];
+    const api = await ctx.api();
+    const c = await inspectContainer(api, container);
+    const ports = c.NetworkSettings?.Ports ?? {};
+    const out: string[] = [];
+    if (want !== undefined) {
+      const [port, proto = 'tcp'] = want.split('/') as [string, string?];
+      if (!/^\d+$/.test(port) || Number(port) > 65535) {
+        throw new StatusError(`Error: invalid port (${port}): strconv.ParseUint: parsing ${JSON.stringify(port)}: ${/^\d+$/.test(port) ? 'value out of range' : 'invalid syntax'}`, 1);
+      }
+      const frontends = ports[`${port}/${proto || 'tcp'}`];
+      if (!frontends?.length) throw new StatusError(`Error: No public port '${want}' published for ${container}`, 1);
+      for (const f of frontends) out.push(joinHostPort(f.HostIp, f.HostPort));
+    } else {
+      for (const [from, frontends] of Object.entries(ports)) {
+        for (const f of frontends ?? []) out.push(`${from} -> ${joinHostPort(f.HostIp, f.HostPort)}`);
+      }
+    }
+    if (out.length) await ctx.out(`${out.sort(naturalLess).join('\n')}\n`);
+  },
+});
