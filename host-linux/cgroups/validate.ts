@@ -112,8 +112,8 @@ export function validateResources(input: CgroupResources, info: CgroupSysInfo, o
   if (nano > 0 && (r.CpuPeriod ?? 0) > 0) fail('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   if (nano > 0 && (r.CpuQuota ?? 0) > 0) fail('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   if (nano > 0 && !info.cpuCfs) fail('NanoCPUs can not be set, as your kernel does not support CPU CFS scheduler or the cgroup is not mounted');
-  // dockerd lets the kernel refuse a quota under 1 ms (below 0.01 CPU); its message says 0.01.
-  if (nano < 0 || nano > info.numCpu * 1e9 || (nano > 0 && nano < 1e7)) {
+  // Below 0.01 CPU (a quota under 1 ms) dockerd accepts the value and the kernel refuses it at start.
+  if (nano < 0 || nano > info.numCpu * 1e9) {
     fail(`Range of CPUs is from 0.01 to ${info.numCpu}.00, as there are only ${info.numCpu} CPUs available`);
   }
   if ((r.CpuShares ?? 0) > 0 && !info.cpuShares) {
