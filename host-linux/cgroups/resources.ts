@@ -8,6 +8,10 @@ export interface CgroupResources {
   MemorySwap?: number;
   /** Soft limit, bytes. */
   MemoryReservation?: number;
+  /** v1 memory.swappiness 0..100; null or -1: the host's. */
+  MemorySwappiness?: number | null;
+  /** v1: the OOM killer leaves the cgroup alone (its processes wait for memory instead). */
+  OomKillDisable?: boolean | null;
   /** CPUs in units of 1e-9 (`--cpus 1.5` is 1.5e9); becomes a CFS quota over a 100 ms period. */
   NanoCpus?: number;
   /** Relative weight, v1 cpu.shares (default 1024). */

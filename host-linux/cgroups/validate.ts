@@ -14,6 +14,8 @@ export interface CgroupSysInfo {
   memoryLimit: boolean;
   swapLimit: boolean;
   memoryReservation: boolean;
+  memorySwappiness: boolean;
+  oomKillDisable: boolean;
   cpuShares: boolean;
   cpuCfs: boolean;
   cpuset: boolean;
@@ -38,6 +40,8 @@ export function sysInfo(layout: CgroupLayout): CgroupSysInfo {
       memoryLimit: root('memory') !== undefined,
       swapLimit: has('memory', 'memory.memsw.limit_in_bytes'),
       memoryReservation: has('memory', 'memory.soft_limit_in_bytes'),
+      memorySwappiness: has('memory', 'memory.swappiness'),
+      oomKillDisable: has('memory', 'memory.oom_control'),
       cpuShares: has('cpu', 'cpu.shares'),
       cpuCfs: has('cpu', 'cpu.cfs_quota_us'),
       cpuset: cpusetRoot !== undefined,
@@ -54,6 +58,8 @@ export function sysInfo(layout: CgroupLayout): CgroupSysInfo {
     memoryLimit: controllers.has('memory'),
     swapLimit: controllers.has('memory'),
     memoryReservation: controllers.has('memory'),
+    memorySwappiness: false,
+    oomKillDisable: false,
     cpuShares: controllers.has('cpu'),
     cpuCfs: controllers.has('cpu'),
     cpuset: controllers.has('cpuset'),
@@ -95,6 +101,13 @@ export function validateResources(input: CgroupResources, info: CgroupSysInfo, o
   const swap = r.MemorySwap ?? 0;
   if (mem > 0 && swap > 0 && swap < mem) fail('Minimum memoryswap limit should be larger than memory limit, see usage');
   if (mem === 0 && swap > 0 && !opts.update) fail('You should always set the Memory limit when using Memoryswap limit, see usage');
+  if (r.MemorySwappiness !== undefined && r.MemorySwappiness !== null && r.MemorySwappiness !== -1 && !info.memorySwappiness) {
+    warnings.push('Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.');
+    r.MemorySwappiness = null;
+  }
+  if (r.MemorySwappiness !== undefined && r.MemorySwappiness !== null && r.MemorySwappiness !== -1 && (r.MemorySwappiness < 0 || r.MemorySwappiness > 100)) {
+    fail(`Invalid value: ${r.MemorySwappiness}, valid memory swappiness range is 0-100`);
+  }
   if ((r.MemoryReservation ?? 0) > 0 && !info.memoryReservation) {
     warnings.push('Your kernel does not support memory soft limit capabilities or the cgroup is not mounted. Limitation discarded.');
     r.MemoryReservation = 0;
@@ -103,6 +116,13 @@ export function validateResources(input: CgroupResources, info: CgroupSysInfo, o
   if (reservation > 0 && reservation < MIN_MEMORY) fail('Minimum memory reservation allowed is 6MB');
   if (mem > 0 && reservation > 0 && mem < reservation) fail('Minimum memory limit can not be less than memory reservation limit, see usage');
 
+  if (r.OomKillDisable && !info.oomKillDisable) {
+    warnings.push('Your kernel does not support OomKillDisable. OomKillDisable discarded.');
+    r.OomKillDisable = false;
+  }
+  if (r.OomKillDisable && (r.Memory ?? 0) === 0) {
+    warnings.push('OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.');
+  }
   if (r.PidsLimit !== undefined && r.PidsLimit !== null && !info.pidsLimit) {
     if (r.PidsLimit > 0) warnings.push('Your kernel does not support PIDs limit capabilities or the cgroup is not mounted. PIDs limit discarded.');
     r.PidsLimit = null;

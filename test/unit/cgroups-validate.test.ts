@@ -6,7 +6,7 @@ import { validateResources, type CgroupSysInfo } from '../../host-linux/cgroups/
 import { BerthError } from '../../core/errors.ts';
 
 const full: CgroupSysInfo = {
-  memoryLimit: true, swapLimit: true, memoryReservation: true, cpuShares: true, cpuCfs: true, cpuset: true,
+  memoryLimit: true, swapLimit: true, memoryReservation: true, memorySwappiness: true, oomKillDisable: true, cpuShares: true, cpuCfs: true, cpuset: true,
   pidsLimit: true, blkioWeight: true, numCpu: 2, cpus: '0-1', mems: '0',
 };
 const MB = 1024 * 1024;
@@ -36,6 +36,7 @@ test("dockerd's refusals, word for word", () => {
   refused({ MemoryReservation: 1 * MB }, 'Minimum memory reservation allowed is 6MB');
   refused({ Memory: 8 * MB, MemoryReservation: 16 * MB }, 'Minimum memory limit can not be less than memory reservation limit, see usage');
   refused({ BlkioWeight: 5 }, 'Range of blkio weight is from 10 to 1000');
+  refused({ MemorySwappiness: 101 }, 'Invalid value: 101, valid memory swappiness range is 0-100');
   refused({ NanoCpus: 1e9 }, 'NanoCPUs can not be set, as your kernel does not support CPU CFS scheduler or the cgroup is not mounted', { ...full, cpuCfs: false });
 });
 
@@ -50,19 +51,22 @@ test("dockerd's defaults for a new container; an update keeps what it is given",
 });
 
 test('what the host cannot limit is dropped with dockerd\'s warning', () => {
-  const none: CgroupSysInfo = { ...full, memoryLimit: false, swapLimit: false, memoryReservation: false, cpuShares: false, cpuCfs: false, cpuset: false, pidsLimit: false, blkioWeight: false };
-  const { resources, warnings } = validateResources({ Memory: 64 * MB, MemoryReservation: 32 * MB, PidsLimit: 5, CpuShares: 512, CpuQuota: 50000, CpusetCpus: '0', BlkioWeight: 5 }, none);
+  const none: CgroupSysInfo = { ...full, memoryLimit: false, swapLimit: false, memoryReservation: false, memorySwappiness: false, oomKillDisable: false, cpuShares: false, cpuCfs: false, cpuset: false, pidsLimit: false, blkioWeight: false };
+  const { resources, warnings } = validateResources({ Memory: 64 * MB, MemoryReservation: 32 * MB, MemorySwappiness: 10, OomKillDisable: true, PidsLimit: 5, CpuShares: 512, CpuQuota: 50000, CpusetCpus: '0', BlkioWeight: 5 }, none);
   assert.deepEqual(warnings, [
     'Your kernel does not support memory limit capabilities or the cgroup is not mounted. Limitation discarded.',
+    'Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.',
     'Your kernel does not support memory soft limit capabilities or the cgroup is not mounted. Limitation discarded.',
+    'Your kernel does not support OomKillDisable. OomKillDisable discarded.',
     'Your kernel does not support PIDs limit capabilities or the cgroup is not mounted. PIDs limit discarded.',
     'Your kernel does not support CPU shares or the cgroup is not mounted. Shares discarded.',
     'Your kernel does not support CPU CFS scheduler. CPU period/quota discarded.',
     'Your kernel does not support cpuset or the cgroup is not mounted. Cpuset discarded.',
     'Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.',
   ]);
-  assert.deepEqual(resources, { Memory: 0, MemorySwap: -1, MemoryReservation: 0, PidsLimit: null, CpuShares: 0, CpuQuota: 0, CpuPeriod: 0, CpusetCpus: '', CpusetMems: '', BlkioWeight: 0 });
+  assert.deepEqual(resources, { Memory: 0, MemorySwap: -1, MemoryReservation: 0, MemorySwappiness: null, OomKillDisable: false, PidsLimit: null, CpuShares: 0, CpuQuota: 0, CpuPeriod: 0, CpusetCpus: '', CpusetMems: '', BlkioWeight: 0 });
   const noSwap = validateResources({ Memory: 64 * MB }, { ...full, swapLimit: false });
   assert.deepEqual(noSwap.warnings, ['Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.']);
   assert.equal(noSwap.resources.MemorySwap, -1);
+  assert.deepEqual(validateResources({ OomKillDisable: true }, full).warnings, ['OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.']);
 });

@@ -33,6 +33,8 @@ export function applyMemory(dir: string, r: CgroupResources): void {
     if (swap !== 0) writeCgroupFile(dir, MEMSW, swap);
   }
   if (r.MemoryReservation && r.MemoryReservation > 0) writeCgroupFile(dir, 'memory.soft_limit_in_bytes', r.MemoryReservation);
+  if (r.MemorySwappiness !== undefined && r.MemorySwappiness !== null && r.MemorySwappiness >= 0) writeCgroupFile(dir, 'memory.swappiness', r.MemorySwappiness);
+  if (r.OomKillDisable) writeCgroupFile(dir, 'memory.oom_control', 1);
 }
 
 function setLimit(dir: string, memory: number): void {
