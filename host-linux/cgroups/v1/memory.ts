@@ -70,10 +70,12 @@ export function memoryStats(dir: string): CgroupStats['memory_stats'] {
   // Unlimited reads as a huge number; dockerd reports the host's memory then.
   const limit = raw['hierarchical_memory_limit'] ?? readNumber(dir, LIMIT) ?? Infinity;
   const machine = hostMemory();
+  const failcnt = readNumber(dir, 'memory.failcnt') ?? 0;
+  // dockerd leaves failcnt out when it is 0 (omitempty).
   return {
     usage: readNumber(dir, 'memory.usage_in_bytes') ?? 0,
     max_usage: readNumber(dir, 'memory.max_usage_in_bytes') ?? 0,
-    failcnt: readNumber(dir, 'memory.failcnt') ?? 0,
+    ...(failcnt ? { failcnt } : {}),
     stats,
     limit: limit > machine ? machine : limit,
   };

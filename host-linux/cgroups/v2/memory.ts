@@ -65,10 +65,6 @@ export function memoryStats(dir: string): CgroupStats['memory_stats'] {
   const max = (readCgroupFile(dir, 'memory.max') ?? 'max').trim();
   const machine = hostMemory();
   const limit = max === 'max' ? machine : Math.min(Number(max), machine);
-  return {
-    usage: readNumber(dir, 'memory.current') ?? 0,
-    failcnt: readKeyed(dir, 'memory.events')['oom'] ?? 0,
-    stats,
-    limit,
-  };
+  const failcnt = readKeyed(dir, 'memory.events')['oom'] ?? 0;
+  return { usage: readNumber(dir, 'memory.current') ?? 0, ...(failcnt ? { failcnt } : {}), stats, limit };
 }
