@@ -35,9 +35,9 @@ function startProxy(upstream: string): Promise<http.Server> {
       const up = await fetch(upstream + req.url, { method: req.method ?? 'GET', headers, redirect: 'manual' });
       const out: Record<string, string> = {};
       up.headers.forEach((v, k) => { if (!['transfer-encoding', 'connection', 'keep-alive', 'content-encoding'].includes(k)) out[k] = v; });
+      const body = req.method === 'HEAD' ? new Uint8Array() : new Uint8Array(await up.arrayBuffer());
       res.writeHead(up.status, out);
-      if (up.body && req.method !== 'HEAD') for await (const chunk of up.body) res.write(chunk);
-      res.end();
+      res.end(body);
     })().catch((e: unknown) => { res.destroy(e as Error); });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
