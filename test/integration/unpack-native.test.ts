@@ -78,7 +78,9 @@ test('the loader finds the addon from the source tree and from a bundle one leve
     });
     const r = spawnSync(process.execPath, [join(out, 'bundle.mjs')], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.trim(), 'lgetxattr,llistxattr,lremovexattr,lsetxattr,mknod');
+    // The addon grows with later issues; what matters is that the bundle loaded the real addon.
+    const exported = r.stdout.trim().split(',');
+    for (const fn of ['lgetxattr', 'llistxattr', 'lremovexattr', 'lsetxattr', 'mknod']) assert.ok(exported.includes(fn), `${fn} missing from ${r.stdout}`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
