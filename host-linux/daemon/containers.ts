@@ -16,6 +16,8 @@ import { LinuxRuntime, type SpecInput } from '../runtime/linux-runtime.ts';
 import type { CgroupPort } from '../runtime/cgroup-port.ts';
 import { resolveInRoot } from '../runtime/rootfs-files.ts';
 import type { Logger } from './log.ts';
+import { cgroupManager } from '../cgroups/manager.ts';
+import { detectCgroups } from '../cgroups/detect.ts';
 
 /** A file next to the sources (host-linux/daemon) or the bundle (dist/). */
 function findBinary(name: string, env: string | undefined): string {
@@ -62,14 +64,16 @@ export function linuxSpec(cgroupVersion: 1 | 2) {
 }
 
 export async function startContainerService(w: ContainerWiring): Promise<ContainerService> {
+  const layout = detectCgroups();
+  const cgroups: CgroupPort = w.cgroups ?? cgroupManager(layout) as unknown as CgroupPort;
   const runtime = new LinuxRuntime({
     dataRoot: w.dataRoot,
     execRoot: w.execRoot,
     shim: findBinary('berth-shim', process.env.BERTH_SHIM),
     init: findBinary('berth-init', process.env.BERTH_INIT),
     layerDir: w.layerDir,
-    ...(w.cgroups ? { cgroups: w.cgroups } : {}),
-    spec: linuxSpec(w.cgroupVersion ?? 1),
+    cgroups,
+    spec: linuxSpec(w.cgroupVersion ?? layout.version),
     log: (level, m) => w.log[level](m),
   });
   const svc = new ContainerService({

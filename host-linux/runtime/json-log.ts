@@ -66,11 +66,13 @@ export async function* readJsonLog(path: string, opts: LogReadOptions): AsyncGen
     }
     // One more read after the stop, so the last lines the shim wrote are not lost.
     if (wasStopped) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 100);
-      opts.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      void opts.stopped.then(() => { clearTimeout(t); resolve(); });
-    });
+    if (!stopped) {
+      await new Promise<void>((resolve) => {
+        const done = () => { clearTimeout(t); opts.signal.removeEventListener('abort', done); resolve(); };
+        const t = setTimeout(done, 100);
+        opts.signal.addEventListener('abort', done, { once: true });
+      });
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 // The Linux ContainerRuntime: the daemon's half of DESIGN.md. It prepares the container's files,
 // mounts the overlay rootfs from the snapshotter's layers, creates the cgroup, writes the OCI
 // spec, spawns berth-shim and talks to it; after the exit it releases the mount and the cgroup.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
@@ -175,7 +175,9 @@ export class LinuxRuntime implements ContainerRuntime {
     let cgroup = this.cgroupHandles.get(rec.Id);
     this.cgroupHandles.delete(rec.Id);
     if (!cgroup) { try { cgroup = this.openCgroup(rec); } catch { /* none */ } }
-    if (cgroup) {
+    // A second clean-up (rm after the exit's) finds the cgroup already gone.
+    const dirs = Object.values((cgroup as { paths?: Record<string, string> } | undefined)?.paths ?? {});
+    if (cgroup && (!dirs.length || dirs.some((d) => existsSync(d)))) {
       try {
         await cgroup.killAll(9);
         await cgroup.destroy();
@@ -185,6 +187,10 @@ export class LinuxRuntime implements ContainerRuntime {
     }
     // The shim has exited (or is exiting): its sockets and exit.json are no longer needed.
     await rm(p.state, { recursive: true, force: true }).catch(() => {});
+    const prefix = `${rec.Id.slice(0, 12)}-`;
+    for (const name of await readdir(p.execStates).catch(() => [] as string[])) {
+      if (name.startsWith(prefix)) await rm(join(p.execStates, name), { recursive: true, force: true }).catch(() => {});
+    }
   }
 
   async remove(rec: ContainerRecord): Promise<void> {

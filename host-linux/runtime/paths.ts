@@ -30,7 +30,12 @@ export function containerPaths(p: RuntimePaths, id: string) {
     attachSock: join(p.execRoot, 'containers', id, 'attach.sock'),
     shimPid: join(p.execRoot, 'containers', id, 'shim.pid'),
     exitJson: join(p.execRoot, 'containers', id, 'exit.json'),
-    execState: (execId: string) => join(p.execRoot, 'containers', id, `exec-${execId}`),
+    /**
+     * An exec's state dir. Not below the container's (as DESIGN.md first had it): socket paths are
+     * limited to 107 bytes, and two 64-hex IDs under the exec root leave no room for `attach.sock`.
+     */
+    execState: (execId: string) => join(p.execRoot, 'exec', `${id.slice(0, 12)}-${execId.slice(0, 12)}`),
+    execStates: join(p.execRoot, 'exec'),
   };
 }
 

@@ -136,7 +136,11 @@ export async function startExec(svc: ContainerService, id: string, opts: { detac
         await w.write(tty ? text : frame(1, text)).catch(() => {});
         w.releaseLock();
       }
-      await pump(proc, client, { stdin: r.OpenStdin, stdout: true, stderr: true, tty, ...(r.DetachKeys ? { detachKeys: r.DetachKeys } : {}) });
+      await pump(proc, client, {
+        stdin: r.OpenStdin, stdout: true, stderr: true, tty,
+        ...(r.DetachKeys ? { detachKeys: r.DetachKeys } : {}),
+        onStdinEnd: () => task.closeStdin(),
+      });
       // The exit code must be known before the client, having seen the stream end, inspects the exec.
       await finish();
       await client.writable.close().catch(() => {});

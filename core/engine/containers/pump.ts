@@ -11,6 +11,8 @@ export interface PumpOptions {
   tty: boolean;
   /** `ctrl-p,ctrl-q` by default; the client is cut off (the process keeps running) when typed. */
   detachKeys?: string;
+  /** Called when the client half-closes its stdin (an exec's stdin is closed then, as dockerd does). */
+  onStdinEnd?: () => Promise<void>;
 }
 
 export async function pump(proc: StreamPair, client: StreamPair, opts: PumpOptions): Promise<void> {
@@ -19,7 +21,8 @@ export async function pump(proc: StreamPair, client: StreamPair, opts: PumpOptio
     output = output.pipeThrough(demuxFilter((s) => (s === 1 && opts.stdout) || (s === 2 && opts.stderr)));
   }
   const detached = new AbortController();
-  const out = output.pipeTo(client.writable, { signal: detached.signal }).catch(() => {});
+  // The caller ends the connection: an exec must record its exit code first.
+  const out = output.pipeTo(client.writable, { signal: detached.signal, preventClose: true }).catch(() => {});
   const input = (async () => {
     if (!opts.stdin) {
       // Nothing to forward, but reading notices the client leaving; EOF (half-close) is not leaving.
@@ -44,6 +47,7 @@ export async function pump(proc: StreamPair, client: StreamPair, opts: PumpOptio
         }
       }
       await writer.close();
+      await opts.onStdinEnd?.().catch(() => {});
     } catch {
       await writer.abort().catch(() => {});
     }
