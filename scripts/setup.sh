@@ -22,10 +22,11 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-# Debian packages: build tools for the native addon, the built-in images' sources, and the real peers the tests
-# and benchmarks compare against (dockerd, the CNCF registry, skopeo, umoci, runc).
-PKGS=(build-essential python3 gcc-multilib zstd busybox-static jq socat apache2-utils iproute2
-      docker.io docker-registry skopeo umoci runc)
+# Debian packages: build tools for the native addon and the C runtime (berth-shim links json-c and libseccomp), the
+# built-in images' sources, and the real peers the tests and benchmarks compare against (dockerd, the CNCF registry,
+# skopeo, umoci, runc).
+PKGS=(build-essential python3 pkg-config gcc-multilib libjson-c-dev libseccomp-dev zstd busybox-static jq socat
+      apache2-utils iproute2 procps util-linux docker.io docker-registry skopeo umoci runc)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
@@ -51,9 +52,10 @@ fi
 step "Installing npm dependencies"
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 
-step "Building berth (bundles and native addon)"
+step "Building berth (bundles, native addon, container runtime)"
 npm run build
 bash scripts/build-native.sh
+bash scripts/build-runtime.sh
 
 step "Preparing the built-in images (busybox, hello-world, hello-wasm)"
 node --import tsx host-linux/builtin/make-images.ts --out build/images
