@@ -252,6 +252,8 @@ export function attach(state: string): Promise<Attached> {
     const chunks: Buffer[] = [];
     const done = new Promise<Buffer>((res) => {
       socket.on('data', (d) => chunks.push(d));
+      // the shim closing its side is the end of the output (our side may still be open: allowHalfOpen)
+      socket.on('end', () => { socket.end(); res(Buffer.concat(chunks)); });
       socket.on('close', () => res(Buffer.concat(chunks)));
     });
     socket.on('connect', () => resolve({ socket, done }));
@@ -285,18 +287,68 @@ export function alive(pid: number): boolean {
  * Runs a container to completion through the shim: create, attach, start, wait. Returns the start answer,
  * the wait answer and the demultiplexed (or raw, with a TTY) output.
  */
-export async function runToExit(bundle: string, state: string, extra: Partial<ShimOptions> = {}):
+export async function runToExit(bundle: string, state: string, extra: Partial<ShimOptions> & { stdinData?: string } = {}):
   Promise<{ start: any; wait: any; stdout: string; stderr: string; raw: Buffer; ready: ShimStart }> {
-  const ready = await runShim({ bundle, state, log: join(state, 'container-json.log'), ...extra });
+  const { stdinData: _, ...opts } = extra;
+  const ready = await runShim({ bundle, state, log: join(state, 'container-json.log'), ...opts });
   if (ready.code !== 0) throw new Error(`shim create failed: ${ready.stderr} ${JSON.stringify(ready.ready)}`);
   const a = await attach(state);
-  if (!extra.stdin) a.socket.end();
+  if (extra.stdinData !== undefined) a.socket.end(extra.stdinData);
+  else if (!extra.stdin) a.socket.end();
   const waiting = ctl(state, { op: 'wait' });
   const start = await ctl(state, { op: 'start' });
   const wait = await waiting;
   const raw = await a.done;
   const out = extra.tty ? { stdout: raw.toString(), stderr: '' } : demux(raw);
   return { start, wait, ...out, raw, ready };
+}
+
+/**
+ * What a runtime test creates — bundles, state dirs, cgroups — removed by `cleanup()` (call it in `after`),
+ * after killing any shim or container process still alive.
+ */
+export class ShimFixture {
+  #bundles: Bundle[] = [];
+  #states: string[] = [];
+  #cgroups: ReturnType<typeof makeCgroup>[] = [];
+
+  constructor() { buildRuntime(); }
+
+  async bundle(o: SpecOptions): Promise<Bundle> {
+    const b = await makeBundle(o);
+    this.#bundles.push(b);
+    return b;
+  }
+
+  async state(): Promise<string> {
+    const s = await tempDir('berth-state-');
+    this.#states.push(s);
+    return s;
+  }
+
+  cgroup(): ReturnType<typeof makeCgroup> {
+    const cg = makeCgroup(`berth-shim-test-${process.pid}-${this.#cgroups.length}`);
+    this.#cgroups.push(cg);
+    return cg;
+  }
+
+  async cleanup(): Promise<void> {
+    const pids: number[] = [];
+    for (const s of this.#states) {
+      let dirs = [s];
+      try { dirs = dirs.concat(readdirSync(s).filter((n) => n.startsWith('exec-')).map((n) => join(s, n))); } catch { /* removed */ }
+      for (const dir of dirs) {
+        for (const f of ['init.pid', 'shim.pid']) {
+          try { pids.push(Number(readFileSync(join(dir, f), 'utf8'))); } catch { /* never created */ }
+        }
+      }
+    }
+    for (const p of pids) if (p > 0 && alive(p)) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+    for (let i = 0; i < 100 && pids.some((p) => p > 0 && alive(p)); i++) await new Promise((r) => setTimeout(r, 20));
+    for (const s of this.#states) await removeDir(s);
+    for (const b of this.#bundles) await b.cleanup();
+    for (const cg of this.#cgroups) cg.remove();
+  }
 }
 
 export { removeDir, tempDir };
