@@ -149,7 +149,11 @@ export function makeCgroup(name: string): { path: string; dirs: string[]; remove
     if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
     const mp = pre.split(' ')[4];
     const d = join(mp, name);
-    try { mkdirSync(d); dirs.push(d); } catch { /* a hierarchy that refuses (e.g. cgroup2 with v1 controllers): skip */ }
+    try { mkdirSync(d); dirs.push(d); } catch { continue; /* a hierarchy that refuses: skip */ }
+    // a v1 cpuset cgroup starts with no CPUs and no memory nodes: nothing could join it
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      if (existsSync(join(d, f)) && !readFileSync(join(d, f), 'utf8').trim()) writeFileSync(join(d, f), readFileSync(join(mp, f), 'utf8'));
+    }
   }
   return {
     path: '/' + name,

@@ -93,7 +93,8 @@ static int join_dir(const char *dir, pid_t pid) {
   char file[1200], num[32];
   snprintf(file, sizeof file, "%s/cgroup.procs", dir);
   int n = snprintf(num, sizeof num, "%d", (int)pid);
-  if (write_file(file, num, (size_t)n) < 0) return err_errno("joining cgroup %s", dir);
+  if (write_file(file, num, (size_t)n) < 0)
+    return err_errno("joining cgroup %s%s", dir, errno == ENOSPC ? " (a v1 cpuset cgroup needs cpuset.cpus and cpuset.mems)" : "");
   return 0;
 }
 
