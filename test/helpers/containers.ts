@@ -25,10 +25,10 @@ export function shimFor(dir: string): { path: string; real: boolean } {
  * A berthd with the built-in images and a shim. Its exec root is short (`/run/bt-XXXXXX`): unix
  * socket paths end at 107 bytes, and `<exec-root>/containers/<64 hex>/attach.sock` must fit.
  */
-export async function startContainerDaemon(opts: StartOptions & { dir?: string } = {}): Promise<TestDaemon & { realShim: boolean; shortExecRoot: string }> {
+export async function startContainerDaemon(opts: StartOptions & { dir?: string; execRoot?: string; keepExecRoot?: boolean } = {}): Promise<TestDaemon & { realShim: boolean; shortExecRoot: string }> {
   const dir = opts.dir ?? '/tmp';
   const shim = shimFor(dir);
-  const execRoot = mkdtempSync('/run/bt-');
+  const execRoot = opts.execRoot ?? mkdtempSync('/run/bt-');
   const d = await startBerthd({
     builtinImages: join(REPO_ROOT, 'build/images'),
     ...opts,
@@ -40,7 +40,7 @@ export async function startContainerDaemon(opts: StartOptions & { dir?: string }
     realShim: shim.real,
     shortExecRoot: execRoot,
     execRoot,
-    cleanup: async () => { await cleanup(); rmSync(execRoot, { recursive: true, force: true }); },
+    cleanup: async () => { await cleanup(); if (!opts.keepExecRoot) rmSync(execRoot, { recursive: true, force: true }); },
   });
 }
 
