@@ -265,6 +265,7 @@ int cgroup_mount_all(const char *dest, unsigned long flags, const char *cgpath, 
     return err_errno("mounting tmpfs at %s", dest);
   }
   for (size_t i = 0; i < n && rc == 0; i++) {
+    if (hs[i].v2) continue; /* hybrid: the unified hierarchy beside v1 is not shown to the container, as runc does */
     const char *base = strrchr(hs[i].mountpoint, '/');
     char target[2300];
     snprintf(target, sizeof target, "%s/%s", dest, base ? base + 1 : hs[i].mountpoint);

@@ -140,7 +140,8 @@ void child_create(const struct spec *s, const char *bundle, void *seccomp, struc
     }
   }
   if (sysctl_apply(s->sysctl) < 0) fail(sync);
-  if (paths_mask(s->masked) < 0 || paths_readonly(s->readonly) < 0 || rootfs_finalize(s) < 0) fail(sync);
+  /* read-only before masked, as runc: a masked path inside a read-only one still gets masked */
+  if (paths_readonly(s->readonly) < 0 || paths_mask(s->masked) < 0 || rootfs_finalize(s) < 0) fail(sync);
   finish_process(&s->proc, seccomp, sync);
   _exit(1);
 }
