@@ -2,7 +2,7 @@
 // capabilities, seccomp, rlimits, the user switch, and cgroups (join, namespace view, kill all, OOM).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ShimFixture, ctl, runShim, runToExit, runtimeMissing } from '../helpers/bundle.ts';
 
@@ -141,5 +141,38 @@ describe('berth-shim: confinement', { skip }, () => {
     const r2 = await runToExit(b2.dir, await fx.state());
     assert.equal(r2.wait.exitCode, 137);
     assert.equal(r2.wait.oomKilled, true);
+  });
+
+  test('linux.devices, sysctl and oomScoreAdj are applied', async () => {
+    const b = await fx.bundle({ args: ['sh', '-c', 'ls -l /dev/mydev | cut -c1-10,35-44; cat /proc/sys/kernel/shm_rmid_forced; cat /proc/self/oom_score_adj'] });
+    const spec = JSON.parse(readFileSync(join(b.dir, 'config.json'), 'utf8'));
+    spec.linux.devices = [{ path: '/dev/mydev', type: 'c', major: 1, minor: 3, fileMode: 0o600, uid: 0, gid: 0 }];
+    spec.linux.sysctl = { 'kernel.shm_rmid_forced': '1' };
+    spec.process.oomScoreAdj = 500;
+    b.write(spec);
+    const host = readFileSync('/proc/sys/kernel/shm_rmid_forced', 'utf8');
+    const r = await runToExit(b.dir, await fx.state());
+    assert.equal(r.stderr, '');
+    assert.deepEqual(r.stdout.split('\n').map((l) => l.replace(/\s+/g, ' ').trim()), ['crw------- 1, 3', '1', '500', '']);
+    assert.equal(readFileSync('/proc/sys/kernel/shm_rmid_forced', 'utf8'), host); // the IPC namespace's own
+  });
+
+  test('namespaces given by path are joined (network and UTS of another container)', async () => {
+    const first = await fx.bundle({ args: ['sleep', '100'], hostname: 'first' });
+    const state = await fx.state();
+    const r = await runShim({ bundle: first.dir, state });
+    assert.equal(r.code, 0, r.stderr);
+    const pid = r.ready!.pid!;
+    const second = await fx.bundle({ args: ['sh', '-c', 'hostname; readlink /proc/self/ns/net'], hostname: 'second' });
+    const spec = JSON.parse(readFileSync(join(second.dir, 'config.json'), 'utf8'));
+    spec.linux.namespaces = spec.linux.namespaces.map((n: any) =>
+      n.type === 'network' ? { type: 'network', path: `/proc/${pid}/ns/net` } : n.type === 'uts' ? { type: 'uts', path: `/proc/${pid}/ns/uts` } : n);
+    second.write(spec);
+    const out = await runToExit(second.dir, await fx.state());
+    assert.equal(out.stderr, '');
+    const [hostname, net] = out.stdout.trim().split('\n');
+    assert.equal(hostname, 'first');
+    assert.equal(net, readlinkSync(`/proc/${pid}/ns/net`));
+    await ctl(state, { op: 'kill', signal: 9 });
   });
 });
