@@ -2,11 +2,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { removeDir, tempDir } from '../helpers/tmp.ts';
-import { hostTraces, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
+import { containersMissing, hostTraces, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
 import type { TestDaemon } from '../helpers/berthd.ts';
 
-const skip = process.getuid?.() !== 0 ? 'containers need root' : false;
+const skip = containersMissing();
 const RUNS = Number(process.env.BERTH_LEAK_RUNS ?? 50);
 
 function berthCgroups(): string[] {
@@ -20,15 +19,12 @@ function berthCgroups(): string[] {
 
 describe('container leaks', { skip }, () => {
   let d: TestDaemon;
-  let dir: string;
   before(async () => {
-    dir = await tempDir('leak-');
-    d = await startContainerDaemon({ dir });
+    d = await startContainerDaemon();
     await waitUntil('the built-in busybox', async () => (await d.docker(['image', 'inspect', 'busybox'])).code === 0, 30_000);
   });
   after(async () => {
     await d?.cleanup();
-    if (dir) await removeDir(dir);
   });
 
   test(`${RUNS} sequential run --rm`, async () => {

@@ -4,15 +4,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import Docker from 'dockerode';
-import { removeDir, tempDir } from '../helpers/tmp.ts';
-import { hostTraces, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
+import { containersMissing, hostTraces, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
 import type { TestDaemon } from '../helpers/berthd.ts';
 
-const skip = process.getuid?.() !== 0 ? 'containers need root' : false;
+const skip = containersMissing();
 
 describe('container lifecycle', { skip }, () => {
   let d: TestDaemon & { shortExecRoot: string };
-  let dir: string;
   let execRoot: string;
   const dk = (args: string[], input?: string) => d.docker(args, { ...(input !== undefined ? { input } : {}), timeoutMs: 60_000 });
   const ok = async (args: string[], input?: string) => {
@@ -21,13 +19,12 @@ describe('container lifecycle', { skip }, () => {
     return r.stdout;
   };
   const start = async (dataRoot?: string) => {
-    d = await startContainerDaemon({ dir, keepExecRoot: true, ...(dataRoot ? { dataRoot, execRoot } : {}) });
+    d = await startContainerDaemon({ keepExecRoot: true, ...(dataRoot ? { dataRoot, execRoot } : {}) });
     execRoot = d.shortExecRoot;
     await waitUntil('the built-in busybox', async () => (await dk(['image', 'inspect', 'busybox'])).code === 0, 30_000);
   };
 
   before(async () => {
-    dir = await tempDir('lifecycle-');
     await start();
   });
 
@@ -41,7 +38,6 @@ describe('container lifecycle', { skip }, () => {
       assert.deepEqual(traces.shims, []);
     }
     if (execRoot) rmSync(execRoot, { recursive: true, force: true });
-    if (dir) await removeDir(dir);
   });
 
   test('kill -9 of berthd: running containers survive, exited ones show their code, always restarts', async () => {

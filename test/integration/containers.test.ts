@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { removeDir, tempDir } from '../helpers/tmp.ts';
-import { hostTraces, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
+import { containersMissing, hostTraces, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
 import type { TestDaemon } from '../helpers/berthd.ts';
 import { runCommand } from '../helpers/docker-cli.ts';
 
-const skip = process.getuid?.() !== 0 ? 'containers need root' : false;
+const skip = containersMissing();
 
 describe('containers through the docker CLI', { skip }, () => {
   let d: TestDaemon;
@@ -23,7 +23,7 @@ describe('containers through the docker CLI', { skip }, () => {
 
   before(async () => {
     dir = await tempDir('containers-');
-    d = await startContainerDaemon({ dir });
+    d = await startContainerDaemon();
     await waitUntil('the built-in busybox', async () => (await dk(['image', 'inspect', 'busybox'])).code === 0, 30_000);
   });
 
