@@ -152,6 +152,23 @@ describe('berth-shim: lifecycle and I/O', { skip }, () => {
     assert.equal(r.stdout, 'piped\nafter-eof\n');
   });
 
+  test('a container that closes its stdin does not make the shim spin', async () => {
+    const b = await fx.bundle({ args: ['sh', '-c', 'exec 0<&-; sleep 1; echo ok'] });
+    const state = await fx.state();
+    assert.equal((await runShim({ bundle: b.dir, state, stdin: true })).code, 0);
+    const shimPid = Number(readFileSync(join(state, 'shim.pid'), 'utf8'));
+    const a = await attach(state);
+    const waiting = ctl(state, { op: 'wait' });
+    await ctl(state, { op: 'start' });
+    a.socket.write('x'.repeat(100_000));
+    await sleep(700);
+    const cpu = readFileSync(`/proc/${shimPid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const ticks = Number(cpu[11]) + Number(cpu[12]); // utime + stime, in clock ticks (1/100 s)
+    assert.ok(ticks < 20, `the shim used ${ticks} ticks of CPU in 0.7 s`);
+    assert.equal((await waiting).exitCode, 0);
+    assert.equal(demux(await a.done).stdout, 'ok\n');
+  });
+
   test('without --stdin the container reads /dev/null', async () => {
     const b = await fx.bundle({ args: ['sh', '-c', 'cat; readlink /proc/self/fd/0'] });
     const r = await runToExit(b.dir, await fx.state());

@@ -449,7 +449,16 @@ int supervise(const struct shim_opts *o, const struct spec *s, const struct proc
         case SRC_SYNC: if (src->fd >= 0) sync_event(sh); break;
         case SRC_STDOUT:
         case SRC_STDERR: if (src->fd >= 0) output_event(sh, src); break;
-        case SRC_STDIN: shim_stdin_flush(sh); break;
+        case SRC_STDIN:
+          if (src->fd >= 0 && (evs[i].events & (EPOLLERR | EPOLLHUP))) {
+            /* the container closed its end: what is left can never be delivered (and the error would spin) */
+            buf_consume(&sh->stdin_buf, sh->stdin_buf.len);
+            close_src(sh, &sh->in);
+            set_stdin_paused(sh, false);
+          } else {
+            shim_stdin_flush(sh);
+          }
+          break;
         case SRC_CTL_LISTEN: if (src->fd >= 0) while (client_accept(sh, src->fd, false)) {} break;
         case SRC_ATTACH_LISTEN: if (src->fd >= 0) while (client_accept(sh, src->fd, true)) {} break;
         case SRC_CLIENT: client_event(sh, (struct client *)src, evs[i].events); break;
