@@ -160,7 +160,6 @@ describe('berth-shim: lifecycle and I/O', { skip }, () => {
     const a = await attach(state);
     const waiting = ctl(state, { op: 'wait' });
     await ctl(state, { op: 'start' });
-    a.socket.write('x'.repeat(100_000));
     await sleep(700);
     const cpu = readFileSync(`/proc/${shimPid}/stat`, 'utf8').split(') ')[1].split(' ');
     const ticks = Number(cpu[11]) + Number(cpu[12]); // utime + stime, in clock ticks (1/100 s)
