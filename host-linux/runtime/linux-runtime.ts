@@ -139,6 +139,9 @@ export class LinuxRuntime implements ContainerRuntime {
     await writeFile(file, JSON.stringify(process));
     const r = await spawnShim(this.opts.shim, [
       'exec', '--id', execId, '--state', state, '--pid', String(pid), '--process', file,
+      // The container's seccomp profile lives in its bundle (an OCI process has no seccomp field), so an exec'd
+      // process is confined exactly like the container's own.
+      ...(base ? ['--bundle', p.bundle] : []),
       ...(proc.stdin ? ['--stdin'] : []), ...(proc.tty ? ['--tty'] : []),
     ]);
     return new ShimProcess(r.pid, state);
