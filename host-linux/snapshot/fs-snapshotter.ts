@@ -10,6 +10,7 @@ import type { SnapshotInfo, Snapshotter } from '../../core/snapshot/snapshotter.
 import { parseDigest, verifyingStream } from '../../core/digest.ts';
 import { BerthError } from '../../core/errors.ts';
 import { unpackLayer, type UnpackOptions } from './unpack.ts';
+import { markTopDirectory } from './top-directory.ts';
 
 const TMP = '.tmp-';
 const RM = '.rm-';
@@ -127,6 +128,7 @@ export class FsSnapshotter implements Snapshotter {
   #init(): Promise<void> {
     this.#ready ??= (async () => {
       await mkdir(this.root, { recursive: true });
+      await markTopDirectory(this.root);
       const names = await readdir(this.root);
       const dirs = new Set(names.filter((n) => LAYER_DIR.test(n)));
       await Promise.all(names.map(async (n) => {
