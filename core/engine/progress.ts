@@ -5,8 +5,11 @@ import { progressMessage } from './json-message.ts';
 
 const INTERVAL_MS = 100;
 
-/** A pass-through stream that reports `status` progress for `id` as bytes flow. */
-export function progressStream(emit: ProgressSink, status: string, id: string, total: number): TransformStream<Uint8Array, Uint8Array> {
+/**
+ * A pass-through stream that reports `status` progress for `id` as bytes flow; `onEnd` runs when
+ * the stream ended well, before its readable side closes (so whatever it reports comes first).
+ */
+export function progressStream(emit: ProgressSink, status: string, id: string, total: number, onEnd?: () => void): TransformStream<Uint8Array, Uint8Array> {
   let current = 0;
   let last = 0;
   return new TransformStream<Uint8Array, Uint8Array>({
@@ -21,6 +24,7 @@ export function progressStream(emit: ProgressSink, status: string, id: string, t
     },
     flush() {
       if (current > 0) emit(progressMessage(status, id, current, total));
+      onEnd?.();
     },
   });
 }

@@ -1,19 +1,22 @@
 // Brings an image from any source (a registry, an OCI layout, an archive) into the local store the
-// way dockerd pulls: layers downloaded 3 at a time into the content store with progress, verified,
-// unpacked in order through the snapshotter, then config and manifest, and the record last, so a
-// failure at any point leaves the image store as it was.
+// way dockerd pulls, with its progress messages: layers 3 at a time, each unpacked while it
+// downloads (core/engine/layer-store.ts; overlay-form whiteouts make the layers independent, so
+// their order does not matter), then config and manifest, and the record last, so a failure at
+// any point leaves the image store as it was.
 import type { BlobStore } from '../content/blob-store.ts';
 import type { Codecs, HashFactory } from '../host.ts';
-import type { Descriptor, ImageConfig } from '../image/types.ts';
+import type { ImageConfig } from '../image/types.ts';
+import type { Layer } from '../image/image.ts';
 import type { Snapshotter } from '../snapshot/snapshotter.ts';
 import type { ImageRecord, ImageStore } from '../metadata/image-store.ts';
 import { buildImageRecord } from '../metadata/image-record.ts';
 import type { SourceImage } from './platform-image.ts';
 import { parseImageConfig } from '../image/parse.ts';
-import { compressionOfMediaType, decompressStream } from '../layer/compression.ts';
+import { compressionOfMediaType } from '../layer/compression.ts';
 import { shortId } from '../digest.ts';
 import type { ProgressSink } from './json-message.ts';
-import { limiter, progressStream } from './progress.ts';
+import { limiter } from './progress.ts';
+import { storeLayer, type LayerPlan } from './layer-store.ts';
 import { BerthError } from '../errors.ts';
 
 export interface ImageDeps {
@@ -30,11 +33,25 @@ export interface StoredContent {
   config: ImageConfig;
   /** Unpacked size of each tar layer by diffID (summed, what `docker images` shows). */
   sizes: Map<string, number>;
-  /** Whether any layer had to be fetched. */
-  downloaded: boolean;
 }
 
-const DOWNLOAD_CONCURRENCY = 3;
+/** Layers fetched and unpacked at once: dockerd's max-concurrent-downloads. */
+const LAYER_CONCURRENCY = 3;
+
+// Concurrent pulls of one layer share the work: two streams of the same layer into one store would
+// otherwise each wait on the other's half-finished blob or snapshot.
+const inFlight = new WeakMap<BlobStore, Map<string, Promise<number | undefined>>>();
+
+function sharedLayerWork(deps: ImageDeps, key: string, work: () => Promise<number | undefined>): Promise<number | undefined> {
+  let flights = inFlight.get(deps.blobs);
+  if (!flights) inFlight.set(deps.blobs, flights = new Map());
+  let p = flights.get(key);
+  if (!p) {
+    p = work().finally(() => flights.delete(key));
+    flights.set(key, p);
+  }
+  return p;
+}
 
 /** Layers that are not tars (a wasm module) are kept as blobs and never unpacked. */
 export function isTarLayer(mediaType: string): boolean {
@@ -58,71 +75,46 @@ export async function storeImageContent(deps: ImageDeps, src: SourceImage, emit:
   }
   const layers = await src.image.layers();
 
-  interface Plan { desc: Descriptor; diffID: string; id: string; tar: boolean; present: boolean; haveBlob: boolean }
-  const plans: Plan[] = [];
-  for (let i = 0; i < layerDescs.length; i++) {
-    const desc = layerDescs[i]!;
+  const plans: LayerPlan[] = await Promise.all(layerDescs.map(async (desc, i) => {
     const diffID = diffIDs[i]!;
     const tar = isTarLayer(desc.mediaType);
-    const haveBlob = (await blobs.info(desc.digest)) !== undefined;
-    const present = haveBlob && (!tar || await snapshotter.has(diffID));
-    plans.push({ desc, diffID, id: shortId(desc.digest), tar, present, haveBlob });
-  }
-  // A layer shared by two positions is reported once, as dockerd does.
-  const seen = new Set<string>();
-  for (const p of plans) {
-    if (seen.has(p.id)) continue;
-    seen.add(p.id);
-    emit(p.present ? { status: 'Already exists', progressDetail: {}, id: p.id } : { status: 'Pulling fs layer', progressDetail: {}, id: p.id });
+    const [haveBlob, haveSnapshot] = await Promise.all([
+      blobs.info(desc.digest).then((b) => b !== undefined), tar ? snapshotter.has(diffID) : Promise.resolve(false),
+    ]);
+    return { desc, diffID, id: shortId(desc.digest), tar, haveBlob, haveSnapshot };
+  }));
+  const present = (p: LayerPlan) => p.haveBlob && (!p.tar || p.haveSnapshot);
+  // A layer shared by two positions is stored and reported once, as dockerd does.
+  const unique = new Map<string, { plan: LayerPlan; layer: Layer }>();
+  plans.forEach((plan, i) => { if (!unique.has(`${plan.desc.digest} ${plan.diffID}`)) unique.set(`${plan.desc.digest} ${plan.diffID}`, { plan, layer: layers[i]! }); });
+  const reported = new Set<string>();
+  for (const { plan: p } of unique.values()) {
+    if (reported.has(p.id)) continue;
+    reported.add(p.id);
+    emit(present(p) ? { status: 'Already exists', progressDetail: {}, id: p.id } : { status: 'Pulling fs layer', progressDetail: {}, id: p.id });
   }
 
-  const limit = limiter(DOWNLOAD_CONCURRENCY);
-  const downloads = new Map<string, Promise<void>>();
-  const download = (p: Plan, index: number): Promise<void> => {
-    let d = downloads.get(p.desc.digest);
-    if (d) return d;
-    d = p.haveBlob ? Promise.resolve() : limit.run(async () => {
-      const layer = layers[index]!;
-      await blobs.write({ digest: p.desc.digest, size: p.desc.size }, async () => {
-        const stream = await layer.compressed();
-        return stream.pipeThrough(progressStream(emit, 'Downloading', p.id, p.desc.size));
-      });
-      emit({ status: 'Verifying Checksum', progressDetail: {}, id: p.id });
-      emit({ status: 'Download complete', progressDetail: {}, id: p.id });
-    }, () => emit({ status: 'Waiting', progressDetail: {}, id: p.id }));
-    downloads.set(p.desc.digest, d);
-    // Extraction awaits these in order; a later one failing first must not go unhandled.
-    d.catch(() => {});
-    return d;
-  };
-  plans.forEach((p, i) => { if (!p.present) void download(p, i); });
-
+  const limit = limiter(LAYER_CONCURRENCY);
+  const failed = new AbortController();
   const sizes = new Map<string, number>();
-  let downloaded = false;
-  const done = new Set<string>();
-  for (let i = 0; i < plans.length; i++) {
-    const p = plans[i]!;
-    if (!p.present) {
-      downloaded = true;
-      await download(p, i);
+  const results = await Promise.allSettled([...unique].map(async ([key, { plan: p, layer }]) => {
+    try {
+      const run = () => sharedLayerWork(deps, key, () => storeLayer(deps, layer, p, emit, failed.signal));
+      const size = present(p) ? await run() : await limit.run(run, () => emit({ status: 'Waiting', progressDetail: {}, id: p.id }));
+      if (size !== undefined) sizes.set(p.diffID, size);
+      if (!present(p)) emit({ status: 'Pull complete', progressDetail: {}, id: p.id });
+    } catch (e) {
+      // The first failure stops the other layers; they all settle before the pull reports it.
+      if (!failed.signal.aborted) failed.abort(e);
+      throw e;
     }
-    if (p.tar) {
-      const info = await snapshotter.prepare(p.diffID, async () => {
-        const compressed = (await blobs.read(p.desc.digest)).pipeThrough(progressStream(emit, 'Extracting', p.id, p.desc.size));
-        return decompressStream(compressed, deps.codecs);
-      });
-      sizes.set(p.diffID, info.size);
-    }
-    if (!p.present && !done.has(p.id)) {
-      done.add(p.id);
-      emit({ status: 'Pull complete', progressDetail: {}, id: p.id });
-    }
-  }
+  }));
+  if (results.some((r) => r.status === 'rejected')) throw failed.signal.reason;
 
   await blobs.write({ digest: manifest.config.digest, size: manifest.config.size }, rawConfig);
   await blobs.write({ digest: src.manifest.digest, size: src.manifest.size }, await src.image.rawManifest());
   if (src.index) await blobs.write({ digest: src.index.descriptor.digest, size: src.index.descriptor.size }, src.index.raw);
-  return { configDigest: manifest.config.digest, config, sizes, downloaded };
+  return { configDigest: manifest.config.digest, config, sizes };
 }
 
 /** Records stored content under `refs`: the last step of a pull or import, once every blob is in. */
