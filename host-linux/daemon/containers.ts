@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { EventBus } from '../../core/engine/events.ts';
 import type { ImageService } from '../../core/engine/image-service.ts';
 import { ContainerService } from '../../core/engine/containers/service.ts';
+import { guardSnapshotter } from '../../core/engine/containers/layers-in-use.ts';
 import { restoreContainers } from '../../core/engine/containers/restore.ts';
 import { generateSpec } from '../../core/runtime-spec/spec.ts';
 import type { ContainerConfig, HostConfig } from '../../core/container/types.ts';
@@ -18,6 +19,8 @@ import { resolveInRoot } from '../runtime/rootfs-files.ts';
 import type { Logger } from './log.ts';
 import { cgroupManager } from '../cgroups/manager.ts';
 import { detectCgroups } from '../cgroups/detect.ts';
+import { sysInfo, validateResources } from '../cgroups/validate.ts';
+import { hostCapabilities, hostRlimits } from '../runtime/host-facts.ts';
 
 /** A file next to the sources (host-linux/daemon) or the bundle (dist/). */
 function findBinary(name: string, env: string | undefined): string {
@@ -42,6 +45,8 @@ export interface ContainerWiring {
 }
 
 export function linuxSpec(cgroupVersion: 1 | 2) {
+  const capabilities = hostCapabilities();
+  const rlimits = hostRlimits();
   return async (input: SpecInput) => {
     const { rec } = input;
     const result = await generateSpec({
@@ -55,7 +60,10 @@ export function linuxSpec(cgroupVersion: 1 | 2) {
       },
       rootfsPath: input.rootfs,
       files: { hostname: input.hostnamePath, hosts: input.hostsPath, resolvConf: input.resolvConfPath },
-      host: { arch: os.arch(), kernel: os.release(), cgroupVersion, hostname: os.hostname() },
+      host: {
+        arch: os.arch(), kernel: os.release(), cgroupVersion, hostname: os.hostname(),
+        ...(capabilities ? { capabilities } : {}), ...(rlimits ? { rlimits } : {}),
+      },
       ...(input.initPath ? { initPath: input.initPath } : {}),
       cgroupParent: '/berth',
     });
@@ -66,6 +74,8 @@ export function linuxSpec(cgroupVersion: 1 | 2) {
 export async function startContainerService(w: ContainerWiring): Promise<ContainerService> {
   const layout = detectCgroups();
   const cgroups: CgroupPort = w.cgroups ?? cgroupManager(layout) as unknown as CgroupPort;
+  const version = w.cgroupVersion ?? layout.version;
+  const info = sysInfo(layout);
   const runtime = new LinuxRuntime({
     dataRoot: w.dataRoot,
     execRoot: w.execRoot,
@@ -73,7 +83,12 @@ export async function startContainerService(w: ContainerWiring): Promise<Contain
     init: findBinary('berth-init', process.env.BERTH_INIT),
     layerDir: w.layerDir,
     cgroups,
-    spec: linuxSpec(w.cgroupVersion ?? layout.version),
+    spec: linuxSpec(version),
+    host: { ncpu: info.numCpu, cgroupVersion: version, hostname: os.hostname() },
+    validateResources: (hc, opts) => {
+      const v = validateResources(hc, info, opts);
+      return { hostConfig: { ...hc, ...v.resources } as typeof hc, warnings: v.warnings };
+    },
     log: (level, m) => w.log[level](m),
   });
   const svc = new ContainerService({
@@ -84,6 +99,7 @@ export async function startContainerService(w: ContainerWiring): Promise<Contain
     log: (level, m) => w.log[level](m),
   });
   w.images.opts.inUse = (id) => svc.imageUser(id);
+  w.images.opts.snapshotter = guardSnapshotter(w.images.opts.snapshotter, (diffID) => svc.layerInUse(diffID));
   await restoreContainers(svc);
   return svc;
 }

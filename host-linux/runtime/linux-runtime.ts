@@ -5,9 +5,9 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
-  Change, ContainerImage, ContainerRuntime, ContainerTask, ExecProcess, ExitStatus, LogEntry, LogReadOptions, PathStat, ProcessTask, StdioOptions,
+  Change, ContainerImage, ContainerRuntime, RuntimeHost, ContainerTask, ExecProcess, ExitStatus, LogEntry, LogReadOptions, PathStat, ProcessTask, StdioOptions,
 } from '../../core/engine/containers/runtime.ts';
-import type { ContainerRecord } from '../../core/engine/containers/types.ts';
+import type { ContainerRecord, HostConfig } from '../../core/engine/containers/types.ts';
 import type { Spec } from '../../core/runtime-spec/types.ts';
 import { BerthError } from '../../core/errors.ts';
 import { containerPaths, type ContainerPaths, type RuntimePaths } from './paths.ts';
@@ -44,6 +44,10 @@ export interface LinuxRuntimeOptions extends RuntimePaths {
   layerDir: (diffID: string) => string;
   cgroups?: CgroupPort;
   spec: SpecGenerator;
+  /** Host facts for create-time checks (CPU count, cgroup version, hostname). */
+  host?: RuntimeHost;
+  /** The host cgroups' checks of resource limits (host-linux/cgroups validateResources). */
+  validateResources?: (hc: HostConfig, opts: { update?: boolean }) => { hostConfig: HostConfig; warnings: string[] };
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -63,6 +67,12 @@ export class LinuxRuntime implements ContainerRuntime {
   private readonly cgroupHandles = new Map<string, CgroupHandle>();
 
   constructor(readonly opts: LinuxRuntimeOptions) {}
+
+  get host(): RuntimeHost | undefined { return this.opts.host; }
+
+  validateResources(hc: HostConfig, opts: { update?: boolean }): { hostConfig: HostConfig; warnings: string[] } {
+    return this.opts.validateResources ? this.opts.validateResources(hc, opts) : { hostConfig: hc, warnings: [] };
+  }
 
   paths(id: string): ContainerPaths { return containerPaths(this.opts, id); }
 

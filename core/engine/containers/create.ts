@@ -5,6 +5,27 @@ import type { CreateBody } from './types.ts';
 import { Container } from './container.ts';
 import { newRecord } from './record.ts';
 import { generateId, generateName, normalizeName } from './names.ts';
+import { adaptHostConfig, validateHostConfig } from '../../container/host-config.ts';
+import type { HostConfig as SpecHostConfig } from '../../container/types.ts';
+import type { HostConfig } from './types.ts';
+
+/**
+ * dockerd's verifyContainerSettings, before the image is looked up: the HostConfig checks (400 with
+ * its texts), then the host's cgroups (limits it cannot enforce dropped, with its warnings).
+ */
+export function verifyHostConfig(svc: ContainerService, body: CreateBody): { hostConfig: HostConfig; warnings: string[] } {
+  const host = svc.runtime.host;
+  const given = (body.HostConfig ?? {}) as SpecHostConfig;
+  validateHostConfig(given, { ncpu: host?.ncpu ?? Number.MAX_SAFE_INTEGER });
+  let hostConfig = adaptHostConfig(given, { cgroupVersion: host?.cgroupVersion ?? 1 }) as HostConfig;
+  const warnings: string[] = [];
+  if (svc.runtime.validateResources) {
+    const v = svc.runtime.validateResources(hostConfig, {});
+    hostConfig = v.hostConfig;
+    warnings.push(...v.warnings);
+  }
+  return { hostConfig, warnings };
+}
 
 export async function createContainer(svc: ContainerService, body: CreateBody, name?: string): Promise<{ Id: string; Warnings: string[] }> {
   if (!body || typeof body !== 'object') throw new BerthError('invalid_argument', 'Config cannot be empty in order to create a container');
@@ -12,10 +33,14 @@ export async function createContainer(svc: ContainerService, body: CreateBody, n
   const fullName = name ? normalizeName(name) : generateName((n) => svc.names.has(n));
   const conflict = svc.nameConflict(fullName);
   if (conflict) throw conflict;
+  const { hostConfig, warnings } = verifyHostConfig(svc, body);
   const image = await svc.opts.images.resolve(body.Image);
   const imageConfig = await svc.opts.images.config(image.id);
   const id = generateId();
-  const rec = newRecord({ id, name: fullName, body, image: { id: image.id, config: imageConfig }, now: svc.now() });
+  const rec = newRecord({
+    id, name: fullName, body: { ...body, HostConfig: hostConfig }, image: { id: image.id, config: imageConfig }, now: svc.now(),
+    ...(svc.runtime.host?.hostname ? { hostHostname: svc.runtime.host.hostname } : {}),
+  });
   // Reserve the name before any await, so two concurrent creates cannot both take it.
   const again = svc.nameConflict(fullName);
   if (again) throw again;
@@ -31,6 +56,5 @@ export async function createContainer(svc: ContainerService, body: CreateBody, n
     throw e;
   }
   svc.event(c, 'create');
-  const warnings: string[] = [];
   return { Id: id, Warnings: warnings };
 }

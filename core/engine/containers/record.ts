@@ -4,6 +4,7 @@ import type { ImageConfig } from '../../image/types.ts';
 import { BerthError } from '../../errors.ts';
 import type { ContainerConfig, ContainerRecord, CreateBody, HostConfig } from './types.ts';
 import { ZERO_TIME } from './types.ts';
+import { containerHostname } from '../../runtime-spec/spec.ts';
 
 const HOST_CONFIG_DEFAULTS: HostConfig = {
   Binds: null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} }, NetworkMode: 'default', PortBindings: {},
@@ -130,11 +131,13 @@ export function networkSettings(mode: string, sandboxId: string): Record<string,
 
 export function newRecord(opts: {
   id: string; name: string; body: CreateBody; image: { id: string; config: ImageConfig }; now: Date;
+  /** The host's hostname, which a `--network host` container takes. */
+  hostHostname?: string;
 }): ContainerRecord {
   const { id, body, image } = opts;
   const hostConfig = withDefaults(body.HostConfig);
   const config = mergeImageConfig(body, image.config);
-  if (!config.Hostname) config.Hostname = id.slice(0, 12);
+  config.Hostname = containerHostname(id, config, hostConfig, opts.hostHostname);
   validateCreate(config, hostConfig);
   const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
   if (!argv.length) throw new BerthError('invalid_argument', 'No command specified');

@@ -81,7 +81,24 @@ export interface PathStat { name: string; size: number; mode: number; mtime: str
 
 export interface Change { Path: string; Kind: 0 | 1 | 2 }
 
+/** Facts about the host that create-time checks need. */
+export interface RuntimeHost {
+  /** CPUs the daemon may use (`--cpus` range). */
+  ncpu: number;
+  /** 1 (v1 or hybrid) or 2 (unified): decides the default cgroup namespace mode. */
+  cgroupVersion: 1 | 2;
+  /** The host's hostname: a `--network host` container's. */
+  hostname?: string;
+}
+
 export interface ContainerRuntime {
+  readonly host?: RuntimeHost;
+  /**
+   * Checks resource limits against what the host's cgroups can enforce (dockerd's
+   * verifyPlatformContainerResources): returns the limits with what cannot be enforced dropped,
+   * and dockerd's warnings; throws BerthError invalid_argument with dockerd's text.
+   */
+  validateResources?(hc: HostConfig, opts: { update?: boolean }): { hostConfig: HostConfig; warnings: string[] };
   /** Makes the container's files (hostname, hosts, resolv.conf, log) at create time; returns their paths. */
   prepare(rec: ContainerRecord, image: ContainerImage): Promise<Pick<ContainerRecord, 'ResolvConfPath' | 'HostnamePath' | 'HostsPath' | 'LogPath'>>;
   /** Creates the container process (stopped before exec) with its rootfs, cgroup and supervisor. */

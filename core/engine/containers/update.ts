@@ -12,7 +12,7 @@ const UPDATABLE = [
 
 export async function updateContainer(svc: ContainerService, ref: string, body: HostConfig): Promise<{ Warnings: string[] }> {
   const c = svc.get(ref);
-  const next: HostConfig = { ...c.rec.HostConfig };
+  let next: HostConfig = { ...c.rec.HostConfig };
   for (const k of UPDATABLE) {
     const v = body[k];
     if (v === undefined || v === null) continue;
@@ -27,6 +27,12 @@ export async function updateContainer(svc: ContainerService, ref: string, body: 
     next.MemorySwap = body.Memory! * 2;
   }
   validateCreate(c.rec.Config, next);
+  const warnings: string[] = [];
+  if (svc.runtime.validateResources) {
+    const v = svc.runtime.validateResources(next, { update: true });
+    next = v.hostConfig;
+    warnings.push(...v.warnings);
+  }
   if (c.task) {
     try {
       await c.task.update(next);
@@ -37,5 +43,5 @@ export async function updateContainer(svc: ContainerService, ref: string, body: 
   c.rec.HostConfig = next;
   await svc.save(c);
   svc.event(c, 'update');
-  return { Warnings: [] };
+  return { Warnings: warnings };
 }
