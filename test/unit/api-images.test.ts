@@ -9,32 +9,14 @@ import { Engine } from '../../core/engine/engine.ts';
 import { EventBus } from '../../core/engine/events.ts';
 import { RegistryConfig } from '../../core/config/registry-config.ts';
 import { createApi } from '../../core/api/api.ts';
-import { verifyingStream } from '../../core/digest.ts';
-import type { Snapshotter, SnapshotInfo } from '../../core/snapshot/snapshotter.ts';
+import { MemorySnapshotter } from '../helpers/memory-snapshotter.ts';
 import type { Router } from '../../core/api/router.ts';
 import { nodeCodecs, nodeHash } from '../../host-linux/services.ts';
 import { buildTestImage, type BuiltImage } from '../helpers/test-image.ts';
 
-/** Counts the tar bytes instead of unpacking them; checks the diffID like the real one. */
-class CountingSnapshotter implements Snapshotter {
-  readonly layers = new Map<string, SnapshotInfo>();
-  async has(d: string) { return this.layers.has(d); }
-  async prepare(diffID: string, open: () => Promise<ReadableStream<Uint8Array>>) {
-    const have = this.layers.get(diffID);
-    if (have) return have;
-    let size = 0;
-    await (await open()).pipeThrough(verifyingStream(nodeHash, diffID)).pipeTo(new WritableStream({ write(c) { size += c.byteLength; } }));
-    const info = { diffID, size };
-    this.layers.set(diffID, info);
-    return info;
-  }
-  async remove(d: string) { this.layers.delete(d); }
-  async list() { return [...this.layers.values()]; }
-}
-
 let api: Router;
 let events: EventBus;
-let snapshotter: CountingSnapshotter;
+let snapshotter: MemorySnapshotter;
 let a: BuiltImage;
 let b: BuiltImage;
 const archives = new Map<string, Uint8Array>();
@@ -51,7 +33,7 @@ before(async () => {
   const blobs = new MemoryBlobStore(nodeHash);
   const store = new ImageStore(new MemoryMetadataStore(), blobs);
   events = new EventBus();
-  snapshotter = new CountingSnapshotter();
+  snapshotter = new MemorySnapshotter();
   const images = new ImageService({
     store, blobs, snapshotter, hash: nodeHash, codecs: nodeCodecs, events, registry: new RegistryConfig(),
     fetch: async () => { throw new Error('no network in unit tests'); }, hostPlatform: { os: 'linux', architecture: 'amd64' },

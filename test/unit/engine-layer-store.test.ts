@@ -4,33 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { MemoryBlobStore } from '../../core/content/memory-blob-store.ts';
-import { digestBytes, verifyingStream } from '../../core/digest.ts';
+import { digestBytes, shortId, verifyingStream } from '../../core/digest.ts';
 import type { Layer } from '../../core/image/image.ts';
 import { MediaType } from '../../core/image/media-types.ts';
-import type { Snapshotter, SnapshotInfo } from '../../core/snapshot/snapshotter.ts';
+import { MemorySnapshotter } from '../helpers/memory-snapshotter.ts';
 import type { JsonMessage } from '../../core/engine/json-message.ts';
 import { storeLayer, type LayerPlan } from '../../core/engine/layer-store.ts';
-import { shortId } from '../../core/digest.ts';
 import { nodeCodecs, nodeHash } from '../../host-linux/services.ts';
-
-/** Keeps a layer only when its tar hashes to the diffID, as FsSnapshotter does. */
-class CheckingSnapshotter implements Snapshotter {
-  readonly layers = new Map<string, SnapshotInfo>();
-  opened = 0;
-  async has(d: string) { return this.layers.has(d); }
-  async prepare(diffID: string, open: () => Promise<ReadableStream<Uint8Array>>) {
-    const have = this.layers.get(diffID);
-    if (have) return have;
-    this.opened++;
-    let size = 0;
-    await (await open()).pipeThrough(verifyingStream(nodeHash, diffID)).pipeTo(new WritableStream({ write(c) { size += c.byteLength; } }));
-    const info = { diffID, size };
-    this.layers.set(diffID, info);
-    return info;
-  }
-  async remove(d: string) { this.layers.delete(d); }
-  async list() { return [...this.layers.values()]; }
-}
 
 interface Fixture { tar: Uint8Array; blob: Uint8Array; digest: string; diffID: string }
 
@@ -73,7 +53,7 @@ function plan(f: { digest: string; diffID: string; blob: Uint8Array }, have: { b
 
 function setup() {
   const blobs = new MemoryBlobStore(nodeHash);
-  const snapshotter = new CheckingSnapshotter();
+  const snapshotter = new MemorySnapshotter();
   const messages: JsonMessage[] = [];
   return { blobs, snapshotter, deps: { blobs, snapshotter, codecs: nodeCodecs }, messages, emit: (m: JsonMessage) => { messages.push(m); } };
 }
