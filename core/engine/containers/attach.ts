@@ -20,9 +20,8 @@ export function attachContainer(svc: ContainerService, ref: string, opts: Attach
   const st = c.rec.State;
   if (!opts.stream && !opts.logs) throw new BerthError('invalid_argument', 'Bad parameters: you must choose at least one stream');
   if (st.Paused) throw new BerthError('conflict', 'You cannot attach to a paused container, unpause it first');
-  if (opts.stream && !c.task && !(st.Status === 'created') && !st.Restarting && !opts.logs) {
-    throw new BerthError('conflict', 'You cannot attach to a stopped container, start it first');
-  }
+  // dockerd lets a stream attach to a stopped container: it gets the output of the next start
+  // (`docker start -a` attaches before it starts, also for an exited container).
   const tty = !!c.rec.Config.Tty;
   // A container not started yet: the connection to its supervisor is made at start, before exec.
   let proc: Promise<StreamPair> | undefined;

@@ -104,8 +104,20 @@ export class ContainerService {
       const config = await this.opts.images.config(c.rec.Image);
       return { id: c.rec.Image, config, diffIDs: config.rootfs.diff_ids };
     } catch (e) {
+      // `rmi -f` deletes the image of a stopped container (as dockerd does); its layers are kept
+      // for the container (layerInUse), and the record knows which they are.
+      const diffIDs = c.rec.LayerDiffIDs;
+      if (diffIDs?.length) {
+        return { id: c.rec.Image, config: { architecture: '', os: c.rec.Platform || 'linux', rootfs: { type: 'layers', diff_ids: [...diffIDs] } } as ContainerImage['config'], diffIDs: [...diffIDs] };
+      }
       throw new BerthError('not_found', `the image ${c.rec.Image} of container ${c.id} is gone: ${errorMessage(e)}`, { cause: e });
     }
+  }
+
+  /** Whether any container, running or stopped, has its rootfs on this layer (snapshot GC asks). */
+  layerInUse(diffID: string): boolean {
+    for (const c of this.containers.values()) if (c.rec.LayerDiffIDs?.includes(diffID)) return true;
+    return false;
   }
 
   /** Which container uses an image (rmi conflicts); running ones first, as dockerd reports them. */
@@ -257,5 +269,10 @@ export class ContainerService {
     }
     await this.forget(c);
     this.event(c, 'destroy');
+    // The image went before the container (`rmi -f`): the layers only it kept can go now.
+    const images = await this.opts.images.store.list().catch(() => undefined);
+    if (images && !images.some((r) => r.id === c.rec.Image)) {
+      void this.opts.images.collectGarbage().catch((e: unknown) => this.log('warn', `layer sweep after removing ${c.id}: ${errorMessage(e)}`));
+    }
   }
 }
