@@ -86,7 +86,10 @@ export async function storeImageContent(deps: ImageDeps, src: SourceImage, emit:
   const present = (p: LayerPlan) => p.haveBlob && (!p.tar || p.haveSnapshot);
   // A layer shared by two positions is stored and reported once, as dockerd does.
   const unique = new Map<string, { plan: LayerPlan; layer: Layer }>();
-  plans.forEach((plan, i) => { if (!unique.has(`${plan.desc.digest} ${plan.diffID}`)) unique.set(`${plan.desc.digest} ${plan.diffID}`, { plan, layer: layers[i]! }); });
+  plans.forEach((plan, i) => {
+    const key = `${plan.desc.digest} ${plan.diffID}`;
+    if (!unique.has(key)) unique.set(key, { plan, layer: layers[i]! });
+  });
   const reported = new Set<string>();
   for (const { plan: p } of unique.values()) {
     if (reported.has(p.id)) continue;
