@@ -3,6 +3,8 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { readFile } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ExitStatus, StreamPair } from '../../core/engine/containers/runtime.ts';
 
@@ -11,32 +13,54 @@ export class ShimError extends Error {
 }
 
 /**
- * Runs `berth-shim ARGS --ready-fd 3` and resolves with the pid it reports. The shim daemonizes:
- * its first process exits at once, the supervisor writes the ready line and closes the fd.
+ * Runs `berth-shim ARGS --foreground --ready-fd 3` in a session of its own and resolves with the pid
+ * it reports once the ready line is written. The shim stays berthd's child rather than daemonizing
+ * (double fork): an orphaned shim is reaped by PID 1 whenever that gets round to it, and on hosts
+ * whose init reaps lazily every finished container left a `[berth-shim] <defunct>` behind for
+ * seconds. As a child, libuv reaps it the moment it exits. If berthd dies first the shim is
+ * reparented as before and keeps supervising; a restarted berthd reconnects through its sockets.
+ * Its stderr goes to `shim.log` in its state directory (a pipe would SIGPIPE it once berthd is gone).
  */
 export function spawnShim(shim: string, args: string[]): Promise<{ pid: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(shim, [...args, '--ready-fd', '3'], { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
-    let stderr = '';
+    const stateAt = args.indexOf('--state');
+    const state = stateAt >= 0 ? args[stateAt + 1] : undefined;
+    const logPath = state ? join(state, 'shim.log') : undefined;
+    let errFd: number | 'ignore' = 'ignore';
+    if (logPath) { try { errFd = openSync(logPath, 'a', 0o600); } catch { errFd = 'ignore'; } }
+    let child;
+    try {
+      child = spawn(shim, [...args, '--foreground', '--ready-fd', '3'], { detached: true, stdio: ['ignore', 'ignore', errFd, 'pipe'] });
+    } finally {
+      if (typeof errFd === 'number') closeSync(errFd);
+    }
     let ready = '';
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
     (child.stdio[3] as Readable).on('data', (d: Buffer) => { ready += d.toString(); });
     let exited: number | null | undefined;
-    let readyClosed = false;
+    let settled = false;
+    const stderrText = () => {
+      if (!logPath) return '';
+      try { return readFileSync(logPath, 'utf8').trim().split('\n').map((l) => l.replace(/^berth-shim: /, '')).pop() ?? ''; } catch { return ''; }
+    };
     const finish = () => {
-      if (!readyClosed || exited === undefined) return;
+      if (settled) return;
       const line = ready.trim().split('\n')[0] ?? '';
       if (line) {
         try {
           const msg = JSON.parse(line) as { pid?: number; error?: string };
+          settled = true;
           if (msg.error) return reject(new ShimError(msg.error));
           if (typeof msg.pid === 'number') return resolve({ pid: msg.pid });
         } catch { /* fall through */ }
       }
-      reject(new ShimError(stderr.trim() || `berth-shim exited with ${exited} before it was ready`));
+      if (exited === undefined) return;
+      settled = true;
+      reject(new ShimError(stderrText() || `berth-shim exited with ${exited} before it was ready`));
     };
-    (child.stdio[3] as Readable).once('close', () => { readyClosed = true; finish(); });
-    child.once('error', (e) => reject(new ShimError(`cannot run ${shim}: ${e.message}`)));
+    (child.stdio[3] as Readable).once('close', finish);
+    child.once('error', (e) => { settled = true; reject(new ShimError(`cannot run ${shim}: ${e.message}`)); });
+    // An exit before the ready line is a failure; the exit status of a finished shim needs no handling
+    // (exit.json has the process's), the listener only keeps libuv reaping it.
     child.once('exit', (code) => { exited = code; finish(); });
     child.unref();
   });

@@ -32,8 +32,12 @@ export async function killContainer(svc: ContainerService, ref: string, signalNa
   const c = svc.get(ref);
   const signal = signalName ? parseSignal(signalName) : 9;
   if (!c.task && !c.rec.State.Restarting) throw new BerthError('conflict', `Cannot kill container: ${ref}: Container ${c.id} is not running`);
+  // dockerd's Kill: with SIGKILL the answer waits until the container has stopped, so a `docker rm`
+  // right after `docker kill` finds it exited.
+  const exit = signal === 9 && c.task ? c.nextExit() : undefined;
   try {
     await signalContainer(svc, c, signal);
+    if (exit) await Promise.race([exit, new Promise((r) => setTimeout(r, 10_000).unref?.())]);
   } catch (e) {
     if (e instanceof BerthError && e.code === 'conflict') throw new BerthError('conflict', `Cannot kill container: ${ref}: ${e.message}`);
     throw e;
