@@ -52,6 +52,15 @@ describe('container create: validation, host facts', { skip }, () => {
     await dk(['rm', '-f', id]);
   });
 
+  test("the create response carries dockerd's warnings, which the CLI prints", async () => {
+    const r = await dk(['create', '--oom-kill-disable', 'busybox', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /WARNING: OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources\./);
+    const res = await d.request('POST', '/containers/create', JSON.stringify({ Image: 'busybox', Cmd: ['true'], HostConfig: { Memory: 1 << 25, OomKillDisable: true } }), { 'content-type': 'application/json' });
+    assert.equal(res.status, 201, res.body);
+    assert.deepEqual((JSON.parse(res.body) as { Warnings: string[] }).Warnings, []);
+  });
+
   test('--privileged runs with the bounding set the daemon has, --ulimit above the hard limit is capped', async () => {
     const priv = await dk(['run', '--rm', '--privileged', 'busybox', 'sh', '-c', 'grep CapBnd /proc/self/status']);
     assert.equal(priv.code, 0, priv.stderr);

@@ -136,14 +136,18 @@ export async function startExec(svc: ContainerService, id: string, opts: { detac
         await w.write(tty ? text : frame(1, text)).catch(() => {});
         w.releaseLock();
       }
-      await pump(proc, client, {
-        stdin: r.OpenStdin, stdout: true, stderr: true, tty,
-        ...(r.DetachKeys ? { detachKeys: r.DetachKeys } : {}),
-        onStdinEnd: () => task.closeStdin(),
-      });
-      // The exit code must be known before the client, having seen the stream end, inspects the exec.
-      await finish();
-      await client.writable.close().catch(() => {});
+      try {
+        await pump(proc, client, {
+          stdin: r.OpenStdin, stdout: true, stderr: true, tty,
+          ...(r.DetachKeys ? { detachKeys: r.DetachKeys } : {}),
+          onStdinEnd: () => task.closeStdin(),
+        });
+      } finally {
+        // The exit code must be known before the client, having seen the stream end, inspects the
+        // exec: the docker CLI reads it from GET /exec/{id}/json, and a null there is exit 0.
+        await finish();
+        await client.writable.close().catch(() => {});
+      }
     },
   };
 }
