@@ -27,6 +27,16 @@ describe('container leaks', { skip }, () => {
     await d?.cleanup();
   });
 
+  test("a shim is berthd's child, so berthd reaps it at once (no zombie left for PID 1 to find)", async () => {
+    const id = (await d.docker(['run', '-d', 'busybox', 'sleep', '300'])).stdout.trim();
+    assert.match(id, /^[a-f0-9]{64}$/);
+    const [shim] = hostTraces([d.execRoot]).shims;
+    assert.ok(shim, 'the shim runs');
+    assert.equal(parentOf(shim), d.process.pid);
+    assert.equal((await d.docker(['rm', '-f', id])).code, 0);
+    await waitUntil('the shim is reaped', () => !existsSync(`/proc/${shim}`), 5000);
+  });
+
   test(`${RUNS} sequential run --rm`, async () => {
     const fds = () => readdirSync(`/proc/${d.process.pid}/fd`).length;
     const cgroupsBefore = berthCgroups();
