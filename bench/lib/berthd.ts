@@ -1,10 +1,11 @@
 // A temporary berthd from the built bundle, with its own data root, exec root, pidfile and socket.
 import { spawn } from 'node:child_process';
-import { access, mkdir, open } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { httpStatus, stopChild, waitFor } from './process.ts';
+import { unmountUnder } from './mounts.ts';
 
-export interface Berthd { socket: string; host: string; stop(): Promise<void> }
+export interface Berthd { socket: string; host: string; /** berthd's pid. */ pid: number; stop(): Promise<void> }
 
 /** The bundles `npm run build` makes; BENCH_BERTH_DIST points elsewhere (another build, a stand-in). */
 export function berthBundles(repo: string): { berthd: string; berth: string } {
@@ -23,21 +24,37 @@ export async function berthCliPresent(repo: string): Promise<boolean> {
   try { await access(berthBundles(repo).berth); return true; } catch { return false; }
 }
 
-export async function startBerthd(repo: string, dir: string): Promise<Berthd> {
+/** `nodeArgs`: flags for node itself (e.g. `--cpu-prof`), before the bundle. */
+export async function startBerthd(repo: string, dir: string, nodeArgs: string[] = []): Promise<Berthd> {
   await mkdir(dir, { recursive: true });
   const socket = join(dir, 'berth.sock');
+  // A short exec root: the shim's sockets live at <exec-root>/containers/<64 hex>/ctl.sock, and a unix socket path
+  // has at most 107 bytes, which a deep temp dir would exceed.
+  const execRoot = await mkdtemp('/tmp/be-');
   const logPath = join(dir, 'berthd.log');
+  // An empty config file of its own, so a host's /etc/berth/daemon.json never changes what is measured.
+  await writeFile(join(dir, 'daemon.json'), '{}\n');
   const log = await open(logPath, 'a');
   const child = spawn(process.execPath, [
-    berthBundles(repo).berthd, '--data-root', join(dir, 'data'), '-H', `unix://${socket}`,
-    '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'berthd.pid'),
+    ...nodeArgs, berthBundles(repo).berthd, '--data-root', join(dir, 'data'), '-H', `unix://${socket}`,
+    '--exec-root', execRoot, '--pidfile', join(dir, 'berthd.pid'),
+    '--config-file', join(dir, 'daemon.json'),
   ], { stdio: ['ignore', log.fd, log.fd], cwd: repo });
   await log.close();
   try {
     await waitFor('berthd', async () => (await httpStatus({ socketPath: socket }, '/_ping')) === 200, 30_000, child);
   } catch (e) {
     await stopChild(child);
+    await rm(execRoot, { recursive: true, force: true });
     throw new Error(`${(e as Error).message} (log: ${logPath})`);
   }
-  return { socket, host: `unix://${socket}`, stop: () => stopChild(child) };
+  return {
+    socket, host: `unix://${socket}`, pid: child.pid!,
+    stop: async () => {
+      await stopChild(child);
+      await unmountUnder(dir);
+      await unmountUnder(execRoot);
+      await rm(execRoot, { recursive: true, force: true });
+    },
+  };
 }
