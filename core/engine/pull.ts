@@ -110,7 +110,9 @@ export async function pullImage(ctx: PullContext, req: PullRequest, emit: Progre
     // A 401 from the daemon makes the docker CLI prompt for a login on its terminal; dockerd
     // answers registry auth failures as "pull access denied" (404), and so does berth.
     if (e instanceof BerthError && (e.status === 401 || e.status === 403)) {
-      throw new BerthError('not_found', `pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${e.message}`, { cause: e });
+      // The registry client already words manifest refusals this way; token refusals come unworded.
+      const prefix = `pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': `;
+      throw new BerthError('not_found', e.message.startsWith('pull access denied for ') ? e.message : prefix + e.message, { cause: e });
     }
     throw e;
   }

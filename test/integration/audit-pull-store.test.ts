@@ -120,9 +120,7 @@ describe('issue 2 audit: pulls through berthd', () => {
     assert.deepEqual(await blobFiles(), before);
   });
 
-  test('an anonymous pull refused by a registry says "pull access denied" once', {
-    todo: 'defect (issue 2 audit): core/engine/pull.ts wraps the registry client\'s "pull access denied ..." message again',
-  }, async () => {
+  test('an anonymous pull refused by a registry says "pull access denied" once', async () => {
     const r = await pull(`${authRegistry.host}/private/thing:latest`);
     const text = r.status === 200 ? streamError(r.body) : (JSON.parse(r.body) as { message: string }).message;
     assert.match(text, /^pull access denied for 127\.0\.0\.1:\d+\/private\/thing, repository does not exist or may require 'docker login'/);
