@@ -27,25 +27,37 @@ export async function pushImage(ctx: PullContext, req: PushRequest, emit: Progre
   let repo = parseReference(req.name);
   if (repo.digest) throw new BerthError('invalid_argument', 'cannot push a digest reference');
   if (req.tag) repo = withTag({ domain: repo.domain, path: repo.path }, req.tag);
-  const targets: { ref: Reference; record: ImageRecord }[] = [];
-  const records = await ctx.store.list();
-  if (repo.tag) {
-    const want = `${fullName(repo)}:${repo.tag}`;
-    const record = records.find((r) => r.repoTags.includes(want));
-    if (!record) throw new BerthError('not_found', `An image does not exist locally with the tag: ${familiarString(repo)}`);
-    targets.push({ ref: repo, record });
-  } else {
-    for (const record of records) {
-      for (const t of record.repoTags) {
-        const r = parseReference(t);
-        if (fullName(r) === fullName(repo)) targets.push({ ref: r, record });
-      }
+  // dockerd names the repository first, so that a missing image is an error in the stream, not a refused request.
+  emit({ status: `The push refers to repository [${fullName(repo)}]` });
+  const inRepo: { ref: Reference; record: ImageRecord }[] = [];
+  for (const record of await ctx.store.list()) {
+    for (const t of record.repoTags) {
+      const r = parseReference(t);
+      if (fullName(r) === fullName(repo)) inRepo.push({ ref: r, record });
     }
-    if (!targets.length) throw new BerthError('not_found', `An image does not exist locally with the tag: ${familiarName(repo)}`);
   }
+  if (!inRepo.length) throw new BerthError('not_found', `An image does not exist locally with the tag: ${familiarName(repo)}`);
+  const targets = repo.tag ? inRepo.filter((t) => t.ref.tag === repo.tag) : inRepo;
+  if (!targets.length) throw new BerthError('not_found', `tag does not exist: ${familiarString(repo)}`);
   const client = registryClient(ctx, req.credentials);
-  emit({ status: `The push refers to repository [${familiarName(repo)}]` });
+  await reachRegistry(client, client.hostOf(repo.domain));
   for (const { ref, record } of targets) await pushOne(ctx, client, ref, record, emit);
+}
+
+/**
+ * dockerd contacts the registry before it prepares any layer, and says why it could not as Go's
+ * HTTP client does (`Get "https://host/v2/": dial tcp: ...`), without naming the registry again.
+ */
+async function reachRegistry(client: RegistryClient, host: string): Promise<void> {
+  try {
+    await client.ping(host);
+  } catch (e) {
+    const prefix = `cannot reach registry ${host}: `;
+    if (e instanceof BerthError && e.message.startsWith(prefix)) {
+      throw new BerthError(e.code, e.message.slice(prefix.length), { cause: e });
+    }
+    throw e;
+  }
 }
 
 /** The registry's push progress as dockerd's stream messages; byte counts at most every 100 ms per layer. */

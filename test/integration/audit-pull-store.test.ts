@@ -127,9 +127,7 @@ describe('issue 2 audit: pulls through berthd', () => {
     assert.equal(text.split('pull access denied').length - 1, 1, text);
   });
 
-  test('a push of a Docker Hub name refers to the repository by its full name, as dockerd does', {
-    todo: 'defect (issue 2 audit): core/engine/push.ts prints the familiar name ("[audit/hub]") where dockerd prints "[docker.io/audit/hub]"',
-  }, async () => {
+  test('a push of a Docker Hub name refers to the repository by its full name, as dockerd does', async () => {
     const img: BuiltImage = await buildTestImage({ layers: [{ files: { 'hub.txt': 'hub' } }] });
     await pushTestImage(registry.url, 'audit/hub', 'latest', img);
     assert.equal((await pull(`${registry.host}/audit/hub:latest`)).status, 200);
@@ -137,6 +135,23 @@ describe('issue 2 audit: pulls through berthd', () => {
     assert.equal(tagged.status, 201, tagged.body);
     const r = await daemon.request('POST', '/v1.47/images/audit/hub/push?tag=latest', undefined, { 'x-registry-auth': 'e30=' });
     const first = r.body.split('\r\n').filter(Boolean).map((l) => JSON.parse(l) as { status?: string })[0];
-    assert.deepEqual(first, { status: 'The push refers to repository [docker.io/audit/hub]' });
+    const messages = r.body.split('\r\n').filter(Boolean).map((l) => JSON.parse(l) as { status?: string; error?: string });
+    assert.deepEqual(messages[0], { status: 'The push refers to repository [docker.io/audit/hub]' });
+    // Docker Hub is blocked here: dockerd fails before preparing any layer, in Go's words, not naming the registry twice.
+    assert.equal(messages.length, 2, r.body);
+    assert.match(messages[1]!.error ?? '', /^Get "https:\/\/registry-1\.docker\.io\/v2\/": /, r.body);
+  });
+
+  test('a push of a name with no local image streams the repository, then dockerd\'s error', async () => {
+    const r = await daemon.request('POST', `/v1.47/images/${registry.host}/nonexist/x/push?tag=latest`, undefined, { 'x-registry-auth': 'e30=' });
+    assert.equal(r.status, 200, r.body);
+    const messages = r.body.split('\r\n').filter(Boolean).map((l) => JSON.parse(l) as { status?: string; error?: string });
+    assert.deepEqual(messages.map((m) => m.status ?? m.error), [
+      `The push refers to repository [${registry.host}/nonexist/x]`,
+      `An image does not exist locally with the tag: ${registry.host}/nonexist/x`,
+    ]);
+    // A repository that exists locally, but not with this tag.
+    const other = await daemon.request('POST', `/v1.47/images/${registry.host}/audit/hub/push?tag=nosuchtag`, undefined, { 'x-registry-auth': 'e30=' });
+    assert.equal(streamError(other.body), `tag does not exist: ${registry.host}/audit/hub:nosuchtag`, other.body);
   });
 });
