@@ -61,6 +61,16 @@ describe('container create: validation, host facts', { skip }, () => {
     assert.deepEqual((JSON.parse(res.body) as { Warnings: string[] }).Warnings, []);
   });
 
+  test("Config is dockerd's merge with the image: the body's Env first, --entrypoint \"\" clears the image's command", async () => {
+    const id = (await dk(['create', '-e', 'FOO=bar', '-e', 'PATH=/bin', 'busybox'])).stdout.trim();
+    const cfg = JSON.parse((await dk(['inspect', '-f', '{{json .Config}}', id])).stdout) as { Env: string[]; Cmd: string[]; Entrypoint: null; Labels: object };
+    assert.deepEqual(cfg.Env, ['FOO=bar', 'PATH=/bin']);
+    assert.deepEqual([cfg.Cmd, cfg.Entrypoint, cfg.Labels], [['sh'], null, {}]);
+    const cleared = await dk(['create', '--entrypoint', '', 'busybox']);
+    assert.notEqual(cleared.code, 0);
+    assert.match(cleared.stderr, /No command specified/);
+  });
+
   test('--privileged runs with the bounding set the daemon has, --ulimit above the hard limit is capped', async () => {
     const priv = await dk(['run', '--rm', '--privileged', 'busybox', 'sh', '-c', 'grep CapBnd /proc/self/status']);
     assert.equal(priv.code, 0, priv.stderr);

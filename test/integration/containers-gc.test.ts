@@ -49,6 +49,7 @@ describe('snapshot garbage collection keeps the layers of containers', { skip },
     }
     assert.equal((await dk(['image', 'inspect', 'gc-test:1'])).code, 1, 'the image is gone');
     assert.equal(snapshots(), before, 'no layer was swept');
+    assert.equal((await ok(['ps', '-a', '--filter', 'name=gc-user', '--format', '{{.Image}}'])).trim(), imageId.replace(/^sha256:/, '').slice(0, 12), 'ps shows the ID of an image whose name is gone, as dockerd');
     assert.equal(await ok(['start', '-a', 'gc-user']), 'kept\n');
     assert.equal(await ok(['start', '-a', 'gc-user']), 'kept\n', 'and again, after the exit released the rootfs');
     await ok(['rm', 'gc-user']);

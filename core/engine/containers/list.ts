@@ -66,12 +66,19 @@ export async function listContainers(svc: ContainerService, opts: ListOptions): 
   });
   if (opts.limit > 0) list = list.slice(0, opts.limit);
   const out: Record<string, unknown>[] = [];
+  // dockerd's refreshImage: a reference that is gone or now names another image shows as the ID.
+  const current = new Map<string, Promise<string | undefined>>();
+  const imageOf = async (ref: string, id: string): Promise<string> => {
+    if (!ref || ref === id) return id;
+    if (!current.has(ref)) current.set(ref, svc.opts.images.resolve(ref).then((rec) => rec.id, () => undefined));
+    return (await current.get(ref)) === id ? ref : id;
+  };
   for (const c of list) {
     const r = c.rec;
     const item: Record<string, unknown> = {
       Id: r.Id,
       Names: [r.Name],
-      Image: r.Config.Image,
+      Image: await imageOf(r.Config.Image ?? '', r.Image),
       ImageID: r.Image,
       Command: [r.Path, ...r.Args].join(' '),
       Created: Math.floor(Date.parse(r.Created) / 1000),

@@ -5,6 +5,8 @@ import { BerthError } from '../../errors.ts';
 import type { ContainerConfig, ContainerRecord, CreateBody, HostConfig } from './types.ts';
 import { ZERO_TIME } from './types.ts';
 import { containerHostname } from '../../runtime-spec/spec.ts';
+import { mergeImageConfig as mergeWithImage } from '../../runtime-spec/process.ts';
+import type { ContainerConfig as SpecContainerConfig } from '../../container/types.ts';
 
 const HOST_CONFIG_DEFAULTS: HostConfig = {
   Binds: null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} }, NetworkMode: 'default', PortBindings: {},
@@ -73,45 +75,22 @@ export function validateCreate(config: ContainerConfig, hc: HostConfig): void {
   }
 }
 
-function mergeEnv(image: string[] = [], user: string[] = []): string[] {
-  const out = [...image];
-  for (const kv of user) {
-    const key = kv.split('=')[0]!;
-    const i = out.findIndex((e) => e.split('=')[0] === key);
-    if (i >= 0) out[i] = kv; else out.push(kv);
-  }
-  return out;
-}
-
-/** The container's Config with the image's defaults merged in (what inspect shows). */
+/**
+ * The container's Config with the image's defaults merged in (what inspect shows): dockerd's merge
+ * (core/runtime-spec: the body's Env first, then the image's it does not override; an Entrypoint
+ * from the body drops the image's Cmd; `--entrypoint ""` clears both) over inspect's empty fields.
+ */
 export function mergeImageConfig(body: CreateBody, image: ImageConfig): ContainerConfig {
-  const ic = image.config ?? {};
   const { HostConfig: _h, NetworkingConfig: _n, ...config } = body;
-  const merged: ContainerConfig = {
+  const merged = mergeWithImage(config as SpecContainerConfig, image.config) as ContainerConfig;
+  const defaults: ContainerConfig = {
     Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
     OpenStdin: false, StdinOnce: false, Env: [], Cmd: null, Image: '', Volumes: null as unknown as undefined, WorkingDir: '', Entrypoint: null,
     OnBuild: null, Labels: {},
-    ...config,
   };
-  if (!merged.User && ic.User) merged.User = ic.User;
-  merged.Env = mergeEnv(ic.Env ?? [], config.Env ?? []);
-  // `--entrypoint ""` arrives as [""]: it clears the image's entrypoint.
-  const clearsEntrypoint = Array.isArray(config.Entrypoint) && config.Entrypoint.length === 1 && config.Entrypoint[0] === '';
-  const userEntrypoint = config.Entrypoint && config.Entrypoint.length && !clearsEntrypoint ? config.Entrypoint : null;
-  const userCmd = config.Cmd && config.Cmd.length ? config.Cmd : null;
-  // dockerd's merge: an entrypoint given by the user drops the image's Cmd too.
-  if (!userEntrypoint) {
-    if (!userCmd) merged.Cmd = ic.Cmd ?? null;
-    merged.Entrypoint = config.Entrypoint === null || config.Entrypoint === undefined ? (ic.Entrypoint ?? null) : null;
-  }
-  if (!merged.WorkingDir && ic.WorkingDir) merged.WorkingDir = ic.WorkingDir;
-  merged.Labels = { ...(ic.Labels ?? {}), ...(config.Labels ?? {}) };
-  if (ic.ExposedPorts) merged.ExposedPorts = { ...ic.ExposedPorts, ...(config.ExposedPorts ?? {}) };
-  if (ic.Volumes) merged.Volumes = { ...ic.Volumes, ...(config.Volumes ?? {}) };
-  if (!merged.StopSignal && ic.StopSignal) merged.StopSignal = ic.StopSignal;
-  if (ic.Healthcheck && !config.Healthcheck) merged.Healthcheck = ic.Healthcheck;
-  if (ic.OnBuild) merged.OnBuild = ic.OnBuild;
-  return merged;
+  const out: ContainerConfig = { ...defaults };
+  for (const [k, v] of Object.entries(merged)) if (v !== undefined) out[k] = v;
+  return out;
 }
 
 export function networkSettings(mode: string, sandboxId: string): Record<string, unknown> {
