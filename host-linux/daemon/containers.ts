@@ -44,7 +44,7 @@ export interface ContainerWiring {
   log: Logger;
 }
 
-export function linuxSpec(cgroupVersion: 1 | 2) {
+export function linuxSpec(cgroupVersion: 1 | 2, log?: Logger) {
   const capabilities = hostCapabilities();
   const rlimits = hostRlimits();
   return async (input: SpecInput) => {
@@ -67,6 +67,8 @@ export function linuxSpec(cgroupVersion: 1 | 2) {
       ...(input.initPath ? { initPath: input.initPath } : {}),
       cgroupParent: '/berth',
     });
+    // e.g. a --ulimit above the daemon's hard limit, lowered to it (no CAP_SYS_RESOURCE to raise it).
+    for (const w of result.warnings) log?.warn(`container ${rec.Id.slice(0, 12)}: ${w}`);
     return result.spec;
   };
 }
@@ -83,7 +85,7 @@ export async function startContainerService(w: ContainerWiring): Promise<Contain
     init: findBinary('berth-init', process.env.BERTH_INIT),
     layerDir: w.layerDir,
     cgroups,
-    spec: linuxSpec(version),
+    spec: linuxSpec(version, w.log),
     host: { ncpu: info.numCpu, cgroupVersion: version, hostname: os.hostname() },
     validateResources: (hc, opts) => {
       const v = validateResources(hc, info, opts);
