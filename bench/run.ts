@@ -11,7 +11,7 @@ import { startDockerd, type Dockerd } from './lib/dockerd.ts';
 import { unmountUnder } from './lib/mounts.ts';
 import { bundleFromSave } from './lib/oci-bundle.ts';
 import { run, runTimed } from './lib/process.ts';
-import { machineDescription, markdownTable, median, updateSection } from './lib/report.ts';
+import { handWrittenNotes, machineDescription, markdownTable, median, updateSection } from './lib/report.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
@@ -269,7 +269,10 @@ async function writeReport(single: Contender[], concurrent: Contender[], load: {
     date: new Date().toISOString(), load,
     contenders: [...single, ...concurrent].map(({ name, times, skipped }) => ({ name, times, skipped })),
   }, null, 2));
-  if (process.env.BENCH_NO_WRITE !== '1') await updateSection(join(REPO, 'BENCHMARKS.md'), 'Run', body);
+  if (process.env.BENCH_NO_WRITE !== '1') {
+    const notes = await handWrittenNotes(join(REPO, 'BENCHMARKS.md'), 'Run');
+    await updateSection(join(REPO, 'BENCHMARKS.md'), 'Run', notes ? `${body}\n\n${notes}` : body);
+  }
   return body;
 }
 

@@ -43,3 +43,17 @@ export async function updateSection(path: string, title: string, body: string): 
   }
   await writeFile(path, next);
 }
+
+export const NOTES_MARKER = '<!-- notes below are written by hand and kept when the benchmark rewrites this section -->';
+
+/** The hand-written tail of a section (from NOTES_MARKER on), so that re-running a benchmark keeps its analysis. */
+export async function handWrittenNotes(path: string, title: string): Promise<string> {
+  const lines = (await readFile(path, 'utf8').catch(() => '')).split('\n');
+  const start = lines.findIndex((l) => l.trim() === `## ${title}`);
+  if (start < 0) return '';
+  let end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
+  if (end < 0) end = lines.length;
+  const section = lines.slice(start, end);
+  const marker = section.findIndex((l) => l.trim() === NOTES_MARKER);
+  return marker < 0 ? '' : section.slice(marker).join('\n').trim();
+}
