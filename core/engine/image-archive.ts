@@ -50,12 +50,21 @@ export async function loadImages(ctx: ArchiveContext, tar: ReadableStream<Uint8A
       emit(progressMessage('Loading layer', m.id, m.progressDetail.current ?? 0, m.progressDetail.total ?? 0));
     }
   };
-  const { images } = await loadArchiveIntoStore(ctx.store, tar, ctx.codecs, ctx.hash, {
-    prepare: async (loaded) => {
-      const image = await LocalImage.open(ctx.blobs, loaded.manifest, { codecs: ctx.codecs, hash: ctx.hash });
-      return (await storeImageContent(ctx, { image, manifest: loaded.manifest }, layerEmit)).sizes;
-    },
-    onMessage: (line) => emit({ stream: `${line}\n` }),
-  });
+  // A bad archive leaves the content store as it was (dockerd keeps what it had ingested).
+  const lease = await ctx.store.lease({ undoable: true });
+  let images;
+  try {
+    ({ images } = await loadArchiveIntoStore(ctx.store, tar, ctx.codecs, ctx.hash, {
+      prepare: async (loaded) => {
+        const image = await LocalImage.open(ctx.blobs, loaded.manifest, { codecs: ctx.codecs, hash: ctx.hash });
+        return (await storeImageContent(ctx, { image, manifest: loaded.manifest }, layerEmit)).sizes;
+      },
+      onMessage: (line) => emit({ stream: `${line}\n` }),
+    }));
+  } catch (e) {
+    await lease.abandon();
+    throw e;
+  }
+  lease.release();
   for (const rec of images) ctx.events.publish('image', 'load', rec.id, { name: rec.id });
 }

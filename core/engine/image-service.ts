@@ -20,6 +20,8 @@ import { imageHistory, inspectImage, type HistoryItem } from './image-inspect.ts
 import { pullImage, registryClient, type PullContext, type PullRequest } from './pull.ts';
 import { pushImage, type PushRequest } from './push.ts';
 import { loadImages, saveImages } from './image-archive.ts';
+import { trackCreatedSnapshots } from './created-snapshots.ts';
+import type { Snapshotter } from '../snapshot/snapshotter.ts';
 
 export interface ImageServiceOptions extends ImageDeps {
   events: EventBus;
@@ -44,6 +46,7 @@ export class ImageService {
   private writers = 0;
   private writersIdle: (() => void)[] = [];
   private sweeping: Promise<void> | undefined;
+  private abandonedSnapshots = new Set<string>();
 
   constructor(readonly opts: ImageServiceOptions) {}
 
@@ -118,15 +121,56 @@ export class ImageService {
     this.opts.events.publish('image', 'tag', rec.id, { name: familiarString(ref), ...((await this.labels(rec)) ?? {}) });
   }
 
-  private async writing<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a pull or load with a snapshotter that notes the layers it unpacks. When it fails, those
+   * layers go again (the blobs are the image store's lease's business), once no other writer is
+   * left that might be about to record an image using them: the failed operation waits for that
+   * only when it was the last writer.
+   */
+  private async writing<T>(fn: (snapshotter: Snapshotter) => Promise<T>): Promise<T> {
     while (this.sweeping) await this.sweeping;
     this.writers++;
+    const tracked = trackCreatedSnapshots(this.opts.snapshotter);
+    let failed = false;
     try {
-      return await fn();
+      return await fn(tracked.snapshotter);
+    } catch (e) {
+      failed = true;
+      for (const d of tracked.created) this.abandonedSnapshots.add(d);
+      throw e;
     } finally {
       this.writers--;
-      if (this.writers === 0) for (const w of this.writersIdle.splice(0)) w();
+      if (this.writers === 0) {
+        // A collection already waiting sweeps every unused layer, these included.
+        const sweep = this.abandonedSnapshots.size && !this.sweeping ? this.sweepAbandonedSnapshots() : undefined;
+        for (const w of this.writersIdle.splice(0)) w();
+        if (failed) await sweep;
+      }
     }
+  }
+
+  // Held as a sweep, so no writer starts meanwhile.
+  private sweepAbandonedSnapshots(): Promise<void> {
+    const candidates = [...this.abandonedSnapshots];
+    this.abandonedSnapshots.clear();
+    const run = (async () => {
+      this.abandonedSnapshots.clear();
+      const used = await this.usedLayers();
+      if (!used) return;
+      for (const d of candidates) if (!used.has(d)) await this.opts.snapshotter.remove(d);
+    })().catch(() => { /* left for the next collection */ });
+    const done = run.finally(() => { if (this.sweeping === done) this.sweeping = undefined; });
+    this.sweeping = done;
+    return done;
+  }
+
+  /** diffIDs of every recorded image; undefined when a config cannot be read (it might name any layer). */
+  private async usedLayers(): Promise<Set<string> | undefined> {
+    const used = new Set<string>();
+    for (const rec of await this.store.list()) {
+      try { for (const d of (await this.config(rec.id)).rootfs.diff_ids) used.add(d); } catch { return undefined; }
+    }
+    return used;
   }
 
   /**
@@ -135,7 +179,7 @@ export class ImageService {
    */
   async pull(req: PullRequest, emit: ProgressSink): Promise<ImageRecord | undefined> {
     const ref = parseReference(req.fromImage);
-    if (req.tag || !isNameOnly(ref)) return this.writing(() => pullImage(this.pullContext, req, emit));
+    if (req.tag || !isNameOnly(ref)) return this.writing((snapshotter) => pullImage({ ...this.pullContext, snapshotter }, req, emit));
     let tags: string[];
     try {
       tags = await registryClient(this.pullContext, req.credentials).listTags(ref);
@@ -146,19 +190,23 @@ export class ImageService {
     }
     if (!tags.length) throw new BerthError('not_found', `no tags found for ${familiarString(ref)}`);
     let last: ImageRecord | undefined;
-    for (const tag of tags) last = await this.writing(() => pullImage(this.pullContext, { ...req, tag }, emit));
+    for (const tag of tags) last = await this.writing((snapshotter) => pullImage({ ...this.pullContext, snapshotter }, { ...req, tag }, emit));
     return last;
   }
 
   /** Stores an image from any source silently and records it (the built-in images at start-up). */
   async storeSource(src: SourceImage, refs: { repoTags: string[]; repoDigests: string[] }): Promise<ImageRecord> {
-    return this.writing(async () => {
-      const lease = await this.store.lease();
+    return this.writing(async (snapshotter) => {
+      const lease = await this.store.lease({ undoable: true });
       try {
-        const content = await storeImageContent(this.opts, src, () => {});
-        return await recordStoredImage(this.opts, src, content, refs);
-      } finally {
+        const deps = { ...this.opts, snapshotter };
+        const content = await storeImageContent(deps, src, () => {});
+        const record = await recordStoredImage(deps, src, content, refs);
         lease.release();
+        return record;
+      } catch (e) {
+        await lease.abandon();
+        throw e;
       }
     });
   }
@@ -173,7 +221,7 @@ export class ImageService {
   }
 
   load(tar: ReadableStream<Uint8Array>, opts: { quiet: boolean }, emit: ProgressSink): Promise<void> {
-    return this.writing(() => loadImages(this.opts, tar, opts, emit));
+    return this.writing((snapshotter) => loadImages({ ...this.opts, snapshotter }, tar, opts, emit));
   }
 
   async remove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {
@@ -202,8 +250,8 @@ export class ImageService {
     const danglingOnly = last === undefined || last === 'true' || last === '1';
     const untilValues = filters.get('until') ?? [];
     const until = untilValues.length ? pruneUntil(untilValues[untilValues.length - 1]!) : undefined;
-    // A sweep waits for pulls in progress: only worth it when an image went.
-    let removed = false;
+    // Always a full sweep, as dockerd's prune: it also frees what was left outside any image (by a
+    // crash, or by hand), at the price of waiting for pulls in progress.
     const { ImagesDeleted, SpaceReclaimed } = await pruneImages(this.store, {
       all: !danglingOnly,
       ...(this.opts.inUse ? { inUse: this.opts.inUse } : {}),
@@ -213,12 +261,8 @@ export class ImageService {
         return (filters.get('label') ?? []).every((e) => matchLabel(labels, e))
           && !(filters.get('label!') ?? []).some((e) => matchLabel(labels, e));
       },
-      onEvent: (action, id) => {
-        if (action === 'delete') removed = true;
-        this.opts.events.publish('image', action, id, { name: id });
-      },
+      onEvent: (action, id) => { this.opts.events.publish('image', action, id, { name: id }); },
       collect: async () => {
-        if (!removed) return 0;
         const before = await this.spaceUsed();
         await this.collectGarbage();
         return Math.max(0, before - await this.spaceUsed());
@@ -236,11 +280,10 @@ export class ImageService {
     try {
       while (this.writers > 0) await new Promise<void>((r) => this.writersIdle.push(r));
       await this.store.gc();
-      const used = new Set<string>();
-      for (const rec of await this.store.list()) {
-        // A config that cannot be read might name any layer: keep them all rather than guess.
-        try { for (const d of (await this.config(rec.id)).rootfs.diff_ids) used.add(d); } catch { return; }
-      }
+      // A config that cannot be read might name any layer: keep them all rather than guess.
+      this.abandonedSnapshots.clear();
+      const used = await this.usedLayers();
+      if (!used) return;
       for (const s of await this.opts.snapshotter.list()) {
         if (!used.has(s.diffID)) await this.opts.snapshotter.remove(s.diffID);
       }

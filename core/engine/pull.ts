@@ -118,7 +118,9 @@ export async function pullImage(ctx: PullContext, req: PullRequest, emit: Progre
   }
   const src = await choosePlatformImage(ctx.hostPlatform, resolved.found, req.platform);
   const top = src.index?.descriptor ?? src.manifest;
-  const lease = await ctx.store.lease();
+  // dockerd keeps the layers a failed pull downloaded, to resume later; berth leaves the store as it
+  // was instead (a pull again downloads them again), so a bad image never costs disk space.
+  const lease = await ctx.store.lease({ undoable: true });
   try {
     if (resolved.note) emit({ status: resolved.note });
     emit({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag ?? 'latest' });
@@ -132,8 +134,10 @@ export async function pullImage(ctx: PullContext, req: PullRequest, emit: Progre
     const shown = familiarString(ref);
     emit({ status: before === record.id ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}` });
     ctx.events.publish('image', 'pull', shown, { name: shown, ...(content.config.config?.Labels ?? {}) });
-    return record;
-  } finally {
     lease.release();
+    return record;
+  } catch (e) {
+    await lease.abandon();
+    throw e;
   }
 }

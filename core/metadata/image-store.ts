@@ -37,6 +37,13 @@ type StoredImage = Omit<ImageRecord, 'repoTags' | 'repoDigests'>;
 
 export interface Lease {
   release(): void;
+  /**
+   * Releases the lease of an operation that failed, and removes what it left behind: the blobs that
+   * appeared while it was held (for an `undoable` lease) and that no image reaches. Another open
+   * lease may be about to use such a blob (a concurrent pull of the same layer), so while one is
+   * open the removal waits for the last one to go, in the background.
+   */
+  abandon(): Promise<void>;
 }
 
 const RECORD_PREFIX = 'image/records/';
@@ -76,6 +83,9 @@ export class ImageStore {
   private leases = 0;
   private leaseWaiters: (() => void)[] = [];
   private sweeping: Promise<unknown> | undefined;
+  // Blobs of abandoned operations, removed (if still unreferenced) when no lease is open.
+  private abandoned = new Set<string>();
+  private abandonedSweep: Promise<void> | undefined;
 
   constructor(kv: MetadataStore, blobs: BlobStore, opts: { now?: () => Date } = {}) {
     this.kv = kv;
@@ -283,19 +293,71 @@ export class ImageStore {
   /**
    * Taken by anything that writes blobs for an image it has not recorded yet (pull, load, build):
    * gc waits until every lease is released, so it never collects blobs that are about to be used.
+   * An `undoable` lease notes the blobs present when it is taken, so that `abandon` knows which
+   * ones the failed operation brought in.
    */
-  async lease(): Promise<Lease> {
+  async lease(opts: { undoable?: boolean } = {}): Promise<Lease> {
     while (this.sweeping) await this.sweeping.catch(() => {});
     this.leases++;
+    let before: Set<string> | undefined;
     let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.leases--;
+      if (this.leases > 0) return;
+      if (this.abandoned.size) this.abandonedSweep = this.sweepAbandoned();
+      for (const w of this.leaseWaiters.splice(0)) w();
+    };
+    if (opts.undoable) {
+      try {
+        before = await this.blobDigests();
+      } catch (e) {
+        release();
+        throw e;
+      }
+    }
     return {
-      release: () => {
+      release,
+      abandon: async () => {
         if (released) return;
-        released = true;
-        this.leases--;
-        if (this.leases === 0) for (const w of this.leaseWaiters.splice(0)) w();
+        if (before) for (const d of await this.blobDigests()) if (!before.has(d)) this.abandoned.add(d);
+        release();
+        if (this.leases === 0) await this.abandonedSweep;
       },
     };
+  }
+
+  private async blobDigests(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for await (const b of this.blobs.list()) out.add(b.digest);
+    return out;
+  }
+
+  /** Every blob an image record reaches: its index and nested indexes, manifests, configs, layers. */
+  private async reachable(extraRoots: Iterable<string> = []): Promise<Set<string>> {
+    const { images } = await this.load();
+    const marked = new Set<string>(extraRoots);
+    for (const img of images.values()) {
+      marked.add(img.id);
+      if (img.index) await this.mark(img.index.digest, marked);
+      await this.mark(img.manifest.digest, marked);
+    }
+    return marked;
+  }
+
+  // Runs as a sweep, so no lease can be taken (and no operation start using a blob) meanwhile.
+  private sweepAbandoned(): Promise<void> {
+    const candidates = [...this.abandoned];
+    this.abandoned.clear();
+    const run = this.mutex.run(async () => {
+      const marked = await this.reachable();
+      for (const d of candidates) if (!marked.has(d)) await this.blobs.delete(d);
+    });
+    this.sweeping = run;
+    const done = run.then(() => {}, () => { /* left for the next gc, which reports its own errors */ })
+      .finally(() => { if (this.sweeping === run) this.sweeping = undefined; });
+    return done;
   }
 
   /**
@@ -307,13 +369,7 @@ export class ImageStore {
     while (this.leases > 0) await new Promise<void>((r) => this.leaseWaiters.push(r));
     if (this.sweeping) return this.gc(opts);
     const run = this.mutex.run(async () => {
-      const { images } = await this.load();
-      const marked = new Set<string>(opts.extraRoots ?? []);
-      for (const img of images.values()) {
-        marked.add(img.id);
-        if (img.index) await this.mark(img.index.digest, marked);
-        await this.mark(img.manifest.digest, marked);
-      }
+      const marked = await this.reachable(opts.extraRoots);
       const removed: BlobInfo[] = [];
       const doomed: BlobInfo[] = [];
       for await (const b of this.blobs.list()) if (!marked.has(b.digest)) doomed.push(b);

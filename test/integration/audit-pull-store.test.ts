@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
@@ -45,6 +45,10 @@ function startProxy(upstream: string): Promise<http.Server> {
 
 async function blobFiles(): Promise<string[]> {
   return (await readdir(join(daemon.dataRoot, 'content/blobs/sha256')).catch(() => [] as string[])).sort();
+}
+
+async function snapshotDirs(): Promise<string[]> {
+  return (await readdir(join(daemon.dataRoot, 'snapshots')).catch(() => [] as string[])).sort();
 }
 
 async function pull(ref: string): Promise<{ status: number; body: string }> {
@@ -96,28 +100,61 @@ describe('issue 2 audit: pulls through berthd', () => {
     }
   });
 
-  test('a pull whose layer does not match its diffID fails and leaves the content store as it was', {
-    todo: 'defect (issue 2 audit): the downloaded layer blobs stay in the content store until some later image deletion runs gc',
-  }, async () => {
-    const good = await buildTestImage({ layers: [{ files: { 'ok.txt': 'fine\n'.repeat(5000) } }] });
-    // A config whose diff_ids name another tar: the layer downloads and verifies, then cannot be unpacked.
+  test('a pull whose layer does not match its diffID fails and leaves the content store as it was', async () => {
+    const good = await buildTestImage({ layers: [{ files: { 'ok.txt': 'fine\n'.repeat(5000) } }, { files: { 'two.txt': 'two\n'.repeat(5000) } }] });
+    // A config whose second diff_id names another tar: the first layer is stored and unpacked, the
+    // second downloads and verifies, then does not match.
     const config = new TextEncoder().encode(JSON.stringify({
-      architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [`sha256:${'1'.repeat(64)}`] },
+      architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [good.layers[0]!.diffID, `sha256:${'1'.repeat(64)}`] },
     }));
     const manifest = new TextEncoder().encode(JSON.stringify({
       schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
       config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: sha256(config), size: config.byteLength },
       layers: good.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
     }));
-    await pushBlob(registry.url, 'audit/bad-diffid', good.layers[0]!.data);
+    for (const l of good.layers) await pushBlob(registry.url, 'audit/bad-diffid', l.data);
     await pushBlob(registry.url, 'audit/bad-diffid', config);
     await pushManifest(registry.url, 'audit/bad-diffid', 'latest', 'application/vnd.docker.distribution.manifest.v2+json', manifest);
     const before = await blobFiles();
+    const snapshotsBefore = await snapshotDirs();
     const r = await pull(`${registry.host}/audit/bad-diffid:latest`);
     assert.match(streamError(r.body), /diffID/, r.body);
     const list = await daemon.request('GET', '/v1.47/images/json');
     assert.ok(!list.body.includes('bad-diffid'), list.body);
     assert.deepEqual(await blobFiles(), before);
+    assert.deepEqual(await snapshotDirs(), snapshotsBefore);
+  });
+
+  test('a load of a cut-off archive fails and leaves the content store as it was', async () => {
+    const img = await buildTestImage({ layers: [
+      { files: { 'l1.bin': 'x'.repeat(100_000) } }, { files: { 'l2.bin': 'y'.repeat(100_000) } },
+    ] });
+    await pushTestImage(registry.url, 'audit/cut', 'latest', img);
+    const ref = `${registry.host}/audit/cut:latest`;
+    assert.equal(streamError((await pull(ref)).body), '');
+    const file = join(daemon.dir, 'cut.tar');
+    assert.equal((await daemon.docker(['save', '-o', file, ref])).code, 0);
+    assert.equal((await daemon.docker(['rmi', ref])).code, 0);
+    const before = await blobFiles();
+    // The archive cut where index.json starts: every blob is in, neither index.json nor manifest.json is.
+    const tar = await readFile(file);
+    let cut = 0;
+    while (cut < tar.byteLength && tar.subarray(cut, cut + 11).toString('latin1') !== 'index.json\0') cut += 512;
+    assert.ok(cut > 0 && cut < tar.byteLength, 'index.json in the archive');
+    const loaded = await daemon.docker(['load'], { input: tar.subarray(0, cut) });
+    assert.equal(loaded.code, 1, loaded.stdout);
+    assert.deepEqual(await blobFiles(), before);
+  });
+
+  test('image prune collects blobs no image reaches even when it removes no image', async () => {
+    // What a crash (or an older berth) can leave: a complete blob outside any image.
+    const stray = new TextEncoder().encode('a blob outside any image\n');
+    const hex = sha256(stray).slice('sha256:'.length);
+    await writeFile(join(daemon.dataRoot, 'content/blobs/sha256', hex), stray);
+    const r = await daemon.request('POST', '/v1.47/images/prune');
+    assert.equal(r.status, 200, r.body);
+    assert.equal((JSON.parse(r.body) as { ImagesDeleted: unknown }).ImagesDeleted, null);
+    assert.ok(!(await blobFiles()).includes(hex));
   });
 
   test('an anonymous pull refused by a registry says "pull access denied" once', async () => {

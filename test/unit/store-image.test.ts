@@ -167,6 +167,40 @@ test('gc waits for open leases so blobs of an image being written are not collec
   assert.ok((await blobDigests(blobs)).has(a.manifest.digest));
 });
 
+test('abandon removes what a failed operation brought in, and keeps what was there or is recorded', async () => {
+  const { blobs, store } = setup();
+  const kept = await makeImage(blobs, 'kept');
+  await store.put({ ...kept, repoTags: ['kept'], repoDigests: [] });
+  const stray = await put(blobs, enc.encode('unreferenced before the operation'), MediaType.OCILayer);
+  const lease = await store.lease({ undoable: true });
+  const shared = enc.encode('layer kept');
+  const failed = await makeImage(blobs, 'failed', { sharedLayer: shared });
+  await lease.abandon();
+  const now = await blobDigests(blobs);
+  for (const d of [kept.id, kept.manifest.digest, digestBytes(hash, shared), stray.digest]) assert.ok(now.has(d), d);
+  assert.ok(!now.has(failed.id) && !now.has(failed.manifest.digest));
+  assert.equal(now.size, 4);
+});
+
+test('abandon waits for the other open leases: a blob a concurrent operation records stays', async () => {
+  const { blobs, store } = setup();
+  const other = await store.lease();
+  const lease = await store.lease({ undoable: true });
+  const layer = enc.encode('layer both');
+  const failed = await makeImage(blobs, 'failed', { sharedLayer: layer });
+  const ok = await makeImage(blobs, 'ok', { sharedLayer: layer });
+  await lease.abandon();
+  // Nothing goes while the other operation is open: it may be about to use any of these blobs.
+  assert.ok((await blobDigests(blobs)).has(failed.id));
+  await store.put({ ...ok, repoTags: ['ok'], repoDigests: [] });
+  other.release();
+  await store.lease().then((l) => l.release()); // waits for the sweep the release started
+  const now = await blobDigests(blobs);
+  assert.ok(now.has(digestBytes(hash, layer)) && now.has(ok.id) && now.has(ok.manifest.digest));
+  assert.ok(!now.has(failed.id) && !now.has(failed.manifest.digest));
+  assert.ok(!now.has(digestBytes(hash, enc.encode('layer failed'))));
+});
+
 test('rmi by tag untags while other tags remain, then deletes with the last one', async () => {
   const { blobs, store } = setup();
   const a = await makeImage(blobs, 'a');
