@@ -46,7 +46,12 @@ function boolValue(filters: ImageFilters, key: string): boolean | undefined {
   const v = values[values.length - 1]!.toLowerCase();
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
-  throw new BerthError('invalid_argument', `Invalid filter '${key}=${values[values.length - 1]}'`);
+  throw invalidFilterValue(key, values);
+}
+
+/** moby's invalidFilter error for a bad value: Go prints the value list as `[a b]`. */
+export function invalidFilterValue(key: string, values: readonly string[]): BerthError {
+  return new BerthError('invalid_argument', `invalid filter '${key}=[${values.join(' ')}]'`);
 }
 
 function parseUntil(v: string, now: Date): number {

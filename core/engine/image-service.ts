@@ -15,7 +15,7 @@ import type { RegistryConfig } from '../config/registry-config.ts';
 import { recordStoredImage, storeImageContent, type ImageDeps } from './store-image.ts';
 import type { SourceImage } from './platform-image.ts';
 import type { BuiltinImages } from './builtin-images.ts';
-import { listImages, type ImageFilters, type ImageSummary } from './image-list.ts';
+import { invalidFilterValue, listImages, type ImageFilters, type ImageSummary } from './image-list.ts';
 import { imageHistory, inspectImage, type HistoryItem } from './image-inspect.ts';
 import { pullImage, registryClient, type PullContext, type PullRequest } from './pull.ts';
 import { pushImage, type PushRequest } from './push.ts';
@@ -245,7 +245,7 @@ export class ImageService {
     const danglingValues = filters.get('dangling') ?? [];
     const last = danglingValues[danglingValues.length - 1]?.toLowerCase();
     if (last !== undefined && !['true', 'false', '1', '0'].includes(last)) {
-      throw new BerthError('invalid_argument', `invalid filter 'dangling=${danglingValues[danglingValues.length - 1]}'`);
+      throw invalidFilterValue('dangling', danglingValues);
     }
     const danglingOnly = last === undefined || last === 'true' || last === '1';
     const untilValues = filters.get('until') ?? [];

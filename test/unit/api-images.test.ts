@@ -80,6 +80,11 @@ describe('image endpoints', () => {
     assert.deepEqual((await q({ dangling: ['true'] })).json, []);
     const bad = await q({ bogus: ['x'] });
     assert.deepEqual([bad.status, bad.json], [400, { message: "invalid filter 'bogus'" }]);
+    // moby prints the values as Go prints a list.
+    const maybe = await q({ dangling: ['maybe'] });
+    assert.deepEqual([maybe.status, maybe.json], [400, { message: "invalid filter 'dangling=[maybe]'" }]);
+    const prune = await call('POST', `/images/prune?filters=${encodeURIComponent(JSON.stringify({ dangling: ['maybe'] }))}`);
+    assert.deepEqual([prune.status, prune.json], [400, { message: "invalid filter 'dangling=[maybe]'" }]);
   });
 
   test('GET /images/{name}/json and /history', async () => {
