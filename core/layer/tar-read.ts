@@ -72,7 +72,12 @@ export class TarReader {
       try {
         raw = parseHeaderBlock(block);
       } catch (e) {
-        if (e instanceof BerthError) e.message += ` at offset ${at}${at === 0 ? ' (the layer is not a tar archive)' : ''}`;
+        // A bad first header means the stream was never a tar: say that alone, not "corrupt or not a tar".
+        if (e instanceof BerthError) {
+          e.message = at === 0
+            ? `${e.message.replace(' (the layer is corrupt or not a tar archive)', '')} at offset 0 (the layer is not a tar archive)`
+            : `${e.message} at offset ${at}`;
+        }
         throw e;
       }
       switch (raw.flag) {

@@ -96,6 +96,10 @@ export class FsSnapshotter implements Snapshotter {
         if (e instanceof BerthError && e.code === 'digest_mismatch') {
           throw new BerthError('digest_mismatch', `layer ${diffID} was not unpacked: its content does not match its diffID (${e.message})`, { cause: e });
         }
+        // The tar reader knows offsets, not which layer of which image it reads.
+        if (e instanceof BerthError && e.code === 'invalid_layer' && !e.message.includes(diffID)) {
+          throw new BerthError('invalid_layer', `layer ${diffID} was not unpacked: ${e.message}`, { cause: e });
+        }
         throw e;
       }
       const info: SnapshotInfo = { diffID, size: result.size };

@@ -125,6 +125,24 @@ describe('issue 2 audit: pulls through berthd', () => {
     assert.deepEqual(await snapshotDirs(), snapshotsBefore);
   });
 
+  test('a layer that is not a tar fails the pull with one clear line naming the layer', async () => {
+    const text = new TextEncoder().encode('this is a text file, not a tar archive\n'.repeat(100));
+    const config = new TextEncoder().encode(JSON.stringify({
+      architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(text)] },
+    }));
+    const manifest = new TextEncoder().encode(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.byteLength },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(text), size: text.byteLength }],
+    }));
+    await pushBlob(registry.url, 'audit/not-tar', text);
+    await pushBlob(registry.url, 'audit/not-tar', config);
+    await pushManifest(registry.url, 'audit/not-tar', 'latest', 'application/vnd.oci.image.manifest.v1+json', manifest);
+    const r = await pull(`${registry.host}/audit/not-tar:latest`);
+    const err = streamError(r.body);
+    assert.equal(err, `layer ${sha256(text)} was not unpacked: invalid tar header: checksum mismatch at offset 0 (the layer is not a tar archive)`);
+  });
+
   test('a load of a cut-off archive fails and leaves the content store as it was', async () => {
     const img = await buildTestImage({ layers: [
       { files: { 'l1.bin': 'x'.repeat(100_000) } }, { files: { 'l2.bin': 'y'.repeat(100_000) } },
