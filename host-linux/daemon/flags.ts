@@ -12,6 +12,11 @@ export interface DaemonFlags {
   logLevel?: string;
   debug?: boolean;
   builtinImages?: string;
+  /** Verify API clients' certificates against tlscacert; required for tcp:// hosts. */
+  tlsVerify?: boolean;
+  tlsCaCert?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   version: boolean;
   help: boolean;
   /** Flags given on the command line, by their long name: these override daemon.json. */
@@ -33,6 +38,10 @@ const SPECS: FlagSpec[] = [
   { long: 'log-level', short: 'l', kind: 'string', key: 'logLevel', value: 'string', help: 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")' },
   { long: 'debug', short: 'D', kind: 'bool', key: 'debug', help: 'Enable debug mode' },
   { long: 'builtin-images', kind: 'string', key: 'builtinImages', value: 'string', help: "OCI layout directory of the built-in images (default: the bundle's build/images)" },
+  { long: 'tlsverify', kind: 'bool', key: 'tlsVerify', help: 'Use TLS and verify the remote (required to listen on tcp://)' },
+  { long: 'tlscacert', kind: 'string', key: 'tlsCaCert', value: 'string', help: 'Trust certs signed only by this CA (default "~/.docker/ca.pem")' },
+  { long: 'tlscert', kind: 'string', key: 'tlsCert', value: 'string', help: 'Path to TLS certificate file (default "~/.docker/cert.pem")' },
+  { long: 'tlskey', kind: 'string', key: 'tlsKey', value: 'string', help: 'Path to TLS key file (default "~/.docker/key.pem")' },
   { long: 'version', short: 'v', kind: 'bool', key: 'version', help: 'Print version information and quit' },
   { long: 'help', short: 'h', kind: 'bool', key: 'help', help: 'Print usage' },
 ];

@@ -16,6 +16,7 @@ import { loggedHandler } from './api-log.ts';
 import { daemonBuildTime, daemonGitCommit } from './build-info.ts';
 import { importBuiltinImages } from './builtin-import.ts';
 import { startContainerService } from './containers.ts';
+import { serverTls } from './tls.ts';
 import { serve, type Served } from '../http/serve.ts';
 import { nodeCodecs, nodeHash } from '../services.ts';
 import { FsBlobStore } from '../content/fs-blob-store.ts';
@@ -134,13 +135,14 @@ export async function main(argv: string[]): Promise<number> {
     engine.containerCounts = async () => containers.counts();
     const api = createApi(engine);
     const handle = loggedHandler(api.handle, log);
+    const tls = await serverTls(flags, config.hosts);
     for (const host of config.hosts) {
       if (!host.startsWith('unix://') && !host.startsWith('tcp://')) throw new Error(`berthd cannot listen on ${host}: only unix:// and tcp:// hosts are supported`);
       if (host.startsWith('unix://')) await mkdir(dirname(host.slice(7)), { recursive: true });
-      if (host.startsWith('tcp://')) log.warn(`Binding to ${host} without TLS: anyone who can reach it controls berthd (and root on this machine)`);
       servers.push(await serve(handle, {
         address: host,
         socketMode: 0o660,
+        ...(host.startsWith('tcp://') && tls ? { tls } : {}),
         headers: { server: `berth/${VERSION} (linux)` },
       }));
       log.info(`API listen on ${host.replace(/^unix:\/\//, '').replace(/^tcp:\/\//, '')}`);

@@ -1,6 +1,7 @@
 // Serves a web-standard handler (Request -> Response) from a Node HTTP server, on a unix socket
 // or TCP. Streams both ways without buffering, so pushes, pulls and event streams stay live.
 import http from 'node:http';
+import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { chmod, unlink } from 'node:fs/promises';
 import { hijackHandler, type HijackHandler } from '../../core/api/hijack.ts';
@@ -12,6 +13,11 @@ export interface ServeOptions {
   address: string;
   /** Mode for a unix socket file (dockerd uses 0660). */
   socketMode?: number;
+  /**
+   * TLS for TCP addresses: the server's certificate and key, and the CA whose signature a client certificate must
+   * carry (mutual TLS, as dockerd's --tlsverify).
+   */
+  tls?: { ca: Buffer; cert: Buffer; key: Buffer };
   /** Extra headers on every response (dockerd sends `Server`). */
   headers?: Record<string, string>;
 }
@@ -112,7 +118,7 @@ export function parseAddress(address: string): { path: string } | { host: string
 
 export async function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
   const addr = parseAddress(opts.address);
-  const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const base = 'path' in addr ? 'http://localhost' : `http://${req.headers.host ?? 'localhost'}`;
     let request: Request;
     try {
@@ -136,7 +142,17 @@ export async function serve(handler: Handler, opts: ServeOptions): Promise<Serve
           res.destroy();
         }
       });
-  });
+  };
+  if (opts.tls && 'path' in addr) throw new Error('TLS applies to tcp:// addresses, not to unix sockets');
+  const server: http.Server = opts.tls
+    ? https.createServer({
+      // Hijacked attach/exec connections live on after the client's half-close (its close_notify), as over TCP.
+      allowHalfOpen: true,
+      keepAliveTimeout: 65_000, ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key,
+      // Mutual TLS: a client without a certificate signed by the CA never reaches the API.
+      requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2',
+    }, onRequest)
+    : http.createServer({ keepAliveTimeout: 65_000 }, onRequest);
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const base = 'path' in addr ? 'http://localhost' : `http://${req.headers.host ?? 'localhost'}`;
     serveUpgrade(handler, req, socket, head, base, opts.headers ?? {}).catch(() => socket.destroy());

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ExitStatus, StreamPair } from '../../core/engine/containers/runtime.ts';
 
@@ -66,10 +66,28 @@ export function spawnShim(shim: string, args: string[]): Promise<{ pid: number }
   });
 }
 
+/** sun_path holds 108 bytes with its NUL; deep data roots (or long IDs) make longer socket paths. */
+const SUN_PATH_MAX = 107;
+
+/**
+ * Connects to a unix socket whatever the length of its path: a longer path is reached through the
+ * directory's fd (`/proc/self/fd/N/name`), the way the shim binds relative to its state dir. Node
+ * gives no error for an over-long path: the connection just never completes.
+ */
+function connectUnix(sock: string, allowHalfOpen = false): net.Socket {
+  if (Buffer.byteLength(sock) <= SUN_PATH_MAX) return net.createConnection({ path: sock, allowHalfOpen });
+  const dirFd = openSync(dirname(sock), 'r');
+  const s = net.createConnection({ path: `/proc/self/fd/${dirFd}/${basename(sock)}`, allowHalfOpen });
+  const release = () => { try { closeSync(dirFd); } catch { /* closed */ } };
+  s.once('connect', release);
+  s.once('error', release);
+  return s;
+}
+
 /** One request on ctl.sock, one line back. */
 export function ctlRequest(sock: string, req: Record<string, unknown>, timeoutMs = 30_000): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const s = net.createConnection({ path: sock });
+    const s = connectUnix(sock);
     let buf = '';
     let done = false;
     const timer = timeoutMs > 0 ? setTimeout(() => fail(new ShimError(`berth-shim did not answer ${String(req.op)} within ${timeoutMs} ms`)), timeoutMs) : undefined;
@@ -117,7 +135,7 @@ export async function readExitJson(path: string): Promise<ExitStatus | undefined
 /** A connection to attach.sock as web streams; closing `writable` half-closes (stdin EOF). */
 export function connectAttach(sock: string): Promise<StreamPair> {
   return new Promise((resolve, reject) => {
-    const s = net.createConnection({ path: sock, allowHalfOpen: true });
+    const s = connectUnix(sock, true);
     s.once('error', (e) => reject(new ShimError(`cannot attach through ${sock}: ${e.message}`)));
     s.once('connect', () => {
       s.removeAllListeners('error');
