@@ -7,6 +7,7 @@ import type { ProgressSink } from './json-message.ts';
 import { progressMessage } from './json-message.ts';
 import type { EventBus } from './events.ts';
 import { storeImageContent, type ImageDeps } from './store-image.ts';
+import { missingContentError } from './missing-content.ts';
 
 export interface ArchiveContext extends ImageDeps { events: EventBus }
 
@@ -17,11 +18,12 @@ export async function saveImages(ctx: ArchiveContext, names: string[]): Promise<
   for (const name of names) ids.add((await ctx.store.resolve(name)).id);
   const lease = await ctx.store.lease();
   let tar: ReadableStream<Uint8Array>;
+  const shown = names.join(', ');
   try {
     tar = await saveFromStore(ctx.store, names, ctx.codecs, ctx.hash);
   } catch (e) {
     lease.release();
-    throw e;
+    throw missingContentError(e, shown);
   }
   for (const id of ids) ctx.events.publish('image', 'save', id, { name: id });
   // gc must not sweep the blobs while they stream out.
@@ -33,7 +35,7 @@ export async function saveImages(ctx: ArchiveContext, names: string[]): Promise<
         if (done) { lease.release(); c.close(); } else c.enqueue(value);
       } catch (e) {
         lease.release();
-        c.error(e);
+        c.error(missingContentError(e, shown));
       }
     },
     cancel(reason) { lease.release(); return reader.cancel(reason); },

@@ -12,6 +12,7 @@ import { registryClient, type PullContext } from './pull.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { pushImage as pushToRegistry, type PushProgress } from '../registry/push.ts';
 import type { ImageRecord } from '../metadata/image-store.ts';
+import { missingContentError } from './missing-content.ts';
 
 export interface PushRequest {
   /** The repository (`127.0.0.1:5000/demo/app`), as in the URL path. */
@@ -41,7 +42,13 @@ export async function pushImage(ctx: PullContext, req: PushRequest, emit: Progre
   if (!targets.length) throw new BerthError('not_found', `tag does not exist: ${familiarString(repo)}`);
   const client = registryClient(ctx, req.credentials);
   await reachRegistry(client, client.hostOf(repo.domain));
-  for (const { ref, record } of targets) await pushOne(ctx, client, ref, record, emit);
+  for (const { ref, record } of targets) {
+    try {
+      await pushOne(ctx, client, ref, record, emit);
+    } catch (e) {
+      throw missingContentError(e, familiarString(withDefaultTag(ref)));
+    }
+  }
 }
 
 /**

@@ -104,6 +104,28 @@ describe('issue 2 audit: berth CLI errors beside the docker CLI', () => {
     const deadline = Date.now() + 5000;
     while (!/Handler for GET \/v1\.\d+\/images\/get returned error: /.test(daemon.logs()) && Date.now() < deadline) await new Promise((x) => setTimeout(x, 50));
     assert.match(daemon.logs(), new RegExp(`level=error msg="Handler for GET /v1\\.\\d+/images/get returned error: blob ${image.layers[0]!.digest} is corrupted`));
+    // The image is still listed but its layer is gone: push and save name the image and the way out.
+    const gone = `image [^ ]+ is incomplete: blob ${image.layers[0]!.digest} not found in the content store \\(removed as corrupt, or by hand\\): pull or load the image again`;
+    // To another registry: the first one has the layer and would not ask for it.
+    const other = await startRegistry();
+    let pushed: RunResult;
+    const otherRef = `${other.host}/audit/cli:v1`;
+    try {
+      assert.equal((await dockerCli(['tag', ref, otherRef])).code, 0);
+      pushed = await dockerCli(['push', otherRef]);
+      assert.equal((await dockerCli(['rmi', otherRef])).code, 0);
+    } finally {
+      await other.stop();
+    }
+    assert.equal(pushed.code, 1, pushed.stdout);
+    assert.match(pushed.stderr, new RegExp(gone), pushed.stderr);
+    assert.ok(pushed.stderr.includes(`image ${otherRef} is incomplete`), pushed.stderr);
+    const resaved = await berth(['save', '-o', out, ref]);
+    assert.equal(resaved.code, 1);
+    const logged = Date.now() + 5000;
+    while (!new RegExp(gone).test(daemon.logs()) && Date.now() < logged) await new Promise((x) => setTimeout(x, 50));
+    assert.match(daemon.logs(), new RegExp(`images/get returned error: ${gone}`));
+    assert.ok(daemon.logs().includes(`image ${ref} is incomplete`));
     // The rotten blob was dropped, so pulling again repairs the image and save works.
     const again = await dockerCli(['pull', '-q', ref]);
     assert.equal(again.code, 0, again.stderr);
