@@ -2,6 +2,7 @@
 // engine, with dockerd's flags, daemon.json, pidfile and log lines.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { ensureDirectory } from '../registry/ensure-directory.ts';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -123,8 +124,8 @@ export async function main(argv: string[]): Promise<number> {
   let engine: Engine | undefined;
   try {
     releasePid = await writePidfile(config.pidfile);
-    await mkdir(config.dataRoot, { recursive: true, mode: 0o710 });
-    await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+    await ensureDirectory(config.dataRoot, 0o710);
+    await ensureDirectory(config.execRoot, 0o700);
     engine = await buildEngine(config, flags, log);
     const images = engine.images;
     engine.containers = await startContainerService({

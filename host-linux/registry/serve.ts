@@ -1,6 +1,7 @@
 // `berth registry serve`: the distribution-spec registry of core/registry/server.ts on a TCP
 // address, with its content store, metadata and uploads under one directory.
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { ensureDirectory } from './ensure-directory.ts';
 import { join, resolve } from 'node:path';
 import { serve, type Served } from '../http/serve.ts';
 import { FsBlobStore } from '../content/fs-blob-store.ts';
@@ -26,7 +27,7 @@ const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
 
 export async function serveRegistry(opts: ServeRegistryOptions): Promise<Served> {
   const root = resolve(opts.root);
-  await mkdir(root, { recursive: true });
+  await ensureDirectory(root);
   const blobs = await FsBlobStore.open(join(root, 'blobs'), nodeHash);
   const meta = await FsMetadataStore.open(join(root, 'meta'));
   const uploads = new FsUploadSpool(join(root, 'uploads'));
