@@ -74,28 +74,43 @@ function mirrorHost(mirror: string): { scheme: 'http' | 'https'; host: string } 
   return { scheme: u.protocol === 'http:' ? 'http' : 'https', host: u.host };
 }
 
+/**
+ * How long a mirror gets to answer `GET /v2/` before the pull goes on to Docker Hub. dockerd waits
+ * its full dial timeout; a mirror that hangs would hold every Hub pull (and the built-in fallback)
+ * that long.
+ */
+const MIRROR_ANSWER_MS = 5_000;
+
 async function resolveTop(ctx: PullContext, ref: Reference, credentials?: Credentials, signal?: AbortSignal): Promise<Resolved> {
   const opts = { codecs: ctx.codecs, hash: ctx.hash, ...(signal ? { signal } : {}) };
   // Mirrors serve Docker Hub's content anonymously; on any failure Docker falls back to the Hub.
+  const mirrorFailures: string[] = [];
   for (const mirror of ctx.registry.mirrorsFor(ref.domain)) {
     try {
       const { scheme, host } = mirrorHost(mirror);
-      return { found: await remote(registryClient(ctx, undefined, new Map([[host, scheme]])), { ...ref, domain: host }, opts) };
-    } catch { /* next mirror, then the Hub */ }
+      const schemes = new Map([[host, scheme]]);
+      await registryClient({ ...ctx, timeoutMs: Math.min(ctx.timeoutMs ?? MIRROR_ANSWER_MS, MIRROR_ANSWER_MS) }, undefined, schemes).ping(host, signal);
+      return { found: await remote(registryClient(ctx, undefined, schemes), { ...ref, domain: host }, opts) };
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      mirrorFailures.push(`the registry mirror ${mirror} failed (${errorMessage(e)})`);
+    }
   }
   try {
     return { found: await remote(registryClient(ctx, credentials), ref, opts) };
   } catch (e) {
     if (!isDockerHub(ref.domain) || !isUnreachable(e)) throw e;
+    const mirrors = mirrorFailures.join(', ');
     const builtin = await findBuiltin(ctx.builtin, ref);
     if (!builtin || !ctx.builtin) {
+      const advice = mirrorFailures.length ? 'check the registry mirror' : 'connect to the internet, configure a registry mirror,';
       throw new BerthError('unavailable',
-        `Docker Hub is unreachable (${errorMessage(e)}), and ${familiarString(ref)} is not one of berth's built-in images (busybox, hello-world, hello-wasm): connect to the internet, configure a registry mirror, or pull from a local registry`,
+        `Docker Hub is unreachable (${errorMessage(e)})${mirrors ? `, ${mirrors}` : ''}, and ${familiarString(ref)} is not one of berth's built-in images (busybox, hello-world, hello-wasm): ${advice} or pull from a local registry`,
         { cause: e });
     }
     return {
       found: await openBuiltin(ctx.builtin, builtin.descriptor, ctx),
-      note: `Docker Hub is unreachable; using berth's built-in ${familiarString(ref)}`,
+      note: `Docker Hub is unreachable${mirrors ? ` and ${mirrors}` : ''}; using berth's built-in ${familiarString(ref)}`,
     };
   }
 }

@@ -5,10 +5,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.ts';
-import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { REPO_ROOT, startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { buildTestImage, pushBlob, pushManifest, pushTestImage, sha256, type BuiltImage } from '../helpers/test-image.ts';
 
 let daemon: TestDaemon;
@@ -208,5 +210,48 @@ describe('issue 2 audit: pulls through berthd', () => {
     // A repository that exists locally, but not with this tag.
     const other = await daemon.request('POST', `/v1.47/images/${registry.host}/audit/hub/push?tag=nosuchtag`, undefined, { 'x-registry-auth': 'e30=' });
     assert.equal(streamError(other.body), `tag does not exist: ${registry.host}/audit/hub:nosuchtag`, other.body);
+  });
+});
+
+describe('issue 2 audit: a registry mirror that hangs', { concurrency: true }, () => {
+  const BUILTIN = join(REPO_ROOT, 'build/images');
+  let hung: net.Server;
+  let mirrorUrl: string;
+  let mirrored: TestDaemon;
+  const sockets = new Set<net.Socket>();
+  before(async () => {
+    // Accepts connections and never answers, as a mirror behind a dead proxy.
+    hung = net.createServer((s) => { sockets.add(s); s.on('error', () => {}); });
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    mirrorUrl = `http://127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
+    mirrored = await startBerthd({
+      args: ['--registry-mirror', mirrorUrl],
+      ...(existsSync(join(BUILTIN, 'index.json')) ? { builtinImages: BUILTIN } : {}),
+      env: { BERTH_BLOCK_HOSTS: 'registry-1.docker.io,index.docker.io,auth.docker.io' },
+    });
+  });
+  after(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => hung.close(() => r()));
+    await mirrored?.cleanup();
+  });
+
+  test('a Hub name fails within seconds, and the message names the mirror', { timeout: 20_000 }, async () => {
+    const t0 = Date.now();
+    const r = await mirrored.request('POST', '/v1.47/images/create?fromImage=nothere-audit&tag=latest', undefined, { 'x-registry-auth': 'e30=' });
+    const text = r.status === 200 ? streamError(r.body) : (JSON.parse(r.body) as { message: string }).message;
+    assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+    assert.ok(text.includes(`the registry mirror ${mirrorUrl}/ failed (registry 127.0.0.1:`), text);
+    assert.match(text, /nothere-audit:latest is not one of berth's built-in images .*: check the registry mirror or pull from a local registry$/);
+  });
+
+  test('the built-in fallback says the mirror failed too', { timeout: 20_000, skip: existsSync(join(BUILTIN, 'index.json')) ? false : 'no build/images (run scripts/setup.sh)' }, async () => {
+    const t0 = Date.now();
+    const r = await mirrored.request('POST', '/v1.47/images/create?fromImage=busybox&tag=latest', undefined, { 'x-registry-auth': 'e30=' });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(streamError(r.body), '', r.body);
+    assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+    const first = r.body.split('\r\n').filter(Boolean).map((l) => JSON.parse(l) as { status?: string })[0]?.status ?? '';
+    assert.match(first, new RegExp(`^Docker Hub is unreachable and the registry mirror ${mirrorUrl}/ failed \\(.*\\); using berth's built-in busybox:latest$`));
   });
 });
