@@ -10,6 +10,7 @@ import { berthBundles, berthCliPresent, berthdMissing, startBerthd, type Berthd 
 import { startDockerd, type Dockerd } from './lib/dockerd.ts';
 import { unmountUnder } from './lib/mounts.ts';
 import { bundleFromSave } from './lib/oci-bundle.ts';
+import { runPhases, type Phases } from './lib/run-phases.ts';
 import { run, runTimed } from './lib/process.ts';
 import { handWrittenNotes, machineDescription, markdownTable, median, updateSection } from './lib/report.ts';
 
@@ -160,6 +161,23 @@ async function main(): Promise<void> {
       }
     }
 
+    // The same run over the API, step by step: where the time goes on the daemon's side.
+    const phases: { name: string; runs: Phases[]; skipped?: string }[] = [{ name: 'berthd', runs: [] }];
+    const sockets = [berthd.socket];
+    if (dockerd) { phases.push({ name: 'dockerd', runs: [] }); sockets.push(dockerd.socket); }
+    for (let round = 1 - WARMUP; round <= RUNS; round++) {
+      for (const [k, p] of phases.entries()) {
+        if (p.skipped) continue;
+        try {
+          const r = await runPhases(sockets[k]!, IMAGE, ['true']);
+          if (round >= 1) p.runs.push(r);
+        } catch (e) {
+          p.skipped = (e as Error).message.split('\n')[0];
+          log(`run: phases via the API, ${p.name}: ${p.skipped}`);
+        }
+      }
+    }
+
     const concurrent: Contender[] = [
       { name: `docker CLI → berthd, ${CONCURRENT} × run -d`, times: [], once: () => concurrentRuns(berthd.host, env) },
       {
@@ -182,7 +200,7 @@ async function main(): Promise<void> {
       }
     }
     const uptimeAtEnd = (await run('uptime', []).catch(() => '?')).trim();
-    const report = await writeReport(contenders, concurrent, { uptimeAtStart, uptimeAtEnd });
+    const report = await writeReport(contenders, concurrent, phases, { uptimeAtStart, uptimeAtEnd });
     process.stdout.write(`${report}\n`);
   } finally {
     await cleanUp();
@@ -231,7 +249,7 @@ function rows(cs: Contender[], reference: Contender): string[][] {
   });
 }
 
-async function writeReport(single: Contender[], concurrent: Contender[], load: { uptimeAtStart: string; uptimeAtEnd: string }): Promise<string> {
+async function writeReport(single: Contender[], concurrent: Contender[], phases: { name: string; runs: Phases[]; skipped?: string }[], load: { uptimeAtStart: string; uptimeAtEnd: string }): Promise<string> {
   const [viaDocker, , dockerd] = single as [Contender, Contender, Contender];
   const header = ['contender', 'median', 'min', 'max', 'time vs dockerd', 'notes'];
   let verdict: string;
@@ -260,6 +278,10 @@ async function writeReport(single: Contender[], concurrent: Contender[], load: {
     '',
     verdict,
     '',
+    `The same \`run --rm\` over the Engine API, step by step as the docker CLI sends it (median of ${RUNS} runs each, after ${WARMUP} warm-ups; no CLI start-up):`,
+    '',
+    phaseTable(phases),
+    '',
     markdownTable(header, rows(concurrent, cd)),
     '',
     concVerdict,
@@ -267,13 +289,24 @@ async function writeReport(single: Contender[], concurrent: Contender[], load: {
   await mkdir(join(REPO, 'build', 'bench'), { recursive: true });
   await writeFile(join(REPO, 'build', 'bench', 'run.json'), JSON.stringify({
     date: new Date().toISOString(), load,
-    contenders: [...single, ...concurrent].map(({ name, times, skipped }) => ({ name, times, skipped })),
+    contenders: [...single, ...concurrent].map(({ name, times, skipped }) => ({ name, times, skipped })), phases,
   }, null, 2));
   if (process.env.BENCH_NO_WRITE !== '1') {
     const notes = await handWrittenNotes(join(REPO, 'BENCHMARKS.md'), 'Run');
     await updateSection(join(REPO, 'BENCHMARKS.md'), 'Run', notes ? `${body}\n\n${notes}` : body);
   }
   return body;
+}
+
+function phaseTable(phases: { name: string; runs: Phases[]; skipped?: string }[]): string {
+  const steps: [keyof Phases, string][] = [
+    ['create', 'POST /containers/create'], ['attach', 'POST /attach (hijack)'], ['start', 'POST /start'],
+    ['exitAndRemove', 'start answered → wait?condition=removed answered'], ['total', 'total'],
+  ];
+  const header = ['step', ...phases.map((p) => p.name)];
+  const cell = (p: { runs: Phases[]; skipped?: string }, k: keyof Phases) =>
+    p.runs.length ? fmt(median(p.runs.map((r) => r[k]))) : `— (${p.skipped ?? 'no result'})`;
+  return markdownTable(header, steps.map(([k, label]) => [label, ...phases.map((p) => cell(p, k))]));
 }
 
 async function toolVersions(): Promise<string> {
