@@ -76,6 +76,9 @@ export function validateMirror(value: string): string {
   return value.replace(/\/+$/, '') + '/';
 }
 
+/** A host service: the addresses a host name resolves to (`/etc/hosts`, DNS). Rejects when it does not resolve. */
+export type HostResolver = (hostname: string) => Promise<string[]>;
+
 /** One way to reach a registry, in the order dockerd tries them. */
 export interface RegistryEndpoint {
   /** `https://host[:port]` or `http://host[:port]`, without a trailing slash. */
@@ -120,6 +123,33 @@ export class RegistryConfig {
     const ip = parseIP(host);
     if (!ip) return false;
     return this.#cidrs.some((c) => cidrContains(c, ip));
+  }
+
+  /**
+   * `isInsecure`, then dockerd's lookup (registry/config.go isSecureIndex): a name whose addresses
+   * fall in loopback or a listed CIDR is insecure too, so `myhost:5000` (Debian maps the host name
+   * to 127.0.1.1) is plain HTTP as with dockerd. A name that does not resolve stays secure.
+   */
+  async isInsecureResolved(hostWithPort: string, resolve?: HostResolver): Promise<boolean> {
+    if (this.isInsecure(hostWithPort)) return true;
+    if (!resolve || isDockerHub(hostWithPort)) return false;
+    const { host } = splitHostPort(hostWithPort);
+    if (parseIP(host)) return false;
+    let addresses: string[];
+    try {
+      addresses = await resolve(host);
+    } catch {
+      return false;
+    }
+    return addresses.some((a) => {
+      const ip = parseIP(a);
+      return ip !== undefined && this.#cidrs.some((c) => cidrContains(c, ip));
+    });
+  }
+
+  /** `scheme` after resolving the name (see `isInsecureResolved`). */
+  async schemeResolved(host: string, resolve?: HostResolver): Promise<'http' | 'https'> {
+    return (await this.isInsecureResolved(host, resolve)) ? 'http' : 'https';
   }
 
   /** Mirror base URLs (with trailing slash) to try before the registry itself; only Docker Hub has them. */

@@ -11,13 +11,13 @@ import { familiarString, isNameOnly, parseReference, registryEndpointHost, withD
 import type { Credentials } from '../auth/credentials.ts';
 import type { ProgressSink } from './json-message.ts';
 import type { EventBus } from './events.ts';
-import type { RegistryConfig } from '../config/registry-config.ts';
+import type { HostResolver, RegistryConfig } from '../config/registry-config.ts';
 import { recordStoredImage, storeImageContent, type ImageDeps } from './store-image.ts';
 import type { SourceImage } from './platform-image.ts';
 import type { BuiltinImages } from './builtin-images.ts';
 import { invalidFilterValue, listImages, type ImageFilters, type ImageSummary } from './image-list.ts';
 import { imageHistory, inspectImage, type HistoryItem } from './image-inspect.ts';
-import { pullImage, registryClient, type PullContext, type PullRequest } from './pull.ts';
+import { pullImage, registryClient, resolvedSchemes, type PullContext, type PullRequest } from './pull.ts';
 import { pushImage, type PushRequest } from './push.ts';
 import { loadImages, saveImages } from './image-archive.ts';
 import { trackCreatedSnapshots } from './created-snapshots.ts';
@@ -27,6 +27,8 @@ export interface ImageServiceOptions extends ImageDeps {
   events: EventBus;
   registry: RegistryConfig;
   fetch: Fetch;
+  /** Resolves registry host names (a name on loopback is plain HTTP); without it only IPs and localhost are. */
+  resolveHost?: HostResolver;
   hostPlatform: Platform;
   builtin?: BuiltinImages;
   /** The unpacked directory of a layer (GraphDriver.Data in inspect). */
@@ -182,7 +184,7 @@ export class ImageService {
     if (req.tag || !isNameOnly(ref)) return this.writing((snapshotter) => pullImage({ ...this.pullContext, snapshotter }, req, emit));
     let tags: string[];
     try {
-      tags = await registryClient(this.pullContext, req.credentials).listTags(ref);
+      tags = await registryClient(this.pullContext, req.credentials, await resolvedSchemes(this.pullContext, ref.domain)).listTags(ref);
     } catch (e) {
       // Docker Hub offline: the built-in image under `latest` is all there is.
       if (e instanceof BerthError && (e.code === 'unavailable' || e.code === 'timeout')) tags = ['latest'];
@@ -324,7 +326,7 @@ export class ImageService {
       ...(body.password !== undefined ? { password: body.password } : {}),
       ...(body.identitytoken ? { identitytoken: body.identitytoken } : {}),
     };
-    const client = registryClient(this.pullContext, creds);
+    const client = registryClient(this.pullContext, creds, new Map([[host, await this.opts.registry.schemeResolved(host, this.opts.resolveHost)]]));
     const r = await client.login(host, creds);
     return { Status: 'Login Succeeded', IdentityToken: r.identityToken ?? '' };
   }

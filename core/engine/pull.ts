@@ -9,11 +9,11 @@ import { RegistryClient } from '../registry/client.ts';
 import { remote } from '../registry/remote-image.ts';
 import { BerthError, errorMessage } from '../errors.ts';
 import {
-  familiarName, familiarString, fullName, isDockerHub, parseReference, referenceString, withDefaultTag, withDigest, withTag, type Reference,
+  familiarName, familiarString, fullName, isDockerHub, parseReference, referenceString, registryEndpointHost, withDefaultTag, withDigest, withTag, type Reference,
 } from '../reference/reference.ts';
 import type { ProgressSink } from './json-message.ts';
 import type { EventBus } from './events.ts';
-import type { RegistryConfig } from '../config/registry-config.ts';
+import type { HostResolver, RegistryConfig } from '../config/registry-config.ts';
 import { recordStoredImage, storeImageContent, type ImageDeps } from './store-image.ts';
 import { choosePlatformImage } from './platform-image.ts';
 import { findBuiltin, openBuiltin, type BuiltinImages } from './builtin-images.ts';
@@ -29,6 +29,8 @@ export interface PullContext extends ImageDeps {
   userAgent?: string;
   /** Registry timeout (no answer or no progress), ms. */
   timeoutMs?: number;
+  /** Resolves registry host names, so that one on loopback is plain HTTP as with dockerd. */
+  resolveHost?: HostResolver;
 }
 
 export interface PullRequest {
@@ -59,6 +61,12 @@ export function registryClient(ctx: PullContext, credentials?: Credentials, sche
     ...(ctx.userAgent ? { userAgent: ctx.userAgent } : {}),
     ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
   });
+}
+
+/** The scheme for the registry of `domain`, its name resolved; for registryClient's `schemes`. */
+export async function resolvedSchemes(ctx: PullContext, domain: string): Promise<Map<string, 'http' | 'https'>> {
+  const host = registryEndpointHost(domain);
+  return new Map([[host, await ctx.registry.schemeResolved(host, ctx.resolveHost)]]);
 }
 
 function isUnreachable(e: unknown): boolean {
@@ -97,7 +105,7 @@ async function resolveTop(ctx: PullContext, ref: Reference, credentials?: Creden
     }
   }
   try {
-    return { found: await remote(registryClient(ctx, credentials), ref, opts) };
+    return { found: await remote(registryClient(ctx, credentials, await resolvedSchemes(ctx, ref.domain)), ref, opts) };
   } catch (e) {
     if (!isDockerHub(ref.domain) || !isUnreachable(e)) throw e;
     const mirrors = mirrorFailures.join(', ');

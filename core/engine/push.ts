@@ -8,7 +8,7 @@ import { LocalImage } from '../image/local-image.ts';
 import { familiarName, familiarString, fullName, parseReference, withDefaultTag, withTag, type Reference } from '../reference/reference.ts';
 import type { ProgressSink } from './json-message.ts';
 import { progressMessage } from './json-message.ts';
-import { registryClient, type PullContext } from './pull.ts';
+import { registryClient, resolvedSchemes, type PullContext } from './pull.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { pushImage as pushToRegistry, type PushProgress } from '../registry/push.ts';
 import type { ImageRecord } from '../metadata/image-store.ts';
@@ -40,7 +40,7 @@ export async function pushImage(ctx: PullContext, req: PushRequest, emit: Progre
   if (!inRepo.length) throw new BerthError('not_found', `An image does not exist locally with the tag: ${familiarName(repo)}`);
   const targets = repo.tag ? inRepo.filter((t) => t.ref.tag === repo.tag) : inRepo;
   if (!targets.length) throw new BerthError('not_found', `tag does not exist: ${familiarString(repo)}`);
-  const client = registryClient(ctx, req.credentials);
+  const client = registryClient(ctx, req.credentials, await resolvedSchemes(ctx, repo.domain));
   await reachRegistry(client, client.hostOf(repo.domain));
   for (const { ref, record } of targets) {
     try {

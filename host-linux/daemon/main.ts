@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { ensureDirectory } from '../registry/ensure-directory.ts';
+import { resolveHost } from '../registry/resolve-host.ts';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -200,6 +201,7 @@ async function buildEngine(config: DaemonConfig, flags: DaemonFlags, log: Logger
     events,
     registry: registryConfigOf(config),
     fetch: blockedFetch(globalThis.fetch, (process.env.BERTH_BLOCK_HOSTS ?? '').split(',')),
+    resolveHost,
     hostPlatform: { os: 'linux', architecture: goArch(os.machine()), ...(variant ? { variant } : {}) },
     ...(builtinUsable ? { builtin: builtinLayout(builtinDir, nodeHash) } : {}),
     layerDir: (diffID) => snapshotter.path(diffID),

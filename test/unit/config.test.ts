@@ -88,6 +88,27 @@ describe('RegistryConfig', () => {
     assert.equal(r.isInsecure('docker.io'), false);
     assert.equal(r.isInsecure('registry-1.docker.io'), false);
   });
+  test('a name is insecure when it resolves into loopback or a listed CIDR, as dockerd looks it up', async () => {
+    const hosts: Record<string, string[]> = {
+      myhost: ['127.0.1.1'], both: ['10.9.9.9', '::1'], lan: ['10.1.2.3'], far: ['93.184.216.34'], 'registry-1.docker.io': ['127.0.0.1'],
+    };
+    const asked: string[] = [];
+    const resolve = async (name: string) => {
+      asked.push(name);
+      const a = hosts[name];
+      if (!a) throw new Error(`lookup ${name}: no such host`);
+      return a;
+    };
+    const r = new RegistryConfig({ insecure: ['10.0.0.0/8'] });
+    for (const h of ['myhost:5000', 'both', 'lan:443']) assert.equal(await r.schemeResolved(h, resolve), 'http', h);
+    for (const h of ['far:5000', 'unknown:5000', 'registry-1.docker.io', 'docker.io']) assert.equal(await r.schemeResolved(h, resolve), 'https', h);
+    assert.equal(await new RegistryConfig().schemeResolved('lan:443', resolve), 'https');
+    // Without a resolver (a browser), only IP literals and localhost count.
+    assert.equal(await r.schemeResolved('myhost:5000'), 'https');
+    // Docker Hub and IP literals are never looked up.
+    assert.ok(!asked.includes('registry-1.docker.io') && !asked.some((a) => /^\d/.test(a)), asked.join());
+    assert.equal(await r.schemeResolved('127.0.0.1:5000', resolve), 'http');
+  });
   test('mirrors only for Docker Hub, normalized with a trailing slash', () => {
     const r = new RegistryConfig({ mirrors: ['https://mirror.example', 'http://127.0.0.1:5001/'] });
     assert.deepEqual(r.mirrorsFor('docker.io'), ['https://mirror.example/', 'http://127.0.0.1:5001/']);
