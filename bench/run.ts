@@ -91,6 +91,8 @@ async function main(): Promise<void> {
         await run('podman', [...podmanGlobal, 'rm', '-af']).catch(() => '');
         await run('podman', [...podmanGlobal, 'system', 'reset', '-f']).catch(() => '');
         await unmountUnder(podmanDir);
+        // podman's cgroupfs manager leaves its parent cgroup behind; rmdir only removes it when empty.
+        await run('sh', ['-c', 'find /sys/fs/cgroup -depth -type d -path "*/libpod_parent*" -exec rmdir {} + 2>/dev/null; true']);
       });
     }
     const bundle = await bundleFromSave(saved, join(work, 'bundle'), ['true']);
