@@ -1,4 +1,4 @@
-// 50 sequential `docker run --rm` leave nothing behind: no mounts, cgroups, shims, daemon fds or zombies.
+// 300 sequential `docker run --rm` leave nothing behind: no mounts, cgroups, shims, daemon fds or zombies.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { containersMissing, hostTraces, startContainerDaemon, waitUntil } from '
 import type { TestDaemon } from '../helpers/berthd.ts';
 
 const skip = containersMissing();
-const RUNS = Number(process.env.BERTH_LEAK_RUNS ?? 50);
+const RUNS = Number(process.env.BERTH_LEAK_RUNS ?? 300);
 
 function berthCgroups(): string[] {
   const out: string[] = [];
