@@ -1,6 +1,6 @@
 // The CliHost for Node: process stdio (with backpressure), prompts on the terminal, files for
 // -o/-i and config.json, the daemon fetch over unix sockets or TCP, and host-only commands.
-import { createReadStream, createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ import { daemonFetch, daemonHijack } from '../http/unix-fetch.ts';
 import { nodeArchive } from './archive.ts';
 import { nodeTerminal, onSignal } from './terminal.ts';
 import { registryCommand } from './registry-command.ts';
+import { checkoutCommit } from '../build-info.ts';
 
 function outStream(s: NodeJS.WriteStream): OutStream {
   return {
@@ -159,23 +160,9 @@ export const nodeFiles: CliFiles = {
   },
 };
 
-/** The commit this CLI was built from: set by the bundler, else read from the checkout. */
+/** The commit this CLI was built from. */
 function buildCommit(): string {
-  const injected = (globalThis as { __BERTH_COMMIT__?: string }).__BERTH_COMMIT__;
-  if (injected) return injected;
-  try {
-    let dir = dirname(fileURLToPath(import.meta.url));
-    for (let i = 0; i < 5 && !existsSync(join(dir, '.git')); i++) dir = dirname(dir);
-    const git = join(dir, '.git');
-    const head = readFileSync(join(git, 'HEAD'), 'utf8').trim();
-    if (!head.startsWith('ref: ')) return head.slice(0, 7);
-    const ref = head.slice(5);
-    if (existsSync(join(git, ref))) return readFileSync(join(git, ref), 'utf8').trim().slice(0, 7);
-    const packed = readFileSync(join(git, 'packed-refs'), 'utf8').split('\n').find((l) => l.endsWith(` ${ref}`));
-    return packed ? packed.slice(0, 7) : 'unknown';
-  } catch {
-    return 'unknown';
-  }
+  return checkoutCommit() || 'unknown';
 }
 
 /** When this file was built (the bundle's mtime), in Go's ANSIC layout as docker shows it. */
