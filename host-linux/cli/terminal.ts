@@ -1,5 +1,6 @@
 // The local terminal for `run -t`, `attach` and `exec -t`: raw mode on stdin that is always undone
 // (normal exit, errors, fatal signals), the terminal's size and SIGWINCH; and the signal proxy's hook.
+import { spawnSync } from 'node:child_process';
 import type { CliTerminal } from '../../core/cli/host.ts';
 
 let raw = false;
@@ -22,6 +23,10 @@ export function nodeTerminal(): CliTerminal {
         process.once('exit', restore);
       }
       process.stdin.setRawMode(true);
+      // libuv's raw mode leaves output processing on, so the container's pty output ("\r\n" already)
+      // would come out as "\r\r\n"; docker's raw mode (cfmakeraw) turns it off too. Node has no call for
+      // it; leaving raw mode restores the terminal libuv saved, output processing included.
+      spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
       raw = true;
     },
     size() {
