@@ -8,7 +8,8 @@ type Handler = (req: Request) => Promise<Response>;
 
 const IMAGE_PATH = /^(?:\/v[0-9.]+)?\/images\//;
 
-export function loggedHandler(handle: Handler, log: Logger): Handler {
+/** `onStreamEnd`: an image stream (save, pull, push, load) has ended, leaving its buffers as garbage. */
+export function loggedHandler(handle: Handler, log: Logger, onStreamEnd?: () => void): Handler {
   return async (req) => {
     const path = new URL(req.url).pathname;
     if (log.level === 'debug') log.debug(`Calling ${req.method} ${path}`);
@@ -26,12 +27,12 @@ export function loggedHandler(handle: Handler, log: Logger): Handler {
     // Only the image endpoints' streams (save, pull, push, load) are re-wrapped: other answers may carry
     // more than a web Response holds (a hijacked attach), which a copy would lose.
     if (!res.body || !IMAGE_PATH.test(path)) return res;
-    return new Response(watchErrors(res.body, failed), { status: res.status, statusText: res.statusText, headers: res.headers });
+    return new Response(watchErrors(res.body, failed, onStreamEnd), { status: res.status, statusText: res.statusText, headers: res.headers });
   };
 }
 
 /** Passes the stream through unchanged, reporting an error that ends it (a client that leaves cancels, which is not one). */
-function watchErrors(body: ReadableStream<Uint8Array>, onError: (e: unknown) => void): ReadableStream<Uint8Array> {
+function watchErrors(body: ReadableStream<Uint8Array>, onError: (e: unknown) => void, onEnd?: () => void): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -41,11 +42,11 @@ function watchErrors(body: ReadableStream<Uint8Array>, onError: (e: unknown) => 
       } catch (e) {
         onError(e);
         controller.error(e);
+        onEnd?.();
         return;
       }
-      if (chunk.done) controller.close();
-      else controller.enqueue(chunk.value);
+      if (chunk.done) { controller.close(); onEnd?.(); } else controller.enqueue(chunk.value);
     },
-    cancel: (reason) => reader.cancel(reason),
+    cancel: (reason) => { onEnd?.(); return reader.cancel(reason); },
   }, { highWaterMark: 0 });
 }

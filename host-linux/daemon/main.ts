@@ -15,6 +15,7 @@ import { linuxHostInfo } from './host-info.ts';
 import { builtinLayout } from './builtin-layout.ts';
 import { blockedFetch } from './blocked-fetch.ts';
 import { loggedHandler } from './api-log.ts';
+import { idleGc } from './idle-gc.ts';
 import { daemonBuildTime, daemonGitCommit } from './build-info.ts';
 import { importBuiltinImages } from './builtin-import.ts';
 import { startContainerService } from './containers.ts';
@@ -136,7 +137,8 @@ export async function main(argv: string[]): Promise<number> {
     const containers = engine.containers;
     engine.containerCounts = async () => containers.counts();
     const api = createApi(engine);
-    const handle = loggedHandler(api.handle, log);
+    const gc = idleGc();
+    const handle = gc.wrap(loggedHandler(api.handle, log, gc.now));
     const tls = await serverTls(flags, config.hosts);
     for (const host of config.hosts) {
       if (!host.startsWith('unix://') && !host.startsWith('tcp://')) throw new Error(`berthd cannot listen on ${host}: only unix:// and tcp:// hosts are supported`);
@@ -154,7 +156,8 @@ export async function main(argv: string[]): Promise<number> {
     // After the sockets are up, in the background: the API answers at once, and images appear
     // when they are ready.
     const builtin = engine.images.opts.builtin;
-    if (builtin) void importBuiltinImages(engine.images, builtin, log);
+    if (builtin) void importBuiltinImages(engine.images, builtin, log).finally(gc.poke);
+    else gc.poke();
   } catch (e) {
     log.error(`failed to start daemon: ${errorMessage(e)}`);
     for (const s of servers) await s.close();
