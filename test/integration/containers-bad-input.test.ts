@@ -55,12 +55,15 @@ describe('containers: bad input', { skip }, () => {
     const id = (await ok(['run', '-d', '--name', 'orphan', 'busybox', 'sh', '-c', 'sleep 300 & sleep 300'])).trim();
     const pid = Number((await ok(['inspect', '-f', '{{.State.Pid}}', id])).trim());
     assert.ok(alive(pid));
+    // The background sleep too: everything in the container, not only its init, must go.
+    await waitUntil('the background child', () => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() !== '');
+    const pids = [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number)];
     process.kill(shimPid(id), 'SIGKILL');
     await waitUntil('the container to exit', async () => (await ok(['inspect', '-f', '{{.State.Running}}', id])).trim() === 'false', 15_000);
     const [code, error] = (await ok(['inspect', '-f', '{{.State.ExitCode}}|{{.State.Error}}', id])).trim().split('|');
     assert.equal(code, '255');
     assert.match(error ?? '', /shim/);
-    await waitUntil('the init process to go', () => !alive(pid), 5_000);
+    await waitUntil('every process of the container to go', () => pids.every((p) => !alive(p)), 5_000);
     assert.deepEqual(hostTraces([join(d.dataRoot, 'containers', id)]).mounts, []);
     await ok(['rm', id]);
     assert.equal((await ok(['run', '--rm', 'busybox', 'echo', 'ok'])).trim(), 'ok');
