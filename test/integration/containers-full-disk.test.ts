@@ -1,0 +1,87 @@
+// A full disk (issue 3, bad input): a data root on a small tmpfs filled by a container. berthd answers with one clear
+// line instead of hanging or crashing, its records stay readable across a restart, and it works again once space is
+// freed.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { containersMissing, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
+import type { TestDaemon } from '../helpers/berthd.ts';
+
+const skip = containersMissing();
+
+describe('a full disk under the data root', { skip }, () => {
+  const dir = mkdtempSync('/tmp/berth-full-');
+  const dataRoot = join(dir, 'data');
+  const execRoot = mkdtempSync('/run/bt-');
+  let d: TestDaemon | undefined;
+
+  const start = async () => {
+    d = await startContainerDaemon({ dataRoot, execRoot, keepExecRoot: true });
+    await waitUntil('the built-in busybox', async () => (await d!.docker(['image', 'inspect', 'busybox'])).code === 0, 30_000);
+    return d;
+  };
+
+  before(async () => {
+    mkdirSync(dataRoot);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'berth-full-test', dataRoot]);
+    await start();
+  });
+
+  after(async () => {
+    if (d) {
+      const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+      if (ids.length) await d.docker(['rm', '-f', ...ids]);
+      await d.cleanup();
+    }
+    try { execFileSync('umount', ['-l', dataRoot]); } catch { /* not mounted */ }
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(execRoot, { recursive: true, force: true });
+  });
+
+  // Known defects (issue 3, left open): when a container fills the data root, its exit cannot be recorded and the
+  // attached `docker run` hangs; and berthd does not start on a full data root (ENOSPC at start-up).
+  test('a container filling the disk gets ENOSPC; the daemon stays healthy and says so', {
+    todo: 'the attached run of a container that fills the data root hangs: its exit cannot be recorded (ENOSPC)',
+  }, async () => {
+    // The filler stops once dd hits ENOSPC; its upper dir keeps the disk full.
+    const fill = await d!.docker(['run', '--name', 'filler', '--network', 'none', 'busybox', 'dd', 'if=/dev/zero', 'of=/fill', 'bs=1M'], { timeoutMs: 20_000 });
+    assert.equal(fill.code, 1, fill.stderr);
+    assert.match(fill.stderr, /No space left on device/);
+    await waitUntil('the disk to fill', () => {
+      const avail = Number(execFileSync('df', ['--output=avail', '-B1', dataRoot], { encoding: 'utf8' }).split('\n')[1]);
+      return avail < 1024 * 1024;
+    }, 30_000);
+    // Another container now: it works or fails with one line about the disk — never hangs, never a 500 stack.
+    const next = await d!.docker(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'ok'], { timeoutMs: 30_000 });
+    if (next.code === 0) {
+      assert.equal(next.stdout, 'ok\n');
+    } else {
+      assert.equal(next.code, 125, next.stderr);
+      assert.match(next.stderr, /no space left on device/i);
+    }
+    const info = await d!.docker(['info', '--format', '{{.ContainersRunning}}']);
+    assert.equal(info.code, 0, info.stderr);
+    const ps = await d!.docker(['ps', '-a', '--format', '{{.Names}} {{.State}}']);
+    assert.equal(ps.code, 0, ps.stderr);
+    assert.match(ps.stdout, /^filler exited$/m);
+  });
+
+  test('after a restart on the full disk the records are sane, and freeing space makes it work again', {
+    todo: 'berthd does not start on a full data root: ENOSPC at start-up',
+  }, async () => {
+    await d!.stop();
+    d = undefined;
+    await start();
+    const ps = await d!.docker(['ps', '-a', '--format', '{{.Names}} {{.State}}']);
+    assert.equal(ps.code, 0, ps.stderr);
+    assert.match(ps.stdout, /^filler exited$/m);
+    for (const line of ps.stdout.trim().split('\n')) assert.match(line, /^\S+ (running|exited|created)$/);
+    const rm = await d!.docker(['rm', '-f', 'filler']);
+    assert.equal(rm.code, 0, rm.stderr);
+    const ok = await d!.docker(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'ok'], { timeoutMs: 30_000 });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, 'ok\n');
+  });
+});
