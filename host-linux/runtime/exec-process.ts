@@ -4,7 +4,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecProcess } from '../../core/engine/containers/runtime.ts';
 import type { Process, Spec } from '../../core/runtime-spec/types.ts';
-import { BerthError } from '../../core/errors.ts';
+import { resolveExecUser } from '../../core/runtime-spec/user.ts';
 
 const ALL_CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
@@ -15,38 +15,19 @@ const ALL_CAPS = [
   'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ];
 
-/** A file of the container's /etc, never through a symlink (it could point out of the rootfs). */
-async function etcFile(rootfs: string, name: string): Promise<string> {
+/** A file of the container's /etc, never through a symlink (it could point out of the rootfs); null when absent. */
+async function etcFile(rootfs: string, name: string): Promise<string | null> {
   const path = join(rootfs, 'etc', name);
   try {
-    if ((await lstat(path)).isSymbolicLink()) return '';
+    if ((await lstat(path)).isSymbolicLink()) return null;
     return await readFile(path, 'utf8');
-  } catch { return ''; }
+  } catch { return null; }
 }
 
-function entries(text: string): string[][] {
-  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
-}
-
-/** `user[:group]` by name or number against the container's passwd and group files. */
-export async function resolveUser(rootfs: string, spec: string): Promise<{ uid: number; gid: number; additionalGids?: number[] }> {
-  const [user = '', group] = spec.split(':');
-  const passwd = entries(await etcFile(rootfs, 'passwd'));
-  const groups = entries(await etcFile(rootfs, 'group'));
-  let uid = 0; let gid = 0; let name = 'root';
-  if (user) {
-    const row = passwd.find((r) => r[0] === user) ?? (/^\d+$/.test(user) ? passwd.find((r) => r[2] === user) : undefined);
-    if (row) { uid = Number(row[2]); gid = Number(row[3]); name = row[0]!; } else if (/^\d+$/.test(user)) { uid = Number(user); gid = 0; name = ''; } else {
-      throw new BerthError('invalid_argument', `unable to find user ${user}: no matching entries in passwd file`);
-    }
-  }
-  if (group !== undefined && group !== '') {
-    const row = groups.find((r) => r[0] === group) ?? (/^\d+$/.test(group) ? groups.find((r) => r[2] === group) : undefined);
-    if (row) gid = Number(row[2]); else if (/^\d+$/.test(group)) gid = Number(group); else {
-      throw new BerthError('invalid_argument', `unable to find group ${group}: no matching entries in group file`);
-    }
-  }
-  const additional = name ? groups.filter((r) => (r[3] ?? '').split(',').includes(name)).map((r) => Number(r[2])).filter((g) => g !== gid) : [];
+/** `user[:group]` by name or number against the container's passwd and group files (runc's rules, in core). */
+async function resolveUser(rootfs: string, spec: string): Promise<{ uid: number; gid: number; additionalGids?: number[] }> {
+  const { uid, gid, sgids } = resolveExecUser(spec, await etcFile(rootfs, 'passwd'), await etcFile(rootfs, 'group'));
+  const additional = sgids.filter((g) => g !== gid);
   return { uid, gid, ...(additional.length ? { additionalGids: additional } : {}) };
 }
 
