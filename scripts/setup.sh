@@ -62,6 +62,9 @@ bash scripts/build-runtime.sh
 step "Preparing the built-in images (busybox, hello-world, hello-wasm)"
 node --import tsx host-linux/builtin/make-images.ts --out build/images
 
+step "Building the browser guest (v86)"
+bash host-browser/guest/build.sh
+
 if [ "$START" = 1 ]; then
   step "Starting berthd"
   mkdir -p /var/log/berth /run/berth
