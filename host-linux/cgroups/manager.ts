@@ -7,7 +7,7 @@ import { V2Manager, type V2Options } from './v2/manager.ts';
 
 export type { CgroupHandle, CgroupManager } from './handle.ts';
 export type { CgroupLayout } from './detect.ts';
-export type { CgroupResources } from './resources.ts';
+export type { CgroupResources, DeviceRule } from './resources.ts';
 export type { CgroupStats } from './stats.ts';
 export { validateResources, sysInfo, type CgroupSysInfo } from './validate.ts';
 
@@ -18,8 +18,14 @@ export function containerCgroupPath(id: string, parent = CGROUP_PARENT): string 
   return `${parent.replace(/\/+$/, '')}/${id}`;
 }
 
+/**
+ * The manager for the layout. BERTH_TEST_CGROUP2=1 (tests only) runs the cgroup2 manager on a
+ * hybrid host's controller-less cgroup2 mount, where what needs no controller (device programs,
+ * cgroup.kill, cgroup.freeze) works for real.
+ */
 export function cgroupManager(layout: CgroupLayout = detectCgroups(), opts: V2Options = {}): CgroupManager {
-  return layout.version === 2 ? new V2Manager(layout, opts) : new V1Manager(layout);
+  const forceV2 = process.env['BERTH_TEST_CGROUP2'] === '1' && layout.unified !== undefined;
+  return layout.version === 2 || forceV2 ? new V2Manager(layout, opts) : new V1Manager(layout);
 }
 
 /** What /info reports: CgroupVersion "1" or "2", CgroupDriver "cgroupfs". */

@@ -28,11 +28,30 @@ export interface CgroupResources {
   PidsLimit?: number | null;
   /** Block I/O weight 10..1000; 0: unset. */
   BlkioWeight?: number;
+  /** Docker's per-device lists (host paths), checked against what the host supports; applied from blockIO. */
+  BlkioWeightDevice?: { Path: string; Weight: number }[] | null;
+  BlkioDeviceReadBps?: { Path: string; Rate: number }[] | null;
+  BlkioDeviceWriteBps?: { Path: string; Rate: number }[] | null;
+  BlkioDeviceReadIOps?: { Path: string; Rate: number }[] | null;
+  BlkioDeviceWriteIOps?: { Path: string; Rate: number }[] | null;
+  /** The per-device block I/O limits in the OCI spec's form (linux.resources.blockIO), paths resolved to major:minor. */
+  blockIO?: BlockIO;
   /**
    * Device access rules in the OCI spec's form (linux.resources.devices), applied in order; the
-   * first is usually "deny all". v1 only: cgroup2 controls devices with a BPF program.
+   * first is usually "deny all". v1: devices.allow/deny; cgroup2: a BPF program (v2/devices.ts).
+   * Absent: the rules stay as they are.
    */
   devices?: DeviceRule[];
+}
+
+export interface DeviceRate { major: number; minor: number; rate: number }
+
+export interface BlockIO {
+  weightDevice?: { major: number; minor: number; weight?: number }[];
+  throttleReadBpsDevice?: DeviceRate[];
+  throttleWriteBpsDevice?: DeviceRate[];
+  throttleReadIOPSDevice?: DeviceRate[];
+  throttleWriteIOPSDevice?: DeviceRate[];
 }
 
 export interface DeviceRule {

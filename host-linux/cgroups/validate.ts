@@ -21,6 +21,11 @@ export interface CgroupSysInfo {
   cpuset: boolean;
   pidsLimit: boolean;
   blkioWeight: boolean;
+  blkioWeightDevice: boolean;
+  blkioReadBpsDevice: boolean;
+  blkioWriteBpsDevice: boolean;
+  blkioReadIOpsDevice: boolean;
+  blkioWriteIOpsDevice: boolean;
   /** CPUs this process may run on (sched_getaffinity), dockerd's sysinfo.NumCPU(). */
   numCpu: number;
   /** The CPUs and memory nodes a cpuset may name, e.g. `0-1` and `0`. */
@@ -47,6 +52,11 @@ export function sysInfo(layout: CgroupLayout): CgroupSysInfo {
       cpuset: cpusetRoot !== undefined,
       pidsLimit: root('pids') !== undefined,
       blkioWeight: has('blkio', 'blkio.weight') || has('blkio', 'blkio.bfq.weight'),
+      blkioWeightDevice: has('blkio', 'blkio.weight_device') || has('blkio', 'blkio.bfq.weight_device'),
+      blkioReadBpsDevice: has('blkio', 'blkio.throttle.read_bps_device'),
+      blkioWriteBpsDevice: has('blkio', 'blkio.throttle.write_bps_device'),
+      blkioReadIOpsDevice: has('blkio', 'blkio.throttle.read_iops_device'),
+      blkioWriteIOpsDevice: has('blkio', 'blkio.throttle.write_iops_device'),
       numCpu,
       cpus: cpusetRoot ? (readCgroupFile(cpusetRoot, 'cpuset.effective_cpus') ?? readCgroupFile(cpusetRoot, 'cpuset.cpus') ?? online).trim() : online,
       mems: cpusetRoot ? (readCgroupFile(cpusetRoot, 'cpuset.effective_mems') ?? readCgroupFile(cpusetRoot, 'cpuset.mems') ?? '0').trim() : '0',
@@ -65,11 +75,25 @@ export function sysInfo(layout: CgroupLayout): CgroupSysInfo {
     cpuset: controllers.has('cpuset'),
     pidsLimit: controllers.has('pids'),
     blkioWeight: controllers.has('io'),
+    blkioWeightDevice: controllers.has('io'),
+    blkioReadBpsDevice: controllers.has('io'),
+    blkioWriteBpsDevice: controllers.has('io'),
+    blkioReadIOpsDevice: controllers.has('io'),
+    blkioWriteIOpsDevice: controllers.has('io'),
     numCpu,
     cpus: controllers.has('cpuset') ? (readCgroupFile(root, 'cpuset.cpus.effective') ?? online).trim() : online,
     mems: controllers.has('cpuset') ? (readCgroupFile(root, 'cpuset.mems.effective') ?? '0').trim() : '0',
   };
 }
+
+/** dockerd's per-device block I/O checks: the field, what sysinfo must say, and the warning's words. */
+const BLKIO_DEVICE_CHECKS = [
+  ['BlkioWeightDevice', 'blkioWeightDevice', 'Block I/O weight_device'],
+  ['BlkioDeviceReadBps', 'blkioReadBpsDevice', 'BPS Block I/O read limit'],
+  ['BlkioDeviceWriteBps', 'blkioWriteBpsDevice', 'BPS Block I/O write limit'],
+  ['BlkioDeviceReadIOps', 'blkioReadIOpsDevice', 'IOPS Block read limit'],
+  ['BlkioDeviceWriteIOps', 'blkioWriteIOpsDevice', 'IOPS Block write limit'],
+] as const;
 
 /** dockerd's floor for --memory and --memory-reservation. */
 export const MIN_MEMORY = 6 * 1024 * 1024;
@@ -163,6 +187,12 @@ export function validateResources(input: CgroupResources, info: CgroupSysInfo, o
   }
   const weight = r.BlkioWeight ?? 0;
   if (weight > 0 && (weight < 10 || weight > 1000)) fail('Range of blkio weight is from 10 to 1000');
+  for (const [field, supported, what] of BLKIO_DEVICE_CHECKS) {
+    if ((r[field]?.length ?? 0) > 0 && !info[supported]) {
+      warnings.push(`Your kernel does not support ${what} or the cgroup is not mounted. ${field === 'BlkioWeightDevice' ? 'Weight-device' : `Block I/O ${what.includes('BPS') ? 'BPS' : 'IOPS'} ${what.includes('read') ? 'read' : 'write'} limit`} discarded.`);
+      r[field] = [];
+    }
+  }
 
   if (!opts.update) {
     if ((r.Memory ?? 0) > 0 && (r.MemorySwap ?? 0) === 0) r.MemorySwap = (r.Memory ?? 0) * 2;

@@ -21,6 +21,12 @@ export interface NativeAddon {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void;
   /** umount2(2); `flags` is an OR of MNT_FORCE, MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW. */
   umount2(target: string, flags: number): void;
+  /** The cgroup2 device program (BPF instructions, 8 bytes each) for rules encoded as host-linux/cgroups/v2/devices.ts does. */
+  deviceFilterProgram(rules: Uint8Array): Buffer;
+  /** Attaches the device program for `rules` to the cgroup2 directory, replacing the ones there; returns how many it replaced. */
+  attachDeviceFilter(cgroupDir: string, rules: Uint8Array): number;
+  /** The ids of the device programs attached to the cgroup2 directory itself. */
+  deviceFilterPrograms(cgroupDir: string): number[];
 }
 
 export const S_IFIFO = 0o010000;

@@ -7,7 +7,8 @@ import { BerthError } from '../../core/errors.ts';
 
 const full: CgroupSysInfo = {
   memoryLimit: true, swapLimit: true, memoryReservation: true, memorySwappiness: true, oomKillDisable: true, cpuShares: true, cpuCfs: true, cpuset: true,
-  pidsLimit: true, blkioWeight: true, numCpu: 2, cpus: '0-1', mems: '0',
+  pidsLimit: true, blkioWeight: true, blkioWeightDevice: true, blkioReadBpsDevice: true, blkioWriteBpsDevice: true, blkioReadIOpsDevice: true,
+  blkioWriteIOpsDevice: true, numCpu: 2, cpus: '0-1', mems: '0',
 };
 const MB = 1024 * 1024;
 
@@ -69,4 +70,22 @@ test('what the host cannot limit is dropped with dockerd\'s warning', () => {
   assert.deepEqual(noSwap.warnings, ['Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.']);
   assert.equal(noSwap.resources.MemorySwap, -1);
   assert.deepEqual(validateResources({ OomKillDisable: true }, full).warnings, ['OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.']);
+});
+
+test("per-device block I/O limits the kernel lacks are dropped with dockerd's warnings (texts from dockerd 20.10 here)", () => {
+  const none = { ...full, blkioWeightDevice: false, blkioReadBpsDevice: false, blkioWriteBpsDevice: false, blkioReadIOpsDevice: false, blkioWriteIOpsDevice: false };
+  const d = [{ Path: '/dev/loop0', Rate: 1 }];
+  const { resources, warnings } = validateResources({
+    BlkioWeightDevice: [{ Path: '/dev/loop0', Weight: 500 }], BlkioDeviceReadBps: d, BlkioDeviceWriteBps: d, BlkioDeviceReadIOps: d, BlkioDeviceWriteIOps: d,
+  }, none);
+  assert.deepEqual(warnings, [
+    'Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.',
+    'Your kernel does not support BPS Block I/O read limit or the cgroup is not mounted. Block I/O BPS read limit discarded.',
+    'Your kernel does not support BPS Block I/O write limit or the cgroup is not mounted. Block I/O BPS write limit discarded.',
+    'Your kernel does not support IOPS Block read limit or the cgroup is not mounted. Block I/O IOPS read limit discarded.',
+    'Your kernel does not support IOPS Block write limit or the cgroup is not mounted. Block I/O IOPS write limit discarded.',
+  ]);
+  assert.deepEqual([resources.BlkioWeightDevice, resources.BlkioDeviceReadBps, resources.BlkioDeviceWriteIOps], [[], [], []]);
+  const kept = validateResources({ BlkioDeviceWriteBps: d }, full);
+  assert.deepEqual([kept.warnings, kept.resources.BlkioDeviceWriteBps], [[], d]);
 });

@@ -14,6 +14,7 @@ import { onlineCpus, systemCpuUsage, type CgroupStats } from '../stats.ts';
 import { cgroupDirs, relParts, removeTree, signalAll, treeProcs, waitEmpty } from '../tree.ts';
 import * as cpu from './cpu.ts';
 import * as cpuset from './cpuset.ts';
+import { applyDevices } from './devices.ts';
 import { freeze, isFrozen, thaw } from './freezer.ts';
 import * as io from './io.ts';
 import * as memory from './memory.ts';
@@ -121,6 +122,7 @@ class V2Cgroup implements CgroupHandle {
 
   async update(r: CgroupResources): Promise<void> {
     const d = this.dir;
+    applyDevices(d, r.devices);
     if (cpuset.available(d)) cpuset.applyCpuset(d, r);
     else if (r.CpusetCpus || r.CpusetMems) throw unavailable('cpuset', d);
     if (memory.available(d)) memory.applyMemory(d, r);
@@ -129,7 +131,8 @@ class V2Cgroup implements CgroupHandle {
     else if ((r.CpuShares ?? 0) > 0 || (r.NanoCpus ?? 0) > 0 || (r.CpuQuota ?? 0) > 0) throw unavailable('cpu', d);
     if (pids.available(d)) pids.applyPids(d, r);
     else if ((r.PidsLimit ?? 0) > 0) throw unavailable('pids', d);
-    if (io.available(d)) io.applyIo(d, r);
+    if (io.available(d) || hasCgroupFile(d, 'io.max')) io.applyIo(d, r);
+    else if (io.wantsIoMax(r)) throw unavailable('io', d);
   }
 
   freeze(): Promise<void> {

@@ -8,5 +8,8 @@ napi_value berth_lsetxattr(napi_env env, napi_callback_info info);
 napi_value berth_lgetxattr(napi_env env, napi_callback_info info);
 napi_value berth_llistxattr(napi_env env, napi_callback_info info);
 napi_value berth_lremovexattr(napi_env env, napi_callback_info info);
+napi_value berth_device_filter_program(napi_env env, napi_callback_info info);
+napi_value berth_device_filter_programs(napi_env env, napi_callback_info info);
+napi_value berth_attach_device_filter(napi_env env, napi_callback_info info);
 
 #endif

@@ -14,6 +14,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"lremovexattr", NULL, berth_lremovexattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mount", NULL, berth_mount, NULL, NULL, NULL, napi_enumerable, NULL},
       {"umount2", NULL, berth_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"deviceFilterProgram", NULL, berth_device_filter_program, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"deviceFilterPrograms", NULL, berth_device_filter_programs, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"attachDeviceFilter", NULL, berth_attach_device_filter, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   BERTH_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;
