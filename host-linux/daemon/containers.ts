@@ -6,6 +6,8 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EventBus } from '../../core/engine/events.ts';
+import type { MetadataStore } from '../../core/metadata/kv.ts';
+import { PredefinedNetworks } from '../../core/engine/networks/predefined.ts';
 import type { ImageService } from '../../core/engine/image-service.ts';
 import { ContainerService } from '../../core/engine/containers/service.ts';
 import { guardSnapshotter } from '../../core/engine/containers/layers-in-use.ts';
@@ -13,6 +15,7 @@ import { restoreContainers } from '../../core/engine/containers/restore.ts';
 import { generateSpec } from '../../core/runtime-spec/spec.ts';
 import type { ContainerConfig, HostConfig } from '../../core/container/types.ts';
 import { ContainerRecordStore } from '../runtime/records.ts';
+import { FsMetadataStore } from '../metadata/fs-kv.ts';
 import { LinuxRuntime, type SpecInput } from '../runtime/linux-runtime.ts';
 import type { CgroupPort } from '../runtime/cgroup-port.ts';
 import { resolveInRoot } from '../runtime/rootfs-files.ts';
@@ -21,6 +24,9 @@ import { cgroupManager } from '../cgroups/manager.ts';
 import { detectCgroups } from '../cgroups/detect.ts';
 import { sysInfo, validateResources } from '../cgroups/validate.ts';
 import { hostCapabilities, hostRlimits } from '../runtime/host-facts.ts';
+import { PlatformRuntime } from '../runtime/wasi-dispatch.ts';
+import { wasiRuntime } from '../runtime/wasi-runtime.ts';
+import { hostDevices, resolveDevice } from '../runtime/host-devices.ts';
 
 /** A file next to the sources (host-linux/daemon) or the bundle (dist/). */
 function findBinary(name: string, env: string | undefined): string {
@@ -38,6 +44,8 @@ export interface ContainerWiring {
   execRoot: string;
   images: ImageService;
   events: EventBus;
+  /** The daemon's metadata store: the predefined networks' IDs. */
+  metadata: MetadataStore;
   layerDir: (diffID: string) => string;
   cgroups?: CgroupPort;
   cgroupVersion?: 1 | 2;
@@ -63,7 +71,9 @@ export function linuxSpec(cgroupVersion: 1 | 2, log?: Logger) {
       host: {
         arch: os.arch(), kernel: os.release(), cgroupVersion, hostname: os.hostname(),
         ...(capabilities ? { capabilities } : {}), ...(rlimits ? { rlimits } : {}),
+        ...(rec.HostConfig.Privileged ? { devices: hostDevices() } : {}),
       },
+      resolveDevice,
       ...(input.initPath ? { initPath: input.initPath } : {}),
       cgroupParent: '/berth',
     });
@@ -78,7 +88,7 @@ export async function startContainerService(w: ContainerWiring): Promise<Contain
   const cgroups: CgroupPort = w.cgroups ?? cgroupManager(layout) as unknown as CgroupPort;
   const version = w.cgroupVersion ?? layout.version;
   const info = sysInfo(layout);
-  const runtime = new LinuxRuntime({
+  const linux = new LinuxRuntime({
     dataRoot: w.dataRoot,
     execRoot: w.execRoot,
     shim: findBinary('berth-shim', process.env.BERTH_SHIM),
@@ -93,11 +103,15 @@ export async function startContainerService(w: ContainerWiring): Promise<Contain
     },
     log: (level, m) => w.log[level](m),
   });
+  const runtime = new PlatformRuntime(linux, wasiRuntime(w.images, (rec) => rec.LogPath || linux.paths(rec.Id).log));
   const svc = new ContainerService({
     store: new ContainerRecordStore(join(w.dataRoot, 'containers')),
+    // Memory (tmpfs), not the data root: records a full data root cannot take wait here across a daemon restart.
+    pendingStore: new FsMetadataStore(join(w.execRoot, 'pending-records')),
     runtime,
     images: w.images,
     events: w.events,
+    networks: await PredefinedNetworks.open(w.metadata, w.events, (level, m) => w.log[level](m)),
     log: (level, m) => w.log[level](m),
   });
   w.images.opts.inUse = (id) => svc.imageUser(id);

@@ -26,6 +26,7 @@ import { FsBlobStore } from '../content/fs-blob-store.ts';
 import { FsMetadataStore } from '../metadata/fs-kv.ts';
 import { FsSnapshotter } from '../snapshot/fs-snapshotter.ts';
 import { ImageStore } from '../../core/metadata/image-store.ts';
+import type { MetadataStore } from '../../core/metadata/kv.ts';
 import { ImageService } from '../../core/engine/image-service.ts';
 import { Engine } from '../../core/engine/engine.ts';
 import { EventBus } from '../../core/engine/events.ts';
@@ -35,6 +36,7 @@ import {
   DEFAULT_DAEMON_CONFIG, mergeDaemonConfig, parseDaemonConfigFile, registryConfigOf, type DaemonConfig, type DaemonSettings,
 } from '../../core/config/daemon-config.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { isStorageFailure, systemErrorText } from '../../core/system-error.ts';
 
 export const VERSION = '0.1.0';
 
@@ -83,14 +85,21 @@ async function loadConfig(flags: DaemonFlags): Promise<{ config: DaemonConfig; w
   return mergeDaemonConfig(file, flagSettings(flags), { defaults: DEFAULTS, path });
 }
 
-async function engineId(dataRoot: string): Promise<string> {
+async function engineId(dataRoot: string, log: Logger): Promise<string> {
   const path = join(dataRoot, 'engine-id');
   try {
     const id = (await readFile(path, 'utf8')).trim();
     if (id) return id;
   } catch { /* first start */ }
   const id = randomUUID();
-  await writeFile(path, id + '\n');
+  try {
+    await writeFile(path, id + '\n');
+  } catch (e) {
+    // A full disk must not keep the daemon from starting; the ID is kept once it can be written.
+    if (!isStorageFailure(e)) throw e;
+    await unlink(path).catch(() => {});
+    log.warn(`cannot record the engine ID: ${systemErrorText(e) ?? errorMessage(e)}; using ${id} until the disk allows`);
+  }
   return id;
 }
 
@@ -125,13 +134,14 @@ export async function main(argv: string[]): Promise<number> {
   const servers: Served[] = [];
   let engine: Engine | undefined;
   try {
-    releasePid = await writePidfile(config.pidfile);
+    releasePid = await writePidfile(config.pidfile, (m) => log.warn(m));
     await ensureDirectory(config.dataRoot, 0o710);
     await ensureDirectory(config.execRoot, 0o700);
-    engine = await buildEngine(config, flags, log);
+    let metadata: MetadataStore;
+    ({ engine, metadata } = await buildEngine(config, flags, log));
     const images = engine.images;
     engine.containers = await startContainerService({
-      dataRoot: config.dataRoot, execRoot: config.execRoot, images: engine.images, events: engine.events, log,
+      dataRoot: config.dataRoot, execRoot: config.execRoot, images: engine.images, events: engine.events, log, metadata,
       layerDir: (d) => images.opts.layerDir?.(d) ?? '',
     });
     const containers = engine.containers;
@@ -175,6 +185,8 @@ export async function main(argv: string[]): Promise<number> {
       if (engine?.containers) engine.containers.shuttingDown = true;
       void (async () => {
         await Promise.all(servers.map((s) => s.close()));
+        // Records a full disk held back get one more try; the next start reconciles the rest.
+        await engine?.containers?.flushRecords();
         for (const h of config.hosts) if (h.startsWith('unix://')) await unlink(h.slice(7)).catch(() => {});
         await releasePid?.();
         log.info('Daemon shutdown complete');
@@ -186,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
   });
 }
 
-async function buildEngine(config: DaemonConfig, flags: DaemonFlags, log: Logger): Promise<Engine> {
+async function buildEngine(config: DaemonConfig, flags: DaemonFlags, log: Logger): Promise<{ engine: Engine; metadata: MetadataStore }> {
   const root = config.dataRoot;
   const [blobs, kv] = await Promise.all([
     FsBlobStore.open(join(root, 'content'), nodeHash),
@@ -210,8 +222,8 @@ async function buildEngine(config: DaemonConfig, flags: DaemonFlags, log: Logger
     layerDir: (diffID) => snapshotter.path(diffID),
     userAgent: `berth/${VERSION}`,
   });
-  return new Engine({
-    id: await engineId(root),
+  const engine = new Engine({
+    id: await engineId(root, log),
     version: VERSION,
     gitCommit: daemonGitCommit(),
     buildTime: daemonBuildTime(),
@@ -224,6 +236,7 @@ async function buildEngine(config: DaemonConfig, flags: DaemonFlags, log: Logger
     images,
     runtimeVersion: `node${process.versions.node}`,
   });
+  return { engine, metadata: kv };
 }
 
 const isMain = process.argv[1] !== undefined && /(?:daemon[/\\]main\.ts|berthd(?:\.mjs)?)$/.test(process.argv[1]);

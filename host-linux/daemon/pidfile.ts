@@ -1,6 +1,7 @@
 // The PID file: refuse to start when another live berthd holds it (dockerd's pidfile.New).
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { isStorageFailure, systemErrorText } from '../../core/system-error.ts';
 
 function alive(pid: number): boolean {
   try {
@@ -11,7 +12,8 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function writePidfile(path: string): Promise<() => Promise<void>> {
+/** `warn`: the file could not be written for lack of space; the daemon starts without it, as it would without /run. */
+export async function writePidfile(path: string, warn: (message: string) => void = () => {}): Promise<() => Promise<void>> {
   let old: string | undefined;
   try { old = (await readFile(path, 'utf8')).trim(); } catch { /* none */ }
   if (old) {
@@ -26,7 +28,14 @@ export async function writePidfile(path: string): Promise<() => Promise<void>> {
     }
   }
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${process.pid}`);
+  try {
+    await writeFile(path, `${process.pid}`);
+  } catch (e) {
+    if (!isStorageFailure(e)) throw e;
+    await unlink(path).catch(() => {});
+    warn(`cannot write the pid file ${path}: ${systemErrorText(e) ?? String(e)}`);
+    return async () => {};
+  }
   return async () => {
     try {
       if ((await readFile(path, 'utf8')).trim() === `${process.pid}`) await unlink(path);

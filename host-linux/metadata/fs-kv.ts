@@ -84,7 +84,12 @@ export class FsMetadataStore implements MetadataStore {
       await fh.close();
       if (!ok) await unlink(tmp).catch(() => {});
     }
-    await rename(tmp, join(this.dir, name));
+    try {
+      await rename(tmp, join(this.dir, name));
+    } catch (e) {
+      await unlink(tmp).catch(() => {});
+      throw e;
+    }
     await this.syncDir();
   }
 

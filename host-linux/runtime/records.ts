@@ -8,14 +8,20 @@ const ID = /^[a-f0-9]{64}$/;
 
 async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', 0o600);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    // A full disk: the old record stays, and the half-written temp must not hold on to the space.
+    await unlink(tmp).catch(() => {});
+    throw e;
   }
-  await rename(tmp, path);
 }
 
 export class ContainerRecordStore implements MetadataStore {

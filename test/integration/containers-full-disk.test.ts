@@ -4,12 +4,23 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { containersMissing, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
 import type { TestDaemon } from '../helpers/berthd.ts';
 
 const skip = containersMissing();
+
+/** Temp files of atomic writes (`.tmp-*`) anywhere under the data root's records. */
+function tempFiles(dataRoot: string): string[] {
+  const out: string[] = [];
+  for (const dir of ['containers', 'metadata']) {
+    for (const name of readdirSync(join(dataRoot, dir), { recursive: true, encoding: 'utf8' })) {
+      if (/\.tmp-/.test(name)) out.push(join(dir, name));
+    }
+  }
+  return out;
+}
 
 describe('a full disk under the data root', { skip }, () => {
   const dir = mkdtempSync('/tmp/berth-full-');
@@ -40,11 +51,7 @@ describe('a full disk under the data root', { skip }, () => {
     rmSync(execRoot, { recursive: true, force: true });
   });
 
-  // Known defects (issue 3, left open): when a container fills the data root, its exit cannot be recorded and the
-  // attached `docker run` hangs; and berthd does not start on a full data root (ENOSPC at start-up).
-  test('a container filling the disk gets ENOSPC; the daemon stays healthy and says so', {
-    todo: 'the attached run of a container that fills the data root hangs: its exit cannot be recorded (ENOSPC)',
-  }, async () => {
+  test('a container filling the disk gets ENOSPC; the daemon stays healthy and says so', async () => {
     // The filler stops once dd hits ENOSPC; its upper dir keeps the disk full.
     const fill = await d!.docker(['run', '--name', 'filler', '--network', 'none', 'busybox', 'dd', 'if=/dev/zero', 'of=/fill', 'bs=1M'], { timeoutMs: 20_000 });
     assert.equal(fill.code, 1, fill.stderr);
@@ -66,22 +73,27 @@ describe('a full disk under the data root', { skip }, () => {
     const ps = await d!.docker(['ps', '-a', '--format', '{{.Names}} {{.State}}']);
     assert.equal(ps.code, 0, ps.stderr);
     assert.match(ps.stdout, /^filler exited$/m);
+    // The exit could not be written: said once in the log, and no half-written temp file holds on to space.
+    assert.match(d!.logs(), /cannot record the state of container [0-9a-f]{64}: write: no space left on device/);
+    assert.deepEqual(tempFiles(dataRoot), []);
   });
 
-  test('after a restart on the full disk the records are sane, and freeing space makes it work again', {
-    todo: 'berthd does not start on a full data root: ENOSPC at start-up',
-  }, async () => {
+  test('after a restart on the full disk the records are sane, and freeing space makes it work again', async () => {
     await d!.stop();
     d = undefined;
     await start();
     const ps = await d!.docker(['ps', '-a', '--format', '{{.Names}} {{.State}}']);
     assert.equal(ps.code, 0, ps.stderr);
     assert.match(ps.stdout, /^filler exited$/m);
+    // The exit the full disk could not take was kept off it (the exec root): its code survives the restart.
+    const code = await d!.docker(['inspect', '--format', '{{.State.ExitCode}}', 'filler']);
+    assert.equal(code.stdout, '1\n', code.stderr);
     for (const line of ps.stdout.trim().split('\n')) assert.match(line, /^\S+ (running|exited|created)$/);
     const rm = await d!.docker(['rm', '-f', 'filler']);
     assert.equal(rm.code, 0, rm.stderr);
     const ok = await d!.docker(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'ok'], { timeoutMs: 30_000 });
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(ok.stdout, 'ok\n');
+    assert.deepEqual(tempFiles(dataRoot), []);
   });
 });

@@ -30,7 +30,11 @@ export class Container {
   private exitWaiters: (() => void)[] = [];
   private removeWaiters: (() => void)[] = [];
 
-  constructor(public rec: ContainerRecord) {}
+  /** The record in memory is ahead of the one on disk (a write failed, e.g. on a full disk). */
+  dirty = false;
+
+  /** `persisted`: the record is on disk already (loaded at start); a new container's is not. */
+  constructor(public rec: ContainerRecord, public persisted = false) {}
 
   get id(): string { return this.rec.Id; }
   get running(): boolean { return this.rec.State.Running; }
@@ -55,8 +59,31 @@ export class Container {
     for (const w of this.removeWaiters.splice(0)) w();
   }
 
-  /** Writes the record after every transition; queued writes always write the latest state. */
+  /**
+   * Writes the record after every transition, one write at a time. A write takes the state as it is
+   * when it begins, so writes queued behind it that it already covers are skipped; a failed write
+   * leaves the record dirty (the service retries it) and the previous one on disk.
+   */
   persist(write: (rec: ContainerRecord) => Promise<void>): Promise<void> {
-    return this.saveLock.run(() => (this.removed ? Promise.resolve() : write(this.rec)));
+    this.dirty = true;
+    return this.saveLock.run(async () => {
+      if (this.removed || !this.dirty) return;
+      this.dirty = false;
+      try {
+        await write(this.rec);
+      } catch (e) {
+        this.dirty = true;
+        throw e;
+      }
+      this.persisted = true;
+    });
+  }
+
+  /** Deletes the record after any write in flight. */
+  unpersist(remove: () => Promise<void>): Promise<void> {
+    return this.saveLock.run(async () => {
+      await remove();
+      this.dirty = false;
+    });
   }
 }

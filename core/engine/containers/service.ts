@@ -5,24 +5,26 @@ import type { MetadataStore } from '../../metadata/kv.ts';
 import type { EventBus } from '../events.ts';
 import type { ImageService } from '../image-service.ts';
 import { BerthError, errorMessage } from '../../errors.ts';
-import type { ContainerRecord } from './types.ts';
 import type { ContainerImage, ContainerRuntime, ContainerTask, ExitStatus } from './runtime.ts';
 import { Container } from './container.ts';
 import { nextRestart } from './restart-policy.ts';
 import { isZeroTime } from './duration.ts';
+import { RecordWriter } from './record-writer.ts';
+import { predefinedNetworkOf, type PredefinedName, type PredefinedNetworks } from '../networks/predefined.ts';
 
 export interface ContainerServiceOptions {
   /** Records, one key per container ID. */
   store: MetadataStore;
+  /** Where records the store cannot take (a full disk) wait, off that disk: the exec root. */
+  pendingStore?: MetadataStore;
   runtime: ContainerRuntime;
   images: ImageService;
   events: EventBus;
+  /** The predefined networks' IDs and events (a host without them sends no network events). */
+  networks?: PredefinedNetworks;
   now?: () => Date;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
-
-const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 export class ContainerService {
   readonly containers = new Map<string, Container>();
@@ -30,7 +32,11 @@ export class ContainerService {
   readonly names = new Map<string, string>();
   shuttingDown = false;
 
-  constructor(readonly opts: ContainerServiceOptions) {}
+  private readonly records: RecordWriter;
+
+  constructor(readonly opts: ContainerServiceOptions) {
+    this.records = new RecordWriter({ store: opts.store, pending: opts.pendingStore, log: (level, m) => this.log(level, m) });
+  }
 
   get runtime(): ContainerRuntime { return this.opts.runtime; }
   now(): Date { return (this.opts.now ?? (() => new Date()))(); }
@@ -38,34 +44,36 @@ export class ContainerService {
 
   /** Loads every record (restore.ts reconnects and restarts them). */
   async load(): Promise<Container[]> {
-    const out: Container[] = [];
-    for (const key of await this.opts.store.keys()) {
-      const raw = await this.opts.store.get(key);
-      if (!raw) continue;
-      let rec: ContainerRecord;
-      try { rec = JSON.parse(dec.decode(raw)) as ContainerRecord; } catch (e) {
-        this.log('warn', `skipping the unreadable record of container ${key}: ${errorMessage(e)}`);
-        continue;
-      }
-      const c = new Container(rec);
-      this.containers.set(rec.Id, c);
-      this.names.set(rec.Name, rec.Id);
-      out.push(c);
+    const all = await this.records.load();
+    for (const c of all) {
+      this.containers.set(c.id, c);
+      this.names.set(c.rec.Name, c.id);
     }
-    return out;
+    return all;
   }
 
+  /**
+   * Writes the record after a transition. The transition has happened whatever the disk says: a
+   * record that cannot be written is retried (record-writer.ts); only a new container's first
+   * record must be written, or its create fails.
+   */
   save(c: Container): Promise<void> {
-    return c.persist((rec) => this.opts.store.put(rec.Id, enc.encode(JSON.stringify(rec))));
+    return this.records.write(c);
+  }
+
+  /** Retries the records a full disk held back (also at shutdown). */
+  flushRecords(): Promise<void> {
+    return this.records.flush();
   }
 
   add(c: Container): void {
+    this.recordNetworkId(c);
     this.containers.set(c.id, c);
     this.names.set(c.rec.Name, c.id);
   }
 
   async forget(c: Container): Promise<void> {
-    await c.persist(() => this.opts.store.delete(c.id));
+    await this.records.remove(c);
     this.containers.delete(c.id);
     if (this.names.get(c.rec.Name) === c.id) this.names.delete(c.rec.Name);
     c.notifyRemoved();
@@ -90,6 +98,15 @@ export class ContainerService {
     const owner = this.names.get(name);
     if (!owner) return undefined;
     return new BerthError('conflict', `Conflict. The container name "${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`);
+  }
+
+  /** The predefined network the container joins, with its ID in NetworkSettings as dockerd records it. */
+  private recordNetworkId(c: Container): PredefinedName | undefined {
+    const name = this.opts.networks && predefinedNetworkOf(c.rec.HostConfig.NetworkMode);
+    if (!name) return undefined;
+    const settings = (c.rec.NetworkSettings as { Networks?: Record<string, { NetworkID?: string }> } | undefined)?.Networks?.[name];
+    if (settings) settings.NetworkID = this.opts.networks!.id(name);
+    return name;
   }
 
   /** Publishes a container event with dockerd's attributes (labels, image, name, extras), keys sorted. */
@@ -149,9 +166,13 @@ export class ContainerService {
   async runTask(c: Container): Promise<void> {
     const st = c.rec.State;
     let task: ContainerTask | undefined;
+    let network: PredefinedName | undefined;
     try {
       const image = await this.imageOf(c);
       const cfg = c.rec.Config;
+      // dockerd joins the network before it creates the task: `network connect` precedes `start`.
+      network = this.recordNetworkId(c);
+      if (network) this.opts.networks!.publish('connect', network, c.id);
       task = await this.runtime.create(c.rec, image, { stdin: !!cfg.OpenStdin, stdinOnce: !!cfg.StdinOnce, tty: !!cfg.Tty });
       c.task = task;
       const pending = c.pendingAttach.splice(0);
@@ -170,6 +191,7 @@ export class ContainerService {
       }
       c.task = undefined;
       await this.runtime.cleanup(c.rec).catch((err) => this.log('warn', `cleanup of ${c.id} after a failed start: ${errorMessage(err)}`));
+      if (network) this.opts.networks!.publish('disconnect', network, c.id);
       Object.assign(st, {
         Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
         ExitCode: status && status.exitCode !== 0 ? status.exitCode : code, Error: message,
@@ -217,6 +239,8 @@ export class ContainerService {
     c.rec.ExecIDs = null;
     if (status.oomKilled) this.event(c, 'oom');
     this.event(c, 'die', { exitCode: String(status.exitCode) });
+    const network = this.opts.networks && predefinedNetworkOf(c.rec.HostConfig.NetworkMode);
+    if (network) this.opts.networks!.publish('disconnect', network, c.id);
     const delay = c.removing ? undefined : nextRestart(c, status.exitCode, ranMs, this.shuttingDown);
     if (delay !== undefined) {
       Object.assign(st, { Status: 'restarting', Running: true, Restarting: true });
@@ -269,6 +293,8 @@ export class ContainerService {
     }
     await this.forget(c);
     this.event(c, 'destroy');
+    // Its files are gone: records a full disk held back may fit now.
+    if (this.records.behind) void this.records.flush();
     // The image went before the container (`rmi -f`): the layers only it kept can go now.
     const images = await this.opts.images.store.list().catch(() => undefined);
     if (images && !images.some((r) => r.id === c.rec.Image)) {

@@ -66,6 +66,9 @@ static void emit(struct jsonlog *l, int stream, const char *p, size_t n) {
   buf_printf(&e, ",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream == 2 ? "stderr" : "stdout", when);
   if (l->max_size > 0 && l->size > 0 && l->size + (long long)e.len > l->max_size) rotate(l);
   if (write_all(l->fd, e.data, e.len) == 0) l->size += (long long)e.len;
+  /* A full disk: the line is dropped (as dockerd's json-file does) and the container goes on. A part of it
+   * may have been written; cut it off, or the next line would be glued to it and unreadable too. */
+  else if (ftruncate(l->fd, l->size) < 0) { struct stat st; if (fstat(l->fd, &st) == 0) l->size = st.st_size; }
   buf_free(&e);
 }
 
