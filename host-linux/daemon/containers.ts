@@ -26,6 +26,8 @@ import { sysInfo, validateResources } from '../cgroups/validate.ts';
 import { hostCapabilities, hostRlimits } from '../runtime/host-facts.ts';
 import { PlatformRuntime } from '../runtime/wasi-dispatch.ts';
 import { wasiRuntime } from '../runtime/wasi-runtime.ts';
+import { PlatformRuntime } from '../runtime/wasi-dispatch.ts';
+import { wasiRuntime } from '../runtime/wasi-runtime.ts';
 import { hostDevices, resolveDevice } from '../runtime/host-devices.ts';
 
 /** A file next to the sources (host-linux/daemon) or the bundle (dist/). */

@@ -6,7 +6,7 @@ import { packTar } from 'modern-tar';
 
 export interface TestLayerSpec {
   /** Path -> content; a path ending in `/` is a directory. */
-  files: Record<string, string>;
+  files: Record<string, string | Uint8Array>;
   compression?: 'gzip' | 'none';
 }
 
@@ -46,7 +46,7 @@ const FIXED_TIME = new Date('2024-01-01T00:00:00Z');
 async function buildLayer(spec: TestLayerSpec, oci: boolean): Promise<BuiltLayer> {
   const tar = await packTar(Object.entries(spec.files).map(([name, body]) => name.endsWith('/')
     ? { header: { name, type: 'directory' as const, size: 0, mode: 0o755, mtime: FIXED_TIME } }
-    : { header: { name, size: Buffer.byteLength(body), mode: 0o644, mtime: FIXED_TIME }, body }));
+    : { header: { name, size: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength, mode: 0o644, mtime: FIXED_TIME }, body }));
   const gzip = (spec.compression ?? 'gzip') === 'gzip';
   const data = gzip ? new Uint8Array(gzipSync(tar)) : tar;
   const mediaType = oci

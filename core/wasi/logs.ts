@@ -1,0 +1,97 @@
+// A wasm container's log: its output cut into lines per stream as berth-shim cuts it for the
+// json-file driver (a line ends at \n; what is left at the exit is written as it is). Where the lines
+// are kept is the host's: the json-file log on Linux, memory in the browser (MemoryLogs).
+import type { ContainerRecord } from '../engine/containers/types.ts';
+import type { LogEntry, LogReadOptions } from '../engine/containers/runtime.ts';
+
+export interface LogWriter {
+  write(entry: LogEntry): void;
+  /** Resolves once every entry is stored. */
+  close(): Promise<void>;
+}
+
+export interface WasiLogs {
+  writer(rec: ContainerRecord): LogWriter;
+  read(rec: ContainerRecord, opts: LogReadOptions): AsyncIterable<LogEntry>;
+  remove?(rec: ContainerRecord): Promise<void>;
+}
+
+/** Splits chunks into lines per stream. */
+export class LineSplitter {
+  private readonly partial: Record<'stdout' | 'stderr', Uint8Array[]> = { stdout: [], stderr: [] };
+
+  constructor(private readonly emit: (stream: 'stdout' | 'stderr', line: Uint8Array) => void) {}
+
+  push(stream: 'stdout' | 'stderr', data: Uint8Array): void {
+    let start = 0;
+    for (let i = data.indexOf(10); i >= 0; i = data.indexOf(10, start)) {
+      this.emitLine(stream, data.subarray(start, i + 1));
+      start = i + 1;
+    }
+    if (start < data.length) this.partial[stream].push(data.slice(start));
+  }
+
+  flush(): void {
+    for (const stream of ['stdout', 'stderr'] as const) if (this.partial[stream].length) this.emitLine(stream, new Uint8Array(0));
+  }
+
+  private emitLine(stream: 'stdout' | 'stderr', tail: Uint8Array): void {
+    const parts = this.partial[stream];
+    if (!parts.length) { this.emit(stream, tail.slice()); return; }
+    const line = new Uint8Array(parts.reduce((n, p) => n + p.length, 0) + tail.length);
+    let off = 0;
+    for (const p of parts) { line.set(p, off); off += p.length; }
+    line.set(tail, off);
+    this.partial[stream] = [];
+    this.emit(stream, line);
+  }
+}
+
+/** Nanosecond-resolution time in the json-file format, from a millisecond clock plus a sequence, so lines keep their order. */
+export function logTime(now: Date, seq: number): string {
+  const iso = now.toISOString();
+  return `${iso.slice(0, 23)}${String(seq % 1_000_000).padStart(6, '0')}Z`;
+}
+
+/** Logs kept in memory (the browser host, tests): follow wakes on new entries. */
+export class MemoryLogs implements WasiLogs {
+  private readonly logs = new Map<string, { entries: LogEntry[]; wake: Set<() => void> }>();
+
+  private log(id: string): { entries: LogEntry[]; wake: Set<() => void> } {
+    let l = this.logs.get(id);
+    if (!l) { l = { entries: [], wake: new Set() }; this.logs.set(id, l); }
+    return l;
+  }
+
+  writer(rec: ContainerRecord): LogWriter {
+    const l = this.log(rec.Id);
+    return {
+      write: (entry) => { l.entries.push(entry); for (const w of [...l.wake]) w(); },
+      close: async () => {},
+    };
+  }
+
+  async *read(rec: ContainerRecord, opts: LogReadOptions): AsyncIterable<LogEntry> {
+    const l = this.log(rec.Id);
+    const inWindow = (e: LogEntry): boolean => {
+      const t = BigInt(Date.parse(e.time)) * 1_000_000n;
+      return (opts.since === undefined || t > opts.since) && (opts.until === undefined || t <= opts.until);
+    };
+    let start = opts.tail === undefined ? 0 : Math.max(0, l.entries.length - opts.tail);
+    let stopped = false;
+    void opts.stopped.then(() => { stopped = true; for (const w of [...l.wake]) w(); });
+    for (;;) {
+      const end = l.entries.length;
+      for (let i = start; i < end; i++) if (inWindow(l.entries[i]!)) yield l.entries[i]!;
+      start = end;
+      if (!opts.follow || stopped || opts.signal.aborted) return;
+      await new Promise<void>((resolve) => {
+        const done = (): void => { l.wake.delete(done); opts.signal.removeEventListener('abort', done); resolve(); };
+        l.wake.add(done);
+        opts.signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+
+  async remove(rec: ContainerRecord): Promise<void> { this.logs.delete(rec.Id); }
+}

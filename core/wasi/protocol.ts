@@ -1,0 +1,49 @@
+// Messages between the engine and the worker that runs one wasm module, and the host service that
+// makes such a worker (a Web Worker in the browser, a worker_threads Worker on Linux). Every
+// module gets a worker of its own so that kill, stop and time limits can end it at once
+// (terminate), whatever the module is doing.
+import type { RootfsImage } from './rootfs.ts';
+
+export interface RunMessage {
+  type: 'run';
+  /** Compiled by the engine (compiled modules are cached and cloneable into workers). */
+  module: WebAssembly.Module;
+  /** argv: argv[0] is the module's path in the container. */
+  args: string[];
+  env: string[];
+  /** Preopened as `/`. */
+  rootfs: RootfsImage;
+  /** The stdin ring (stdin-ring.ts); null: stdin is empty (as /dev/null). */
+  stdin: SharedArrayBuffer | null;
+  /** stdin given whole before the start, where shared memory is not available. */
+  stdinBytes?: Uint8Array;
+}
+
+export type WorkerMessage =
+  /** Instantiated; `_start` is being called. */
+  | { type: 'started' }
+  | { type: 'output'; fd: 1 | 2; data: Uint8Array }
+  /** `proc_exit` or the return of `_start` (0). */
+  | { type: 'exit'; code: number }
+  /** The module trapped (unreachable, out-of-bounds access, stack overflow...). */
+  | { type: 'trap'; message: string }
+  /** It never started: a missing import, no `_start`, an instantiation error. */
+  | { type: 'failed'; message: string };
+
+/** The engine's handle on a worker. */
+export interface WasiWorker {
+  postMessage(message: RunMessage): void;
+  onMessage(listener: (message: WorkerMessage) => void): void;
+  /** The worker died of something the module could not catch (the host's own error). */
+  onError(listener: (error: Error) => void): void;
+  terminate(): void | Promise<unknown>;
+}
+
+/** The host service: starts a worker that runs core/wasi/worker.ts's serveWasiWorker. */
+export type SpawnWorker = () => WasiWorker;
+
+/** The worker's side of the channel. */
+export interface WorkerScope {
+  postMessage(message: WorkerMessage): void;
+  onMessage(listener: (message: RunMessage) => void): void;
+}
