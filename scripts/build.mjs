@@ -9,6 +9,8 @@ const banner = {
 const entries = {
   berth: 'host-linux/cli/main.ts',
   berthd: 'host-linux/daemon/main.ts',
+  // The worker_threads entry that runs one wasm module (host-linux/runtime/wasi-spawn.ts finds it next to berthd).
+  'berth-wasi-worker': 'host-linux/runtime/wasi-worker.ts',
 };
 await Promise.all(Object.entries(entries).map(async ([name, entry]) => {
   const outfile = `dist/${name}.mjs`;
