@@ -9,6 +9,8 @@ import { digestBytes } from '../../digest.ts';
 import { buildImageRecord } from '../../metadata/image-record.ts';
 import { parseReference, withDefaultTag, withTag, referenceString } from '../../reference/reference.ts';
 import type { ContainerService } from './service.ts';
+import type { Container } from './container.ts';
+import type { ImageRecord } from '../../metadata/image-store.ts';
 
 export interface CommitOptions {
   repo: string;
@@ -72,11 +74,30 @@ export async function commitContainer(svc: ContainerService, ref: string, opts: 
   if (!deps.hash) throw new BerthError('unsupported', 'this host cannot commit containers');
   const base = await images.config(c.rec.Image);
   const baseRec = await images.resolve(c.rec.Image);
+  // The new layer, config and manifest are blobs no image reaches until the record is stored: the lease
+  // keeps a concurrent gc off them, and a failed commit takes them back out (as pull and load do).
+  const lease = await deps.store.lease({ undoable: true });
+  let id: string;
+  try {
+    id = await writeImage(svc, c, opts, base, baseRec);
+  } catch (e) {
+    await lease.abandon();
+    throw e;
+  }
+  lease.release();
+  svc.event(c, 'commit', { comment: opts.comment });
+  return id;
+}
+
+/** The container's changes as a layer, the image's config and manifest, its record and tag. */
+async function writeImage(svc: ContainerService, c: Container, opts: CommitOptions, base: ImageConfig, baseRec: ImageRecord): Promise<string> {
+  const deps = svc.opts.images.opts;
+  const hash = deps.hash!;
   const paused = opts.pause && c.task && !c.rec.State.Paused;
   if (paused) await c.task!.pause();
   let layer;
   try {
-    layer = await ingestBlob(deps.blobs, await svc.runtime.diffTar(c.rec), deps.hash);
+    layer = await ingestBlob(deps.blobs, await svc.runtime.diffTar(c.rec), hash);
   } finally {
     if (paused) await c.task?.resume().catch(() => {});
   }
@@ -107,7 +128,7 @@ export async function commitContainer(svc: ContainerService, ref: string, opts: 
   if (opts.comment) imageConfig.comment = opts.comment;
   const enc = new TextEncoder();
   const configBytes = enc.encode(JSON.stringify(imageConfig));
-  const configDigest = digestBytes(deps.hash, configBytes);
+  const configDigest = digestBytes(hash, configBytes);
   await deps.blobs.write({ digest: configDigest, size: configBytes.length }, configBytes);
   const baseManifest = parseManifestBytes(await deps.blobs.readBytes(baseRec.manifest.digest), baseRec.manifest.mediaType);
   if (baseManifest.kind !== 'manifest') throw new BerthError('invalid_manifest', `the manifest of ${baseRec.id} is not a platform manifest`);
@@ -118,7 +139,7 @@ export async function commitContainer(svc: ContainerService, ref: string, opts: 
     layers: [...(baseManifest.manifest as Manifest).layers, { mediaType: 'application/vnd.docker.image.rootfs.diff.tar', digest: diffID, size: layer.size }],
   };
   const manifestBytes = enc.encode(JSON.stringify(manifest));
-  const manifestDigest = digestBytes(deps.hash, manifestBytes);
+  const manifestDigest = digestBytes(hash, manifestBytes);
   await deps.blobs.write({ digest: manifestDigest, size: manifestBytes.length }, manifestBytes);
   const rec = await buildImageRecord(deps.blobs, { manifest: { mediaType: MediaType.DockerManifest, digest: manifestDigest, size: manifestBytes.length }, parent: baseRec.id });
   await deps.store.put(rec);
@@ -128,6 +149,5 @@ export async function commitContainer(svc: ContainerService, ref: string, opts: 
     r = withDefaultTag(r);
     await deps.store.tag(rec.id, referenceString(r));
   }
-  svc.event(c, 'commit', { comment: opts.comment });
   return rec.id;
 }
