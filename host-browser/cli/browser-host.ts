@@ -3,14 +3,12 @@
 // so ctrl-c ends the command's streams as closing its sockets would.
 import type { Fetch } from '../../core/host.ts';
 import { DEFAULT_HOST } from '../../core/cli/cli.ts';
-import type { BuildInfo, CliFiles, CliHost, Hijack, HijackedConnection } from '../../core/cli/host.ts';
+import type { BuildInfo, CliFiles, CliHost, Hijack } from '../../core/cli/host.ts';
+import type { EngineConnection } from '../worker/client.ts';
 import type { CliProcess } from './cli-process.ts';
 
-/** The in-browser engine as the CLI reaches it (what host-browser/worker/client.ts connectEngine returns). */
-export interface EngineLink {
-  fetch: Fetch;
-  hijack: Hijack;
-}
+/** The in-browser engine as the CLI reaches it (host-browser/worker/client.ts connectEngine). */
+export type EngineLink = EngineConnection;
 
 export interface BrowserHostOptions {
   process: CliProcess;
@@ -27,30 +25,11 @@ function checkAddress(address: string): void {
   }
 }
 
-/** A body that ends (cancelled at its source) when `signal` aborts. */
-function abortableBody(body: ReadableStream<Uint8Array>, signal: AbortSignal): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  const onAbort = () => { reader.cancel(signal.reason).catch(() => {}); };
-  signal.addEventListener('abort', onAbort, { once: true });
-  return new ReadableStream<Uint8Array>({
-    async pull(c) {
-      if (signal.aborted) { c.error(signal.reason); return; }
-      const { done, value } = await reader.read();
-      if (done) { signal.removeEventListener('abort', onAbort); c.close(); } else c.enqueue(value);
-    },
-    cancel(reason) {
-      signal.removeEventListener('abort', onAbort);
-      return reader.cancel(reason);
-    },
-  });
-}
-
 function abortableFetch(fetch: Fetch, signal: AbortSignal): Fetch {
-  return async (input, init) => {
+  // The engine's client stops a response's body when the request's signal aborts.
+  return (input, init) => {
     signal.throwIfAborted();
-    const res = await fetch(input, { ...init, signal });
-    if (!res.body) return res;
-    return new Response(abortableBody(res.body, signal), { status: res.status, statusText: res.statusText, headers: res.headers });
+    return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
   };
 }
 
@@ -59,16 +38,11 @@ function abortableHijack(hijack: Hijack, signal: AbortSignal): Hijack {
     signal.throwIfAborted();
     const result = await hijack(url, init);
     const conn = result.connection;
-    if (!conn) return result;
-    const close = () => conn.close();
-    signal.addEventListener('abort', close, { once: true });
-    const wrapped: HijackedConnection = {
-      output: abortableBody(conn.output, signal),
-      write: (d) => conn.write(d),
-      closeWrite: () => conn.closeWrite(),
-      close: () => { signal.removeEventListener('abort', close); conn.close(); },
-    };
-    return { response: result.response, connection: wrapped };
+    if (conn) {
+      if (signal.aborted) conn.close();
+      else signal.addEventListener('abort', () => conn.close(), { once: true });
+    }
+    return result;
   };
 }
 

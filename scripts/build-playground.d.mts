@@ -1,0 +1,1 @@
+export function buildPlayground(opts?: { outDir?: string }): Promise<{ outDir: string; copied: string[]; missing: string[] }>;

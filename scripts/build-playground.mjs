@@ -1,0 +1,84 @@
+// Bundles the playground into build/playground/: index.html, the page (lit + xterm, CSS inlined),
+// the engine worker, the built-in images (OCI layout, so the page works offline), the v86 guest
+// (build/guest/) and v86's wasm when present, and a .gz beside each big asset for `berth playground`.
+//   node scripts/build-playground.mjs [--out DIR]
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const gz = promisify(gzip);
+
+function commit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function buildWorker(outDir) {
+  // The worker's own build (H7's scripts/build-browser.mjs) when it offers one; else the same bundle here.
+  const shared = join(ROOT, 'scripts/build-browser.mjs');
+  if (existsSync(shared)) {
+    const mod = await import(pathToFileURL(shared).href);
+    if (typeof mod.buildEngineWorker === 'function') return mod.buildEngineWorker({ outfile: join(outDir, 'engine-worker.js') });
+  }
+  await build({
+    entryPoints: [join(ROOT, 'host-browser/worker/engine-worker.ts')],
+    outfile: join(outDir, 'engine-worker.js'),
+    bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, sourcemap: 'linked', logLevel: 'warning',
+  });
+}
+
+/** Precompressed copies of what is big and compressible (gzip layers and wasm already compressed stay as they are). */
+async function precompress(dir) {
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || entry.name.endsWith('.gz') || entry.name.endsWith('.map')) continue;
+    const file = join(entry.parentPath ?? entry.path, entry.name);
+    if ((await stat(file)).size < 16 * 1024) continue;
+    const data = await readFile(file);
+    const packed = await gz(data, { level: 9 });
+    if (packed.length < data.length * 0.9) await writeFile(`${file}.gz`, packed);
+  }
+}
+
+export async function buildPlayground({ outDir = join(ROOT, 'build/playground') } = {}) {
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  await build({
+    entryPoints: [join(ROOT, 'playground/src/main.ts')],
+    outfile: join(outDir, 'playground.js'),
+    bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, sourcemap: 'linked', logLevel: 'warning',
+    loader: { '.css': 'text' },
+    define: { __BERTH_COMMIT__: JSON.stringify(commit()), __BERTH_BUILT__: JSON.stringify(new Date().toUTCString()) },
+  });
+  await buildWorker(outDir);
+  await cp(join(ROOT, 'playground/index.html'), join(outDir, 'index.html'));
+  const copied = ['index.html', 'playground.js', 'engine-worker.js'];
+  const optional = [
+    [join(ROOT, 'build/images'), 'images'],
+    [join(ROOT, 'build/guest'), 'guest'],
+    [join(ROOT, 'node_modules/v86/build/v86.wasm'), 'v86.wasm'],
+  ];
+  const missing = [];
+  for (const [from, to] of optional) {
+    if (!existsSync(from)) { missing.push(to); continue; }
+    await cp(from, join(outDir, to), { recursive: true });
+    copied.push(to);
+  }
+  await precompress(outDir);
+  return { outDir, copied, missing };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const i = process.argv.indexOf('--out');
+  const { outDir, copied, missing } = await buildPlayground(i > 0 ? { outDir: resolve(process.argv[i + 1]) } : {});
+  console.log(`playground: ${outDir} (${copied.join(', ')})`);
+  if (missing.length) console.log(`playground: not included yet: ${missing.join(', ')} (built by ./scripts/setup.sh)`);
+}

@@ -1,0 +1,89 @@
+// The playground in Debian's chromium: the page bundled as the set-up bundles it, served on
+// loopback, commands typed into the xterm terminal, what the terminal shows read back. A
+// screenshot of the session goes to test-results/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { browserMissing, launchBrowser, serveDirectory, type StaticServer, type TestBrowser } from '../helpers/browser.ts';
+import { removeDir, tempDir } from '../helpers/tmp.ts';
+import { waitFor } from '../helpers/ports.ts';
+import { buildPlayground } from '../../scripts/build-playground.mjs';
+
+const skip = browserMissing();
+let dir: string;
+let server: StaticServer;
+let browser: TestBrowser;
+let page: Page;
+let included: string[] = [];
+
+before(async () => {
+  if (skip) return;
+  dir = await tempDir('berth-playground-');
+  included = (await buildPlayground({ outDir: dir })).copied;
+  server = await serveDirectory(dir);
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await removeDir(dir);
+});
+
+/** The terminal's lines as the page shows them. */
+function screen(): Promise<string[]> {
+  return page.evaluate(() => document.querySelector('berth-playground')!.screenLines());
+}
+
+/** Types a command into the terminal and waits for the prompt to come back; returns the lines it printed. */
+async function run(command: string, timeoutMs = 30_000): Promise<string[]> {
+  const before = (await screen()).length;
+  await page.keyboard.type(command);
+  await page.keyboard.press('Enter');
+  let lines: string[] = [];
+  await waitFor(`"${command}" to finish`, async () => {
+    lines = await screen();
+    const busy = await page.evaluate(() => document.querySelector('berth-playground')!.shell?.busy ?? true);
+    return !busy && lines.length > before && lines.at(-1) === '$';
+  }, timeoutMs);
+  // The prompt the command was typed at was the last line before it ran.
+  return lines.slice(before, -1);
+}
+
+test('the page loads, the terminal takes commands and berth images lists the built-in images', { skip }, async () => {
+  await page.goto(`${server.url}/`);
+  await waitFor('the prompt', async () => (await screen()).some((l) => l === '$'));
+  assert.match((await screen())[0]!, /berth playground/);
+  await page.locator('berth-terminal').click();
+  const out = await run('berth images');
+  assert.match(out[0]!, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
+  if (included.includes('images')) {
+    for (const name of ['busybox', 'hello-world', 'hello-wasm']) assert.ok(out.some((l) => l.startsWith(`${name} `)), `${name} in ${out.join('\n')}`);
+  }
+  const engineStatus = page.locator('berth-status [data-part=engine]');
+  await waitFor('the status line to show the engine ready', async () => /engine: ready/.test(await engineStatus.innerText()));
+  await mkdir('test-results', { recursive: true });
+  await page.screenshot({ path: 'test-results/playground.png' });
+});
+
+test('typing: history, a usage error, an unknown command', { skip }, async () => {
+  await page.keyboard.press('ArrowUp');
+  const again = await run('');
+  assert.match(again[0]!, /^REPOSITORY/, 'up arrow and Enter ran berth images again');
+  const bad = await run('docker run --bogus busybox');
+  assert.match(bad.join('\n'), /unknown flag: --bogus/);
+  assert.match((await run('ls')).join('\n'), /sh: ls: not found/);
+});
+
+test('berth run --rm hello-wasm prints the WASI module\'s greeting', { skip, todo: 'the WASI runtime (H6) is not wired into the worker yet' }, async () => {
+  const out = await run('berth run --rm hello-wasm');
+  assert.match(out.join('\n'), /Hello/i);
+});
+
+test('berth run --rm busybox echo hello prints hello from the v86 guest', { skip, todo: 'the v86 guest runtime (H5) is not wired into the worker yet' }, async () => {
+  const out = await run('berth run --rm busybox echo hello', 120_000);
+  assert.deepEqual(out, ['hello']);
+});
