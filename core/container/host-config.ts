@@ -63,6 +63,7 @@ export function validateHostConfig(hc: HostConfig, host: { ncpu: number }): void
   if ((hc.CpuShares ?? 0) < 0) throw bad('invalid CPU shares: must not be negative');
   const blkio = hc.BlkioWeight ?? 0;
   if (blkio > 0 && (blkio < 10 || blkio > 1000)) throw bad('Range of blkio weight is from 10 to 1000');
+  validateBlkioDevices(hc);
   for (const [field, list] of [['CapAdd', hc.CapAdd], ['CapDrop', hc.CapDrop]] as const) {
     try { normalizeCapabilities(list); } catch (e) { throw bad(`invalid ${field}: ${(e as Error).message}`); }
   }
@@ -99,4 +100,23 @@ export function adaptHostConfig(hc: HostConfig | null | undefined, host: { cgrou
   }
   if (out.PidsLimit !== undefined && out.PidsLimit !== null && out.PidsLimit <= 0) out.PidsLimit = null;
   return out;
+}
+
+/**
+ * The per-device block I/O lists as dockerd's JSON decoding takes them: Rate a uint64, Weight a
+ * uint16 (the same texts for a number out of range); the paths are resolved when the container starts.
+ */
+function validateBlkioDevices(hc: HostConfig): void {
+  const lists = [['BlkioDeviceReadBps', 'Rate', 'uint64'], ['BlkioDeviceWriteBps', 'Rate', 'uint64'], ['BlkioDeviceReadIOps', 'Rate', 'uint64'],
+    ['BlkioDeviceWriteIOps', 'Rate', 'uint64'], ['BlkioWeightDevice', 'Weight', 'uint16']] as const;
+  for (const [field, key, type] of lists) {
+    for (const d of (hc[field] ?? []) as unknown as Record<string, unknown>[]) {
+      const v = d?.[key];
+      const max = type === 'uint16' ? 0xffff : Number.MAX_SAFE_INTEGER;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
+        throw bad(`json: cannot unmarshal ${typeof v === 'number' ? `number ${v}` : typeof v} into Go struct field ${key === 'Rate' ? 'ThrottleDevice' : 'WeightDevice'}.HostConfig.${field}.${key} of type ${type}`);
+      }
+      if (typeof d.Path !== 'string' || !d.Path) throw bad(`invalid ${field}: a device needs a Path`);
+    }
+  }
 }

@@ -1,7 +1,11 @@
 // linux.resources as dockerd fills it from HostConfig. The daemon's cgroup code applies the limits
 // (v1 or v2); the spec carries them too so the bundle says what the container was given.
 import type { HostConfig } from '../container/types.ts';
-import type { DeviceCgroup, Resources } from './types.ts';
+import { BerthError } from '../errors.ts';
+import type { BlockIOResources, DeviceCgroup, Resources } from './types.ts';
+
+/** A device node's numbers: the host stats the path (dockerd does, at start); throws when it cannot. */
+export type DeviceResolver = (path: string) => { major: number; minor: number };
 
 /** Docker's device cgroup rules: deny all, allow the OCI default devices, deny /dev/fuse (10:229). */
 export function defaultDeviceRules(privileged: boolean): DeviceCgroup[] {
@@ -16,7 +20,7 @@ export function defaultDeviceRules(privileged: boolean): DeviceCgroup[] {
 
 export const CFS_PERIOD = 100_000;
 
-export function specResources(hc: HostConfig): Resources {
+export function specResources(hc: HostConfig, resolveDevice?: DeviceResolver): Resources {
   const memory: Resources['memory'] = {};
   if (hc.Memory) memory.limit = hc.Memory;
   if (hc.MemoryReservation) memory.reservation = hc.MemoryReservation;
@@ -36,6 +40,22 @@ export function specResources(hc: HostConfig): Resources {
   if (hc.CpuRealtimeRuntime) cpu.realtimeRuntime = hc.CpuRealtimeRuntime;
   const out: Resources = { devices: defaultDeviceRules(!!hc.Privileged), memory, cpu };
   if (hc.PidsLimit && hc.PidsLimit > 0) out.pids = { limit: hc.PidsLimit };
-  out.blockIO = { weight: hc.BlkioWeight ?? 0 };
+  out.blockIO = blockIO(hc, resolveDevice);
+  return out;
+}
+
+/** linux.resources.blockIO: the weight and the per-device lists with each path as major:minor. */
+function blockIO(hc: HostConfig, resolveDevice: DeviceResolver | undefined): BlockIOResources {
+  const out: BlockIOResources = { weight: hc.BlkioWeight ?? 0 };
+  const resolve = (path: string) => {
+    if (!resolveDevice) throw new BerthError('unsupported', `block I/O limits for ${path} are not supported on this host`);
+    return resolveDevice(path);
+  };
+  const throttle = (list: { Path: string; Rate: number }[] | null | undefined) => (list ?? []).map((d) => ({ ...resolve(d.Path), rate: d.Rate }));
+  if (hc.BlkioWeightDevice?.length) out.weightDevice = hc.BlkioWeightDevice.map((d) => ({ ...resolve(d.Path), weight: d.Weight }));
+  if (hc.BlkioDeviceReadBps?.length) out.throttleReadBpsDevice = throttle(hc.BlkioDeviceReadBps);
+  if (hc.BlkioDeviceWriteBps?.length) out.throttleWriteBpsDevice = throttle(hc.BlkioDeviceWriteBps);
+  if (hc.BlkioDeviceReadIOps?.length) out.throttleReadIOPSDevice = throttle(hc.BlkioDeviceReadIOps);
+  if (hc.BlkioDeviceWriteIOps?.length) out.throttleWriteIOPSDevice = throttle(hc.BlkioDeviceWriteIOps);
   return out;
 }

@@ -9,7 +9,7 @@ import {
   DEFAULT_SHM_SIZE, bindSpecMount, defaultMounts, sortMounts, tmpfsSpecMount, userMounts, type UserMount,
 } from './mounts.ts';
 import { containerEnv, entrypointAndArgs } from './process.ts';
-import { specResources } from './resources.ts';
+import { specResources, type DeviceResolver } from './resources.ts';
 import { specRlimits, type HostRlimits } from './rlimits.ts';
 import { DEFAULT_SECCOMP_PROFILE, type SeccompProfile } from './seccomp-default.ts';
 import { kernelAtLeast, resolveSeccomp } from './seccomp.ts';
@@ -65,6 +65,8 @@ export interface SpecInput {
   defaultUlimits?: readonly Ulimit[];
   /** Existing namespaces to join, e.g. `--network container:x` (the daemon resolves the path). */
   namespacePaths?: Partial<Record<NamespaceType, string>>;
+  /** Stats a host device path for its major:minor (block I/O limits); without it, such limits are refused. */
+  resolveDevice?: DeviceResolver;
   /** Host path for a volume mount (issue 5); without it, volume mounts are refused. */
   resolveVolume?: (m: UserMount) => string;
 }
@@ -196,7 +198,7 @@ export async function generateSpec(input: SpecInput): Promise<SpecResult> {
   }
   const linux: NonNullable<Spec['linux']> = {
     ...(Object.keys(sysctl).length ? { sysctl } : {}),
-    resources: specResources(hc),
+    resources: specResources(hc, input.resolveDevice),
     cgroupsPath: `${input.cgroupParent ?? '/berth'}/${id}`,
     namespaces,
     devices: privileged && host.devices ? mergeDevices(DEFAULT_DEVICES, host.devices) : DEFAULT_DEVICES.map((d) => ({ ...d })),

@@ -24,8 +24,13 @@ export function containerCgroupPath(id: string, parent = CGROUP_PARENT): string 
  * cgroup.kill, cgroup.freeze) works for real.
  */
 export function cgroupManager(layout: CgroupLayout = detectCgroups(), opts: V2Options = {}): CgroupManager {
-  const forceV2 = process.env['BERTH_TEST_CGROUP2'] === '1' && layout.unified !== undefined;
-  return layout.version === 2 || forceV2 ? new V2Manager(layout, opts) : new V1Manager(layout);
+  if (layout.version === 2) return new V2Manager(layout, opts);
+  if (process.env['BERTH_TEST_CGROUP2'] === '1' && layout.unified !== undefined) {
+    // As on a cgroup2 host, only named v1 hierarchies (name=systemd) are joined beside it.
+    const hierarchies = new Map([...layout.hierarchies].filter(([, names]) => names.every((n) => n.startsWith('name='))));
+    return new V2Manager({ ...layout, hierarchies }, opts);
+  }
+  return new V1Manager(layout);
 }
 
 /** What /info reports: CgroupVersion "1" or "2", CgroupDriver "cgroupfs". */

@@ -15,7 +15,7 @@ import { hostsFile, resolvConf } from './etc-files.ts';
 import { readJsonLog } from './json-log.ts';
 import { pidAlive, readExitJson, spawnShim, ctlRequest } from './shim-client.ts';
 import { ShimContainer, ShimProcess } from './task.ts';
-import { cgroupPath, type CgroupHandle, type CgroupPort } from './cgroup-port.ts';
+import { cgroupPath, cgroupResources, type CgroupHandle, type CgroupPort } from './cgroup-port.ts';
 import { isMountPoint, mountOverlay, unmount } from '../mount/overlay.ts';
 import { execProcessSpec } from './exec-process.ts';
 import * as files from './rootfs-files.ts';
@@ -110,14 +110,14 @@ export class LinuxRuntime implements ContainerRuntime {
     let cgroup: CgroupHandle | undefined;
     try {
       this.mountRootfs(rec, image.diffIDs);
-      if (this.opts.cgroups) {
-        cgroup = await this.opts.cgroups.create(cgroupPath(rec.Id), rec.HostConfig);
-        this.cgroupHandles.set(rec.Id, cgroup);
-      }
       const spec = await this.opts.spec({
         rec, image, rootfs: p.rootfs, hostnamePath: p.hostname, hostsPath: p.hosts, resolvConfPath: p.resolvConf,
         cgroupsPath: cgroupPath(rec.Id), ...(this.opts.init ? { initPath: this.opts.init } : {}),
       });
+      if (this.opts.cgroups) {
+        cgroup = await this.opts.cgroups.create(cgroupPath(rec.Id), cgroupResources(rec.HostConfig, spec));
+        this.cgroupHandles.set(rec.Id, cgroup);
+      }
       await writeFile(p.spec, JSON.stringify(spec, null, 2));
       await rm(p.state, { recursive: true, force: true });
       await mkdir(p.state, { recursive: true, mode: 0o700 });

@@ -3,6 +3,7 @@
 // docker CLI's), with the CLI-side checks and their texts.
 import { FlagError, goQuote, type FlagValue } from '../flags.ts';
 import { ramInBytes } from '../units.ts';
+import { parseThrottleBps, parseThrottleIops, parseWeightDevice } from './blkio.ts';
 import { parseGoDuration } from './duration.ts';
 import { parseKeyValueFile } from './env-file.ts';
 import { parseMount, type ApiMount } from './mounts.ts';
@@ -217,6 +218,9 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
     }
   }
   const nanoCpus = str('cpus') ? parseNanoCpus(str('cpus')) : 0;
+  const blkio = <T>(long: string, parse: (v: string) => T): T[] => list(long).map((v) => {
+    try { return parse(v); } catch (e) { throw invalid(v, long, (e as Error).message); }
+  });
 
   // Ports.
   const exposed: Record<string, object> = {};
@@ -374,11 +378,11 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
     NanoCpus: nanoCpus,
     CgroupParent: str('cgroup-parent'),
     BlkioWeight: num('blkio-weight'),
-    BlkioWeightDevice: [],
-    BlkioDeviceReadBps: [],
-    BlkioDeviceWriteBps: [],
-    BlkioDeviceReadIOps: [],
-    BlkioDeviceWriteIOps: [],
+    BlkioWeightDevice: blkio('blkio-weight-device', parseWeightDevice),
+    BlkioDeviceReadBps: blkio('device-read-bps', parseThrottleBps),
+    BlkioDeviceWriteBps: blkio('device-write-bps', parseThrottleBps),
+    BlkioDeviceReadIOps: blkio('device-read-iops', parseThrottleIops),
+    BlkioDeviceWriteIOps: blkio('device-write-iops', parseThrottleIops),
     CpuPeriod: num('cpu-period'),
     CpuQuota: num('cpu-quota'),
     CpuRealtimePeriod: num('cpu-rt-period'),

@@ -1,0 +1,56 @@
+// The host's device nodes, for the spec: every node under /dev for a `--privileged` container (as
+// containerd's oci.HostDevices, which dockerd uses), and a path's major:minor for block I/O limits
+// (dockerd stats the path when the container starts).
+import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import { BerthError } from '../../core/errors.ts';
+import type { Device } from '../../core/runtime-spec/types.ts';
+
+/** Directories of /dev a container gets its own of, or that hold no real devices. */
+const SKIP_DIRS = new Set(['pts', 'shm', 'fd', 'mqueue', '.lxc', '.lxd-mounts', '.udev']);
+
+/** glibc's major()/minor() of a dev_t. */
+export function devNumbers(rdev: bigint): { major: number; minor: number } {
+  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+  return { major, minor };
+}
+
+function deviceOf(path: string, st: BigIntStats): Device | undefined {
+  const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : undefined;
+  if (!type) return undefined;
+  return { path, type, ...devNumbers(st.rdev), fileMode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid) };
+}
+
+/** Every character and block device under `dir` (symlinks, fifos, /dev/console and the skipped directories left out). */
+export function hostDevices(dir = '/dev'): Device[] {
+  const out: Device[] = [];
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return out; }
+  for (const name of names.sort()) {
+    const path = join(dir, name);
+    let st: BigIntStats;
+    try { st = lstatSync(path, { bigint: true }); } catch { continue; } // gone meanwhile
+    if (st.isDirectory()) {
+      if (!SKIP_DIRS.has(name)) out.push(...hostDevices(path));
+      continue;
+    }
+    if (name === 'console') continue;
+    const device = deviceOf(path, st);
+    if (device) out.push(device);
+  }
+  return out;
+}
+
+/** The numbers of the device at `path` (following symlinks), with dockerd's error when it cannot be read. */
+export function resolveDevice(path: string): { major: number; minor: number } {
+  let st: BigIntStats;
+  try {
+    st = statSync(path, { bigint: true });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    throw new BerthError('invalid_argument', `stat ${path}: ${why}`, { cause: e });
+  }
+  return devNumbers(st.rdev);
+}
