@@ -7,6 +7,7 @@ import type { StreamPair } from './runtime.ts';
 import { generateId } from './names.ts';
 import { pump } from './pump.ts';
 import { frame } from './stdcopy.ts';
+import { unsupported } from '../../wasi/task.ts';
 
 export interface ExecCreateBody {
   User?: string;
@@ -43,6 +44,8 @@ function runningCheck(c: Container): void {
 export function createExec(svc: ContainerService, ref: string, body: ExecCreateBody): { Id: string } {
   const c = svc.get(ref);
   runningCheck(c);
+  // Refused here rather than at start: docker's CLI shows a create error, but not a failed upgrade's.
+  if (c.rec.Platform === 'wasi') throw unsupported('exec');
   const cmd = body.Cmd ?? [];
   if (!cmd.length) throw new BerthError('invalid_argument', 'No exec command specified');
   const id = generateId();
