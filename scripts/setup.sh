@@ -25,10 +25,11 @@ fi
 # Debian packages: build tools for the native addon and the C runtime (berth-shim links json-c and libseccomp), the
 # built-in images' sources, and the real peers the tests and benchmarks compare against (dockerd, the CNCF registry,
 # skopeo, umoci, runc, podman — podman only ever run with --network none: its default network writes firewall rules);
-# seabios is the browser guest's BIOS and chromium runs the playground's browser tests.
+# seabios is the browser guest's BIOS and chromium runs the playground's browser tests; clang, lld and wasi-libc build
+# the WASI test module (test/fixtures/wasi/probe.c).
 PKGS=(build-essential python3 pkg-config gcc-multilib libjson-c-dev libseccomp-dev zstd busybox-static jq socat
       apache2-utils iproute2 procps util-linux openssl docker.io docker-registry skopeo umoci runc podman
-      seabios chromium)
+      seabios chromium clang lld wasi-libc libclang-rt-14-dev-wasm32)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
