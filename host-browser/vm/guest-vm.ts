@@ -55,7 +55,7 @@ export class GuestVM {
     const emulator = new V86({
       wasm_fn: async (imports: WebAssembly.Imports) => {
         if (wasm instanceof WebAssembly.Module) return (await WebAssembly.instantiate(wasm, imports)).exports;
-        return (await WebAssembly.instantiate(wasm, imports)).instance.exports;
+        return (await WebAssembly.instantiate(wasm as BufferSource, imports)).instance.exports;
       },
       bios: { buffer: opts.bios },
       vga_bios: { buffer: opts.vgaBios },

@@ -2,7 +2,7 @@
 // Web-standard streams only, so the page, the worker and Node share it.
 
 async function pipeThrough(bytes: Uint8Array, transform: GenericTransformStream): Promise<ArrayBuffer> {
-  const stream = new Blob([bytes]).stream().pipeThrough(transform as unknown as TransformStream<Uint8Array, Uint8Array>);
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(transform as unknown as TransformStream<Uint8Array, Uint8Array>);
   return new Response(stream).arrayBuffer();
 }
 

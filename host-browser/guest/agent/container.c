@@ -139,7 +139,9 @@ static void mount_dev(const char *root) {
   }
   snprintf(p, sizeof p, "%s/dev/pts", root);
   mkdir(p, 0755);
-  mount("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
+  /* The guest's ptys, not a new instance: the agent opens a tty container's pty there, and ttyname()
+   * in the container must find it. */
+  mount("/dev/pts", p, NULL, MS_BIND, NULL);
   snprintf(p, sizeof p, "%s/dev/shm", root);
   mkdir(p, 01777);
   mount("shm", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");

@@ -1,0 +1,137 @@
+// core's ContainerRuntime over the v86 guest's agent: layers are pushed into the guest once per
+// diffID (through 9p), each container is an overlayfs + namespaces + cgroup in the guest. The
+// container's files live only in the guest, so what needs them from the host (cp, export, diff,
+// commit) is not supported yet. No `node:` imports: the browser worker bundles this.
+import type {
+  Change, ContainerImage, ContainerRuntime, ContainerTask, ExitStatus, LogEntry, LogReadOptions, PathStat, RuntimeHost, StdioOptions,
+} from '../../core/engine/containers/runtime.ts';
+import type { ContainerRecord, HostConfig } from '../../core/engine/containers/types.ts';
+import { containerEnv } from '../../core/runtime-spec/process.ts';
+import { BerthError } from '../../core/errors.ts';
+import type { GuestVM } from '../vm/guest-vm.ts';
+import { AgentError } from '../vm/channel.ts';
+import { GuestContainer, notInGuest } from './guest-task.ts';
+import { MemoryLog } from './memory-log.ts';
+import { readAll, type LayerSource } from './layer-source.ts';
+
+export interface GuestRuntimeOptions {
+  /** The running guest, or how to get it (booted or restored on first use). */
+  vm: GuestVM | (() => Promise<GuestVM>);
+  layers: LayerSource;
+  host?: RuntimeHost;
+}
+
+const HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
+
+/** The agent's texts for a failed exec are runc's: core maps them to 126/127 as for berth-shim. */
+function agentError(e: unknown): Error {
+  return e instanceof AgentError ? new BerthError('internal', e.message, { cause: e }) : e as Error;
+}
+
+export class GuestRuntime implements ContainerRuntime {
+  private vmPromise: Promise<GuestVM> | undefined;
+  private readonly pushing = new Map<string, Promise<void>>();
+  private readonly cids = new Map<string, number>();
+  private readonly logs = new Map<string, MemoryLog>();
+  private nextCid = 1;
+
+  constructor(private readonly opts: GuestRuntimeOptions) {}
+
+  get host(): RuntimeHost { return this.opts.host ?? { ncpu: 1, cgroupVersion: 2, hostname: 'berth-guest' }; }
+
+  /** The guest, booting it on first use. */
+  vm(): Promise<GuestVM> {
+    const v = this.opts.vm;
+    this.vmPromise ??= typeof v === 'function' ? v() : Promise.resolve(v);
+    return this.vmPromise;
+  }
+
+  validateResources(hc: HostConfig): { hostConfig: HostConfig; warnings: string[] } {
+    const warnings: string[] = [];
+    const out = { ...hc };
+    for (const k of ['NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota'] as const) {
+      if (out[k]) { delete out[k]; warnings.push(`The browser guest does not limit CPU (${k}): the limit is discarded.`); }
+    }
+    if (out.CpusetCpus) { delete out.CpusetCpus; warnings.push('The browser guest has one CPU: --cpuset-cpus is discarded.'); }
+    return { hostConfig: out, warnings };
+  }
+
+  async prepare(_rec: ContainerRecord, _image: ContainerImage): Promise<Pick<ContainerRecord, 'ResolvConfPath' | 'HostnamePath' | 'HostsPath' | 'LogPath'>> {
+    // The files are written into the container's rootfs in the guest at create: no host paths.
+    return { ResolvConfPath: '', HostnamePath: '', HostsPath: '', LogPath: '' };
+  }
+
+  /** Puts the layer into the guest unless it is there (once, even for concurrent creates). */
+  pushLayer(diffID: string): Promise<void> {
+    let p = this.pushing.get(diffID);
+    if (!p) {
+      p = (async () => {
+        const vm = await this.vm();
+        const have = await vm.channel.request('layer', { diffID });
+        if (have.present === true) return;
+        const bytes = await readAll(await this.opts.layers.open(diffID));
+        const name = `layer-${diffID.replace(/^sha256:/, '')}`;
+        await vm.putFile(name, bytes);
+        await vm.channel.request('layer', { diffID, path: name });
+      })();
+      this.pushing.set(diffID, p);
+      p.catch(() => this.pushing.delete(diffID));
+    }
+    return p;
+  }
+
+  async create(rec: ContainerRecord, image: ContainerImage, stdio: StdioOptions): Promise<ContainerTask> {
+    const vm = await this.vm();
+    if (!image.diffIDs.length) throw new BerthError('invalid_argument', `the image of container ${rec.Id} has no layers`);
+    for (const d of image.diffIDs) await this.pushLayer(d);
+    let cid = this.cids.get(rec.Id);
+    if (cid !== undefined) await vm.channel.request('remove', { cid }).catch(() => {}); // a restart gets a fresh process
+    cid = this.nextCid++;
+    this.cids.set(rec.Id, cid);
+    const cfg = rec.Config;
+    const hostname = cfg.Hostname ?? rec.Id.slice(0, 12);
+    const [rows, cols] = rec.HostConfig.ConsoleSize ?? [0, 0];
+    let log = this.logs.get(rec.Id);
+    if (!log) { log = new MemoryLog(); this.logs.set(rec.Id, log); }
+    try {
+      const r = await vm.channel.request('create', {
+        cid, layers: image.diffIDs, args: [rec.Path, ...rec.Args], env: containerEnv(cfg, hostname),
+        cwd: cfg.WorkingDir || '/', user: cfg.User ?? '', hostname, tty: stdio.tty, stdin: stdio.stdin, rows, cols,
+        memory: rec.HostConfig.Memory ?? 0, pidsLimit: rec.HostConfig.PidsLimit ?? 0, readonly: !!rec.HostConfig.ReadonlyRootfs,
+        files: { '/etc/hostname': `${hostname}\n`, '/etc/hosts': `${HOSTS}`, '/etc/resolv.conf': 'nameserver 127.0.0.1\n' },
+      });
+      return new GuestContainer(vm.channel, cid, Number(r.pid), stdio, log);
+    } catch (e) {
+      throw agentError(e);
+    }
+  }
+
+  async reconnect(): Promise<ExitStatus> {
+    // A page reload starts a new guest: containers of the last one are gone.
+    return { exitCode: 255, oomKilled: false, finishedAt: new Date().toISOString(), error: 'the browser guest was restarted' };
+  }
+
+  async cleanup(rec: ContainerRecord): Promise<void> {
+    const cid = this.cids.get(rec.Id);
+    if (cid === undefined || !this.vmPromise) return;
+    this.cids.delete(rec.Id);
+    await (await this.vm()).channel.request('remove', { cid });
+  }
+
+  async remove(rec: ContainerRecord): Promise<void> {
+    await this.cleanup(rec);
+    this.logs.delete(rec.Id);
+  }
+
+  readLogs(rec: ContainerRecord, opts: LogReadOptions): AsyncIterable<LogEntry> {
+    return (this.logs.get(rec.Id) ?? new MemoryLog()).read(opts);
+  }
+
+  async statPath(_rec: ContainerRecord, _path: string): Promise<PathStat> { throw notInGuest('copying files (docker cp)'); }
+  async getArchive(_rec: ContainerRecord, _path: string): Promise<{ stat: PathStat; tar: ReadableStream<Uint8Array> }> { throw notInGuest('copying files (docker cp)'); }
+  async putArchive(): Promise<void> { throw notInGuest('copying files (docker cp)'); }
+  async changes(_rec: ContainerRecord): Promise<Change[]> { throw notInGuest('docker diff'); }
+  async export(_rec: ContainerRecord): Promise<ReadableStream<Uint8Array>> { throw notInGuest('docker export'); }
+  async diffTar(_rec: ContainerRecord): Promise<ReadableStream<Uint8Array>> { throw notInGuest('docker commit'); }
+  async size(_rec: ContainerRecord): Promise<{ rw: number; rootFs: number }> { return { rw: 0, rootFs: 0 }; }
+}

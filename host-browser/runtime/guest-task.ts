@@ -1,0 +1,93 @@
+// A container process in the v86 guest, driven through the agent: its output is fanned out to
+// attached clients (Docker's stdcopy framing without a TTY) and kept in the container's log.
+import type { ContainerTask, ExitStatus, ProcessTask, StdioOptions, StreamPair } from '../../core/engine/containers/runtime.ts';
+import { frame, STDERR, STDOUT } from '../../core/engine/containers/stdcopy.ts';
+import { BerthError } from '../../core/errors.ts';
+import type { AgentChannel, AgentExit } from '../vm/channel.ts';
+import type { MemoryLog } from './memory-log.ts';
+
+export function notInGuest(what: string): BerthError {
+  return new BerthError('unsupported', `${what} is not supported in the browser guest`);
+}
+
+export class GuestContainer implements ContainerTask {
+  private readonly clients = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  private readonly exited: Promise<ExitStatus>;
+  private exitStatus: ExitStatus | undefined;
+  private startedAt: string | undefined;
+
+  constructor(
+    private readonly channel: AgentChannel,
+    readonly cid: number,
+    readonly pid: number,
+    private readonly stdio: StdioOptions,
+    private readonly log: MemoryLog,
+  ) {
+    let resolveExit!: (s: ExitStatus) => void;
+    this.exited = new Promise((r) => { resolveExit = r; });
+    channel.attach(cid, {
+      stdout: (d) => this.output(STDOUT, d),
+      stderr: (d) => this.output(STDERR, d),
+      exit: (e: AgentExit) => {
+        this.log.flush();
+        this.exitStatus = {
+          exitCode: e.exitCode, signal: e.signal || null, oomKilled: false,
+          finishedAt: new Date().toISOString(), ...(this.startedAt ? { startedAt: this.startedAt } : {}),
+        };
+        for (const c of this.clients) { try { c.close(); } catch { /* cancelled */ } }
+        this.clients.clear();
+        channel.detach(cid);
+        resolveExit(this.exitStatus);
+      },
+    });
+  }
+
+  private output(stream: number, data: Uint8Array): void {
+    this.log.append(stream === STDOUT ? 'stdout' : 'stderr', data);
+    const chunk = this.stdio.tty ? data : frame(stream, data);
+    for (const c of this.clients) { try { c.enqueue(chunk); } catch { this.clients.delete(c); } }
+  }
+
+  async start(): Promise<void> {
+    this.startedAt = new Date().toISOString();
+    await this.channel.request('start', { cid: this.cid });
+  }
+
+  async attach(): Promise<StreamPair> {
+    let ctl!: ReadableStreamDefaultController<Uint8Array>;
+    const readable = new ReadableStream<Uint8Array>({
+      start: (c) => { ctl = c; if (this.exitStatus) c.close(); else this.clients.add(c); },
+      cancel: () => { this.clients.delete(ctl); },
+    });
+    const writable = new WritableStream<Uint8Array>({
+      write: (chunk) => { if (this.stdio.stdin && !this.exitStatus) this.channel.stdin(this.cid, chunk); },
+      // As berth-shim: a client's half-close ends the container's stdin only with --stdin-once (docker run -i).
+      close: () => { if (this.stdio.stdin && this.stdio.stdinOnce && !this.exitStatus) this.channel.closeStdin(this.cid); },
+    });
+    return { readable, writable };
+  }
+
+  async resize(height: number, width: number): Promise<void> {
+    if (this.exitStatus) return;
+    await this.channel.request('resize', { cid: this.cid, rows: height, cols: width });
+  }
+
+  async closeStdin(): Promise<void> {
+    if (!this.exitStatus) this.channel.closeStdin(this.cid);
+  }
+
+  async kill(signal: number, all = false): Promise<void> {
+    if (this.exitStatus) return;
+    await this.channel.request('signal', { cid: this.cid, signal, all });
+  }
+
+  wait(): Promise<ExitStatus> { return this.exited; }
+
+  async pause(): Promise<void> { throw notInGuest('pause'); }
+  async resume(): Promise<void> { throw notInGuest('unpause'); }
+  async update(): Promise<void> { throw notInGuest('update'); }
+  async stats(): Promise<Record<string, unknown>> { throw notInGuest('stats'); }
+  async top(): Promise<{ Titles: string[]; Processes: string[][] }> { throw notInGuest('top'); }
+  async exec(): Promise<ProcessTask> { throw notInGuest('exec'); }
+  close(): void { /* the channel stays with the runtime */ }
+}

@@ -1,0 +1,198 @@
+// The browser host's container runtime end to end under Node: the v86 guest from build/guest
+// boots once, the built-in linux/386 busybox's layer goes in through 9p, and containers run
+// through GuestRuntime (core's ContainerRuntime) with the guest agent.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GuestVM, type GuestImages } from '../../host-browser/vm/guest-vm.ts';
+import { GuestRuntime } from '../../host-browser/runtime/guest-runtime.ts';
+import type { LayerSource } from '../../host-browser/runtime/layer-source.ts';
+import { newRecord } from '../../core/engine/containers/record.ts';
+import type { ContainerImage, StreamPair } from '../../core/engine/containers/runtime.ts';
+import type { CreateBody } from '../../core/engine/containers/types.ts';
+import type { ImageConfig } from '../../core/image/types.ts';
+
+const GUEST = 'build/guest';
+const IMAGES = 'build/images';
+const missing = ['bios.bin', 'vgabios.bin', 'vmlinuz', 'initrd.gz'].filter((f) => !existsSync(join(GUEST, f)));
+const skip = missing.length ? `the v86 guest is not built (${missing.join(', ')} missing in ${GUEST}): run bash host-browser/guest/build.sh`
+  : !existsSync(join(IMAGES, 'index.json')) ? `the built-in images are not in ${IMAGES}: run scripts/setup.sh` : false;
+
+function bytes(path: string): ArrayBuffer {
+  const b = readFileSync(path);
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
+
+function guestImages(): GuestImages {
+  return {
+    bios: bytes(join(GUEST, 'bios.bin')), vgaBios: bytes(join(GUEST, 'vgabios.bin')),
+    kernel: bytes(join(GUEST, 'vmlinuz')), initrd: bytes(join(GUEST, 'initrd.gz')),
+    wasm: readFileSync('node_modules/v86/build/v86.wasm'),
+  };
+}
+
+const blobPath = (digest: string) => join(IMAGES, 'blobs', digest.replace(':', '/'));
+const json = (digest: string) => JSON.parse(readFileSync(blobPath(digest), 'utf8'));
+
+/** The built-in busybox for linux/386 from the OCI layout, and its layers by diffID. */
+function busybox386(): { image: ContainerImage; layers: LayerSource } {
+  const index = JSON.parse(readFileSync(join(IMAGES, 'index.json'), 'utf8'));
+  const entry = index.manifests.find((m: { annotations?: Record<string, string> }) => m.annotations?.['org.opencontainers.image.ref.name'] === 'docker.io/library/busybox:latest');
+  const manifestDesc = json(entry.digest).manifests.find((m: { platform: { architecture: string } }) => m.platform.architecture === '386');
+  const manifest = json(manifestDesc.digest);
+  const config = json(manifest.config.digest) as ImageConfig;
+  const byDiff = new Map(config.rootfs.diff_ids.map((d: string, i: number) => [d, manifest.layers[i].digest as string]));
+  return {
+    image: { id: manifest.config.digest, config, diffIDs: config.rootfs.diff_ids },
+    layers: { open: async (diffID) => new Blob([readFileSync(blobPath(byDiff.get(diffID)!))]).stream() },
+  };
+}
+
+let vm: GuestVM | undefined;
+let runtime: GuestRuntime;
+let image: ContainerImage;
+let counter = 0;
+const dec = new TextDecoder();
+
+before(async () => {
+  if (skip) return;
+  const bb = busybox386();
+  image = bb.image;
+  vm = await GuestVM.boot({ ...guestImages(), timeoutMs: 300_000 });
+  console.log(`# cold boot to the agent's hello: ${vm.readyMs} ms`);
+  runtime = new GuestRuntime({ vm, layers: bb.layers });
+});
+
+after(async () => { await vm?.destroy(); });
+
+/** Docker's stdcopy frames -> stdout and stderr text. */
+function demux(all: Uint8Array): { stdout: string; stderr: string } {
+  const out = { stdout: '', stderr: '' };
+  for (let off = 0; off + 8 <= all.length;) {
+    const len = new DataView(all.buffer, all.byteOffset + off).getUint32(4);
+    const text = dec.decode(all.subarray(off + 8, off + 8 + len));
+    if (all[off] === 1) out.stdout += text; else out.stderr += text;
+    off += 8 + len;
+  }
+  return out;
+}
+
+async function readAllBytes(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(s).arrayBuffer());
+}
+
+async function run(cmd: string[], opts: { tty?: boolean; stdin?: boolean; consoleSize?: [number, number]; input?: string; body?: Partial<CreateBody> } = {}) {
+  const id = `${(++counter).toString(16).padStart(4, '0')}${'b'.repeat(60)}`;
+  const body: CreateBody = { Cmd: cmd, Tty: !!opts.tty, OpenStdin: !!opts.stdin, StdinOnce: !!opts.stdin, ...opts.body, HostConfig: { ...(opts.consoleSize ? { ConsoleSize: opts.consoleSize } : {}), ...opts.body?.HostConfig } };
+  const rec = newRecord({ id, name: `/guest-${counter}`, body, image: { id: image.id, config: image.config }, now: new Date() });
+  await runtime.prepare(rec, image);
+  const task = await runtime.create(rec, image, { stdin: !!opts.stdin, stdinOnce: !!opts.stdin, tty: !!opts.tty });
+  const pair: StreamPair = await task.attach();
+  const output = readAllBytes(pair.readable);
+  let startError: Error | undefined;
+  try { await task.start(); } catch (e) { startError = e as Error; }
+  const w = pair.writable.getWriter();
+  if (opts.input !== undefined) await w.write(new TextEncoder().encode(opts.input));
+  await w.close();
+  return { rec, task, startError, output, done: task.wait() };
+}
+
+test('echo hello in a linux/386 busybox container: output, exit 0, and the log', { skip }, async () => {
+  const r = await run(['echo', 'hello']);
+  assert.equal(r.startError, undefined);
+  const status = await r.done;
+  assert.equal(status.exitCode, 0);
+  assert.deepEqual(demux(await r.output), { stdout: 'hello\n', stderr: '' });
+  const lines: string[] = [];
+  for await (const e of runtime.readLogs(r.rec, { follow: false, signal: new AbortController().signal, stopped: Promise.resolve() })) lines.push(`${e.stream}:${dec.decode(e.line)}`);
+  assert.deepEqual(lines, ['stdout:hello\n']);
+  await runtime.remove(r.rec);
+});
+
+test('exit codes: 3 from the process, 127 with runc\'s text for a missing command', { skip }, async () => {
+  const three = await run(['sh', '-c', 'echo out; echo err >&2; exit 3']);
+  assert.equal((await three.done).exitCode, 3);
+  assert.deepEqual(demux(await three.output), { stdout: 'out\n', stderr: 'err\n' });
+  await runtime.remove(three.rec);
+  const none = await run(['no-such-command']);
+  assert.match(String(none.startError?.message), /exec: "no-such-command": executable file not found in \$PATH/);
+  assert.equal((await none.done).exitCode, 127);
+  await runtime.remove(none.rec);
+});
+
+test('namespaces: PID 1, own hostname, only loopback, a cgroup of its own', { skip }, async () => {
+  const r = await run(['sh', '-c', 'echo pid=$$; hostname; cat /etc/hostname; ls /sys/class/net; cat /proc/1/cgroup; cat /proc/self/mountinfo | grep -c " / / "']);
+  assert.equal((await r.done).exitCode, 0);
+  const out = demux(await r.output).stdout.split('\n');
+  assert.equal(out[0], 'pid=1');
+  assert.equal(out[1], r.rec.Config.Hostname);
+  assert.equal(out[2], r.rec.Config.Hostname);
+  assert.equal(out[3], 'lo');
+  assert.match(out[4]!, /^0::\/berth\/\d+$/);
+  await runtime.remove(r.rec);
+});
+
+test('stdin is piped to cat and its end ends cat', { skip }, async () => {
+  const r = await run(['cat'], { stdin: true, input: 'one\ntwo\n' });
+  assert.equal((await r.done).exitCode, 0);
+  assert.equal(demux(await r.output).stdout, 'one\ntwo\n');
+  await runtime.remove(r.rec);
+});
+
+test('a tty container gets a pty of the console size, output unframed', { skip }, async () => {
+  const r = await run(['sh', '-c', 'tty; stty size'], { tty: true, consoleSize: [30, 100] });
+  assert.equal((await r.done).exitCode, 0);
+  assert.match(dec.decode(await r.output), /^\/dev\/pts\/\d+\r\n30 100\r\n$/);
+  await runtime.remove(r.rec);
+});
+
+test('kill: SIGKILL ends a running container with 137, kill-all reaches every process', { skip }, async () => {
+  const r = await run(['sh', '-c', 'sleep 1000 & sleep 1000']);
+  await r.task.kill(9, true);
+  const st = await r.done;
+  assert.equal(st.exitCode, 137);
+  assert.equal(st.signal, 9);
+  await runtime.remove(r.rec);
+  const one = await run(['sleep', '1000']);
+  await one.task.kill(9);
+  assert.equal((await one.done).exitCode, 137);
+  await runtime.remove(one.rec);
+});
+
+test('what the guest cannot do rejects with a clear error', { skip }, async () => {
+  const r = await run(['sleep', '1000']);
+  await assert.rejects(r.task.exec('x', { args: ['ls'], env: [], cwd: '/', user: '', privileged: false, tty: false, stdin: false }), /exec is not supported in the browser guest/);
+  await assert.rejects(r.task.pause(), /pause is not supported in the browser guest/);
+  await assert.rejects(runtime.export(r.rec), /docker export is not supported in the browser guest/);
+  await r.task.kill(9);
+  await r.done;
+  await runtime.remove(r.rec);
+});
+
+test('snapshot: the state saved at idle restores into a guest that runs a container', { skip }, async () => {
+  const t0 = Date.now();
+  const state = await vm!.saveState();
+  const saveMs = Date.now() - t0;
+  const t1 = Date.now();
+  const restored = await GuestVM.boot({ ...guestImages(), state, timeoutMs: 120_000 });
+  try {
+    const restoreMs = Date.now() - t1;
+    console.log(`# snapshot: ${(state.byteLength / 1048576).toFixed(1)} MiB gzip, saved in ${saveMs} ms, restored to the agent's answer in ${restoreMs} ms`);
+    assert.equal(restored.restored, true);
+    // The layer was extracted before the snapshot: the restored guest has it without a transfer.
+    assert.deepEqual(await restored.channel.request('layer', { diffID: image.diffIDs[0] }), { ok: true, present: true });
+    const rt = new GuestRuntime({ vm: restored, layers: { open: async () => { throw new Error('no layer transfer expected'); } } });
+    const rec = newRecord({ id: 'f'.repeat(64), name: '/restored', body: { Cmd: ['echo', 'restored'] }, image: { id: image.id, config: image.config }, now: new Date() });
+    const t2 = Date.now();
+    const task = await rt.create(rec, image, { stdin: false, stdinOnce: false, tty: false });
+    const out = task.attach().then((p) => readAllBytes(p.readable));
+    await task.start();
+    assert.equal((await task.wait()).exitCode, 0);
+    assert.equal(demux(await out).stdout, 'restored\n');
+    console.log(`# restored guest: create + start + exit of echo in ${Date.now() - t2} ms`);
+    await rt.remove(rec);
+  } finally {
+    await restored.destroy();
+  }
+});
