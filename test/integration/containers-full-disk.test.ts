@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { containersMissing, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
 import type { TestDaemon } from '../helpers/berthd.ts';
@@ -52,6 +52,8 @@ describe('a full disk under the data root', { skip }, () => {
   });
 
   test('a container filling the disk gets ENOSPC; the daemon stays healthy and says so', async () => {
+    const sleeper = await d!.docker(['run', '-d', '--name', 'sleeper', '--network', 'none', 'busybox', 'sleep', '1000']);
+    assert.equal(sleeper.code, 0, sleeper.stderr);
     // The filler stops once dd hits ENOSPC; its upper dir keeps the disk full.
     const fill = await d!.docker(['run', '--name', 'filler', '--network', 'none', 'busybox', 'dd', 'if=/dev/zero', 'of=/fill', 'bs=1M'], { timeoutMs: 20_000 });
     assert.equal(fill.code, 1, fill.stderr);
@@ -68,11 +70,16 @@ describe('a full disk under the data root', { skip }, () => {
       assert.equal(next.code, 125, next.stderr);
       assert.match(next.stderr, /no space left on device/i);
     }
+    // A transition the disk cannot record still happens.
+    const kill = await d!.docker(['kill', 'sleeper']);
+    assert.equal(kill.code, 0, kill.stderr);
     const info = await d!.docker(['info', '--format', '{{.ContainersRunning}}']);
     assert.equal(info.code, 0, info.stderr);
     const ps = await d!.docker(['ps', '-a', '--format', '{{.Names}} {{.State}}']);
     assert.equal(ps.code, 0, ps.stderr);
     assert.match(ps.stdout, /^filler exited$/m);
+    assert.match(ps.stdout, /^sleeper exited$/m);
+    assert.equal(info.stdout, '0\n');
     // The exit could not be written: said once in the log, and no half-written temp file holds on to space.
     assert.match(d!.logs(), /cannot record the state of container [0-9a-f]{64}: write: no space left on device/);
     assert.deepEqual(tempFiles(dataRoot), []);
@@ -89,8 +96,16 @@ describe('a full disk under the data root', { skip }, () => {
     const code = await d!.docker(['inspect', '--format', '{{.State.ExitCode}}', 'filler']);
     assert.equal(code.stdout, '1\n', code.stderr);
     for (const line of ps.stdout.trim().split('\n')) assert.match(line, /^\S+ (running|exited|created)$/);
+    // The disk still holds the last record it could take; the exit is kept off it meanwhile.
+    const id = (await d!.docker(['inspect', '--format', '{{.Id}}', 'sleeper'])).stdout.trim();
+    const onDisk = () => JSON.parse(readFileSync(join(dataRoot, 'containers', id, 'config.v2.json'), 'utf8')) as { State: { Status: string; ExitCode: number } };
+    assert.equal(onDisk().State.Status, 'running');
+    assert.match((await d!.docker(['ps', '-a', '--filter', 'name=sleeper', '--format', '{{.Status}}'])).stdout, /^Exited \(137\)/);
     const rm = await d!.docker(['rm', '-f', 'filler']);
     assert.equal(rm.code, 0, rm.stderr);
+    // The space is back: the records that were held back are written.
+    await waitUntil('the exit of sleeper on disk', () => onDisk().State.Status === 'exited', 15_000);
+    assert.equal(onDisk().State.ExitCode, 137);
     const ok = await d!.docker(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'ok'], { timeoutMs: 30_000 });
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(ok.stdout, 'ok\n');
