@@ -66,6 +66,9 @@ node --import tsx host-linux/builtin/make-images.ts --out build/images
 step "Building the browser guest (v86)"
 bash host-browser/guest/build.sh
 
+step "Building the playground (build/playground)"
+node scripts/build-playground.mjs
+
 if [ "$START" = 1 ]; then
   step "Starting berthd"
   mkdir -p /var/log/berth /run/berth
@@ -77,11 +80,29 @@ if [ "$START" = 1 ]; then
   if ! node dist/berth.mjs version >/dev/null 2>&1; then
     echo "setup: berthd did not come up; see /var/log/berth/berthd.log" >&2; tail -n 20 /var/log/berth/berthd.log >&2; exit 1
   fi
+
+  step "Starting the playground"
+  PLAYGROUND_PORT=${BERTH_PLAYGROUND_PORT:-8086}
+  PLAYGROUND_URL="http://127.0.0.1:$PLAYGROUND_PORT/"
+  if [ -f /run/berth/playground.pid ] && kill -0 "$(cat /run/berth/playground.pid)" 2>/dev/null; then
+    kill "$(cat /run/berth/playground.pid)"; for _ in $(seq 50); do kill -0 "$(cat /run/berth/playground.pid 2>/dev/null)" 2>/dev/null || break; sleep 0.1; done
+  fi
+  nohup node "$ROOT/dist/berth.mjs" playground --host 127.0.0.1 --port "$PLAYGROUND_PORT" >>/var/log/berth/playground.log 2>&1 &
+  echo $! > /run/berth/playground.pid
+  playground_up() { kill -0 "$(cat /run/berth/playground.pid)" 2>/dev/null && node -e "fetch('$PLAYGROUND_URL').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; }
+  for _ in $(seq 50); do playground_up && break; sleep 0.1; done
+  if ! playground_up; then
+    # berthd is up; a playground that could not start (port taken) is reported, not fatal.
+    echo "setup: the playground did not come up on $PLAYGROUND_URL (set BERTH_PLAYGROUND_PORT to use another port); see /var/log/berth/playground.log" >&2
+    tail -n 5 /var/log/berth/playground.log >&2
+    PLAYGROUND_URL="(not running, see /var/log/berth/playground.log)"
+  fi
   cat <<MSG
 
 berth is running.
-  daemon:  unix:///run/berth/berth.sock (log: /var/log/berth/berthd.log)
-  try:     npx berth images
-           DOCKER_HOST=unix:///run/berth/berth.sock docker images
+  daemon:      unix:///run/berth/berth.sock (log: /var/log/berth/berthd.log)
+  playground:  $PLAYGROUND_URL (log: /var/log/berth/playground.log)
+  try:         npx berth images
+               DOCKER_HOST=unix:///run/berth/berth.sock docker images
 MSG
 fi

@@ -1,6 +1,7 @@
 // Files for the browser CLI (~/.docker/config.json, `save -o`, `load -i`): a path -> bytes map,
 // optionally mirrored into a Storage (the page's localStorage) so logins survive a reload.
 import type { CliFiles } from '../../core/cli/host.ts';
+import { collect } from '../../core/content/ingest.ts';
 
 /** The part of the Web Storage API the files use. */
 export interface TextStorage {
@@ -9,22 +10,6 @@ export interface TextStorage {
 }
 
 const PREFIX = 'berth.file:';
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    size += value.length;
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-}
 
 export function memoryFiles(storage?: TextStorage): CliFiles & { list(): string[] } {
   const files = new Map<string, Uint8Array>();
@@ -53,7 +38,7 @@ export function memoryFiles(storage?: TextStorage): CliFiles & { list(): string[
     },
     async writeStream(path, data) {
       // Replaced only once the whole stream arrived, as on Linux.
-      files.set(path, await readAll(data));
+      files.set(path, await collect(data));
     },
   };
 }

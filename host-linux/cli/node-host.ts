@@ -13,6 +13,7 @@ import { daemonFetch, daemonHijack } from '../http/unix-fetch.ts';
 import { nodeArchive } from './archive.ts';
 import { nodeTerminal, onSignal } from './terminal.ts';
 import { registryCommand } from './registry-command.ts';
+import { playgroundCommand } from './playground-command.ts';
 import { checkoutCommit } from '../build-info.ts';
 
 function outStream(s: NodeJS.WriteStream): OutStream {
@@ -220,7 +221,7 @@ export function nodeCliHost(): NodeCliHost {
       runtime: `node ${process.version}`,
       built: buildTime(),
     },
-    extraCommands: [registryCommand(() => { serving = true; })],
+    extraCommands: [registryCommand(() => { serving = true; }), playgroundCommand(() => { serving = true; })],
     flush: () => Promise.all([stdout.write(''), stderr.write('')]).then(() => {}),
     keepAlive: () => serving,
   };

@@ -1,18 +1,19 @@
-// The playground in Debian's chromium: the page bundled as the set-up bundles it, served on
-// loopback, commands typed into the xterm terminal, what the terminal shows read back. A
+// The playground in Debian's chromium: the page bundled as the set-up bundles it, served by
+// `berth playground` on loopback, commands typed into the xterm terminal, what the terminal shows read back. A
 // screenshot of the session goes to test-results/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
-import { browserMissing, launchBrowser, serveDirectory, type StaticServer, type TestBrowser } from '../helpers/browser.ts';
+import { browserMissing, launchBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { startPlayground, type RunningPlayground } from '../helpers/playground.ts';
 import { removeDir, tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/ports.ts';
 import { buildPlayground } from '../../scripts/build-playground.mjs';
 
 const skip = browserMissing();
 let dir: string;
-let server: StaticServer;
+let server: RunningPlayground;
 let browser: TestBrowser;
 let page: Page;
 let included: string[] = [];
@@ -21,7 +22,7 @@ before(async () => {
   if (skip) return;
   dir = await tempDir('berth-playground-');
   included = (await buildPlayground({ outDir: dir })).copied;
-  server = await serveDirectory(dir);
+  server = await startPlayground(['--root', dir]);
   browser = await launchBrowser();
   page = await browser.context.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
@@ -29,7 +30,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await server?.close();
+  await server?.stop();
   await removeDir(dir);
 });
 
