@@ -34,6 +34,12 @@ describe('network events of the predefined networks', { skip }, () => {
     return (await ok(['events', '--since', String(since), '--until', String(until), ...flags, '--format', format])).trim().split('\n').filter(Boolean);
   };
 
+  /** `start -a` returns when the output ends; `wait` when the exit (and its events) is done. */
+  const runAttached = async (name: string) => {
+    await ok(['start', '-a', name]);
+    await ok(['wait', name]);
+  };
+
   before(start);
   after(async () => {
     await d?.cleanup();
@@ -65,7 +71,7 @@ describe('network events of the predefined networks', { skip }, () => {
     const all = await eventsAround(async () => {
       for (const net of ['none', 'host', 'bridge']) {
         ids[net] = (await ok(['create', '--network', net, '--name', `on-${net}`, 'busybox', 'true'])).trim();
-        await ok(['start', '-a', `on-${net}`]);
+        await runAttached(`on-${net}`);
       }
     }, ['type=network'], '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} {{.Actor.Attributes.container}} {{.Actor.ID}}');
     assert.deepEqual(all.map((l) => l.split(' ').slice(0, 5).join(' ')), [
@@ -79,11 +85,11 @@ describe('network events of the predefined networks', { skip }, () => {
       assert.equal(await ok(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").NetworkID}}`, `on-${net}`]), `${networkIds.get(net)}\n`);
     }
 
-    const none = await eventsAround(async () => { await ok(['start', '-a', 'on-none']); await ok(['start', '-a', 'on-bridge']); },
+    const none = await eventsAround(async () => { await runAttached('on-none'); await runAttached('on-bridge'); },
       ['network=none'], '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}');
     assert.deepEqual(none, [`connect none ${ids.none}`, `disconnect none ${ids.none}`]);
     // By ID as well, as dockerd's filter matches the actor's ID or name.
-    const byId = await eventsAround(async () => { await ok(['start', '-a', 'on-host']); },
+    const byId = await eventsAround(async () => { await runAttached('on-host'); },
       [`network=${networkIds.get('host')}`], '{{.Action}} {{.Actor.Attributes.name}}');
     assert.deepEqual(byId, ['connect host', 'disconnect host']);
     await ok(['rm', 'on-none', 'on-host', 'on-bridge']);
