@@ -4,7 +4,7 @@
 import { BerthError } from '../errors.ts';
 import type { ContainerConfig, HostConfig } from '../container/types.ts';
 import { containerCapabilities } from './capabilities.ts';
-import { DEFAULT_DEVICES } from './devices.ts';
+import { DEFAULT_DEVICES, deviceCgroupRules, mappedDevices, type HostDeviceLookup } from './devices.ts';
 import {
   DEFAULT_SHM_SIZE, bindSpecMount, defaultMounts, sortMounts, tmpfsSpecMount, userMounts, type UserMount,
 } from './mounts.ts';
@@ -67,6 +67,8 @@ export interface SpecInput {
   namespacePaths?: Partial<Record<NamespaceType, string>>;
   /** Stats a host device path for its major:minor (block I/O limits); without it, such limits are refused. */
   resolveDevice?: DeviceResolver;
+  /** The host's device nodes at a `--device` path; without it, `--device` is refused. */
+  lookupDevices?: HostDeviceLookup;
   /** Host path for a volume mount (issue 5); without it, volume mounts are refused. */
   resolveVolume?: (m: UserMount) => string;
 }
@@ -196,12 +198,16 @@ export async function generateSpec(input: SpecInput): Promise<SpecResult> {
     checkSysctl(k, { net: !netHost, ipc: hc.IpcMode !== 'host', uts: hc.UTSMode !== 'host' });
     sysctl[k] = v;
   }
+  // Devices as dockerd's WithDevices: --device mappings (and their rules), then --device-cgroup-rule.
+  const resources = specResources(hc, input.resolveDevice);
+  const mapped = mappedDevices(hc.Devices ?? [], input.lookupDevices, privileged);
+  if (!privileged) resources.devices = [...resources.devices ?? [], ...mapped.rules, ...deviceCgroupRules(hc.DeviceCgroupRules ?? [])];
   const linux: NonNullable<Spec['linux']> = {
     ...(Object.keys(sysctl).length ? { sysctl } : {}),
-    resources: specResources(hc, input.resolveDevice),
+    resources,
     cgroupsPath: `${input.cgroupParent ?? '/berth'}/${id}`,
     namespaces,
-    devices: privileged && host.devices ? mergeDevices(DEFAULT_DEVICES, host.devices) : DEFAULT_DEVICES.map((d) => ({ ...d })),
+    devices: mergeDevices(privileged && host.devices ? mergeDevices(DEFAULT_DEVICES, host.devices) : DEFAULT_DEVICES, mapped.devices),
   };
   if (!privileged && security.seccompProfile !== 'unconfined') {
     const profile = security.seccompProfile && security.seccompProfile !== 'builtin' ? parseProfile(security.seccompProfile) : DEFAULT_SECCOMP_PROFILE;

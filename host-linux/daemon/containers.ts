@@ -26,9 +26,7 @@ import { sysInfo, validateResources } from '../cgroups/validate.ts';
 import { hostCapabilities, hostRlimits } from '../runtime/host-facts.ts';
 import { PlatformRuntime } from '../runtime/wasi-dispatch.ts';
 import { wasiRuntime } from '../runtime/wasi-runtime.ts';
-import { PlatformRuntime } from '../runtime/wasi-dispatch.ts';
-import { wasiRuntime } from '../runtime/wasi-runtime.ts';
-import { hostDevices, resolveDevice } from '../runtime/host-devices.ts';
+import { devicesAt, hostDevices, resolveDevice } from '../runtime/host-devices.ts';
 
 /** A file next to the sources (host-linux/daemon) or the bundle (dist/). */
 function findBinary(name: string, env: string | undefined): string {
@@ -76,6 +74,7 @@ export function linuxSpec(cgroupVersion: 1 | 2, log?: Logger) {
         ...(rec.HostConfig.Privileged ? { devices: hostDevices() } : {}),
       },
       resolveDevice,
+      lookupDevices: devicesAt,
       ...(input.initPath ? { initPath: input.initPath } : {}),
       cgroupParent: '/berth',
     });

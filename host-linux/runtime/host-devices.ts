@@ -1,7 +1,7 @@
 // The host's device nodes, for the spec: every node under /dev for a `--privileged` container (as
-// containerd's oci.HostDevices, which dockerd uses), and a path's major:minor for block I/O limits
-// (dockerd stats the path when the container starts).
-import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+// containerd's oci.HostDevices, which dockerd uses), the nodes at a `--device` path, and a path's
+// major:minor for block I/O limits (dockerd reads all of them when the container starts).
+import { lstatSync, readdirSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../../core/errors.ts';
 import type { Device } from '../../core/runtime-spec/types.ts';
@@ -53,4 +53,28 @@ export function resolveDevice(path: string): { major: number; minor: number } {
     throw new BerthError('invalid_argument', `stat ${path}: ${why}`, { cause: e });
   }
   return devNumbers(st.rdev);
+}
+
+/**
+ * A `--device` path's nodes, as moby's DevicesFromPath: the node (a symlink followed), or every node
+ * under a directory; dockerd's error when there is none.
+ */
+export function devicesAt(pathOnHost: string): Device[] {
+  let resolved = pathOnHost;
+  try { if (lstatSync(pathOnHost).isSymbolicLink()) resolved = realpathSync(pathOnHost); } catch { /* reported below */ }
+  let why: string;
+  try {
+    const st = lstatSync(resolved, { bigint: true });
+    const device = deviceOf(pathOnHost, st);
+    if (device) return [device];
+    if (st.isDirectory()) {
+      const found = hostDevices(resolved).map((d) => ({ ...d, path: pathOnHost + d.path.slice(resolved.length) }));
+      if (found.length) return found;
+    }
+    why = 'not a device node';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+  }
+  throw new BerthError('invalid_argument', `error gathering device information while adding custom device "${pathOnHost}": ${why}`);
 }

@@ -19,8 +19,11 @@ const skip = containersMissing() || (layout.version !== 1 ? 'checks v1 cgroup fi
 /** The allows of dockerd's spec (after its deny-all) and the rules runc appends. */
 const DOCKERD_RULES = ['c 1:5 rwm', 'c 1:3 rwm', 'c 1:9 rwm', 'c 1:8 rwm', 'c 5:0 rwm', 'c 5:1 rwm'];
 const RUNC_RULES = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:8 rwm', 'c 1:7 rwm', 'c 5:0 rwm', 'c 1:5 rwm', 'c 1:9 rwm', 'c 136:* rwm', 'c 5:2 rwm', 'c 10:200 rwm'];
-/** /dev/kmsg: a character device every host has and no container gets by default. */
-const KMSG = 'mknod /tmp/k c 1 11 && head -c 1 /tmp/k >/dev/null';
+/**
+ * Makes /dev/loop0's node (b 7:0) and opens it: only the device rules stand in the way (opening a
+ * loop device needs no capability, unlike /dev/kmsg, which needs CAP_SYSLOG).
+ */
+const MADE_LOOP0 = 'mknod /tmp/k b 7 0 && head -c 1 /tmp/k >/dev/null';
 
 async function started(d: TestDaemon): Promise<TestDaemon> {
   await waitUntil('the built-in busybox', async () => (await d.docker(['image', 'inspect', 'busybox'])).code === 0, 30_000);
@@ -64,7 +67,7 @@ describe('cgroup v1 containers: devices, --privileged, block I/O', { skip }, () 
     // The kernel keeps the allowed list in its own order.
     const list = readFileSync(join(cgroupDir('devices', id), 'devices.list'), 'utf8').trim().split('\n').sort();
     assert.deepEqual(list, [...new Set([...DOCKERD_RULES, ...RUNC_RULES])].sort());
-    const r = await dk(['run', '--rm', 'busybox', 'sh', '-c', `${KMSG}; echo rc=$?`]);
+    const r = await dk(['run', '--rm', 'busybox', 'sh', '-c', `${MADE_LOOP0}; echo rc=$?`]);
     assert.equal(r.stdout, 'rc=1\n');
     assert.match(r.stderr, /head: \/tmp\/k: Operation not permitted/);
     const tty = await dk(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'tty && echo ok > /dev/tty && echo x > /dev/null']);
@@ -86,6 +89,27 @@ describe('cgroup v1 containers: devices, --privileged, block I/O', { skip }, () 
     assert.match(ls.stdout, new RegExp(`^b.* 0 +0 +${Math.floor(st.rdev / 256)}, +${st.rdev % 256} `), 'the same numbers, owner and type as on the host');
     const id = (await dk(['run', '-d', '--privileged', 'busybox', 'sleep', '60'])).stdout.trim();
     assert.deepEqual(readFileSync(join(cgroupDir('devices', id), 'devices.list'), 'utf8').trim(), 'a *:* rwm');
+  });
+
+  test('--device maps a host node with its permissions (r: reads work, writes are EPERM); --device-cgroup-rule allows a made node; bad paths', async () => {
+    const st = statSync(loop);
+    const [major, minor] = [Math.floor(st.rdev / 256), st.rdev % 256];
+    const other = minor === 0 ? 1 : 0; // another loop device's node, for the cgroup rule
+    const r = await dk(['run', '--rm', '--device', `${loop}:/dev/xdisk:r`, 'busybox', 'sh', '-c',
+      'ls -ln /dev/xdisk; head -c 512 /dev/xdisk | wc -c; echo x > /dev/xdisk; echo rc=$?']);
+    assert.match(r.stdout, new RegExp(`^b[-rw]+ +1 +0 +0 +${major}, +${minor} .*/dev/xdisk\n512\nrc=1\n$`), r.stderr);
+    assert.match(r.stderr, /can't create \/dev\/xdisk: Operation not permitted/);
+    const id = (await dk(['run', '-d', '--device', `${loop}:/dev/xdisk:rw`, '--device-cgroup-rule', `b 7:${other} r`, 'busybox', 'sleep', '60'])).stdout.trim();
+    const list = readFileSync(join(cgroupDir('devices', id), 'devices.list'), 'utf8').split('\n');
+    assert.ok(list.includes(`b ${major}:${minor} rw`) && list.includes(`b 7:${other} r`), list.join(' | '));
+    const made = await dk(['exec', id, 'sh', '-c', `mknod /tmp/k b 7 ${other} && head -c 1 /tmp/k >/dev/null && echo read; echo x > /tmp/k; echo rc=$?`]);
+    assert.equal(made.stdout, 'read\nrc=1\n');
+    const missing = await dk(['run', '--rm', '--device', '/dev/nope', 'busybox', 'true']);
+    assert.equal(missing.code, 127);
+    assert.match(missing.stderr, /error gathering device information while adding custom device "\/dev\/nope": no such file or directory/);
+    const badRule = await dk(['run', '--rm', '--device-cgroup-rule', 'x 1:3 rwm', 'busybox', 'true']);
+    assert.notEqual(badRule.code, 0);
+    assert.match(badRule.stderr, /invalid device cgroup (rule )?format/);
   });
 
   test('--device-write-bps and --device-read-iops land in the blkio throttle files; inspect shows them', async () => {
@@ -151,11 +175,13 @@ describe('the cgroup2 manager on real containers (BERTH_TEST_CGROUP2=1): device 
     const pid = (await dk(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim();
     const v1Devices = /^\d+:devices:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))![1]!;
     assert.equal(readFileSync(join(layout.v1.get('devices')!, v1Devices, 'devices.list'), 'utf8').trim(), 'a *:* rwm');
-    const r = await dk(['run', '--rm', 'busybox', 'sh', '-c', `echo x > /dev/null && head -c 1 /dev/zero >/dev/null && echo fine; ${KMSG}; echo rc=$?`]);
+    const r = await dk(['run', '--rm', 'busybox', 'sh', '-c', `echo x > /dev/null && head -c 1 /dev/zero >/dev/null && echo fine; ${MADE_LOOP0}; echo rc=$?`]);
     assert.equal(r.stdout, 'fine\nrc=1\n');
     assert.match(r.stderr, /head: \/tmp\/k: Operation not permitted/);
-    const priv = await dk(['run', '--rm', '--privileged', 'busybox', 'sh', '-c', `${KMSG} && echo opened`]);
+    const priv = await dk(['run', '--rm', '--privileged', 'busybox', 'sh', '-c', `${MADE_LOOP0} && echo opened`]);
     assert.equal(priv.stdout, 'opened\n', priv.stderr);
+    const mapped = await dk(['run', '--rm', '--device', '/dev/loop0:/dev/k:r', 'busybox', 'sh', '-c', 'head -c 1 /dev/k >/dev/null && echo read; echo x > /dev/k; echo rc=$?']);
+    assert.equal(mapped.stdout, 'read\nrc=1\n', `--device rules are in the program too (${mapped.stderr})`);
     await dk(['rm', '-f', id]);
     assert.ok(!existsSync(dir), 'the cgroup (and with it the program) is gone');
   });

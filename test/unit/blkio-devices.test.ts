@@ -133,3 +133,28 @@ test("dev_t numbers split as glibc's major() and minor()", () => {
   const rdev = (0xffn) | (0x103n << 8n) | (0xfff00n << 12n);
   assert.deepEqual(devNumbers(rdev), { major: 259, minor: 1048575 });
 });
+
+test("--device and --device-cgroup-rule as dockerd's WithDevices: nodes at PathInContainer, their rules after the defaults, then the cgroup rules", async () => {
+  const lookup = (p: string) => (p === '/dev/snd'
+    ? [{ path: '/dev/snd/pcm', type: 'c' as const, major: 116, minor: 2, fileMode: 0o660, uid: 0, gid: 29 }]
+    : [{ path: p, type: 'b' as const, major: 7, minor: 3, fileMode: 0o660, uid: 0, gid: 6 }]);
+  const hostConfig = {
+    Devices: [{ PathOnHost: '/dev/loop3', PathInContainer: '/dev/xdisk', CgroupPermissions: 'r' }, { PathOnHost: '/dev/snd', PathInContainer: '/dev/sound', CgroupPermissions: 'rw' }],
+    DeviceCgroupRules: ['c 42:* rmw', 'a *:* m'],
+  };
+  const { spec } = await generateSpec(input({ lookupDevices: lookup, hostConfig }));
+  const devices = spec.linux!.devices!;
+  assert.deepEqual(devices.find((d) => d.path === '/dev/xdisk'), { path: '/dev/xdisk', type: 'b', major: 7, minor: 3, fileMode: 0o660, uid: 0, gid: 6 });
+  assert.ok(devices.some((d) => d.path === '/dev/sound/pcm' && d.major === 116));
+  assert.deepEqual(spec.linux!.resources!.devices!.slice(-4), [
+    { allow: true, type: 'b', major: 7, minor: 3, access: 'r' }, { allow: true, type: 'c', major: 116, minor: 2, access: 'rw' },
+    { allow: true, type: 'c', major: 42, minor: -1, access: 'rmw' }, { allow: true, type: 'a', major: -1, minor: -1, access: 'm' },
+  ]);
+  await assert.rejects(generateSpec(input({ lookupDevices: lookup, hostConfig: { DeviceCgroupRules: ['x 1:3 rwm'] } })), /invalid device cgroup rule format: 'x 1:3 rwm'/);
+  await assert.rejects(generateSpec(input({ hostConfig: { Devices: hostConfig.Devices } })), /devices are not supported on this host/);
+  // Privileged: the host's /dev is there already; only a mapping to another path adds a node, and rules stay allow-all.
+  const priv = await generateSpec(input({ lookupDevices: lookup, hostConfig: { ...hostConfig, Privileged: true, Devices: [...hostConfig.Devices, { PathOnHost: '/dev/sda', PathInContainer: '/dev/sda', CgroupPermissions: 'r' }] } }));
+  assert.ok(priv.spec.linux!.devices!.some((d) => d.path === '/dev/xdisk'));
+  assert.ok(!priv.spec.linux!.devices!.some((d) => d.path === '/dev/sda'));
+  assert.deepEqual(priv.spec.linux!.resources!.devices, [{ allow: true, access: 'rwm' }]);
+});
