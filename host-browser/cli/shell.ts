@@ -39,6 +39,8 @@ export class Shell {
   private readonly prompt: string;
   private readonly env: Record<string, string | undefined>;
   private running: Promise<number> | undefined;
+  /** Input after the first line of a paste, for the prompts to come. */
+  private typeahead = '';
   /** The exit status of the last command, as sh's $?. */
   status = 0;
 
@@ -68,18 +70,23 @@ export class Shell {
   private async showPrompt(): Promise<void> {
     this.opts.tty.setInput((data) => this.onPromptInput(data));
     await this.opts.tty.write(this.prompt);
+    // Lines pasted together run one after the other, each at its own prompt.
+    const rest = this.typeahead;
+    this.typeahead = '';
+    if (rest) this.onPromptInput(rest);
   }
 
   private onPromptInput(data: string): void {
+    const eol = data.search(/[\r\n]/);
+    if (eol >= 0 && eol < data.length - 1) {
+      this.typeahead = data.slice(eol + 1).replace(/^\n/, '') + this.typeahead;
+      data = data.slice(0, eol + 1);
+    }
     for (const ev of this.editor.feed(data)) {
       if (ev.kind === 'output') void this.opts.tty.write(ev.text);
       else if (ev.kind === 'cancel') { this.status = 130; void this.opts.tty.write(this.prompt); }
       else if (ev.kind === 'clear') { this.opts.tty.screen.clear(); }
-      else if (ev.kind === 'submit') {
-        // The rest of this input (a paste of several lines) is dropped: one command at a time.
-        void this.execute(ev.line);
-        return;
-      }
+      else if (ev.kind === 'submit') void this.execute(ev.line);
     }
   }
 
@@ -109,7 +116,7 @@ export class Shell {
     switch (name) {
       case undefined: return this.status;
       case 'help': await tty.write(HELP); return 0;
-      case 'clear': tty.screen.clear(); return 0;
+      case 'clear': await tty.write('\x1b[H\x1b[2J\x1b[3J'); return 0;
       case 'history':
         await tty.write(this.editor.entries.map((l, i) => `${String(i + 1).padStart(5)}  ${l}\n`).join(''));
         return 0;

@@ -128,3 +128,12 @@ test('history: up arrow brings the last command back', async () => {
   assert.match(out, /^berth images -q\x1b\[K\r\n[0-9a-f]{12}\r\n\$ $/);
   assert.match(await typeLine(s, 'history'), /\s1  berth images -q\r\n\s+2  history\r\n/, 'a repeated line is kept once');
 });
+
+test('pasted lines run one after the other, each at its own prompt; clear wipes the screen', async () => {
+  const s = await newShell();
+  s.screen.type('berth images -q\r\nhistory\r');
+  await waitFor('both lines to run', async () => !s.shell.busy && /2  history/.test(s.screen.text));
+  assert.match(s.screen.text, /\$ berth images -q\r\n[0-9a-f]{12}\r\n\$ history\r\n\s+1  berth images -q\r\n\s+2  history\r\n\$ $/);
+  await typeLine(s, 'clear');
+  assert.match(s.screen.text, /\x1b\[H\x1b\[2J\x1b\[3J\$ $/);
+});
