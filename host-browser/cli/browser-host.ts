@@ -7,12 +7,9 @@ import type { BuildInfo, CliFiles, CliHost, Hijack } from '../../core/cli/host.t
 import type { EngineConnection } from '../worker/client.ts';
 import type { CliProcess } from './cli-process.ts';
 
-/** The in-browser engine as the CLI reaches it (host-browser/worker/client.ts connectEngine). */
-export type EngineLink = EngineConnection;
-
 export interface BrowserHostOptions {
   process: CliProcess;
-  engine: EngineLink;
+  engine: EngineConnection;
   files: CliFiles;
   env: Record<string, string | undefined>;
   homeDir: string;

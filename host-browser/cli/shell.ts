@@ -3,7 +3,8 @@
 // or scripts — a terminal to type berth commands into.
 import { runCli } from '../../core/cli/cli.ts';
 import type { BuildInfo, CliFiles } from '../../core/cli/host.ts';
-import { browserCliHost, type EngineLink } from './browser-host.ts';
+import { browserCliHost } from './browser-host.ts';
+import type { EngineConnection } from '../worker/client.ts';
 import { CliProcess } from './cli-process.ts';
 import { LineEditor } from './line-editor.ts';
 import { ShellSyntaxError, splitWords } from './shell-words.ts';
@@ -11,7 +12,7 @@ import type { TerminalDevice } from './terminal-device.ts';
 
 export interface ShellOptions {
   tty: TerminalDevice;
-  engine: EngineLink;
+  engine: EngineConnection;
   files: CliFiles;
   build: BuildInfo;
   env?: Record<string, string | undefined>;

@@ -6,7 +6,7 @@ import { connectEngine } from '../../host-browser/worker/client.ts';
 import { Shell } from '../../host-browser/cli/shell.ts';
 import { TerminalDevice } from '../../host-browser/cli/terminal-device.ts';
 import { memoryFiles } from '../../host-browser/cli/memory-files.ts';
-import type { EngineLink } from '../../host-browser/cli/browser-host.ts';
+import type { EngineConnection } from '../../host-browser/worker/client.ts';
 import { playgroundBuild } from './build-info.ts';
 import { observePulls } from './observe-pulls.ts';
 import type { BerthStatus } from './berth-status.ts';
@@ -32,7 +32,7 @@ export class BerthPlayground extends LitElement {
 
   /** The shell in the terminal, once the terminal is up. */
   shell: Shell | undefined;
-  engine: EngineLink | undefined;
+  engine: EngineConnection | undefined;
   private worker: Worker | undefined;
 
   override render() {

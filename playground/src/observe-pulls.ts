@@ -1,6 +1,6 @@
 // Watches the CLI's requests to the engine for pulls (POST /images/create, sent by `pull` and by
 // `run`/`create` for a missing image) and reads a copy of their progress for the status line.
-import type { EngineLink } from '../../host-browser/cli/browser-host.ts';
+import type { EngineConnection } from '../../host-browser/worker/client.ts';
 import { PullProgress, readPullStream } from './pull-progress.ts';
 
 const CREATE = /^(\/v[\d.]+)?\/images\/create$/;
@@ -11,7 +11,7 @@ function pullRef(url: URL): string {
   return tag && !image.includes('@') ? `${image}:${tag}` : image;
 }
 
-export function observePulls(link: EngineLink, onProgress: (p: PullProgress) => void): EngineLink {
+export function observePulls(link: EngineConnection, onProgress: (p: PullProgress) => void): EngineConnection {
   return {
     hijack: link.hijack,
     async fetch(input, init) {

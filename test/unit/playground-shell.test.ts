@@ -18,7 +18,7 @@ import { waitFor } from '../helpers/ports.ts';
 import { Shell } from '../../host-browser/cli/shell.ts';
 import { TerminalDevice, type TerminalScreen } from '../../host-browser/cli/terminal-device.ts';
 import { memoryFiles } from '../../host-browser/cli/memory-files.ts';
-import type { EngineLink } from '../../host-browser/cli/browser-host.ts';
+import type { EngineConnection } from '../../host-browser/worker/client.ts';
 
 /** A screen that keeps what was written, in xterm's place. */
 class TextScreen implements TerminalScreen {
@@ -34,7 +34,7 @@ class TextScreen implements TerminalScreen {
   type(d: string) { this.data?.(d); }
 }
 
-let engine: EngineLink;
+let engine: EngineConnection;
 const files = memoryFiles();
 
 before(async () => {
