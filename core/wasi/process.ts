@@ -29,6 +29,8 @@ export interface WasiProcessOptions {
   timeLimitMs?: number;
   /** Every write of the module to fd 1 or 2, as it happens. */
   onOutput(fd: 1 | 2, data: Uint8Array): void;
+  /** Takes back the worker of a module that ended by itself (exit, trap): it can run the next one. Otherwise it is terminated. */
+  release?(worker: WasiWorker): void;
 }
 
 const enc = new TextEncoder();
@@ -44,6 +46,7 @@ export class WasiProcess {
   private settle!: (exit: ModuleExit) => void;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private done = false;
+  private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly opts: WasiProcessOptions) {
     this.exited = new Promise((resolve) => { this.settle = resolve; });
@@ -56,14 +59,14 @@ export class WasiProcess {
       switch (m.type) {
         case 'started': startedResolve(); break;
         case 'output': opts.onOutput(m.fd, m.data); break;
-        case 'exit': this.finish({ code: m.code }); break;
+        case 'exit': this.finish({ code: m.code }, true); break;
         case 'trap':
           opts.onOutput(2, enc.encode(`Error: failed to run main module \`${opts.args[0] ?? ''}\`\n\nCaused by:\n    wasm trap: ${m.message}\n`));
-          this.finish({ code: 128 + SIGABRT });
+          this.finish({ code: 128 + SIGABRT }, true);
           break;
         case 'failed':
           startedReject(new Error(m.message));
-          this.finish({ code: 128 });
+          this.finish({ code: 128 }, true);
           break;
       }
     };
@@ -74,13 +77,12 @@ export class WasiProcess {
       if (this.done) return;
       const worker = opts.spawnWorker();
       this.worker = worker;
-      worker.onMessage(onMessage);
-      worker.onError((e) => {
+      this.unsubscribe.push(worker.onMessage(onMessage), worker.onError((e) => {
         if (this.done) return;
         opts.onOutput(2, enc.encode(`berth: the worker running the wasm module failed: ${e.message}\n`));
         startedReject(e);
         this.finish({ code: 1 });
-      });
+      }));
       worker.postMessage({
         type: 'run', module: opts.module, args: opts.args, env: opts.env, rootfs: opts.rootfs, stdin: ring,
         ...(stdinBytes ? { stdinBytes } : {}),
@@ -131,12 +133,16 @@ export class WasiProcess {
     return true;
   }
 
-  private finish(exit: ModuleExit): void {
+  /** `idle`: the module ended by itself, so its worker is idle and can be released for the next. */
+  private finish(exit: ModuleExit, idle = false): void {
     if (this.done) return;
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
     this.ring?.abandon();
-    void Promise.resolve(this.worker?.terminate()).catch(() => {});
+    for (const off of this.unsubscribe) off();
+    const w = this.worker;
+    if (w && idle && this.opts.release) this.opts.release(w);
+    else void Promise.resolve(w?.terminate()).catch(() => {});
     this.settle(exit);
   }
 }

@@ -1,7 +1,7 @@
-// Messages between the engine and the worker that runs one wasm module, and the host service that
-// makes such a worker (a Web Worker in the browser, a worker_threads Worker on Linux). Every
-// module gets a worker of its own so that kill, stop and time limits can end it at once
-// (terminate), whatever the module is doing.
+// Messages between the engine and the worker that runs a wasm module, and the host service that
+// makes such a worker (a Web Worker in the browser, a worker_threads Worker on Linux). A module
+// has its worker to itself while it runs, so that kill, stop and time limits can end it at once
+// (terminate), whatever the module is doing; a worker whose module ended by itself runs the next.
 import type { RootfsImage } from './rootfs.ts';
 
 export interface RunMessage {
@@ -33,9 +33,10 @@ export type WorkerMessage =
 /** The engine's handle on a worker. */
 export interface WasiWorker {
   postMessage(message: RunMessage): void;
-  onMessage(listener: (message: WorkerMessage) => void): void;
+  /** Returns a function that removes the listener (a worker outlives the module it ran). */
+  onMessage(listener: (message: WorkerMessage) => void): () => void;
   /** The worker died of something the module could not catch (the host's own error). */
-  onError(listener: (error: Error) => void): void;
+  onError(listener: (error: Error) => void): () => void;
   terminate(): void | Promise<unknown>;
 }
 

@@ -112,7 +112,7 @@ export class WasiRuntime implements ContainerRuntime {
     if (wd && !env.some((e) => e.startsWith('PWD='))) env.push(`PWD=${wd}`);
     const limit = timeLimitMs(rec.HostConfig);
     const task = new WasiTask({
-      spawnWorker: this.pool.take, module, args: [rec.Path, ...rec.Args], env, rootfs, stdio,
+      spawnWorker: this.pool.take, release: this.pool.give, module, args: [rec.Path, ...rec.Args], env, rootfs, stdio,
       ...(limit !== undefined ? { timeLimitMs: limit } : {}),
       log: this.opts.logs.writer(rec), now: () => this.now(),
       onEnd: () => { if (this.tasks.get(rec.Id) === task) this.tasks.delete(rec.Id); },

@@ -22,21 +22,28 @@ function tsxBootstrap(script: string): string {
   return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(script).href)}); });`;
 }
 
-export const spawnNodeWasiWorker: SpawnWorker = () => {
-  const script = workerScript();
+/** The engine's handle on a worker_threads Worker running `script`. */
+export function nodeWasiWorker(script: string): WasiWorker {
   const w = script.endsWith('.ts') ? new Worker(tsxBootstrap(script), { eval: true }) : new Worker(script);
   // A worker must not keep the daemon (or a test) alive by itself.
   w.unref();
-  const worker: WasiWorker = {
+  let terminated = false;
+  return {
     postMessage: (m) => w.postMessage(m),
-    onMessage: (listener) => { w.on('message', (m: WorkerMessage) => listener(m)); },
+    onMessage: (listener) => {
+      const l = (m: WorkerMessage): void => listener(m);
+      w.on('message', l);
+      return () => { w.off('message', l); };
+    },
     onError: (listener) => {
-      w.on('error', listener);
       // Ended by something other than terminate(): a crash the 'error' event did not report.
-      w.on('exit', (code) => { if (!terminated) listener(new Error(`the worker exited with code ${code}`)); });
+      const onExit = (code: number): void => { if (!terminated) listener(new Error(`the worker exited with code ${code}`)); };
+      w.on('error', listener);
+      w.on('exit', onExit);
+      return () => { w.off('error', listener); w.off('exit', onExit); };
     },
     terminate: () => { terminated = true; return w.terminate(); },
   };
-  let terminated = false;
-  return worker;
-};
+}
+
+export const spawnNodeWasiWorker: SpawnWorker = () => nodeWasiWorker(workerScript());

@@ -197,6 +197,13 @@ describe('WASI runtime (core/wasi) in Node', () => {
     await assert.rejects(runtime.create(notWasm, image(), { stdin: false, stdinOnce: false, tty: false }), /exec \/etc\/greeting: exec format error/);
   });
 
+  test('the worker of a module that ended by itself (exit or trap) runs the next module', async () => {
+    await run(['trap']);
+    assert.ok(runtime.pool.hasSpare, 'the trapped module\'s worker came back');
+    const next = await run(['cat', '/etc/greeting']);
+    assert.equal(next.stdout, 'hello from the image\n');
+  });
+
   test('exec, top, stats and pause are refused as not supported for wasm containers', async () => {
     await run(['loop'], {
       untilOutput: 'looping',
