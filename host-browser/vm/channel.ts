@@ -24,7 +24,7 @@ export class AgentChannel {
   /** Exits that arrived before anyone listened (a container that ends at once). */
   private readonly early = new Map<number, { out: Frame[]; exit?: AgentExit }>();
   private nextId = 1;
-  private helloWaiters: ((h: AgentHello) => void)[] = [];
+  private helloWaiters: { resolve: (h: AgentHello) => void; reject: (e: Error) => void }[] = [];
   private failure: Error | undefined;
   hello: AgentHello | undefined;
 
@@ -41,7 +41,7 @@ export class AgentChannel {
     switch (f.type) {
       case FrameType.hello: {
         this.hello = JSON.parse(decoder.decode(f.payload)) as AgentHello;
-        for (const w of this.helloWaiters.splice(0)) w(this.hello);
+        for (const w of this.helloWaiters.splice(0)) w.resolve(this.hello);
         break;
       }
       case FrameType.response: {
@@ -77,7 +77,8 @@ export class AgentChannel {
   /** Resolves with the agent's hello (at boot), at once if it came already. */
   waitHello(): Promise<AgentHello> {
     if (this.hello) return Promise.resolve(this.hello);
-    return new Promise((resolve) => this.helloWaiters.push(resolve));
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.helloWaiters.push({ resolve, reject }));
   }
 
   request(op: string, body: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
@@ -118,6 +119,7 @@ export class AgentChannel {
   /** The guest is gone (crashed, destroyed): every pending request fails with `e`. */
   fail(e: Error): void {
     this.failure ??= e;
+    for (const w of this.helloWaiters.splice(0)) w.reject(e);
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
     for (const [cid, sink] of this.sinks) { sink.exit({ exitCode: 255, signal: 0 }); this.sinks.delete(cid); }

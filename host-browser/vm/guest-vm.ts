@@ -80,7 +80,16 @@ export class GuestVM {
       if (!batch.length) queueMicrotask(() => { const bytes = Uint8Array.from(batch); batch = []; vm.channel.receive(bytes); });
       batch.push(b);
     });
-    if (opts.console) emulator.add_listener('serial0-output-byte', opts.console);
+    // The agent is the guest's PID 1: if it dies the kernel panics, and only the console says so.
+    let tail = '';
+    emulator.add_listener('serial0-output-byte', (b: number) => {
+      opts.console?.(b);
+      tail = (tail + String.fromCharCode(b)).slice(-160);
+      if (b === 0x0a && tail.includes('Kernel panic')) {
+        const why = /Kernel panic[^\n]*/.exec(tail)?.[0].trim() ?? 'Kernel panic';
+        vm.channel.fail(new Error(`the browser guest crashed (${why}); reload to start a new one`));
+      }
+    });
     const timeout = opts.timeoutMs ?? 120_000;
     try {
       if (state) {

@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { GuestVM, type GuestImages } from '../../host-browser/vm/guest-vm.ts';
 import { GuestRuntime } from '../../host-browser/runtime/guest-runtime.ts';
@@ -12,6 +13,7 @@ import { newRecord } from '../../core/engine/containers/record.ts';
 import type { ContainerImage, StreamPair } from '../../core/engine/containers/runtime.ts';
 import type { CreateBody } from '../../core/engine/containers/types.ts';
 import type { ImageConfig } from '../../core/image/types.ts';
+import { packTar, type TarInput } from '../../core/layer/tar-write.ts';
 
 const GUEST = 'build/guest';
 const IMAGES = 'build/images';
@@ -45,13 +47,24 @@ function busybox386(): { image: ContainerImage; layers: LayerSource } {
   const byDiff = new Map(config.rootfs.diff_ids.map((d: string, i: number) => [d, manifest.layers[i].digest as string]));
   return {
     image: { id: manifest.config.digest, config, diffIDs: config.rootfs.diff_ids },
-    layers: { open: async (diffID) => new Blob([readFileSync(blobPath(byDiff.get(diffID)!))]).stream() },
+    layers: { open: async (diffID) => new Blob([(extraLayers.get(diffID) ?? readFileSync(blobPath(byDiff.get(diffID)!))) as Uint8Array<ArrayBuffer>]).stream() },
   };
+}
+
+/** Layers a test makes (plain tars), by diffID. */
+const extraLayers = new Map<string, Uint8Array>();
+
+async function addLayer(entries: TarInput[]): Promise<string> {
+  const tar = await packTar(entries);
+  const diffID = `sha256:${createHash('sha256').update(tar).digest('hex')}`;
+  extraLayers.set(diffID, tar);
+  return diffID;
 }
 
 let vm: GuestVM | undefined;
 let runtime: GuestRuntime;
 let image: ContainerImage;
+const imageOf = () => image;
 let counter = 0;
 const dec = new TextDecoder();
 
@@ -82,20 +95,21 @@ async function readAllBytes(s: ReadableStream<Uint8Array>): Promise<Uint8Array> 
   return new Uint8Array(await new Response(s).arrayBuffer());
 }
 
-async function run(cmd: string[], opts: { tty?: boolean; stdin?: boolean; consoleSize?: [number, number]; input?: string; body?: Partial<CreateBody> } = {}) {
+async function run(cmd: string[], opts: { tty?: boolean; stdin?: boolean; consoleSize?: [number, number]; input?: string; keepStdin?: boolean; body?: Partial<CreateBody>; image?: ContainerImage } = {}) {
+  const image = opts.image ?? imageOf();
   const id = `${(++counter).toString(16).padStart(4, '0')}${'b'.repeat(60)}`;
   const body: CreateBody = { Cmd: cmd, Tty: !!opts.tty, OpenStdin: !!opts.stdin, StdinOnce: !!opts.stdin, ...opts.body, HostConfig: { ...(opts.consoleSize ? { ConsoleSize: opts.consoleSize } : {}), ...opts.body?.HostConfig } };
   const rec = newRecord({ id, name: `/guest-${counter}`, body, image: { id: image.id, config: image.config }, now: new Date() });
   await runtime.prepare(rec, image);
   const task = await runtime.create(rec, image, { stdin: !!opts.stdin, stdinOnce: !!opts.stdin, tty: !!opts.tty });
   const pair: StreamPair = await task.attach();
-  const output = readAllBytes(pair.readable);
+  const output = opts.keepStdin ? Promise.resolve(new Uint8Array(0)) : readAllBytes(pair.readable);
   let startError: Error | undefined;
   try { await task.start(); } catch (e) { startError = e as Error; }
   const w = pair.writable.getWriter();
   if (opts.input !== undefined) await w.write(new TextEncoder().encode(opts.input));
-  await w.close();
-  return { rec, task, startError, output, done: task.wait() };
+  if (!opts.keepStdin) await w.close();
+  return { rec, task, startError, output, done: task.wait(), stdin: w, readable: pair.readable };
 }
 
 test('echo hello in a linux/386 busybox container: output, exit 0, and the log', { skip }, async () => {
@@ -195,4 +209,76 @@ test('snapshot: the state saved at idle restores into a guest that runs a contai
   } finally {
     await restored.destroy();
   }
+});
+
+/** Reads from a stream until `want` appears in what came so far (output streams back live). */
+async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, want: RegExp, tty: boolean): Promise<string> {
+  let raw = new Uint8Array(0);
+  for (;;) {
+    const text = tty ? dec.decode(raw) : demux(raw).stdout;
+    if (want.test(text)) return text;
+    const { done, value } = await reader.read();
+    if (done) return text;
+    const next = new Uint8Array(raw.length + value.length);
+    next.set(raw); next.set(value, raw.length);
+    raw = next;
+  }
+}
+
+test('output streams back live while stdin stays open; HOME comes from the user', { skip }, async () => {
+  const r = await run(['sh', '-c', 'echo first $HOME; read x; echo got $x'], { stdin: true, keepStdin: true });
+  const reader = r.readable.getReader();
+  assert.equal(await readUntil(reader, /first/, false), 'first /root\n');
+  await r.stdin.write(new TextEncoder().encode('abc\n'));
+  assert.equal(await readUntil(reader, /got/, false), 'got abc\n');
+  await r.stdin.close();
+  assert.equal((await r.done).exitCode, 0);
+  await runtime.remove(r.rec);
+});
+
+test('resize: a tty container sees the new window size', { skip }, async () => {
+  const r = await run(['sh', '-c', 'stty size; read x; stty size'], { tty: true, stdin: true, keepStdin: true, consoleSize: [24, 80] });
+  const reader = r.readable.getReader();
+  assert.match(await readUntil(reader, /24 80\r\n/, true), /24 80\r\n/);
+  await r.task.resize(40, 120);
+  await r.stdin.write(new TextEncoder().encode('\n'));
+  assert.match(await readUntil(reader, /40 120\r\n/, true), /40 120\r\n$/);
+  assert.equal((await r.done).exitCode, 0);
+  await runtime.remove(r.rec);
+});
+
+test('layers stack with their whiteouts: a deleted file and an opaque directory', { skip }, async () => {
+  const lower = await addLayer([
+    { header: { name: 'data/', type: 'directory' } },
+    { header: { name: 'data/keep' }, body: 'keep\n' },
+    { header: { name: 'data/gone' }, body: 'gone\n' },
+    { header: { name: 'opt/', type: 'directory' } },
+    { header: { name: 'opt/old' }, body: 'old\n' },
+  ]);
+  const upper = await addLayer([
+    { header: { name: 'data/', type: 'directory' } },
+    { header: { name: 'data/.wh.gone' }, body: '' },
+    { header: { name: 'opt/', type: 'directory' } },
+    { header: { name: 'opt/.wh..wh..opq' }, body: '' },
+    { header: { name: 'opt/new' }, body: 'new\n' },
+  ]);
+  const stacked: ContainerImage = { ...image, diffIDs: [...image.diffIDs, lower, upper] };
+  const r = await run(['sh', '-c', 'ls /data; ls /opt; cat /data/keep /opt/new'], { image: stacked });
+  assert.equal((await r.done).exitCode, 0);
+  assert.equal(demux(await r.output).stdout, 'keep\nnew\nkeep\nnew\n');
+  await runtime.remove(r.rec);
+});
+
+test('a lot of output arrives whole and in order (serial throughput)', { skip }, async () => {
+  const t0 = Date.now();
+  const r = await run(['seq', '1', '30000']);
+  assert.equal((await r.done).exitCode, 0);
+  const out = demux(await r.output).stdout;
+  const ms = Date.now() - t0;
+  const lines = out.trimEnd().split('\n');
+  assert.equal(lines.length, 30000);
+  assert.equal(lines[29999], '30000');
+  assert.ok(lines.every((l, i) => l === String(i + 1)));
+  console.log(`# ${out.length} bytes of output in ${ms} ms (${(out.length / 1024 / (ms / 1000)).toFixed(0)} KiB/s over serial)`);
+  await runtime.remove(r.rec);
 });

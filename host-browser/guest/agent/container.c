@@ -78,13 +78,14 @@ static char *lookpath(const char *file, char **env, int fd) {
 }
 
 /* user, uid, uid:gid, name:group as the image's /etc/passwd and /etc/group say. */
-static int resolve_user(const char *spec, uid_t *uid, gid_t *gid) {
+static int resolve_user(const char *spec, uid_t *uid, gid_t *gid, char *home, size_t homecap) {
   char u[128], g[128] = "";
   snprintf(u, sizeof u, "%s", spec);
   char *colon = strchr(u, ':');
   if (colon) { snprintf(g, sizeof g, "%s", colon + 1); *colon = 0; }
   *uid = 0; *gid = 0;
-  if (!*u) return 0;
+  snprintf(home, homecap, "/");
+  if (!*u) snprintf(u, sizeof u, "0");
   char *end;
   long n = strtol(u, &end, 10);
   int numeric = !*end;
@@ -93,7 +94,11 @@ static int resolve_user(const char *spec, uid_t *uid, gid_t *gid) {
   if (f) {
     struct passwd *pw;
     while ((pw = fgetpwent(f))) {
-      if (numeric ? pw->pw_uid == (uid_t)n : !strcmp(pw->pw_name, u)) { *uid = pw->pw_uid; *gid = pw->pw_gid; found = 1; break; }
+      if (numeric ? pw->pw_uid == (uid_t)n : !strcmp(pw->pw_name, u)) {
+        *uid = pw->pw_uid; *gid = pw->pw_gid; found = 1;
+        snprintf(home, homecap, "%s", pw->pw_dir);
+        break;
+      }
     }
     fclose(f);
   }
@@ -188,8 +193,19 @@ static void __attribute__((noreturn)) child(struct container *c, struct spec *s,
   if (read(start_rd, &one, 1) != 1) _exit(128); /* removed before start */
   close(start_rd);
   uid_t uid; gid_t gid;
-  if (resolve_user(s->user, &uid, &gid) < 0)
+  char home[512];
+  if (resolve_user(s->user, &uid, &gid, home, sizeof home) < 0)
     child_fail(efd, 128, "unable to find user %s: no matching entries in passwd file", s->user);
+  /* As runc: HOME from the user's passwd entry unless the config sets it. */
+  size_t n = 0;
+  int has_home = 0;
+  for (; s->env[n]; n++) if (!strncmp(s->env[n], "HOME=", 5)) has_home = 1;
+  if (!has_home) {
+    s->env = realloc(s->env, sizeof(char *) * (n + 2));
+    s->env[n] = xmalloc(strlen(home) + 6);
+    sprintf(s->env[n], "HOME=%s", home);
+    s->env[n + 1] = NULL;
+  }
   if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0) child_fail(efd, 128, "setting user %s: %s", s->user, strerror(errno));
   if (*s->cwd) {
     mkdir_p(s->cwd, 0755);
