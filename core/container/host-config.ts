@@ -6,7 +6,7 @@ import { userMounts } from '../runtime-spec/mounts.ts';
 import { validateUlimits } from '../runtime-spec/rlimits.ts';
 import { parseSecurityOpts } from '../runtime-spec/security-opts.ts';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime-spec/spec.ts';
-import type { HostConfig } from './types.ts';
+import type { HostConfig } from '../engine/containers/types.ts';
 
 export const RESTART_POLICIES = ['', 'no', 'always', 'unless-stopped', 'on-failure'];
 const MIN_MEMORY = 6 * 1024 * 1024;

@@ -3,7 +3,7 @@
 // `Mounts` type tmpfs), the generated /etc/resolv.conf, /etc/hostname and /etc/hosts, sorted by
 // destination depth. Volumes (issue 5) come in through `resolveVolume`.
 import { BerthError } from '../errors.ts';
-import type { HostConfig, Mount as ApiMount, MountPoint } from '../container/types.ts';
+import type { HostConfig, Mount as ApiMount, MountPoint } from '../engine/containers/types.ts';
 import type { Mount } from './types.ts';
 import { mergeTmpfsOptions, tmpfsMountData } from './tmpfs-options.ts';
 

@@ -2,7 +2,7 @@
 // config (ENTRYPOINT/CMD rules, env, working dir, user), then argv and the environment.
 import { BerthError } from '../errors.ts';
 import type { ContainerConfig as ImageRuntimeConfig } from '../image/types.ts';
-import type { ContainerConfig } from '../container/types.ts';
+import type { ContainerConfig } from '../engine/containers/types.ts';
 
 export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 

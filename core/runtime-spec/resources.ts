@@ -1,6 +1,6 @@
 // linux.resources as dockerd fills it from HostConfig. The daemon's cgroup code applies the limits
 // (v1 or v2); the spec carries them too so the bundle says what the container was given.
-import type { HostConfig } from '../container/types.ts';
+import type { HostConfig } from '../engine/containers/types.ts';
 import { BerthError } from '../errors.ts';
 import type { BlockIOResources, DeviceCgroup, Resources } from './types.ts';
 

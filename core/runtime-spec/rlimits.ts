@@ -2,7 +2,7 @@
 // (RLIMIT_NOFILE). A daemon without CAP_SYS_RESOURCE cannot raise a hard limit above its own, so
 // limits above the host's current hard limit are lowered to it, with a warning.
 import { BerthError } from '../errors.ts';
-import type { Ulimit } from '../container/types.ts';
+import type { Ulimit } from '../engine/containers/types.ts';
 import type { Rlimit } from './types.ts';
 
 export const ULIMIT_NAMES = [

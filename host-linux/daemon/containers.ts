@@ -13,7 +13,7 @@ import { ContainerService } from '../../core/engine/containers/service.ts';
 import { guardSnapshotter } from '../../core/engine/containers/layers-in-use.ts';
 import { restoreContainers } from '../../core/engine/containers/restore.ts';
 import { generateSpec } from '../../core/runtime-spec/spec.ts';
-import type { ContainerConfig, HostConfig } from '../../core/container/types.ts';
+import type { ContainerConfig, HostConfig } from '../../core/engine/containers/types.ts';
 import { ContainerRecordStore } from '../runtime/records.ts';
 import { FsMetadataStore } from '../metadata/fs-kv.ts';
 import { LinuxRuntime, type SpecInput } from '../runtime/linux-runtime.ts';

@@ -9,7 +9,7 @@ import { generateResolvConf } from '../../core/container/resolv-conf.ts';
 import { parseEnvFile } from '../../core/container/env-file.ts';
 import { adaptHostConfig, validateHostConfig } from '../../core/container/host-config.ts';
 import { containerCommandString, psCommandColumn } from '../../core/container/command.ts';
-import type { HostConfig } from '../../core/container/types.ts';
+import type { HostConfig } from '../../core/engine/containers/types.ts';
 
 const DEFAULTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
 

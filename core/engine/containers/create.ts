@@ -6,7 +6,7 @@ import { Container } from './container.ts';
 import { newRecord } from './record.ts';
 import { generateId, generateName, normalizeName } from './names.ts';
 import { adaptHostConfig, validateHostConfig } from '../../container/host-config.ts';
-import type { HostConfig as SpecHostConfig } from '../../container/types.ts';
+import type { HostConfig as SpecHostConfig } from './types.ts';
 import type { HostConfig } from './types.ts';
 
 /**

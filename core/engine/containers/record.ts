@@ -6,7 +6,6 @@ import type { ContainerConfig, ContainerRecord, CreateBody, HostConfig } from '.
 import { ZERO_TIME } from './types.ts';
 import { containerHostname } from '../../runtime-spec/spec.ts';
 import { mergeImageConfig as mergeWithImage } from '../../runtime-spec/process.ts';
-import type { ContainerConfig as SpecContainerConfig } from '../../container/types.ts';
 
 const HOST_CONFIG_DEFAULTS: HostConfig = {
   Binds: null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} }, NetworkMode: 'default', PortBindings: {},
@@ -46,7 +45,7 @@ function withDefaults(hc: HostConfig | undefined): HostConfig {
 
 /** dockerd's create-time checks that do not need the host (runconfig and daemon/container.go). */
 export function validateCreate(config: ContainerConfig, hc: HostConfig): void {
-  const rp = hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 };
+  const rp = { Name: 'no', ...hc.RestartPolicy, MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 };
   if (!['no', 'always', 'unless-stopped', 'on-failure', ''].includes(rp.Name)) {
     throw new BerthError('invalid_argument', `invalid restart policy '${rp.Name}'`);
   }
@@ -82,7 +81,7 @@ export function validateCreate(config: ContainerConfig, hc: HostConfig): void {
  */
 export function mergeImageConfig(body: CreateBody, image: ImageConfig): ContainerConfig {
   const { HostConfig: _h, NetworkingConfig: _n, ...config } = body;
-  const merged = mergeWithImage(config as SpecContainerConfig, image.config) as ContainerConfig;
+  const merged = mergeWithImage(config, image.config);
   const defaults: ContainerConfig = {
     Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
     OpenStdin: false, StdinOnce: false, Env: [], Cmd: null, Image: '', Volumes: null as unknown as undefined, WorkingDir: '', Entrypoint: null,

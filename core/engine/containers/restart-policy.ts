@@ -15,7 +15,7 @@ export function nextRestart(c: Container, exitCode: number, ranMs: number, shutt
   if (policy.Name === 'always') restart = true;
   else if (policy.Name === 'unless-stopped') restart = !c.rec.HasBeenManuallyStopped;
   else if (policy.Name === 'on-failure') {
-    const max = policy.MaximumRetryCount;
+    const max = policy.MaximumRetryCount ?? 0;
     restart = exitCode !== 0 && (max === 0 || c.rec.RestartCount < max);
   }
   if (!restart) return undefined;
@@ -29,7 +29,8 @@ export function restartsAtBoot(c: Container): boolean {
   if (policy.Name === 'always') return true;
   if (policy.Name === 'unless-stopped') return !c.rec.HasBeenManuallyStopped;
   if (policy.Name === 'on-failure') {
-    return c.rec.State.ExitCode !== 0 && (policy.MaximumRetryCount === 0 || c.rec.RestartCount < policy.MaximumRetryCount);
+    const max = policy.MaximumRetryCount ?? 0;
+    return c.rec.State.ExitCode !== 0 && (max === 0 || c.rec.RestartCount < max);
   }
   return false;
 }
