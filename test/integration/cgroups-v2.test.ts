@@ -45,7 +45,7 @@ function fakeCgroup(dir: string, controllers: string[], root = false): void {
   if (!root && controllers.includes('pids')) Object.assign(files, { 'pids.max': 'max', 'pids.current': '0' });
   if (!root && controllers.includes('cpu')) Object.assign(files, { 'cpu.max': 'max 100000', 'cpu.weight': '100' });
   if (!root && controllers.includes('cpuset')) Object.assign(files, { 'cpuset.cpus': '', 'cpuset.mems': '' });
-  if (!root && controllers.includes('io')) Object.assign(files, { 'io.weight': 'default 100', 'io.stat': '' });
+  if (!root && controllers.includes('io')) Object.assign(files, { 'io.weight': 'default 100', 'io.stat': '', 'io.max': '' });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
 }
 
@@ -101,6 +101,21 @@ test('update: -1 lifts memory and pids limits, zeroes lift the CPU limit, absent
   assert.equal(read(join(leaf, 'memory.swap.max')), 'max');
   await h.update({ NanoCpus: 0, CpuQuota: 0, CpuPeriod: 0 });
   assert.equal(read(join(leaf, 'cpu.max')), 'max 100000');
+});
+
+test('block I/O limits go to io.max as runc writes them (one device and key per write; a rate of 0 lifts it); no io controller: an error', async () => {
+  const { manager, leaf } = fakeTree();
+  const h = await manager.create('/berth/c1', { blockIO: { throttleWriteBpsDevice: [{ major: 7, minor: 3, rate: 1048576 }] } });
+  // A fake file keeps only the last write; the kernel merges each into the device's line.
+  assert.equal(read(join(leaf, 'io.max')), '7:3 wbps=1048576');
+  await h.update({ blockIO: { throttleReadIOPSDevice: [{ major: 8, minor: 0, rate: 0 }] } });
+  assert.equal(read(join(leaf, 'io.max')), '8:0 riops=max');
+  await h.update({ blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 16, rate: 5 }] } });
+  assert.equal(read(join(leaf, 'io.max')), '8:16 rbps=5');
+  await h.update({ blockIO: { throttleWriteIOPSDevice: [{ major: 8, minor: 16, rate: 7 }] } });
+  assert.equal(read(join(leaf, 'io.max')), '8:16 wiops=7');
+  const noIo = fakeTree(['cpu', 'memory', 'pids']);
+  await assert.rejects(noIo.manager.create('/berth/c1', { blockIO: { throttleWriteBpsDevice: [{ major: 7, minor: 3, rate: 1 }] } }), /the io cgroup controller is not enabled/);
 });
 
 test('runc conversions: swap, shares to weight', () => {
