@@ -158,3 +158,17 @@ test("--device and --device-cgroup-rule as dockerd's WithDevices: nodes at PathI
   assert.ok(!priv.spec.linux!.devices!.some((d) => d.path === '/dev/sda'));
   assert.deepEqual(priv.spec.linux!.resources!.devices, [{ allow: true, access: 'rwm' }]);
 });
+
+test("--device and --device-cgroup-rule: docker's client-side checks and texts", async () => {
+  const hc = await hostConfig(['--device', '/dev/loop0', '--device', '/dev/loop1:r', '--device', '/dev/loop2:/dev/x', '--device', '/dev/loop3:/dev/y:rw', '--device-cgroup-rule', 'c 1:* rwm']);
+  assert.deepEqual(hc['Devices'], [
+    { PathOnHost: '/dev/loop0', PathInContainer: '/dev/loop0', CgroupPermissions: 'rwm' }, { PathOnHost: '/dev/loop1', PathInContainer: '/dev/loop1', CgroupPermissions: 'r' },
+    { PathOnHost: '/dev/loop2', PathInContainer: '/dev/x', CgroupPermissions: 'rwm' }, { PathOnHost: '/dev/loop3', PathInContainer: '/dev/y', CgroupPermissions: 'rw' },
+  ]);
+  assert.deepEqual(hc['DeviceCgroupRules'], ['c 1:* rwm']);
+  await assert.rejects(hostConfig(['--device', '/dev/loop0:/dev/x:rwx']), { message: 'bad mode specified: rwx' });
+  await assert.rejects(hostConfig(['--device', '/dev/loop0:x']), { message: 'x is not an absolute path' });
+  await assert.rejects(hostConfig(['--device', ':/dev/x']), { message: 'bad format for path: :/dev/x' });
+  await assert.rejects(hostConfig(['--device-cgroup-rule', 'x 1:3 rwm']),
+    (e: unknown) => e instanceof FlagError && e.message === `invalid argument "x 1:3 rwm" for "--device-cgroup-rule" flag: invalid device cgroup format 'x 1:3 rwm'`);
+});

@@ -169,7 +169,20 @@ function splitVolumes(specs: string[]): { binds: string[]; volumes: Record<strin
   return { binds, volumes };
 }
 
+/** docker's validDeviceMode: one to three of r, w, m, none twice. */
+const validDeviceMode = (mode: string) => /^[rwm]{1,3}$/.test(mode) && new Set(mode).size === mode.length;
+
+/** docker's validateLinuxPath for `--device`: `host[:container][:mode]`, an absolute container path, a valid mode. */
+function validateDevice(spec: string): void {
+  const split = spec.split(':');
+  if (split.length > 3 || split[0] === '') throw new RunOptionError(`bad format for path: ${spec}`);
+  if (split.length === 3 && !validDeviceMode(split[2]!)) throw new RunOptionError(`bad mode specified: ${split[2]}`);
+  const containerPath = split.length === 1 || (split.length === 2 && validDeviceMode(split[1]!)) ? split[0]! : split[1]!;
+  if (!containerPath.startsWith('/')) throw new RunOptionError(`${containerPath} is not an absolute path`);
+}
+
 function parseDevice(spec: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+  validateDevice(spec);
   const parts = spec.split(':');
   let perms = 'rwm';
   let dst = '';
@@ -390,7 +403,10 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
     CpusetCpus: str('cpuset-cpus'),
     CpusetMems: str('cpuset-mems'),
     Devices: list('device').map(parseDevice),
-    DeviceCgroupRules: orNull(list('device-cgroup-rule')),
+    DeviceCgroupRules: orNull(list('device-cgroup-rule').map((rule) => {
+      if (!/^[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}$/.test(rule)) throw invalid(rule, 'device-cgroup-rule', `invalid device cgroup format '${rule}'`);
+      return rule;
+    })),
     DeviceRequests: null,
   });
   if (num('kernel-memory')) hostConfig.KernelMemory = num('kernel-memory');
