@@ -3,6 +3,7 @@
 // are kept is the host's: the json-file log on Linux, memory in the browser (MemoryLogs).
 import type { ContainerRecord } from '../engine/containers/types.ts';
 import type { LogEntry, LogReadOptions } from '../engine/containers/runtime.ts';
+import { concatBytes } from './bytes.ts';
 
 export interface LogWriter {
   write(entry: LogEntry): void;
@@ -37,13 +38,8 @@ export class LineSplitter {
 
   private emitLine(stream: 'stdout' | 'stderr', tail: Uint8Array): void {
     const parts = this.partial[stream];
-    if (!parts.length) { this.emit(stream, tail.slice()); return; }
-    const line = new Uint8Array(parts.reduce((n, p) => n + p.length, 0) + tail.length);
-    let off = 0;
-    for (const p of parts) { line.set(p, off); off += p.length; }
-    line.set(tail, off);
     this.partial[stream] = [];
-    this.emit(stream, line);
+    this.emit(stream, concatBytes([...parts, tail]));
   }
 }
 

@@ -4,6 +4,7 @@
 // for a trap, and 128+N for a signal, as a Linux process killed by signal N reports it.
 import type { RootfsImage } from './rootfs.ts';
 import type { SpawnWorker, WasiWorker, WorkerMessage } from './protocol.ts';
+import { concatBytes } from './bytes.ts';
 import { createStdinRing, StdinRingWriter, stdinRingSupported } from './stdin-ring.ts';
 
 export const SIGABRT = 6;
@@ -113,9 +114,7 @@ export class WasiProcess {
 
   async closeStdin(): Promise<void> {
     if (this.pendingStdin && this.launch) {
-      const all = new Uint8Array(this.pendingStdin.reduce((n, c) => n + c.length, 0));
-      let off = 0;
-      for (const c of this.pendingStdin) { all.set(c, off); off += c.length; }
+      const all = concatBytes(this.pendingStdin);
       this.pendingStdin = undefined;
       const launch = this.launch;
       this.launch = undefined;

@@ -5,6 +5,7 @@
 import { BerthError } from '../errors.ts';
 import { TarReader } from '../layer/tar-read.ts';
 import { classifyWhiteout } from '../layer/whiteout.ts';
+import { concatBytes } from './bytes.ts';
 
 export interface RootfsEntry {
   /** Relative, '/'-separated, no leading slash; '' is never listed (the root is implicit). */
@@ -42,14 +43,6 @@ function within(path: string, dir: string): boolean {
   return dir === '' || path === dir || path.startsWith(`${dir}/`);
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!.slice();
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) { out.set(c, off); off += c.length; }
-  return out;
-}
-
 /** Applies one uncompressed layer tar onto `tree`: whiteouts act on the lower layers only. */
 async function applyLayer(tree: Map<string, Node>, tar: ReadableStream<Uint8Array>): Promise<void> {
   const reader = new TarReader(tar);
@@ -66,7 +59,7 @@ async function applyLayer(tree: Map<string, Node>, tar: ReadableStream<Uint8Arra
     if (w.kind === 'meta') continue;
     switch (h.type) {
       case 'directory': added.set(path, { kind: 'dir', mode: h.mode }); break;
-      case 'file': added.set(path, { kind: 'file', mode: h.mode, data: concat(await reader.readBody()) }); break;
+      case 'file': added.set(path, { kind: 'file', mode: h.mode, data: concatBytes(await reader.readBody()) }); break;
       case 'symlink': added.set(path, { kind: 'symlink', target: h.linkname }); break;
       case 'hardlink': {
         const target = cleanPath(h.linkname);
@@ -123,10 +116,7 @@ export async function rootfsFromLayers(tars: AsyncIterable<ReadableStream<Uint8A
     }
     entries.push({ path, kind: 'file', mode: r.node.mode, offset, size: r.node.data.length });
   }
-  const data = new Uint8Array(size);
-  let off = 0;
-  for (const f of files) { data.set(f, off); off += f.length; }
-  return { entries, data: data.buffer };
+  return { entries, data: concatBytes(files).buffer as ArrayBuffer };
 }
 
 /** A file's bytes, or undefined when `path` (absolute or relative to the root) is not a file. */
