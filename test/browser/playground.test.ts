@@ -79,9 +79,35 @@ test('typing: history, a usage error, an unknown command', { skip }, async () =>
   assert.match((await run('ls')).join('\n'), /sh: ls: not found/);
 });
 
+test('ctrl-c ends a command that streams until interrupted, and the terminal goes on', { skip }, async () => {
+  const before = (await screen()).length;
+  await page.keyboard.type('berth events');
+  await page.keyboard.press('Enter');
+  await waitFor('events to run', async () => page.evaluate(() => document.querySelector('berth-playground')!.shell!.busy));
+  await page.keyboard.press('Control+C');
+  await waitFor('the prompt after ^C', async () => (await screen()).at(-1) === '$');
+  assert.deepEqual((await screen()).slice(before - 1), ['$ berth events', '^C', '$']);
+  assert.equal(await page.evaluate(() => document.querySelector('berth-playground')!.shell!.status), 130);
+  assert.match((await run('berth images -q')).join('\n'), /^[0-9a-f]{12}/);
+});
+
 test('berth run --rm hello-wasm prints the WASI module\'s greeting', { skip, todo: 'the WASI runtime (H6) is not wired into the worker yet' }, async () => {
   const out = await run('berth run --rm hello-wasm');
   assert.match(out.join('\n'), /Hello/i);
+});
+
+test('an interactive sh in busybox: raw mode, the answers of the shell, exit ends it', { skip, todo: 'the v86 guest runtime (H5) is not wired into the worker yet' }, async () => {
+  await page.keyboard.type('berth run -it --rm busybox sh');
+  await page.keyboard.press('Enter');
+  const busy = () => page.evaluate(() => document.querySelector('berth-playground')!.shell!.busy);
+  await waitFor('the container\'s prompt', async () => /^\/ #$/.test((await screen()).at(-1) ?? '') || !(await busy()), 120_000);
+  assert.ok(await busy(), `the run ended at once: ${(await screen()).slice(-4).join('\n')}`);
+  await page.keyboard.type('echo $((6*7))');
+  await page.keyboard.press('Enter');
+  await waitFor('the answer', async () => (await screen()).includes('42'), 30_000);
+  const out = await run('exit');
+  assert.deepEqual(out, []);
+  assert.equal(await page.evaluate(() => document.querySelector('berth-playground')!.shell!.status), 0);
 });
 
 test('berth run --rm busybox echo hello prints hello from the v86 guest', { skip, todo: 'the v86 guest runtime (H5) is not wired into the worker yet' }, async () => {
