@@ -54,8 +54,9 @@ describe('a full disk under the data root', { skip }, () => {
   test('a container filling the disk gets ENOSPC; the daemon stays healthy and says so', async () => {
     const sleeper = await d!.docker(['run', '-d', '--name', 'sleeper', '--network', 'none', 'busybox', 'sleep', '1000']);
     assert.equal(sleeper.code, 0, sleeper.stderr);
-    // The filler stops once dd hits ENOSPC; its upper dir keeps the disk full.
-    const fill = await d!.docker(['run', '--name', 'filler', '--network', 'none', 'busybox', 'dd', 'if=/dev/zero', 'of=/fill', 'bs=1M'], { timeoutMs: 20_000 });
+    // The filler stops once dd hits ENOSPC (its upper dir keeps the disk full), then talks to a log that cannot grow.
+    const script = 'echo start; dd if=/dev/zero of=/fill bs=1M; s=$?; i=0; while [ $i -lt 500 ]; do echo "line $i"; i=$((i+1)); done; exit $s';
+    const fill = await d!.docker(['run', '--name', 'filler', '--network', 'none', 'busybox', 'sh', '-c', script], { timeoutMs: 20_000 });
     assert.equal(fill.code, 1, fill.stderr);
     assert.match(fill.stderr, /No space left on device/);
     await waitUntil('the disk to fill', () => {
@@ -70,6 +71,12 @@ describe('a full disk under the data root', { skip }, () => {
       assert.equal(next.code, 125, next.stderr);
       assert.match(next.stderr, /no space left on device/i);
     }
+    // The output went to the terminal whole; the log dropped what did not fit, and holds no torn line.
+    assert.match(fill.stdout, /line 499\n$/);
+    const logs = await d!.docker(['logs', 'filler']);
+    assert.equal(logs.code, 0, logs.stderr);
+    const logFile = (await d!.docker(['inspect', '--format', '{{.LogPath}}', 'filler'])).stdout.trim();
+    for (const line of readFileSync(logFile, 'utf8').split('\n').filter(Boolean)) assert.doesNotThrow(() => JSON.parse(line), line);
     // A transition the disk cannot record still happens.
     const kill = await d!.docker(['kill', 'sleeper']);
     assert.equal(kill.code, 0, kill.stderr);
