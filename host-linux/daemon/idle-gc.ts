@@ -1,23 +1,13 @@
 // Returns an idle daemon's garbage to the system. V8 collects when allocation pressure asks for it,
 // not when the daemon goes quiet, so the heap (young generation included) stays at the size of the
-// last busy moment — 2–3 MB of RSS over what is live. One full GC a few seconds after the last API
-// request (and after start-up work, and at once after an image stream) gives that back, for a few ms each.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+// last busy moment, and glibc keeps what was freed. One release (memory.ts) a few seconds after the
+// last API request (and after start-up work, and at once after an image stream) gives that back, for a
+// few ms each.
+import { releaseMemory } from './memory.ts';
 
 type Handler = (req: Request) => Promise<Response>;
 
 const IDLE_MS = 3_000;
-
-let collect: (() => void) | undefined;
-function fullGc(): void {
-  if (!collect) {
-    // gc() is only installed in contexts created after --expose-gc is set; the context is dropped after.
-    setFlagsFromString('--expose-gc');
-    collect = runInNewContext('gc') as () => void;
-  }
-  collect();
-}
 
 export interface IdleGc {
   /** Wraps the API handler: every request pushes the collection back. */
@@ -35,13 +25,13 @@ export function idleGc(idleMs = IDLE_MS): IdleGc {
   let timer: NodeJS.Timeout | undefined;
   const poke = () => {
     if (timer) timer.refresh();
-    else timer = setTimeout(() => { timer = undefined; fullGc(); }, idleMs).unref();
+    else timer = setTimeout(() => { timer = undefined; releaseMemory(); }, idleMs).unref();
   };
   let pending = false;
   const now = () => {
     if (pending) return;
     pending = true;
-    setImmediate(() => { pending = false; fullGc(); });
+    setImmediate(() => { pending = false; releaseMemory(); });
   };
   return {
     poke,

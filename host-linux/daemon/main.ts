@@ -16,6 +16,7 @@ import { builtinLayout } from './builtin-layout.ts';
 import { blockedFetch } from './blocked-fetch.ts';
 import { loggedHandler } from './api-log.ts';
 import { idleGc } from './idle-gc.ts';
+import { tuneMemory } from './memory.ts';
 import { daemonBuildTime, daemonGitCommit } from './build-info.ts';
 import { importBuiltinImages } from './builtin-import.ts';
 import { startContainerService } from './containers.ts';
@@ -241,6 +242,7 @@ async function buildEngine(config: DaemonConfig, flags: DaemonFlags, log: Logger
 
 const isMain = process.argv[1] !== undefined && /(?:daemon[/\\]main\.ts|berthd(?:\.mjs)?)$/.test(process.argv[1]);
 if (isMain) {
+  tuneMemory();
   main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
     process.stderr.write(`berthd: ${errorMessage(e)}\n`);
     process.exit(1);

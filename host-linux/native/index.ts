@@ -27,7 +27,18 @@ export interface NativeAddon {
   attachDeviceFilter(cgroupDir: string, rules: Uint8Array): number;
   /** The ids of the device programs attached to the cgroup2 directory itself. */
   deviceFilterPrograms(cgroupDir: string): number[];
+  /** malloc_trim(0): returns free malloc memory of every arena to the system; true when some was. */
+  mallocTrim(): boolean;
+  /** mallopt(3) with one of the M_* constants below; true when glibc accepted the value. */
+  mallopt(param: number, value: number): boolean;
+  /** V8's Isolate::LowMemoryNotification: a full collection that also shrinks the heap (young generation included). */
+  lowMemoryNotification(): void;
 }
+
+// mallopt(3) parameters (malloc.h).
+export const M_TRIM_THRESHOLD = -1;
+export const M_MMAP_THRESHOLD = -3;
+export const M_ARENA_MAX = -8;
 
 export const S_IFIFO = 0o010000;
 export const S_IFCHR = 0o020000;

@@ -11,5 +11,8 @@ napi_value berth_lremovexattr(napi_env env, napi_callback_info info);
 napi_value berth_device_filter_program(napi_env env, napi_callback_info info);
 napi_value berth_device_filter_programs(napi_env env, napi_callback_info info);
 napi_value berth_attach_device_filter(napi_env env, napi_callback_info info);
+napi_value berth_malloc_trim(napi_env env, napi_callback_info info);
+napi_value berth_mallopt(napi_env env, napi_callback_info info);
+napi_value berth_low_memory_notification(napi_env env, napi_callback_info info);
 
 #endif

@@ -17,6 +17,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"deviceFilterProgram", NULL, berth_device_filter_program, NULL, NULL, NULL, napi_enumerable, NULL},
       {"deviceFilterPrograms", NULL, berth_device_filter_programs, NULL, NULL, NULL, napi_enumerable, NULL},
       {"attachDeviceFilter", NULL, berth_attach_device_filter, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mallocTrim", NULL, berth_malloc_trim, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mallopt", NULL, berth_mallopt, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lowMemoryNotification", NULL, berth_low_memory_notification, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   BERTH_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;
