@@ -46,10 +46,7 @@ export class ContainerService {
   /** Loads every record (restore.ts reconnects and restarts them). */
   async load(): Promise<Container[]> {
     const all = await this.records.load();
-    for (const c of all) {
-      this.containers.set(c.id, c);
-      this.names.set(c.rec.Name, c.id);
-    }
+    for (const c of all) this.add(c);
     return all;
   }
 
