@@ -106,3 +106,12 @@ test('removing a container whose record is behind drops it from the retries and 
   assert.equal(await pending.get(ID), undefined);
   assert.equal(await store.get(ID), undefined);
 });
+
+test('a parked record whose container is gone from the store is a leftover: dropped at load', async () => {
+  const { store, pending } = setUp();
+  await pending.put(ID, new TextEncoder().encode(JSON.stringify(record('exited'))));
+  const writer = new RecordWriter({ store, pending, log: () => {} });
+  assert.deepEqual(await writer.load(), []);
+  assert.equal(await pending.get(ID), undefined);
+  assert.equal(writer.behind, 0);
+});

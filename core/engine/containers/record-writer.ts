@@ -49,6 +49,11 @@ export class RecordWriter {
           this.opts.log('warn', `skipping the unreadable record of container ${key}: ${errorMessage(e)}`);
           continue;
         }
+        if (parked && !out.has(rec.Id)) {
+          // Its container was removed (a first record always reaches the store): a leftover.
+          await store.delete(key).catch(() => {});
+          continue;
+        }
         const c = new Container(rec, true);
         if (parked) { c.dirty = true; this.dirty.set(c.id, c); }
         out.set(rec.Id, c);
