@@ -7,6 +7,7 @@ import type { ContainerTask, ExitStatus, ProcessTask, StdioOptions, StreamPair }
 import { frame } from '../engine/containers/stdcopy.ts';
 import { LineSplitter, logTime, type LogWriter } from './logs.ts';
 import { WasiProcess, type WasiProcessOptions } from './process.ts';
+import { CanonicalInput, ttyOutput } from './tty.ts';
 
 export function unsupported(what: string): BerthError {
   return new BerthError('unsupported', `${what} is not supported for wasm containers: the module runs in a WebAssembly runtime, not as Linux processes`, { status: 501 });
@@ -30,6 +31,9 @@ export class WasiTask implements ContainerTask {
   private readonly exit: Promise<ExitStatus>;
   private resolveExit!: (s: ExitStatus) => void;
   private stdinClosed = false;
+  /** -t: what the kernel's tty would do (tty.ts). */
+  private readonly tty: CanonicalInput | undefined;
+  private lastWasCr = false;
   /** stdin that arrives between attach and start waits for the module. */
   private readonly ready: Promise<WasiProcess>;
   private resolveReady!: (p: WasiProcess) => void;
@@ -37,6 +41,7 @@ export class WasiTask implements ContainerTask {
   constructor(private readonly opts: WasiTaskOptions) {
     this.exit = new Promise((resolve) => { this.resolveExit = resolve; });
     this.ready = new Promise((resolve) => { this.resolveReady = resolve; });
+    if (opts.stdio.tty) this.tty = new CanonicalInput();
     this.lines = new LineSplitter((stream, line) => {
       opts.log.write({ stream, line, time: logTime(opts.now(), this.logSeq++) });
     });
@@ -64,8 +69,13 @@ export class WasiTask implements ContainerTask {
   }
 
   private output(fd: 1 | 2, data: Uint8Array): void {
+    if (this.tty) {
+      // One terminal: both streams are the container's stdout, as a pty makes them.
+      ({ data, lastWasCr: this.lastWasCr } = ttyOutput(data, this.lastWasCr));
+      fd = 1;
+    }
     this.lines.push(fd === 1 ? 'stdout' : 'stderr', data);
-    const chunk = this.opts.stdio.tty ? data : frame(fd, data);
+    const chunk = this.tty ? data : frame(fd, data);
     for (const c of this.clients) { try { c.enqueue(chunk); } catch { this.clients.delete(c); } }
   }
 
@@ -77,7 +87,14 @@ export class WasiTask implements ContainerTask {
     });
     const writable = new WritableStream<Uint8Array>({
       write: async (chunk) => {
-        if (this.opts.stdio.stdin && !this.stdinClosed) await (await this.ready).writeStdin(chunk);
+        if (!this.opts.stdio.stdin || this.stdinClosed) return;
+        if (!this.tty) { await (await this.ready).writeStdin(chunk); return; }
+        for (const e of this.tty.feed(chunk)) {
+          if (e.kind === 'echo') this.output(1, e.data);
+          else if (e.kind === 'data') await (await this.ready).writeStdin(e.data);
+          else if (e.kind === 'eof') await this.closeStdin();
+          else await this.kill(e.signal);
+        }
       },
       // The shim's rule: a client's EOF closes stdin only for a stdin-once container.
       close: async () => { if (this.opts.stdio.stdinOnce) await this.closeStdin(); },

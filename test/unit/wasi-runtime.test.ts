@@ -147,6 +147,35 @@ describe('WASI runtime (core/wasi) in Node', () => {
     assert.ok(r.stdout.endsWith('\nread 300000 bytes\n'), r.stdout.slice(-40));
   });
 
+  test('-it: output as a pty gives it (\\r\\n), input echoed and edited line by line, ctrl-d ends it', async () => {
+    const rec = record({ Cmd: ['stdin'], Tty: true, OpenStdin: true, StdinOnce: true });
+    const task = await runtime.create(rec, image(), { stdin: true, stdinOnce: true, tty: true });
+    const pair = await task.attach();
+    let seen = '';
+    const output = readAll(pair.readable, (all) => { seen = dec.decode(all); });
+    await task.start();
+    const w = pair.writable.getWriter();
+    while (!seen.includes('ready')) await new Promise((res) => setTimeout(res, 10));
+    await w.write(enc.encode('ab\x7fc\r'));
+    await w.write(enc.encode('\x04'));
+    const status = await task.wait();
+    assert.equal(dec.decode(await output), 'ready\r\nab\b \bc\r\nac\r\n\r\nread 3 bytes\r\n');
+    assert.equal(status.exitCode, 0);
+  });
+
+  test('-it: ctrl-c is SIGINT (130)', async () => {
+    const rec = record({ Cmd: ['stdin'], Tty: true, OpenStdin: true });
+    const task = await runtime.create(rec, image(), { stdin: true, stdinOnce: false, tty: true });
+    const pair = await task.attach();
+    let seen = '';
+    const output = readAll(pair.readable, (all) => { seen = dec.decode(all); });
+    await task.start();
+    while (!seen.includes('ready')) await new Promise((res) => setTimeout(res, 10));
+    await pair.writable.getWriter().write(enc.encode('\x03'));
+    assert.equal((await task.wait()).exitCode, 130);
+    assert.ok(dec.decode(await output).endsWith('^C\r\n'));
+  });
+
   test('the exit code is proc_exit\'s', async () => {
     const r = await run(['exit', '42']);
     assert.equal(r.exitCode, 42);
