@@ -87,7 +87,8 @@ export class MemoryBlobStore implements BlobStore {
   }
 }
 
-function checkSize(expected: Expected, info: BlobInfo): BlobInfo {
+/** A blob that another writer stored must still be the size this writer expects. */
+export function checkSize(expected: Expected, info: BlobInfo): BlobInfo {
   if (expected.size !== undefined && info.size !== expected.size) {
     throw new BerthError('digest_mismatch', `size mismatch for ${expected.digest}: expected ${expected.size} bytes, got ${info.size}`);
   }

@@ -1,0 +1,35 @@
+// The engine worker's entry (bundled to build/browser/engine-worker.js):
+//   new Worker('engine-worker.js?storage=opfs', { type: 'module' })
+// then `connectEngine(worker)` (client.ts) on the page. Query parameters: `storage` (opfs|memory),
+// `name` (OPFS directory and IndexedDB database), `images` (URL of the built-in images' layout,
+// default `images/` next to this script; `none` for no built-in images), `insecure` (registries
+// reached over plain HTTP, repeatable).
+import type { Endpoint } from 'comlink';
+import { exposeEngine } from './expose.ts';
+import { assembleEngine } from './engine.ts';
+import { engineWorkerServices, type EngineWorkerOptions } from './services.ts';
+import { errorResponse } from '../../core/api/http-error.ts';
+import { BerthError, errorMessage } from '../../core/errors.ts';
+
+function optionsFromUrl(href: string): EngineWorkerOptions {
+  const q = new URL(href).searchParams;
+  const images = q.get('images') ?? new URL('./images/', href).href;
+  return {
+    storage: q.get('storage') === 'memory' ? 'memory' : 'opfs',
+    ...(q.get('name') ? { name: q.get('name')! } : {}),
+    ...(images !== 'none' ? { builtinImages: new URL(images, href).href } : {}),
+    ...(q.getAll('insecure').length ? { insecureRegistries: q.getAll('insecure') } : {}),
+  };
+}
+
+const scope = globalThis as unknown as Endpoint & { location: { href: string } };
+const engine = engineWorkerServices(optionsFromUrl(scope.location.href)).then(assembleEngine);
+engine.catch((e) => console.error(`berth: the engine did not start: ${errorMessage(e)}`));
+// Exposed at once: requests that arrive while the engine starts wait for it instead of being lost.
+exposeEngine(async (req) => {
+  let e;
+  try { e = await engine; } catch (err) {
+    return errorResponse(new BerthError('unavailable', `the berth engine did not start: ${errorMessage(err)}`));
+  }
+  return e.handle(req);
+}, scope);

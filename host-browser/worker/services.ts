@@ -1,0 +1,46 @@
+// The browser host's services for the engine: storage that persists (OPFS blobs, IndexedDB
+// metadata) or lives only as long as the worker (memory), hash-wasm, Compression Streams, the
+// worker's fetch and the built-in images served next to the worker.
+import { MemoryBlobStore } from '../../core/content/memory-blob-store.ts';
+import { MemoryMetadataStore } from '../../core/metadata/memory-kv.ts';
+import { OpfsBlobStore } from '../storage/opfs-blob-store.ts';
+import { opfsDirectory } from '../storage/opfs.ts';
+import { IdbMetadataStore, openDatabase } from '../storage/idb-kv.ts';
+import { wasmHashFactory } from './wasm-hash.ts';
+import { webCodecs } from './web-codecs.ts';
+import { fetchedBuiltinImages } from './fetched-builtin.ts';
+import { browserRuntimes } from './browser-runtimes.ts';
+import { METADATA_STORES, type BrowserEngineServices, type EngineMetadata } from './engine.ts';
+
+export interface EngineWorkerOptions {
+  /** `opfs` (default): images survive reloads; `memory`: gone with the worker. */
+  storage?: 'opfs' | 'memory';
+  /** Name of the OPFS directory and the IndexedDB database (default `berth`). */
+  name?: string;
+  /** URL of the built-in images' OCI layout (ending in `/`); none: no built-in images. */
+  builtinImages?: string;
+  insecureRegistries?: string[];
+}
+
+async function storage(o: EngineWorkerOptions, hash: BrowserEngineServices['hash']): Promise<Pick<BrowserEngineServices, 'blobs' | 'metadata'>> {
+  if (o.storage === 'memory') {
+    const metadata = Object.fromEntries(METADATA_STORES.map((k) => [k, new MemoryMetadataStore()])) as unknown as EngineMetadata;
+    return { blobs: new MemoryBlobStore(hash), metadata };
+  }
+  const name = o.name ?? 'berth';
+  const [root, db] = await Promise.all([opfsDirectory(`${name}/content`), openDatabase(name, METADATA_STORES)]);
+  const metadata = Object.fromEntries(METADATA_STORES.map((k) => [k, new IdbMetadataStore(db, k)])) as unknown as EngineMetadata;
+  return { blobs: await OpfsBlobStore.open(root, hash), metadata };
+}
+
+export async function engineWorkerServices(o: EngineWorkerOptions): Promise<BrowserEngineServices> {
+  const hash = await wasmHashFactory();
+  const { blobs, metadata } = await storage(o, hash);
+  const fetch = globalThis.fetch.bind(globalThis);
+  return {
+    blobs, metadata, hash, codecs: webCodecs, fetch,
+    runtimes: await browserRuntimes({ blobs, hash, codecs: webCodecs }),
+    ...(o.builtinImages ? { builtin: fetchedBuiltinImages(o.builtinImages, fetch, hash) } : {}),
+    ...(o.insecureRegistries ? { insecureRegistries: o.insecureRegistries } : {}),
+  };
+}
