@@ -14,6 +14,8 @@ import { probeFiles } from '../helpers/wasi.ts';
 
 const skip = containersMissing();
 let daemon: TestDaemon;
+/** The daemon killed by the restart test: its temp dir holds the data root the second one uses. */
+let killed: TestDaemon | undefined;
 let registry: TestRegistry;
 let probe: string;
 
@@ -48,7 +50,10 @@ before(async () => {
   assert.equal(pull.code, 0, pull.stderr);
 });
 
-after(async () => { await Promise.all([daemon?.cleanup(), registry?.stop()]); });
+after(async () => {
+  await daemon?.cleanup();
+  await Promise.all([killed?.cleanup(), registry?.stop()]);
+});
 
 describe('WASI containers on the Linux host', { skip }, () => {
   test('berth run --rm --platform wasi/wasm hello-wasm prints the greeting and the arguments', async () => {
@@ -143,5 +148,32 @@ describe('WASI containers on the Linux host', { skip }, () => {
     const loop = await berth(['run', '--rm', '--ulimit', 'cpu=1', probe, '/probe.wasm', 'loop']);
     assert.equal(loop.code, 152);
     assert.match(loop.stderr, /time limit \(--ulimit cpu=1\)/);
+  });
+
+  test('start -a runs an exited wasm container again; cp reads the image\'s files', async () => {
+    const first = await daemon.docker(['run', '--name', 'wasi-again', probe, '/probe.wasm', 'cat', '/etc/greeting']);
+    assert.equal(first.stdout, 'hello from the image\n');
+    const again = await daemon.docker(['start', '-a', 'wasi-again']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, 'hello from the image\n');
+    const cp = await daemon.docker(['cp', 'wasi-again:/etc/greeting', '-']);
+    assert.equal(cp.code, 0, cp.stderr);
+    assert.match(cp.stdout, /hello from the image/);
+    assert.equal((await daemon.docker(['rm', 'wasi-again'])).code, 0);
+  });
+
+  test('berthd killed: a running module ended with it (255, said why); --restart always starts it again', async () => {
+    assert.equal((await daemon.docker(['run', '-d', '--name', 'wasi-running', probe, '/probe.wasm', 'loop'])).code, 0);
+    assert.equal((await daemon.docker(['run', '-d', '--name', 'wasi-always', '--restart', 'always', probe, '/probe.wasm', 'loop'])).code, 0);
+    await logged('wasi-running', 'looping');
+    killed = daemon;
+    killed.process.kill('SIGKILL');
+    await new Promise((r) => killed!.process.once('exit', r));
+    daemon = await startContainerDaemon({ dataRoot: killed.dataRoot });
+    assert.equal(await inspect('wasi-running', '{{.State.Status}} {{.State.ExitCode}}'), 'exited 255');
+    assert.match(await inspect('wasi-running', '{{.State.Error}}'), /stopped while it ran/);
+    for (let i = 0; i < 100 && (await inspect('wasi-always', '{{.State.Status}}')) !== 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await inspect('wasi-always', '{{.State.Status}}'), 'running');
+    assert.equal((await daemon.docker(['rm', '-f', 'wasi-running', 'wasi-always'])).code, 0);
   });
 });
