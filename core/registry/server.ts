@@ -15,6 +15,7 @@ import { deleteBlob, getBlob } from './server/blobs.ts';
 import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } from './server/uploads.ts';
 import { catalog, listTags, referrers } from './server/listings.ts';
 import { Access, type Need, type RegistryAuthOptions } from './server/access.ts';
+import { withCors } from './server/cors.ts';
 
 export type { RegistryAuthOptions } from './server/access.ts';
 
@@ -24,6 +25,8 @@ export interface RegistryHandlerOptions {
   hash: HashFactory;
   uploads: UploadSpool;
   auth?: RegistryAuthOptions;
+  /** Origins of web pages allowed to use the registry (CORS); `*` for any. None by default. */
+  corsOrigins?: string[];
 }
 
 const API_VERSION = { 'Docker-Distribution-API-Version': 'registry/2.0' };
@@ -131,7 +134,7 @@ export function registryHandler(opts: RegistryHandlerOptions): (req: Request) =>
     }
   }
 
-  return async (req: Request): Promise<Response> => {
+  const handle = async (req: Request): Promise<Response> => {
     try {
       return withApiVersion(await route(req));
     } catch (e) {
@@ -149,4 +152,5 @@ export function registryHandler(opts: RegistryHandlerOptions): (req: Request) =>
       }));
     }
   };
+  return opts.corsOrigins?.length ? withCors(handle, opts.corsOrigins) : handle;
 }

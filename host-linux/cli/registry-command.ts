@@ -15,6 +15,7 @@ export function registryCommand(onServing: () => void): Command {
       { name: 'htpasswd', kind: 'string', usage: 'Require logins from the users of this htpasswd file (bcrypt)' },
       { name: 'auth', kind: 'string', usage: 'Authentication scheme with --htpasswd: "basic" or "bearer"', default: 'basic' },
       { name: 'anonymous-pull', kind: 'bool', usage: 'Allow pulls without login when --htpasswd is set' },
+      { name: 'cors-origin', kind: 'list', usage: 'Allow web pages of this origin to use the registry (CORS; "*" for any)' },
     ],
     run: async (ctx) => {
       const root = ctx.flags.root as string;
@@ -26,6 +27,7 @@ export function registryCommand(onServing: () => void): Command {
       const served = await serveRegistry({
         addr: ctx.flags.addr as string,
         root,
+        corsOrigins: ctx.flags['cors-origin'] as string[],
         ...(htpasswd ? { auth: { htpasswdFile: htpasswd, scheme, anonymousPull: ctx.flags['anonymous-pull'] as boolean } } : {}),
       });
       await ctx.out(`listening on ${served.url}\n`);

@@ -18,6 +18,8 @@ export interface ServeRegistryOptions {
   root: string;
   /** Users and scheme; `htpasswdFile` is read when `htpasswd` is not given. */
   auth?: Omit<RegistryAuthOptions, 'htpasswd'> & { htpasswd?: string; htpasswdFile?: string };
+  /** Web page origins allowed to use the registry (CORS), `*` for any; none by default. */
+  corsOrigins?: string[];
 }
 
 export type { Served } from '../http/serve.ts';
@@ -39,7 +41,7 @@ export async function serveRegistry(opts: ServeRegistryOptions): Promise<Served>
     if (text === undefined) throw new Error('registry auth needs htpasswd content or an htpasswd file');
     auth = { ...rest, htpasswd: text };
   }
-  const handler = registryHandler({ blobs, meta, hash: nodeHash, uploads, ...(auth ? { auth } : {}) });
+  const handler = registryHandler({ blobs, meta, hash: nodeHash, uploads, ...(auth ? { auth } : {}), ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) });
   return serve(handler, { address: opts.addr });
 }
 
