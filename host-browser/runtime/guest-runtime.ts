@@ -1,16 +1,16 @@
 // core's ContainerRuntime over the v86 guest's agent: layers are pushed into the guest once per
-// diffID (through 9p), each container is an overlayfs + namespaces + cgroup in the guest. The
-// container's files live only in the guest, so what needs them from the host (cp, export, diff,
-// commit) is not supported yet. No `node:` imports: the browser worker bundles this.
+// diffID (through 9p), each container is an overlayfs + namespaces + cgroup in the guest, and an
+// exec joins them. The container's files live only in the guest, so what needs them from the host
+// (cp, export, diff, commit) is not supported yet. No `node:` imports: the browser worker bundles this.
 import type {
-  Change, ContainerImage, ContainerRuntime, ContainerTask, ExitStatus, LogEntry, LogReadOptions, PathStat, RuntimeHost, StdioOptions,
+  Change, ContainerImage, ContainerRuntime, ContainerTask, ExecProcess, ExitStatus, LogEntry, LogReadOptions, PathStat, ProcessTask, RuntimeHost, StdioOptions,
 } from '../../core/engine/containers/runtime.ts';
 import type { ContainerRecord, HostConfig } from '../../core/engine/containers/types.ts';
 import { containerEnv } from '../../core/runtime-spec/process.ts';
 import { BerthError } from '../../core/errors.ts';
 import type { GuestVM } from '../vm/guest-vm.ts';
 import { AgentError } from '../vm/channel.ts';
-import { GuestContainer, notInGuest } from './guest-task.ts';
+import { GuestContainer, GuestProcess, notInGuest } from './guest-task.ts';
 import { MemoryLog } from './memory-log.ts';
 import { readAll, type LayerSource } from './layer-source.ts';
 
@@ -84,9 +84,9 @@ export class GuestRuntime implements ContainerRuntime {
     const vm = await this.vm();
     if (!image.diffIDs.length) throw new BerthError('invalid_argument', `the image of container ${rec.Id} has no layers`);
     for (const d of image.diffIDs) await this.pushLayer(d);
-    let cid = this.cids.get(rec.Id);
-    if (cid !== undefined) await vm.channel.request('remove', { cid }).catch(() => {}); // a restart gets a fresh process
-    cid = this.nextCid++;
+    const old = this.cids.get(rec.Id);
+    if (old !== undefined) await vm.channel.request('release', { cid: old }).catch(() => {});
+    const cid = this.nextCid++;
     this.cids.set(rec.Id, cid);
     const cfg = rec.Config;
     const hostname = cfg.Hostname ?? rec.Id.slice(0, 12);
@@ -95,12 +95,30 @@ export class GuestRuntime implements ContainerRuntime {
     if (!log) { log = new MemoryLog(); this.logs.set(rec.Id, log); }
     try {
       const r = await vm.channel.request('create', {
-        cid, layers: image.diffIDs, args: [rec.Path, ...rec.Args], env: containerEnv(cfg, hostname),
+        cid, name: rec.Id, layers: image.diffIDs, args: [rec.Path, ...rec.Args], env: containerEnv(cfg, hostname),
         cwd: cfg.WorkingDir || '/', user: cfg.User ?? '', hostname, tty: stdio.tty, stdin: stdio.stdin, rows, cols,
         memory: rec.HostConfig.Memory ?? 0, pidsLimit: rec.HostConfig.PidsLimit ?? 0, readonly: !!rec.HostConfig.ReadonlyRootfs,
         files: { '/etc/hostname': `${hostname}\n`, '/etc/hosts': `${HOSTS}`, '/etc/resolv.conf': 'nameserver 127.0.0.1\n' },
       });
-      return new GuestContainer(vm.channel, cid, Number(r.pid), stdio, log);
+      return new GuestContainer(vm.channel, cid, Number(r.pid), stdio, log, (_execId, p) => this.exec(vm, cid, rec, p));
+    } catch (e) {
+      throw agentError(e);
+    }
+  }
+
+  /** A process in the running container's namespaces and cgroup (docker exec). */
+  private async exec(vm: GuestVM, parent: number, rec: ContainerRecord, p: ExecProcess): Promise<ProcessTask> {
+    const cid = this.nextCid++;
+    const [rows, cols] = p.consoleSize ?? [0, 0];
+    try {
+      const r = await vm.channel.request('exec', {
+        cid, parent, args: p.args, env: containerEnv({ Env: p.env, Tty: p.tty }, rec.Config.Hostname ?? ''), cwd: p.cwd || '/',
+        user: p.user, tty: p.tty, stdin: p.stdin, rows, cols,
+      });
+      const task = new GuestProcess(vm.channel, cid, Number(r.pid), { stdin: p.stdin, stdinOnce: false, tty: p.tty });
+      // The exec is forgotten in the guest once it ended (the engine keeps its exit code).
+      void task.wait().then(() => vm.channel.request('release', { cid })).catch(() => {});
+      return task;
     } catch (e) {
       throw agentError(e);
     }
@@ -115,11 +133,12 @@ export class GuestRuntime implements ContainerRuntime {
     const cid = this.cids.get(rec.Id);
     if (cid === undefined || !this.vmPromise) return;
     this.cids.delete(rec.Id);
-    await (await this.vm()).channel.request('remove', { cid });
+    await (await this.vm()).channel.request('release', { cid });
   }
 
   async remove(rec: ContainerRecord): Promise<void> {
     await this.cleanup(rec);
+    if (this.vmPromise) await (await this.vm()).channel.request('remove', { name: rec.Id });
     this.logs.delete(rec.Id);
   }
 

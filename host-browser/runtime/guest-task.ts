@@ -1,6 +1,7 @@
-// A container process in the v86 guest, driven through the agent: its output is fanned out to
-// attached clients (Docker's stdcopy framing without a TTY) and kept in the container's log.
-import type { ContainerTask, ExitStatus, ProcessTask, StdioOptions, StreamPair } from '../../core/engine/containers/runtime.ts';
+// Processes in the v86 guest, driven through the agent: a container's init and the processes exec'd
+// into it. Output is fanned out to attached clients (Docker's stdcopy framing without a TTY) and,
+// for a container, kept in its log.
+import type { ContainerTask, ExecProcess, ExitStatus, ProcessTask, StdioOptions, StreamPair } from '../../core/engine/containers/runtime.ts';
 import { frame, STDERR, STDOUT } from '../../core/engine/containers/stdcopy.ts';
 import { BerthError } from '../../core/errors.ts';
 import type { AgentChannel, AgentExit } from '../vm/channel.ts';
@@ -10,18 +11,18 @@ export function notInGuest(what: string): BerthError {
   return new BerthError('unsupported', `${what} is not supported in the browser guest`);
 }
 
-export class GuestContainer implements ContainerTask {
+export class GuestProcess implements ProcessTask {
   private readonly clients = new Set<ReadableStreamDefaultController<Uint8Array>>();
   private readonly exited: Promise<ExitStatus>;
-  private exitStatus: ExitStatus | undefined;
+  protected exitStatus: ExitStatus | undefined;
   private startedAt: string | undefined;
 
   constructor(
-    private readonly channel: AgentChannel,
+    protected readonly channel: AgentChannel,
     readonly cid: number,
     readonly pid: number,
     private readonly stdio: StdioOptions,
-    private readonly log: MemoryLog,
+    private readonly log?: MemoryLog,
   ) {
     let resolveExit!: (s: ExitStatus) => void;
     this.exited = new Promise((r) => { resolveExit = r; });
@@ -29,9 +30,9 @@ export class GuestContainer implements ContainerTask {
       stdout: (d) => this.output(STDOUT, d),
       stderr: (d) => this.output(STDERR, d),
       exit: (e: AgentExit) => {
-        this.log.flush();
+        this.log?.flush();
         this.exitStatus = {
-          exitCode: e.exitCode, signal: e.signal || null, oomKilled: false,
+          exitCode: e.exitCode, signal: e.signal || null, oomKilled: !!e.oomKilled,
           finishedAt: new Date().toISOString(), ...(this.startedAt ? { startedAt: this.startedAt } : {}),
         };
         for (const c of this.clients) { try { c.close(); } catch { /* cancelled */ } }
@@ -43,7 +44,7 @@ export class GuestContainer implements ContainerTask {
   }
 
   private output(stream: number, data: Uint8Array): void {
-    this.log.append(stream === STDOUT ? 'stdout' : 'stderr', data);
+    this.log?.append(stream === STDOUT ? 'stdout' : 'stderr', data);
     const chunk = this.stdio.tty ? data : frame(stream, data);
     for (const c of this.clients) { try { c.enqueue(chunk); } catch { this.clients.delete(c); } }
   }
@@ -82,12 +83,19 @@ export class GuestContainer implements ContainerTask {
   }
 
   wait(): Promise<ExitStatus> { return this.exited; }
+}
 
+export class GuestContainer extends GuestProcess implements ContainerTask {
+  constructor(channel: AgentChannel, cid: number, pid: number, stdio: StdioOptions, log: MemoryLog,
+    private readonly execFn: (execId: string, p: ExecProcess) => Promise<ProcessTask>) {
+    super(channel, cid, pid, stdio, log);
+  }
+
+  exec(execId: string, process: ExecProcess): Promise<ProcessTask> { return this.execFn(execId, process); }
   async pause(): Promise<void> { throw notInGuest('pause'); }
   async resume(): Promise<void> { throw notInGuest('unpause'); }
   async update(): Promise<void> { throw notInGuest('update'); }
   async stats(): Promise<Record<string, unknown>> { throw notInGuest('stats'); }
   async top(): Promise<{ Titles: string[]; Processes: string[][] }> { throw notInGuest('top'); }
-  async exec(): Promise<ProcessTask> { throw notInGuest('exec'); }
   close(): void { /* the channel stays with the runtime */ }
 }

@@ -3,7 +3,7 @@
 import { encodeFrame, FrameDecoder, FrameType, MAX_FRAME_PAYLOAD, type Frame } from './frames.ts';
 
 export interface AgentHello { agent: string; protocol: number; kernel: string }
-export interface AgentExit { exitCode: number; signal: number }
+export interface AgentExit { exitCode: number; signal: number; oomKilled?: boolean }
 
 /** Where one container's output and exit go. */
 export interface ContainerSink {

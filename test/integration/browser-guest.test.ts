@@ -176,8 +176,8 @@ test('kill: SIGKILL ends a running container with 137, kill-all reaches every pr
 
 test('what the guest cannot do rejects with a clear error', { skip }, async () => {
   const r = await run(['sleep', '1000']);
-  await assert.rejects(r.task.exec('x', { args: ['ls'], env: [], cwd: '/', user: '', privileged: false, tty: false, stdin: false }), /exec is not supported in the browser guest/);
   await assert.rejects(r.task.pause(), /pause is not supported in the browser guest/);
+  await assert.rejects(r.task.stats(), /stats is not supported in the browser guest/);
   await assert.rejects(runtime.export(r.rec), /docker export is not supported in the browser guest/);
   await r.task.kill(9);
   await r.done;
@@ -281,4 +281,53 @@ test('a lot of output arrives whole and in order (serial throughput)', { skip },
   assert.ok(lines.every((l, i) => l === String(i + 1)));
   console.log(`# ${out.length} bytes of output in ${ms} ms (${(out.length / 1024 / (ms / 1000)).toFixed(0)} KiB/s over serial)`);
   await runtime.remove(r.rec);
+});
+
+test('exec joins the running container: its namespaces, root and cgroup; a tty exec; kill-all ends it too', { skip }, async () => {
+  const r = await run(['sleep', '1000']);
+  const proc = { env: ['PATH=/bin'], cwd: '/tmp', user: '', privileged: false, stdin: false };
+  const ex = await r.task.exec('e1', { ...proc, args: ['sh', '-c', 'echo pid=$$; hostname; pwd; tr "\\0" " " < /proc/1/cmdline; echo; cat /proc/self/cgroup'], tty: false });
+  const out = ex.attach().then((p) => readAllBytes(p.readable));
+  await ex.start();
+  assert.equal((await ex.wait()).exitCode, 0);
+  const lines = demux(await out).stdout.split('\n');
+  assert.notEqual(lines[0], 'pid=1');
+  assert.match(lines[0]!, /^pid=\d+$/);
+  assert.equal(lines[1], r.rec.Config.Hostname);
+  assert.equal(lines[2], '/tmp');
+  assert.equal(lines[3], 'sleep 1000 ');
+  assert.match(lines[4]!, /^0::\/berth\/\d+$/);
+
+  const missing = await r.task.exec('e2', { ...proc, args: ['nope'], tty: false });
+  await assert.rejects(missing.start(), /exec: "nope": executable file not found in \$PATH/);
+  assert.equal((await missing.wait()).exitCode, 127);
+
+  const tty = await r.task.exec('e3', { ...proc, args: ['sh', '-c', 'tty; stty size; sleep 1000'], tty: true, consoleSize: [33, 99] });
+  const reader = (await tty.attach()).readable.getReader();
+  await tty.start();
+  assert.match(await readUntil(reader, /33 99\r\n/, true), /^\/dev\/pts\/\d+\r\n33 99\r\n$/);
+  await r.task.kill(9, true);
+  assert.equal((await r.done).exitCode, 137);
+  assert.equal((await tty.wait()).exitCode, 137);
+  await runtime.remove(r.rec);
+});
+
+test('a restarted container keeps its files; remove deletes them', { skip }, async () => {
+  const cmd = ['sh', '-c', 'cat /keep 2>/dev/null || echo none; echo kept > /keep'];
+  const first = await run(cmd);
+  assert.equal((await first.done).exitCode, 0);
+  assert.equal(demux(await first.output).stdout, 'none\n');
+  await runtime.cleanup(first.rec);
+  const again = await runtime.create(first.rec, image, { stdin: false, stdinOnce: false, tty: false });
+  const out = again.attach().then((p) => readAllBytes(p.readable));
+  await again.start();
+  assert.equal((await again.wait()).exitCode, 0);
+  assert.equal(demux(await out).stdout, 'kept\n');
+  await runtime.remove(first.rec);
+  const fresh = await runtime.create(first.rec, image, { stdin: false, stdinOnce: false, tty: false });
+  const out2 = fresh.attach().then((p) => readAllBytes(p.readable));
+  await fresh.start();
+  await fresh.wait();
+  assert.equal(demux(await out2).stdout, 'none\n');
+  await runtime.remove(first.rec);
 });

@@ -95,7 +95,7 @@ int write_file(const char *path, const char *data) {
 }
 
 /* EXIT goes out only after the last output, so the host sees every byte before the status. */
-static void maybe_exit(struct container *c) {
+void maybe_exit(struct container *c) {
   if (c->exited != 1 || c->out_fd >= 0 || c->err_fd >= 0) return;
   char buf[96];
   int st = c->status;
@@ -142,7 +142,18 @@ static void handle_request(uint32_t rid, const char *payload) {
   } else if (!strcmp(op, "create")) {
     ok = !container_create(&j, cid, err, sizeof err);
     if (ok) snprintf(extra, sizeof extra, "\"pid\":%d", container_find(cid)->pid);
-  } else if (!c && strcmp(op, "remove")) {
+  } else if (!strcmp(op, "exec")) {
+    ok = !container_create(&j, cid, err, sizeof err);
+    if (ok) snprintf(extra, sizeof extra, "\"pid\":%d", container_find(cid)->pid);
+  } else if (!strcmp(op, "remove")) {
+    /* release the live process (if any), then delete the files */
+    if (c) container_release(c);
+    char *name = json_str(&j, json_get(&j, 0, "name"), "");
+    if (*name && container_delete(name) < 0) { ok = 0; snprintf(err, sizeof err, "removing container %s: %s", name, strerror(errno)); }
+    free(name);
+  } else if (!strcmp(op, "release")) {
+    if (c) container_release(c);
+  } else if (!c) {
     ok = 0;
     snprintf(err, sizeof err, "no such container %u in the guest", cid);
   } else if (!strcmp(op, "start")) {
@@ -153,8 +164,6 @@ static void handle_request(uint32_t rid, const char *payload) {
   } else if (!strcmp(op, "resize")) {
     struct winsize ws = { .ws_row = (unsigned short)json_num(&j, json_get(&j, 0, "rows"), 24), .ws_col = (unsigned short)json_num(&j, json_get(&j, 0, "cols"), 80) };
     if (c->tty && c->out_fd >= 0) ioctl(c->out_fd, TIOCSWINSZ, &ws);
-  } else if (!strcmp(op, "remove")) {
-    if (c) container_remove(c);
   } else {
     ok = 0;
     snprintf(err, sizeof err, "unknown request %s", op);

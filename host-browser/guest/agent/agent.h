@@ -44,7 +44,9 @@ struct container {
   char *in_buf; size_t in_len; /* stdin not yet written */
   int in_close;                /* close stdin once in_buf is drained */
   int exited, status;
-  char dir[96];
+  int is_exec;                 /* a process exec'd into another container */
+  uint32_t cgroup_id;          /* the container whose cgroup it is in */
+  char dir[160];               /* the container's files (none for an exec) */
 };
 
 extern struct container *containers;
@@ -61,7 +63,9 @@ int write_file(const char *path, const char *data);
 int container_create(struct json *j, uint32_t id, char *err, size_t errcap);
 int container_start(struct container *c, char *err, size_t errcap);
 int container_signal(struct container *c, int sig, int all);
-void container_remove(struct container *c);
+void container_release(struct container *c);
+int container_delete(const char *name);
+void maybe_exit(struct container *c);
 struct container *container_find(uint32_t id);
 struct container *container_by_pid(pid_t pid);
 

@@ -162,18 +162,22 @@ static void loopback_up(void) {
   close(s);
 }
 
-/* The cloned child: namespaces are new; make the rootfs /, wait for start, exec. */
-static void __attribute__((noreturn)) child(struct container *c, struct spec *s, int in, int out, int err, int start_rd, int efd) {
-  char root[128], p[512];
-  snprintf(root, sizeof root, "%s/rootfs", c->dir);
-  if (s->tty) {
-    setsid();
-    ioctl(out, TIOCSCTTY, 0);
-  } else {
-    setsid();
-  }
+/* The process's stdio (a tty makes it the session leader with the pty as its terminal); only the
+ * start and error pipes stay open besides. */
+static void child_stdio(struct spec *s, int in, int out, int err, int start_rd, int efd) {
+  setsid();
+  if (s->tty) ioctl(out, TIOCSCTTY, 0);
   dup2(in, 0); dup2(out, 1); dup2(err, 2);
   for (int fd = 3; fd < 1024; fd++) if (fd != start_rd && fd != efd) close(fd);
+}
+
+static void __attribute__((noreturn)) run_process(struct spec *s, int start_rd, int efd);
+
+/* The cloned child: namespaces are new; make the rootfs /, wait for start, exec. */
+static void __attribute__((noreturn)) child(struct container *c, struct spec *s, int in, int out, int err, int start_rd, int efd) {
+  char root[192], p[512];
+  snprintf(root, sizeof root, "%s/rootfs", c->dir);
+  child_stdio(s, in, out, err, start_rd, efd);
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) child_fail(efd, 128, "making / private: %s", strerror(errno));
   snprintf(p, sizeof p, "%s/proc", root);
   mkdir(p, 0555);
@@ -189,6 +193,28 @@ static void __attribute__((noreturn)) child(struct container *c, struct spec *s,
   if (s->readonly) mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
   if (*s->hostname) sethostname(s->hostname, strlen(s->hostname));
   loopback_up();
+  run_process(s, start_rd, efd);
+}
+
+/* An exec'd process: forked into the container's pid namespace by the agent; joins the others. */
+static void __attribute__((noreturn)) exec_child(pid_t target, struct spec *s, int in, int out, int err, int start_rd, int efd) {
+  static const char *kinds[] = { "ipc", "uts", "net", "mnt" };
+  int fds[4];
+  for (int k = 0; k < 4; k++) {
+    char p[64];
+    snprintf(p, sizeof p, "/proc/%d/ns/%s", target, kinds[k]);
+    if ((fds[k] = open(p, O_RDONLY | O_CLOEXEC)) < 0) child_fail(efd, 128, "opening %s: %s", p, strerror(errno));
+  }
+  for (int k = 0; k < 4; k++) {
+    if (setns(fds[k], 0) < 0) child_fail(efd, 128, "joining the container's %s namespace: %s", kinds[k], strerror(errno));
+    close(fds[k]);
+  }
+  child_stdio(s, in, out, err, start_rd, efd);
+  run_process(s, start_rd, efd);
+}
+
+/* In the container's root: wait for start, become the user, exec. */
+static void __attribute__((noreturn)) run_process(struct spec *s, int start_rd, int efd) {
   char one;
   if (read(start_rd, &one, 1) != 1) _exit(128); /* removed before start */
   close(start_rd);
@@ -266,11 +292,47 @@ static void write_files(struct json *j, const char *root) {
   }
 }
 
+static int valid_name(const char *n) {
+  size_t len = strlen(n);
+  if (!len || len > 64) return 0;
+  for (; *n; n++) if (!isxdigit((unsigned char)*n) || isupper((unsigned char)*n)) return 0;
+  return 1;
+}
+
+/* Forks the agent's child into the target's pid namespace (setns changes only where children go). */
+static pid_t fork_into(pid_t target) {
+  static int self_pidns = -1;
+  if (self_pidns < 0) self_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/ns/pid", target);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (setns(fd, CLONE_NEWPID) < 0) { close(fd); return -1; }
+  close(fd);
+  pid_t pid = fork();
+  int e = errno;
+  if (pid != 0 && setns(self_pidns, CLONE_NEWPID) < 0) { fprintf(stderr, "berth-agent: back to the guest's pid namespace: %s\n", strerror(errno)); _exit(70); }
+  errno = e;
+  return pid;
+}
+
+/* A container (its rootfs, cgroup and init process) or, with "parent", a process exec'd in one. */
 int container_create(struct json *j, uint32_t id, char *err, size_t errcap) {
   if (container_find(id)) { snprintf(err, errcap, "container %u exists", id); return -1; }
+  struct container *target = NULL;
+  if (json_get(j, 0, "parent") >= 0) {
+    uint32_t parent = (uint32_t)json_num(j, json_get(j, 0, "parent"), 0);
+    target = container_find(parent);
+    if (!target || target->is_exec || target->exited || target->start_fd >= 0) { snprintf(err, errcap, "container %u is not running", parent); return -1; }
+  }
+  char *name = json_str(j, json_get(j, 0, "name"), "");
+  if (!target && !valid_name(name)) { snprintf(err, errcap, "invalid container name \"%s\"", name); free(name); return -1; }
   struct container *c = calloc(1, sizeof *c);
   c->id = id; c->in_fd = c->out_fd = c->err_fd = c->start_fd = c->errpipe_fd = -1;
-  snprintf(c->dir, sizeof c->dir, "%s/%u", CONTAINERS_DIR, id);
+  c->is_exec = !!target;
+  c->cgroup_id = target ? target->id : id;
+  if (!target) snprintf(c->dir, sizeof c->dir, "%s/%s", CONTAINERS_DIR, name);
+  free(name);
   struct spec s = {
     .args = json_strv(j, json_get(j, 0, "args")), .env = json_strv(j, json_get(j, 0, "env")),
     .cwd = json_str(j, json_get(j, 0, "cwd"), "/"), .user = json_str(j, json_get(j, 0, "user"), ""),
@@ -282,6 +344,7 @@ int container_create(struct json *j, uint32_t id, char *err, size_t errcap) {
   c->tty = s.tty;
   int rc = -1, in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 }, start[2] = { -1, -1 }, ep[2] = { -1, -1 };
   char lower[4096] = "", p[512], opts[4608];
+  if (target) goto stdio;
   int layers = json_get(j, 0, "layers");
   int nl = layers >= 0 && j->tok[layers].type == J_ARR ? j->tok[layers].size : 0;
   if (!nl) { snprintf(err, errcap, "the image has no layers"); goto out; }
@@ -300,9 +363,11 @@ int container_create(struct json *j, uint32_t id, char *err, size_t errcap) {
   }
   snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, c->dir, c->dir);
   snprintf(p, sizeof p, "%s/rootfs", c->dir);
+  umount2(p, MNT_DETACH); /* a restart's: the upper dir is kept, the mount is made again */
   if (mount("overlay", p, "overlay", 0, opts) < 0) { snprintf(err, errcap, "mounting the rootfs: %s", strerror(errno)); goto out; }
   write_files(j, p);
   if (make_cgroup(c, j) < 0) { snprintf(err, errcap, "creating the cgroup: %s", strerror(errno)); goto out; }
+stdio:
   if (s.tty) {
     if (open_pty(&out[0], &out[1], s.rows, s.cols) < 0) { snprintf(err, errcap, "opening a pty: %s", strerror(errno)); goto out; }
     in[1] = dup(out[0]); in[0] = dup(out[1]); errp[1] = dup(out[1]);
@@ -314,11 +379,13 @@ int container_create(struct json *j, uint32_t id, char *err, size_t errcap) {
     else in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
   }
   if (pipe2(start, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) { snprintf(err, errcap, "pipe: %s", strerror(errno)); goto out; }
-  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0);
-  if (pid < 0) { snprintf(err, errcap, "clone: %s", strerror(errno)); goto out; }
+  pid_t pid = target ? fork_into(target->pid)
+    : (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) { snprintf(err, errcap, "%s: %s", target ? "fork" : "clone", strerror(errno)); goto out; }
+  if (pid == 0 && target) exec_child(target->pid, &s, in[0], out[1], errp[1], start[0], ep[1]);
   if (pid == 0) child(c, &s, in[0], out[1], errp[1], start[0], ep[1]);
   c->pid = pid;
-  snprintf(p, sizeof p, "%s/%u/cgroup.procs", CGROUP_DIR, c->id);
+  snprintf(p, sizeof p, "%s/%u/cgroup.procs", CGROUP_DIR, c->cgroup_id);
   char v[16];
   snprintf(v, sizeof v, "%d", pid);
   write_file(p, v);
@@ -340,15 +407,13 @@ out:
     if (ep[k] >= 0) close(ep[k]);
   }
   strv_free(s.args); strv_free(s.env); free(s.cwd); free(s.user); free(s.hostname);
-  if (rc < 0) {
+  if (rc < 0 && !c->is_exec) {
     snprintf(p, sizeof p, "%s/rootfs", c->dir);
     umount2(p, MNT_DETACH);
-    char *rm[] = { "rm", "-rf", c->dir, NULL };
-    run_wait(rm);
     snprintf(p, sizeof p, "%s/%u", CGROUP_DIR, c->id);
     rmdir(p);
-    free(c);
   }
+  if (rc < 0) free(c);
   return rc;
 }
 
@@ -374,7 +439,7 @@ int container_start(struct container *c, char *err, size_t errcap) {
 
 int container_signal(struct container *c, int sig, int all) {
   if (c->exited) return 0;
-  if (!all) return kill(c->pid, sig) < 0 && errno != ESRCH ? -1 : 0;
+  if (!all || c->is_exec) return kill(c->pid, sig) < 0 && errno != ESRCH ? -1 : 0;
   char p[256];
   if (sig == SIGKILL) {
     snprintf(p, sizeof p, "%s/%u/cgroup.kill", CGROUP_DIR, c->id);
@@ -389,10 +454,12 @@ int container_signal(struct container *c, int sig, int all) {
   return 0;
 }
 
-void container_remove(struct container *c) {
+/* Ends what is left of the process, unmounts the rootfs and drops the cgroup; the upper dir stays
+ * (a restart gets it back). The host hears the EXIT if it has not yet. */
+void container_release(struct container *c) {
   char p[256];
   if (!c->exited) {
-    container_signal(c, SIGKILL, 1);
+    if (c->is_exec) kill(c->pid, SIGKILL); else container_signal(c, SIGKILL, 1);
     int st;
     if (waitpid(c->pid, &st, 0) == c->pid) { c->exited = 1; c->status = st; }
   }
@@ -401,14 +468,29 @@ void container_remove(struct container *c) {
   if (c->in_fd >= 0) close(c->in_fd);
   if (c->out_fd >= 0) close(c->out_fd);
   if (c->err_fd >= 0) close(c->err_fd);
-  snprintf(p, sizeof p, "%s/rootfs", c->dir);
-  umount2(p, MNT_DETACH);
-  char *rm[] = { "rm", "-rf", c->dir, NULL };
-  run_wait(rm);
-  snprintf(p, sizeof p, "%s/%u", CGROUP_DIR, c->id);
-  rmdir(p);
+  c->start_fd = c->errpipe_fd = c->in_fd = c->out_fd = c->err_fd = -1;
+  maybe_exit(c);
+  if (!c->is_exec) {
+    snprintf(p, sizeof p, "%s/rootfs", c->dir);
+    umount2(p, MNT_DETACH);
+    snprintf(p, sizeof p, "%s/%u", CGROUP_DIR, c->id);
+    rmdir(p);
+  }
   for (struct container **pp = &containers; *pp; pp = &(*pp)->next)
     if (*pp == c) { *pp = c->next; break; }
   free(c->in_buf);
   free(c);
+}
+
+/* Deletes a released container's files. */
+int container_delete(const char *name) {
+  if (!valid_name(name)) { errno = EINVAL; return -1; }
+  char dir[160], p[192];
+  snprintf(dir, sizeof dir, "%s/%s", CONTAINERS_DIR, name);
+  for (struct container *c = containers; c; c = c->next)
+    if (!c->is_exec && !strcmp(c->dir, dir)) container_release(c);
+  snprintf(p, sizeof p, "%s/rootfs", dir);
+  umount2(p, MNT_DETACH);
+  char *rm[] = { "rm", "-rf", dir, NULL };
+  return run_wait(rm) == 0 ? 0 : -1;
 }
