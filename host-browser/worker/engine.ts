@@ -16,6 +16,7 @@ import { restoreContainers } from '../../core/engine/containers/restore.ts';
 import { createApi } from '../../core/api/api.ts';
 import { RegistryConfig } from '../../core/config/registry-config.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { LINUX_386 } from '../../core/image/platform.ts';
 import { importBuiltinImages } from '../../host-linux/daemon/builtin-import.ts';
 import type { Logger } from '../../host-linux/daemon/log.ts';
 import { LayerSnapshotter } from '../storage/layer-snapshotter.ts';
@@ -107,7 +108,7 @@ export async function assembleEngine(s: BrowserEngineServices): Promise<BrowserE
     registry,
     fetch: s.fetch,
     // The guest is a 32-bit x86 machine; wasm-only images are chosen when that is all an index has.
-    hostPlatform: { os: 'linux', architecture: '386' },
+    hostPlatform: LINUX_386,
     ...(s.builtin ? { builtin: s.builtin } : {}),
   });
   const engine = new Engine({

@@ -1,0 +1,157 @@
+// The engine worker in Debian's chromium: a test page starts the bundled worker and runs core's CLI
+// over the comlink bridge. With no network, `berth images` lists the built-in images; a pull from
+// a registry on loopback (CORS for the page's origin) and a push to it work from the page; after
+// a reload the pulled image is still there, its metadata from IndexedDB and its blobs from OPFS.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import type { Page } from 'playwright-core';
+import { BROWSER_BUILD, buildEngineWorker } from '../../scripts/build-browser.mjs';
+import { browserMissing, launchBrowser, serveDirectory, type StaticServer, type TestBrowser } from '../helpers/browser.ts';
+import { REPO_ROOT } from '../helpers/registry.ts';
+import { removeDir, tempDir } from '../helpers/tmp.ts';
+import { serveRegistry, type Served } from '../../host-linux/registry/serve.ts';
+import { builtinLayout } from '../../host-linux/daemon/builtin-layout.ts';
+import { nodeCodecs, nodeHash } from '../../host-linux/services.ts';
+import { openBuiltin } from '../../core/engine/builtin-images.ts';
+import { platformImage } from '../../core/engine/platform-image.ts';
+import { LINUX_386 } from '../../core/image/platform.ts';
+import { RegistryClient } from '../../core/registry/client.ts';
+import { pushImage } from '../../core/registry/push.ts';
+import { parseReference } from '../../core/reference/reference.ts';
+import type { CliRun } from '../../host-browser/worker/captured-cli.ts';
+
+const IMAGES = join(REPO_ROOT, 'build/images');
+const skip = browserMissing() || (existsSync(join(IMAGES, 'index.json')) ? false : 'no built-in images (./scripts/setup.sh builds them)');
+
+// The page: the worker from the bundle next to it, and `berth(argv)` for the test to call.
+const PAGE = `
+import { connectEngine } from './host-browser/worker/client.ts';
+import { runCaptured } from './host-browser/worker/captured-cli.ts';
+const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { type: 'module' });
+const conn = connectEngine(worker);
+globalThis.berth = (argv) => runCaptured(conn, argv);
+`;
+
+declare global {
+  // eslint-disable-next-line no-var
+  var berth: (argv: string[]) => Promise<CliRun>;
+}
+
+/** Puts hello-world (linux/386) from the built-in layout into the registry under `name`, as a push would. */
+async function seed(registry: Served, name: string): Promise<void> {
+  const builtin = builtinLayout(IMAGES, nodeHash);
+  const entry = (await builtin.list()).find((e) => e.ref.endsWith('/hello-world:latest'))!;
+  const src = await platformImage(await openBuiltin(builtin, entry.descriptor, { codecs: nodeCodecs, hash: nodeHash }), LINUX_386);
+  const client = new RegistryClient({ fetch: globalThis.fetch, hash: nodeHash, scheme: () => 'http' });
+  await pushImage(client, parseReference(name), src.image);
+}
+
+describe('engine worker in chromium', { skip }, () => {
+  let dir: string;
+  let site: StaticServer;
+  let registry: Served;
+  let registryRoot: string;
+  let browser: TestBrowser;
+  let page: Page;
+  let host: string;
+  const errors: string[] = [];
+
+  const berth = async (...argv: string[]): Promise<CliRun> => page.evaluate((a) => globalThis.berth(a), argv);
+
+  async function open(): Promise<void> {
+    await page.goto(`${site.url}/`);
+    await page.waitForFunction(() => typeof globalThis.berth === 'function');
+  }
+
+  before(async () => {
+    dir = await tempDir('berth-worker-page-');
+    await buildEngineWorker({ outfile: join(dir, 'engine-worker.js'), minify: false });
+    await build({ ...BROWSER_BUILD, stdin: { contents: PAGE, resolveDir: REPO_ROOT, sourcefile: 'page.ts', loader: 'ts' }, outfile: join(dir, 'page.js') });
+    await writeFile(join(dir, 'index.html'), '<!doctype html><title>berth engine worker</title><script type="module" src="page.js"></script>\n');
+    // the built-in images where the worker looks for them: images/ next to it
+    site = await serveDirectory(dir, { '/images/': IMAGES });
+    registryRoot = await tempDir('berth-worker-registry-');
+    registry = await serveRegistry({ addr: '127.0.0.1:0', root: registryRoot, corsOrigins: [site.url] });
+    host = registry.url.replace('http://', '');
+    await seed(registry, `${host}/demo/hello:v1`);
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    // (the console's own lines for 404s and refused CORS requests are the failures tests cause)
+    page.on('console', (m) => { if (m.type() === 'error' && !/^Failed to load resource|CORS policy/.test(m.text())) errors.push(m.text()); });
+    await open();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await registry?.close();
+    await site?.close();
+    await removeDir(registryRoot);
+    await removeDir(dir);
+  });
+
+  it('lists the built-in images with no network', async () => {
+    const r = await berth('images', '--format', '{{.Repository}}:{{.Tag}}');
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').sort(), ['busybox:latest', 'hello-wasm:latest', 'hello-world:latest']);
+  });
+
+  it('pulls from a registry on loopback that allows the page\'s origin', async () => {
+    const name = `${host}/demo/hello:v1`;
+    const r = await berth('pull', name);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /Digest: sha256:[0-9a-f]{64}/);
+    assert.match(r.stdout, new RegExp(`Status: Downloaded newer image for ${name.replace(/[.]/g, '\\.')}`));
+  });
+
+  it('pushes to that registry from the page (CORS preflights for uploads)', async () => {
+    const name = `${host}/demo/busybox:from-page`;
+    assert.equal((await berth('tag', 'busybox', name)).exitCode, 0);
+    const r = await berth('push', name);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /from-page: digest: sha256:[0-9a-f]{64} size: \d+/);
+    const tags = await (await fetch(`${registry.url}/v2/demo/busybox/tags/list`)).json() as { tags: string[] };
+    assert.deepEqual(tags.tags, ['from-page']);
+  });
+
+  it('keeps the pulled image across a reload (IndexedDB records, OPFS blobs)', async () => {
+    await page.reload();
+    await page.waitForFunction(() => typeof globalThis.berth === 'function');
+    const r = await berth('images', '--format', '{{.Repository}}:{{.Tag}}');
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.ok(r.stdout.split('\n').includes(`${host}/demo/hello:v1`), r.stdout);
+    // inspect reads the config blob back from OPFS (nothing is cached in a fresh worker)
+    const i = await berth('image', 'inspect', '--format', '{{.Os}}/{{.Architecture}} {{len .RootFS.Layers}}', `${host}/demo/hello:v1`);
+    assert.equal(i.exitCode, 0, i.stderr);
+    assert.equal(i.stdout.trim(), 'linux/386 1');
+    const blobs = await page.evaluate(async () => {
+      const root = await navigator.storage.getDirectory();
+      const dir = await (await (await root.getDirectoryHandle('berth')).getDirectoryHandle('content')).getDirectoryHandle('sha256');
+      let n = 0;
+      for await (const _ of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) n++;
+      return n;
+    });
+    assert.ok(blobs >= 6, `only ${blobs} blobs in OPFS`);
+  });
+
+  it('a pull that fails says why, and the engine goes on', async () => {
+    // a registry that does not allow this page's origin is, to the page, a registry it cannot reach
+    const other = await serveRegistry({ addr: '127.0.0.1:0', root: join(registryRoot, 'other') });
+    try {
+      const r = await berth('pull', `${other.url.replace('http://', '')}/demo/hello:v1`);
+      assert.notEqual(r.exitCode, 0);
+      assert.match(r.stderr, /Error response from daemon: .*(fetch|Failed)/i);
+    } finally {
+      await other.close();
+    }
+    const missing = await berth('pull', `${host}/demo/nothing:v1`);
+    assert.notEqual(missing.exitCode, 0);
+    assert.match(missing.stderr, /manifest unknown|not found/);
+    assert.equal((await berth('images', '-q')).exitCode, 0);
+    assert.deepEqual(errors, []);
+  });
+});
