@@ -84,16 +84,12 @@ export class WasiProcess {
         startedReject(e);
         this.finish({ code: 1 });
       }));
+      const blocked = stdinRingSupported() ? new SharedArrayBuffer(8) : null;
       worker.postMessage({
-        type: 'run', module: opts.module, args: opts.args, env: opts.env, rootfs: opts.rootfs, stdin: ring,
+        type: 'run', module: opts.module, args: opts.args, env: opts.env, rootfs: opts.rootfs, stdin: ring, blocked,
         ...(stdinBytes ? { stdinBytes } : {}),
       });
-      if (opts.timeLimitMs !== undefined) {
-        this.timer = setTimeout(() => {
-          opts.onOutput(2, enc.encode(`berth: the wasm module used up its time limit (--ulimit cpu=${opts.timeLimitMs! / 1000}) and was killed\n`));
-          this.kill(SIGXCPU);
-        }, opts.timeLimitMs);
-      }
+      if (opts.timeLimitMs !== undefined) this.limitTime(opts.timeLimitMs, blocked ? new Int32Array(blocked) : undefined);
     };
     if (opts.stdin && !shared) {
       // Without shared memory a module cannot block on stdin: it runs once stdin has been closed.
@@ -106,6 +102,26 @@ export class WasiProcess {
   }
 
   private launch: ((stdinBytes?: Uint8Array) => void) | undefined;
+
+  /**
+   * The limit counts time running, like RLIMIT_CPU: time the module spends blocked on stdin or
+   * asleep (the worker's counters) is given back before it is ended with SIGXCPU.
+   */
+  private limitTime(limitMs: number, blocked: Int32Array | undefined): void {
+    const start = Date.now();
+    const check = (): void => {
+      if (this.done) return;
+      const waiting = blocked ? Atomics.load(blocked, 0) === 1 : false;
+      const ran = Date.now() - start - (blocked ? Atomics.load(blocked, 1) : 0);
+      if (!waiting && ran >= limitMs) {
+        this.opts.onOutput(2, enc.encode(`berth: the wasm module used up its time limit (--ulimit cpu=${limitMs / 1000}) and was killed\n`));
+        this.kill(SIGXCPU);
+        return;
+      }
+      this.timer = setTimeout(check, Math.max(waiting ? 250 : limitMs - ran, 20));
+    };
+    this.timer = setTimeout(check, limitMs);
+  }
 
   async writeStdin(data: Uint8Array): Promise<void> {
     if (this.pendingStdin) { this.pendingStdin.push(data.slice()); return; }

@@ -17,6 +17,11 @@ export interface RunMessage {
   stdin: SharedArrayBuffer | null;
   /** stdin given whole before the start, where shared memory is not available. */
   stdinBytes?: Uint8Array;
+  /**
+   * Int32 [blocked now (0/1), milliseconds blocked so far]: the worker counts the time the module
+   * waits on stdin or sleeps, which the engine leaves out of its time limit. Null without shared memory.
+   */
+  blocked: SharedArrayBuffer | null;
 }
 
 export type WorkerMessage =

@@ -6,11 +6,27 @@ import type { RootfsImage } from './rootfs.ts';
 import type { RunMessage, WorkerScope } from './protocol.ts';
 import { StdinRingReader } from './stdin-ring.ts';
 
+/** Runs a call that may block (a stdin read, a sleep), counting its time as time not running. */
+type Blocking = <T>(fn: () => T) => T;
+
+function blockingCounter(buffer: SharedArrayBuffer | null): Blocking {
+  if (!buffer) return (fn) => fn();
+  const counters = new Int32Array(buffer);
+  return (fn) => {
+    Atomics.store(counters, 0, 1);
+    const t0 = performance.now();
+    try { return fn(); } finally {
+      Atomics.add(counters, 1, Math.round(performance.now() - t0));
+      Atomics.store(counters, 0, 0);
+    }
+  };
+}
+
 /** fd 0 on the stdin ring: fd_read blocks until the engine has bytes or closed stdin. */
 class RingStdin extends Fd {
-  constructor(private readonly ring: StdinRingReader) { super(); }
+  constructor(private readonly ring: StdinRingReader, private readonly blocking: Blocking) { super(); }
   override fd_read(size: number): { ret: number; data: Uint8Array } {
-    return { ret: wasi.ERRNO_SUCCESS, data: this.ring.read(size) };
+    return { ret: wasi.ERRNO_SUCCESS, data: this.blocking(() => this.ring.read(size)) };
   }
   override fd_fdstat_get(): { ret: number; fdstat: wasi.Fdstat | null } {
     return { ret: 0, fdstat: new wasi.Fdstat(wasi.FILETYPE_CHARACTER_DEVICE, 0) };
@@ -45,9 +61,36 @@ export function rootDirectory(rootfs: RootfsImage): Map<string, Inode> {
   return root;
 }
 
-function stdinFd(msg: RunMessage): Fd {
-  if (msg.stdin) return new RingStdin(new StdinRingReader(msg.stdin));
+function stdinFd(msg: RunMessage, blocking: Blocking): Fd {
+  if (msg.stdin) return new RingStdin(new StdinRingReader(msg.stdin), blocking);
   return new OpenFile(new File(msg.stdinBytes ?? new Uint8Array(0), { readonly: true }));
+}
+
+/**
+ * The shim's poll_oneoff spins until a clock subscription's time (sleep, nanosleep): a sleeping
+ * module would burn a core. Where shared memory exists a single clock subscription is answered
+ * here instead, waiting in Atomics.wait; anything else goes to the shim.
+ */
+function sleepWithoutSpinning(shim: WASI, blocking: Blocking): void {
+  if (typeof SharedArrayBuffer !== 'function') return;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const original = shim.wasiImport.poll_oneoff!;
+  shim.wasiImport.poll_oneoff = (inPtr: number, outPtr: number, n: number, neventsPtr: number) => {
+    const view = new DataView(shim.inst.exports.memory.buffer);
+    const s = n === 1 ? wasi.Subscription.read_bytes(view, inPtr) : undefined;
+    if (!s || s.eventtype !== wasi.EVENTTYPE_CLOCK || (s.clockid !== wasi.CLOCKID_REALTIME && s.clockid !== wasi.CLOCKID_MONOTONIC)) {
+      return original(inPtr, outPtr, n, neventsPtr);
+    }
+    const now = s.clockid === wasi.CLOCKID_REALTIME ? () => Date.now() : () => performance.now();
+    const absolute = (s.flags & wasi.SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME) !== 0;
+    const end = absolute ? Number(s.timeout / 1000n) / 1000 : now() + Number(s.timeout / 1000n) / 1000;
+    blocking(() => { for (let left = end - now(); left > 0; left = end - now()) Atomics.wait(cell, 0, 0, left); });
+    // The memory may have grown meanwhile: a fresh view.
+    const out = new DataView(shim.inst.exports.memory.buffer);
+    new wasi.Event(s.userdata, wasi.ERRNO_SUCCESS, s.eventtype).write_bytes(out, outPtr);
+    if (neventsPtr) out.setUint32(neventsPtr, 1, true);
+    return wasi.ERRNO_SUCCESS;
+  };
 }
 
 export function serveWasiWorker(scope: WorkerScope): void {
@@ -57,8 +100,10 @@ export function serveWasiWorker(scope: WorkerScope): void {
       // A copy: the module's memory is reused for its next write.
       scope.postMessage({ type: 'output', fd, data: data.slice() });
     });
-    const fds = [stdinFd(msg), output(1), output(2), new PreopenDirectory('/', rootDirectory(msg.rootfs))];
+    const blocking = blockingCounter(msg.blocked);
+    const fds = [stdinFd(msg, blocking), output(1), output(2), new PreopenDirectory('/', rootDirectory(msg.rootfs))];
     const shim = new WASI(msg.args, msg.env, fds, { debug: false });
+    sleepWithoutSpinning(shim, blocking);
     let instance: WebAssembly.Instance;
     try {
       instance = new WebAssembly.Instance(msg.module, { wasi_snapshot_preview1: shim.wasiImport });

@@ -203,6 +203,24 @@ describe('WASI runtime (core/wasi) in Node', () => {
     assert.match(r.stderr, /time limit \(--ulimit cpu=1\)/);
   });
 
+  test('--ulimit cpu counts running time: a module asleep or waiting on stdin past it is not ended', async () => {
+    const limit = { HostConfig: { Ulimits: [{ Name: 'cpu', Soft: 1, Hard: 1 }] } };
+    const slept = await run(['sleep', '2'], { body: limit });
+    assert.equal(slept.exitCode, 0, slept.stderr);
+    assert.equal(slept.stdout, 'slept 2 s\n');
+    const waited = await run(['stdin'], {
+      body: limit,
+      stdin: async (_t, w, seen) => {
+        while (!seen().includes('ready')) await new Promise((res) => setTimeout(res, 10));
+        await new Promise((res) => setTimeout(res, 1500));
+        await w.write(enc.encode('late'));
+        await w.close();
+      },
+    });
+    assert.equal(waited.exitCode, 0, waited.stderr);
+    assert.equal(waited.stdout, 'ready\nlate\nread 4 bytes\n');
+  });
+
   test('-m caps the module\'s memory: allocations beyond it fail inside the module', async () => {
     const free = await run(['grow', '32']);
     assert.equal(free.stdout, 'allocated 32 MiB of 32\n');
