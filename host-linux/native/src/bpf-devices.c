@@ -224,6 +224,17 @@ static int load(napi_env env, const struct bpf_insn *prog, long len, const char 
   return -1;
 }
 
+/* BPF_PROG_ATTACH or BPF_PROG_DETACH of a device program on the cgroup. */
+static long cgroup_link(int cmd, int cgfd, int progfd, uint32_t flags) {
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.target_fd = (uint32_t)cgfd;
+  attr.attach_bpf_fd = (uint32_t)progfd;
+  attr.attach_type = BPF_CGROUP_DEVICE;
+  attr.attach_flags = flags;
+  return sys_bpf(cmd, &attr);
+}
+
 /* attachDeviceFilter(cgroupDir, rules): loads the program for the rules and attaches it to the cgroup in
  * place of the device programs attached there before (as runc: attach the new one with BPF_F_ALLOW_MULTI,
  * then detach the old ones, so there is no moment without a filter). Returns how many were replaced. */
@@ -250,15 +261,9 @@ napi_value berth_attach_device_filter(napi_env env, napi_callback_info info) {
     err = errno, failed = "bpf(BPF_PROG_QUERY)";
     goto out;
   }
-  union bpf_attr attr;
-  memset(&attr, 0, sizeof attr);
-  attr.target_fd = (uint32_t)cgfd;
-  attr.attach_bpf_fd = (uint32_t)progfd;
-  attr.attach_type = BPF_CGROUP_DEVICE;
   /* A program attached by someone else without BPF_F_ALLOW_MULTI is replaced by attaching in its mode. */
   bool multi = count == 0 || (flags & BPF_F_ALLOW_MULTI);
-  attr.attach_flags = multi ? BPF_F_ALLOW_MULTI : flags;
-  if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0) {
+  if (cgroup_link(BPF_PROG_ATTACH, cgfd, progfd, multi ? BPF_F_ALLOW_MULTI : flags) < 0) {
     err = errno, failed = "bpf(BPF_PROG_ATTACH)";
     goto out;
   }
@@ -276,12 +281,7 @@ napi_value berth_attach_device_filter(napi_env env, napi_callback_info info) {
       err = errno, failed = "bpf(BPF_PROG_GET_FD_BY_ID)";
       goto out;
     }
-    union bpf_attr detach;
-    memset(&detach, 0, sizeof detach);
-    detach.target_fd = (uint32_t)cgfd;
-    detach.attach_bpf_fd = (uint32_t)oldfd;
-    detach.attach_type = BPF_CGROUP_DEVICE;
-    long rc = sys_bpf(BPF_PROG_DETACH, &detach);
+    long rc = cgroup_link(BPF_PROG_DETACH, cgfd, oldfd, 0);
     int e = errno;
     close(oldfd);
     if (rc < 0 && e != ENOENT) {
