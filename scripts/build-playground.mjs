@@ -6,12 +6,12 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { BROWSER_BUILD, ROOT, buildEngineWorker } from './build-browser.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const gz = promisify(gzip);
 
 function commit() {
@@ -20,20 +20,6 @@ function commit() {
   } catch {
     return 'unknown';
   }
-}
-
-async function buildWorker(outDir) {
-  // The worker's own build (H7's scripts/build-browser.mjs) when it offers one; else the same bundle here.
-  const shared = join(ROOT, 'scripts/build-browser.mjs');
-  if (existsSync(shared)) {
-    const mod = await import(pathToFileURL(shared).href);
-    if (typeof mod.buildEngineWorker === 'function') return mod.buildEngineWorker({ outfile: join(outDir, 'engine-worker.js') });
-  }
-  await build({
-    entryPoints: [join(ROOT, 'host-browser/worker/engine-worker.ts')],
-    outfile: join(outDir, 'engine-worker.js'),
-    bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, sourcemap: 'linked', logLevel: 'warning',
-  });
 }
 
 /** Precompressed copies of what is big and compressible (gzip layers and wasm already compressed stay as they are). */
@@ -54,11 +40,12 @@ export async function buildPlayground({ outDir = join(ROOT, 'build/playground') 
   await build({
     entryPoints: [join(ROOT, 'playground/src/main.ts')],
     outfile: join(outDir, 'playground.js'),
-    bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, sourcemap: 'linked', logLevel: 'warning',
+    ...BROWSER_BUILD,
+    minify: true,
     loader: { '.css': 'text' },
     define: { __BERTH_COMMIT__: JSON.stringify(commit()), __BERTH_BUILT__: JSON.stringify(new Date().toUTCString()) },
   });
-  await buildWorker(outDir);
+  await buildEngineWorker({ outfile: join(outDir, 'engine-worker.js') });
   await cp(join(ROOT, 'playground/index.html'), join(outDir, 'index.html'));
   const copied = ['index.html', 'playground.js', 'engine-worker.js'];
   const optional = [
