@@ -1,6 +1,7 @@
 // A host's system errors (Node's `ENOSPC: no space left on device, write`) in the words of Go's os
 // package (`write /path: no space left on device`), which is how dockerd's answers read. Duck-typed on
 // the `code`/`syscall`/`path` fields, so core needs no `node:` import.
+import { errorMessage } from './errors.ts';
 
 interface SystemError { code?: unknown; syscall?: unknown; path?: unknown; message?: unknown }
 
@@ -26,4 +27,9 @@ export function systemErrorText(e: unknown): string | undefined {
   const syscall = typeof f.syscall === 'string' ? f.syscall : '';
   const path = typeof f.path === 'string' ? f.path : '';
   return `${[syscall, path].filter(Boolean).join(' ')}${syscall || path ? ': ' : ''}${m[1]}`;
+}
+
+/** What an answer or a log line says about an error: a system call's in Go's words, any other's own message. */
+export function errorText(e: unknown): string {
+  return systemErrorText(e) ?? errorMessage(e);
 }

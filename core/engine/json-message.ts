@@ -1,6 +1,6 @@
 // Docker's JSON messages (pkg/jsonmessage): how the engine reports progress of pulls, pushes and
 // loads, with the progress bars dockerd renders. The API streams them as they are.
-import { errorMessage } from '../errors.ts';
+import { errorText } from '../system-error.ts';
 import { humanSize } from '../cli/units.ts';
 
 export interface ProgressDetail { current?: number; total?: number }
@@ -35,6 +35,6 @@ export function progressMessage(status: string, id: string, current: number, tot
 }
 
 export function errorJsonMessage(e: unknown): JsonMessage {
-  const message = errorMessage(e);
+  const message = errorText(e);
   return { error: message, errorDetail: { message } };
 }

@@ -37,7 +37,7 @@ import {
   DEFAULT_DAEMON_CONFIG, mergeDaemonConfig, parseDaemonConfigFile, registryConfigOf, type DaemonConfig, type DaemonSettings,
 } from '../../core/config/daemon-config.ts';
 import { errorMessage } from '../../core/errors.ts';
-import { isStorageFailure, systemErrorText } from '../../core/system-error.ts';
+import { errorText, isStorageFailure } from '../../core/system-error.ts';
 
 export const VERSION = '0.1.0';
 
@@ -99,7 +99,7 @@ async function engineId(dataRoot: string, log: Logger): Promise<string> {
     // A full disk must not keep the daemon from starting; the ID is kept once it can be written.
     if (!isStorageFailure(e)) throw e;
     await unlink(path).catch(() => {});
-    log.warn(`cannot record the engine ID: ${systemErrorText(e) ?? errorMessage(e)}; using ${id} until the disk allows`);
+    log.warn(`cannot record the engine ID: ${errorText(e)}; using ${id} until the disk allows`);
   }
   return id;
 }

@@ -1,7 +1,7 @@
 // The PID file: refuse to start when another live berthd holds it (dockerd's pidfile.New).
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isStorageFailure, systemErrorText } from '../../core/system-error.ts';
+import { errorText, isStorageFailure } from '../../core/system-error.ts';
 
 function alive(pid: number): boolean {
   try {
@@ -33,7 +33,7 @@ export async function writePidfile(path: string, warn: (message: string) => void
   } catch (e) {
     if (!isStorageFailure(e)) throw e;
     await unlink(path).catch(() => {});
-    warn(`cannot write the pid file ${path}: ${systemErrorText(e) ?? String(e)}`);
+    warn(`cannot write the pid file ${path}: ${errorText(e)}`);
     return async () => {};
   }
   return async () => {

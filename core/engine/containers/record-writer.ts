@@ -6,7 +6,7 @@
 // restart still finds the container's last state.
 import type { MetadataStore } from '../../metadata/kv.ts';
 import { BerthError, errorMessage } from '../../errors.ts';
-import { systemErrorText } from '../../system-error.ts';
+import { errorText } from '../../system-error.ts';
 import type { ContainerRecord } from './types.ts';
 import { Container } from './container.ts';
 
@@ -20,10 +20,6 @@ export interface RecordWriterOptions {
   store: MetadataStore;
   pending?: MetadataStore | undefined;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
-}
-
-function describe(e: unknown): string {
-  return systemErrorText(e) ?? errorMessage(e);
 }
 
 export class RecordWriter {
@@ -40,7 +36,7 @@ export class RecordWriter {
     const read = async (store: MetadataStore, parked: boolean) => {
       for (const key of await store.keys()) {
         const raw = await store.get(key).catch((e: unknown) => {
-          this.opts.log('warn', `cannot read the record of container ${key}: ${describe(e)}`);
+          this.opts.log('warn', `cannot read the record of container ${key}: ${errorText(e)}`);
           return undefined;
         });
         if (!raw) continue;
@@ -72,7 +68,7 @@ export class RecordWriter {
     try {
       await c.persist((rec) => this.opts.store.put(rec.Id, bytes = enc.encode(JSON.stringify(rec))));
     } catch (e) {
-      if (isNew) throw new BerthError('internal', describe(e), { cause: e });
+      if (isNew) throw new BerthError('internal', errorText(e), { cause: e });
       await this.failed(c, e, bytes);
       return;
     }
@@ -106,7 +102,7 @@ export class RecordWriter {
   private async failed(c: Container, e: unknown, bytes: Uint8Array | undefined): Promise<void> {
     if (!this.dirty.has(c.id)) {
       this.dirty.set(c.id, c);
-      this.opts.log('error', `cannot record the state of container ${c.id}: ${describe(e)}; it is ${c.rec.State.Status}, and its record will be written once the disk allows`);
+      this.opts.log('error', `cannot record the state of container ${c.id}: ${errorText(e)}; it is ${c.rec.State.Status}, and its record will be written once the disk allows`);
     }
     if (bytes) await this.opts.pending?.put(c.id, bytes).catch(() => {});
     this.scheduleRetry();

@@ -10,7 +10,7 @@ import { Container } from './container.ts';
 import { nextRestart } from './restart-policy.ts';
 import { isZeroTime } from './duration.ts';
 import { RecordWriter } from './record-writer.ts';
-import { systemErrorText } from '../../system-error.ts';
+import { errorText } from '../../system-error.ts';
 import { predefinedNetworkOf, type PredefinedName, type PredefinedNetworks } from '../networks/predefined.ts';
 
 export interface ContainerServiceOptions {
@@ -177,7 +177,7 @@ export class ContainerService {
       await Promise.all(pending.map((p) => p.connect(task!).catch(() => {})));
       await task.start();
     } catch (e) {
-      const message = systemErrorText(e) ?? errorMessage(e);
+      const message = errorText(e);
       const code = /executable file not found|no such file or directory/.test(message) ? 127
         : /permission denied|is a directory/.test(message) ? 126 : 128;
       for (const p of c.pendingAttach.splice(0)) p.fail(e);

@@ -3,8 +3,7 @@
 // `network disconnect` events dockerd sends for them at every container start and stop.
 import type { MetadataStore } from '../../metadata/kv.ts';
 import type { EventBus } from '../events.ts';
-import { errorMessage } from '../../errors.ts';
-import { systemErrorText } from '../../system-error.ts';
+import { errorText } from '../../system-error.ts';
 import { generateId } from '../containers/names.ts';
 
 export type PredefinedName = 'bridge' | 'host' | 'none';
@@ -40,7 +39,7 @@ export class PredefinedNetworks {
       const id = generateId();
       n.ids.set(name, id);
       await store.put(key, new TextEncoder().encode(id)).catch((e: unknown) => {
-        log('warn', `cannot record the ID of network ${name}: ${systemErrorText(e) ?? errorMessage(e)}`);
+        log('warn', `cannot record the ID of network ${name}: ${errorText(e)}`);
       });
     }
     return n;
