@@ -182,6 +182,8 @@ describe('the cgroup2 manager on real containers (BERTH_TEST_CGROUP2=1): device 
     assert.equal(priv.stdout, 'opened\n', priv.stderr);
     const mapped = await dk(['run', '--rm', '--device', '/dev/loop0:/dev/k:r', 'busybox', 'sh', '-c', 'head -c 1 /dev/k >/dev/null && echo read; echo x > /dev/k; echo rc=$?']);
     assert.equal(mapped.stdout, 'read\nrc=1\n', `--device rules are in the program too (${mapped.stderr})`);
+    const tty = await dk(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'tty && echo ok > /dev/tty']);
+    assert.match(tty.stdout, /\/dev\/pts\/0\r?\nok/, `runc's pty rules are in the program (${tty.stderr})`);
     await dk(['rm', '-f', id]);
     assert.ok(!existsSync(dir), 'the cgroup (and with it the program) is gone');
   });
