@@ -10,7 +10,7 @@ import { wasmHashFactory } from './wasm-hash.ts';
 import { webCodecs } from './web-codecs.ts';
 import { fetchedBuiltinImages } from './fetched-builtin.ts';
 import { browserRuntimes } from './browser-runtimes.ts';
-import { bufferedUploadFetch } from './buffered-upload-fetch.ts';
+import { registryFetch } from './registry-fetch.ts';
 import { METADATA_STORES, type BrowserEngineServices, type EngineMetadata } from './engine.ts';
 
 export interface EngineWorkerOptions {
@@ -37,7 +37,7 @@ async function storage(o: EngineWorkerOptions, hash: BrowserEngineServices['hash
 export async function engineWorkerServices(o: EngineWorkerOptions): Promise<BrowserEngineServices> {
   const hash = await wasmHashFactory();
   const { blobs, metadata } = await storage(o, hash);
-  const fetch = bufferedUploadFetch(globalThis.fetch.bind(globalThis));
+  const fetch = registryFetch(globalThis.fetch.bind(globalThis));
   return {
     blobs, metadata, hash, codecs: webCodecs, fetch,
     runtimes: await browserRuntimes({ blobs, hash, codecs: webCodecs }),
