@@ -7,6 +7,7 @@ import type {
 } from '../../core/engine/containers/runtime.ts';
 import type { ContainerRecord, HostConfig } from '../../core/engine/containers/types.ts';
 import { containerEnv } from '../../core/runtime-spec/process.ts';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../core/runtime-spec/spec.ts';
 import { BerthError } from '../../core/errors.ts';
 import type { GuestVM } from '../vm/guest-vm.ts';
 import { AgentError } from '../vm/channel.ts';
@@ -91,13 +92,17 @@ export class GuestRuntime implements ContainerRuntime {
     const cfg = rec.Config;
     const hostname = cfg.Hostname ?? rec.Id.slice(0, 12);
     const [rows, cols] = rec.HostConfig.ConsoleSize ?? [0, 0];
+    const hc = rec.HostConfig;
+    const privileged = !!hc.Privileged;
     let log = this.logs.get(rec.Id);
     if (!log) { log = new MemoryLog(); this.logs.set(rec.Id, log); }
     try {
       const r = await vm.channel.request('create', {
         cid, name: rec.Id, layers: image.diffIDs, args: [rec.Path, ...rec.Args], env: containerEnv(cfg, hostname),
         cwd: cfg.WorkingDir || '/', user: cfg.User ?? '', hostname, tty: stdio.tty, stdin: stdio.stdin, rows, cols,
-        memory: rec.HostConfig.Memory ?? 0, pidsLimit: rec.HostConfig.PidsLimit ?? 0, readonly: !!rec.HostConfig.ReadonlyRootfs,
+        memory: hc.Memory ?? 0, pidsLimit: hc.PidsLimit ?? 0, readonly: !!hc.ReadonlyRootfs,
+        maskedPaths: privileged ? [] : (hc.MaskedPaths as string[] | undefined) ?? DEFAULT_MASKED_PATHS,
+        readonlyPaths: privileged ? [] : (hc.ReadonlyPaths as string[] | undefined) ?? DEFAULT_READONLY_PATHS,
         files: { '/etc/hostname': `${hostname}\n`, '/etc/hosts': `${HOSTS}`, '/etc/resolv.conf': 'nameserver 127.0.0.1\n' },
       });
       return new GuestContainer(vm.channel, cid, Number(r.pid), stdio, log, (_execId, p) => this.exec(vm, cid, rec, p));

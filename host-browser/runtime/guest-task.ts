@@ -33,7 +33,7 @@ export class GuestProcess implements ProcessTask {
         this.log?.flush();
         this.exitStatus = {
           exitCode: e.exitCode, signal: e.signal || null, oomKilled: !!e.oomKilled,
-          finishedAt: new Date().toISOString(), ...(this.startedAt ? { startedAt: this.startedAt } : {}),
+          finishedAt: new Date().toISOString(), ...(this.startedAt ? { startedAt: this.startedAt } : {}), ...(e.error ? { error: e.error } : {}),
         };
         for (const c of this.clients) { try { c.close(); } catch { /* cancelled */ } }
         this.clients.clear();

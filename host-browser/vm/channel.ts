@@ -3,7 +3,13 @@
 import { encodeFrame, FrameDecoder, FrameType, MAX_FRAME_PAYLOAD, type Frame } from './frames.ts';
 
 export interface AgentHello { agent: string; protocol: number; kernel: string }
-export interface AgentExit { exitCode: number; signal: number; oomKilled?: boolean }
+export interface AgentExit {
+  exitCode: number;
+  signal: number;
+  oomKilled?: boolean;
+  /** Set by the host when the guest is gone and the process with it. */
+  error?: string;
+}
 
 /** Where one container's output and exit go. */
 export interface ContainerSink {
@@ -122,6 +128,6 @@ export class AgentChannel {
     for (const w of this.helloWaiters.splice(0)) w.reject(e);
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
-    for (const [cid, sink] of this.sinks) { sink.exit({ exitCode: 255, signal: 0 }); this.sinks.delete(cid); }
+    for (const [cid, sink] of this.sinks) { sink.exit({ exitCode: 255, signal: 0, error: e.message }); this.sinks.delete(cid); }
   }
 }

@@ -66,6 +66,8 @@ let runtime: GuestRuntime;
 let image: ContainerImage;
 const imageOf = () => image;
 let counter = 0;
+/** The snapshot test's state, reused to start more guests fast. */
+let snapshot: ArrayBuffer | undefined;
 const dec = new TextDecoder();
 
 before(async () => {
@@ -187,6 +189,7 @@ test('what the guest cannot do rejects with a clear error', { skip }, async () =
 test('snapshot: the state saved at idle restores into a guest that runs a container', { skip }, async () => {
   const t0 = Date.now();
   const state = await vm!.saveState();
+  snapshot = state;
   const saveMs = Date.now() - t0;
   const t1 = Date.now();
   const restored = await GuestVM.boot({ ...guestImages(), state, timeoutMs: 120_000 });
@@ -330,4 +333,41 @@ test('a restarted container keeps its files; remove deletes them', { skip }, asy
   await fresh.wait();
   assert.equal(demux(await out2).stdout, 'none\n');
   await runtime.remove(first.rec);
+});
+
+test("Docker's masked and read-only /proc paths, none with --privileged", { skip }, async () => {
+  const cmd = ['sh', '-c', 'echo h > /proc/sysrq-trigger 2>/dev/null && echo wrote || echo refused; wc -c < /proc/kcore'];
+  const r = await run(cmd);
+  assert.equal((await r.done).exitCode, 0);
+  assert.equal(demux(await r.output).stdout, 'refused\n0\n');
+  await runtime.remove(r.rec);
+  const p = await run(['sh', '-c', 'grep -c " /proc/sysrq-trigger " /proc/self/mountinfo'], { body: { HostConfig: { Privileged: true } } });
+  assert.equal(demux(await p.output).stdout, '0\n');
+  await runtime.remove(p.rec);
+});
+
+test('a container over its memory limit is OOM-killed: 137 and oomKilled', { skip }, async () => {
+  const r = await run(['sh', '-c', 'x=$(head -c 40000000 /dev/zero | tr "\\0" a); echo survived ${#x}'], { body: { HostConfig: { Memory: 16 * 1024 * 1024 } } });
+  const st = await r.done;
+  assert.equal(st.exitCode, 137);
+  assert.equal(st.oomKilled, true);
+  assert.doesNotMatch(demux(await r.output).stdout, /survived/);
+  await runtime.remove(r.rec);
+});
+
+test('a crashed guest: the running container ends with 255 and the reason, requests fail clearly', { skip }, async () => {
+  // A restored copy of the guest, so the others keep theirs; --privileged lets the container reach sysrq.
+  const crashing = await GuestVM.boot({ ...guestImages(), state: snapshot ?? await vm!.saveState(), timeoutMs: 120_000 });
+  try {
+    const rt = new GuestRuntime({ vm: crashing, layers: { open: async () => { throw new Error('no layer transfer expected'); } } });
+    const rec = newRecord({ id: 'c'.repeat(64), name: '/crash', body: { Cmd: ['sh', '-c', 'echo c > /proc/sysrq-trigger; sleep 1000'], HostConfig: { Privileged: true } }, image: { id: image.id, config: image.config }, now: new Date() });
+    const task = await rt.create(rec, image, { stdin: false, stdinOnce: false, tty: false });
+    await task.start();
+    const st = await task.wait();
+    assert.equal(st.exitCode, 255);
+    assert.match(String(st.error), /the browser guest crashed \(Kernel panic[^)]*\); reload to start a new one/);
+    await assert.rejects(rt.create({ ...rec, Id: 'd'.repeat(64) }, image, { stdin: false, stdinOnce: false, tty: false }), /the browser guest crashed/);
+  } finally {
+    await crashing.destroy();
+  }
 });

@@ -100,7 +100,17 @@ void maybe_exit(struct container *c) {
   char buf[96];
   int st = c->status;
   int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-  snprintf(buf, sizeof buf, "{\"exitCode\":%d,\"signal\":%d}", code, sig);
+  /* The memory cgroup's oom_kill count says whether the kernel's OOM killer ended it (docker's OOMKilled). */
+  int oom = 0;
+  if (!c->is_exec) {
+    char p[128], line[64];
+    snprintf(p, sizeof p, "%s/%u/memory.events", CGROUP_DIR, c->id);
+    FILE *f = fopen(p, "r");
+    long n;
+    while (f && fgets(line, sizeof line, f)) if (sscanf(line, "oom_kill %ld", &n) == 1 && n > 0) oom = 1;
+    if (f) fclose(f);
+  }
+  snprintf(buf, sizeof buf, "{\"exitCode\":%d,\"signal\":%d,\"oomKilled\":%s}", code, sig, oom ? "true" : "false");
   send_json(F_EXIT, c->id, buf);
   c->exited = 2;
   if (c->in_fd >= 0) { close(c->in_fd); c->in_fd = -1; }

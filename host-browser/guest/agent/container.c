@@ -33,7 +33,7 @@ struct container *container_by_pid(pid_t pid) {
 }
 
 struct spec {
-  char **args, **env;
+  char **args, **env, **masked, **readonly_paths;
   char *cwd, *user, *hostname;
   int tty, open_stdin, rows, cols, readonly;
 };
@@ -186,6 +186,19 @@ static void __attribute__((noreturn)) child(struct container *c, struct spec *s,
   mkdir(p, 0555);
   mount("sysfs", p, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
   mount_dev(root);
+  /* Docker's masked and read-only paths (none for --privileged): the kernel's knobs stay the guest's. */
+  for (char **m = s->masked; *m; m++) {
+    struct stat st;
+    snprintf(p, sizeof p, "%s%s", root, *m);
+    if (strstr(*m, "..") || stat(p, &st) < 0) continue;
+    if (S_ISDIR(st.st_mode)) mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0");
+    else mount("/dev/null", p, NULL, MS_BIND, NULL);
+  }
+  for (char **m = s->readonly_paths; *m; m++) {
+    snprintf(p, sizeof p, "%s%s", root, *m);
+    if (strstr(*m, "..") || mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) continue;
+    mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL);
+  }
   if (chdir(root) < 0) child_fail(efd, 128, "chdir %s: %s", root, strerror(errno));
   if (syscall(SYS_pivot_root, ".", ".") < 0) child_fail(efd, 128, "pivot_root: %s", strerror(errno));
   umount2(".", MNT_DETACH);
@@ -335,6 +348,7 @@ int container_create(struct json *j, uint32_t id, char *err, size_t errcap) {
   free(name);
   struct spec s = {
     .args = json_strv(j, json_get(j, 0, "args")), .env = json_strv(j, json_get(j, 0, "env")),
+    .masked = json_strv(j, json_get(j, 0, "maskedPaths")), .readonly_paths = json_strv(j, json_get(j, 0, "readonlyPaths")),
     .cwd = json_str(j, json_get(j, 0, "cwd"), "/"), .user = json_str(j, json_get(j, 0, "user"), ""),
     .hostname = json_str(j, json_get(j, 0, "hostname"), ""),
     .tty = (int)json_num(j, json_get(j, 0, "tty"), 0), .open_stdin = (int)json_num(j, json_get(j, 0, "stdin"), 0),
@@ -406,7 +420,7 @@ out:
     if (start[k] >= 0) close(start[k]);
     if (ep[k] >= 0) close(ep[k]);
   }
-  strv_free(s.args); strv_free(s.env); free(s.cwd); free(s.user); free(s.hostname);
+  strv_free(s.args); strv_free(s.env); strv_free(s.masked); strv_free(s.readonly_paths); free(s.cwd); free(s.user); free(s.hostname);
   if (rc < 0 && !c->is_exec) {
     snprintf(p, sizeof p, "%s/rootfs", c->dir);
     umount2(p, MNT_DETACH);
