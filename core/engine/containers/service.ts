@@ -197,7 +197,8 @@ export class ContainerService {
       });
       if (isZeroTime(st.StartedAt)) st.StartedAt = st.FinishedAt;
       await this.save(c);
-      const text = /OCI runtime|failed to create/.test(message) ? message
+      // dockerd's own checks at start (device paths it stats) are not runc's: their text stands alone.
+      const text = /OCI runtime|failed to create|^stat \/|^error gathering device information/.test(message) ? message
         : `failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${message}: unknown`;
       const kind = code === 128 ? 'internal' : 'invalid_argument';
       throw new BerthError(e instanceof BerthError && code === 128 ? e.code : kind, text, { cause: e });
