@@ -44,11 +44,20 @@ export class BerthTerminal extends LitElement {
     this.terminal.focus();
   }
 
-  /** The screen's text with its scrollback, one string per line, trailing blanks trimmed (what a reader sees). */
+  /**
+   * The screen's text with its scrollback, one string per line as written (a line the terminal wrapped is
+   * joined again), trailing blanks trimmed.
+   */
   lines(): string[] {
     const buf = this.terminal.buffer.active;
     const out: string[] = [];
-    for (let i = 0; i < buf.length; i++) out.push((buf.getLine(i)?.translateToString(true) ?? '').trimEnd());
+    for (let i = 0; i < buf.length; i++) {
+      const line = buf.getLine(i);
+      const text = line?.translateToString(true) ?? '';
+      if (line?.isWrapped && out.length) out[out.length - 1] += text;
+      else out.push(text);
+    }
+    for (let i = 0; i < out.length; i++) out[i] = out[i]!.trimEnd();
     while (out.length && out.at(-1) === '') out.pop();
     return out;
   }

@@ -10,6 +10,7 @@ import { startPlayground, type RunningPlayground } from '../helpers/playground.t
 import { removeDir, tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/ports.ts';
 import { buildPlayground } from '../../scripts/build-playground.mjs';
+import { serveRegistry, type Served } from '../../host-linux/registry/serve.ts';
 
 const skip = browserMissing();
 let dir: string;
@@ -17,6 +18,8 @@ let server: RunningPlayground;
 let browser: TestBrowser;
 let page: Page;
 let included: string[] = [];
+let registry: Served | undefined;
+let registryRoot: string | undefined;
 
 before(async () => {
   if (skip) return;
@@ -31,7 +34,9 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+  await registry?.close();
   await removeDir(dir);
+  await removeDir(registryRoot);
 });
 
 /** The terminal's lines as the page shows them. */
@@ -94,6 +99,23 @@ test('ctrl-c ends a command that streams until interrupted, and the terminal goe
 test('berth run --rm hello-wasm prints the WASI module\'s greeting', { skip, todo: 'the WASI runtime (H6) is not wired into the worker yet' }, async () => {
   const out = await run('berth run --rm hello-wasm');
   assert.match(out.join('\n'), /Hello/i);
+});
+
+test('push to and pull from a registry on loopback; the status line follows the pull', { skip }, async () => {
+  registryRoot = await tempDir('berth-playground-registry-');
+  registry = await serveRegistry({ addr: '127.0.0.1:0', root: registryRoot, corsOrigins: [server.url] });
+  const ref = `${registry.url.replace('http://', '')}/demo/hello:v1`;
+  assert.deepEqual(await run(`berth tag hello-world ${ref}`), []);
+  assert.match((await run(`berth push ${ref}`)).join('\n'), /v1: digest: sha256:[0-9a-f]{64} size: \d+/);
+  assert.match((await run(`berth rmi ${ref}`)).join('\n'), /Untagged: /);
+  const pulled = (await run(`berth pull ${ref}`)).join('\n');
+  assert.match(pulled, /Status: Downloaded newer image for /);
+  const pullStatus = page.locator('berth-status [data-part=pull]');
+  assert.equal(await pullStatus.innerText(), `pulled ${ref}`);
+  const failed = (await run(`berth pull ${ref.replace('hello:v1', 'nothing:v1')}`)).join('\n');
+  assert.match(failed, /Error response from daemon: .*(not found|unknown)/i);
+  assert.match(await pullStatus.innerText(), /^pull .*nothing:v1 failed/);
+  await page.screenshot({ path: 'test-results/playground-pull.png' });
 });
 
 test('an interactive sh in busybox: raw mode, the answers of the shell, exit ends it', { skip, todo: 'the v86 guest runtime (H5) is not wired into the worker yet' }, async () => {
