@@ -1,11 +1,10 @@
 // Debian's chromium driven by playwright-core, and a static HTTP server on loopback for the pages it loads.
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { removeDir, tempDir } from './tmp.ts';
+import { serve } from '../../host-linux/http/serve.ts';
+import { playgroundSite } from '../../host-linux/cli/playground-site.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -46,19 +45,6 @@ export async function launchBrowser(opts: { args?: string[] } = {}): Promise<Tes
   };
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
 export interface StaticServer {
   /** `http://127.0.0.1:PORT` */
   url: string;
@@ -67,38 +53,19 @@ export interface StaticServer {
 }
 
 /**
- * Serves `root` over HTTP on 127.0.0.1 (a free port). `mounts` maps URL prefixes (`/images/`) to other
- * directories. Sends the cross-origin isolation headers so pages may use SharedArrayBuffer.
+ * Serves `root` over HTTP on 127.0.0.1 (a free port) as `berth playground` serves its site (MIME
+ * types, cross-origin isolation). `mounts` maps URL prefixes (`/images/`) to other directories.
  */
 export async function serveDirectory(root: string, mounts: Record<string, string> = {}): Promise<StaticServer> {
-  const bases = Object.entries(mounts).sort((a, b) => b[0].length - a[0].length);
-  const server = http.createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const [prefix, dir] = bases.find(([p]) => path.startsWith(p)) ?? ['/', root];
-    const base = resolve(dir);
-    let file = normalize(join(base, path.slice(prefix.length)));
-    if (file !== base && !file.startsWith(base + sep)) { res.writeHead(403).end(); return; }
-    try {
-      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
-      const body = await readFile(file);
-      res.writeHead(200, {
-        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-        'content-length': body.length,
-        'cache-control': 'no-store',
-        'cross-origin-opener-policy': 'same-origin',
-        'cross-origin-embedder-policy': 'require-corp',
-        'cross-origin-resource-policy': 'cross-origin',
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}\n`);
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
-  };
+  const sites = Object.entries(mounts).sort((a, b) => b[0].length - a[0].length)
+    .map(([prefix, dir]) => [prefix, playgroundSite(resolve(dir))] as const);
+  const rootSite = playgroundSite(resolve(root));
+  const served = await serve(async (req) => {
+    const url = new URL(req.url);
+    const mount = sites.find(([prefix]) => url.pathname.startsWith(prefix));
+    if (!mount) return rootSite(req);
+    url.pathname = `/${url.pathname.slice(mount[0].length)}`;
+    return mount[1](new Request(url, req));
+  }, { address: '127.0.0.1:0' });
+  return { url: served.url, port: Number(new URL(served.url).port), close: () => served.close() };
 }
