@@ -62,15 +62,18 @@ export class GuestRuntime implements ContainerRuntime {
     return { ResolvConfPath: '', HostnamePath: '', HostsPath: '', LogPath: '' };
   }
 
-  /** Puts the layer into the guest unless it is there (once, even for concurrent creates). */
-  pushLayer(diffID: string): Promise<void> {
+  /**
+   * Puts the layer into the guest unless it is there (once, even for concurrent creates). Layers
+   * pushed before `GuestVM.saveState` are in every guest restored from that state.
+   */
+  pushLayer(diffID: string, image: ContainerImage): Promise<void> {
     let p = this.pushing.get(diffID);
     if (!p) {
       p = (async () => {
         const vm = await this.vm();
         const have = await vm.channel.request('layer', { diffID });
         if (have.present === true) return;
-        const bytes = await readAll(await this.opts.layers.open(diffID));
+        const bytes = await readAll(await this.opts.layers.open(diffID, image));
         const name = `layer-${diffID.replace(/^sha256:/, '')}`;
         await vm.putFile(name, bytes);
         await vm.channel.request('layer', { diffID, path: name });
@@ -84,7 +87,7 @@ export class GuestRuntime implements ContainerRuntime {
   async create(rec: ContainerRecord, image: ContainerImage, stdio: StdioOptions): Promise<ContainerTask> {
     const vm = await this.vm();
     if (!image.diffIDs.length) throw new BerthError('invalid_argument', `the image of container ${rec.Id} has no layers`);
-    for (const d of image.diffIDs) await this.pushLayer(d);
+    for (const d of image.diffIDs) await this.pushLayer(d, image);
     const old = this.cids.get(rec.Id);
     if (old !== undefined) await vm.channel.request('release', { cid: old }).catch(() => {});
     const cid = this.nextCid++;

@@ -96,6 +96,8 @@ export class GuestVM {
         // The hello went out before the snapshot: ask the restored agent instead.
         await withTimeout(new Promise<void>((resolve) => emulator.add_listener('emulator-ready', () => resolve())), timeout, 'restoring the guest');
         await withTimeout(vm.channel.request('ping'), timeout, 'the restored guest agent');
+        // The guest's clock went on from the moment of the save.
+        await vm.setTime(Date.now());
       } else {
         await withTimeout(vm.channel.waitHello(), timeout, 'booting the guest');
       }
@@ -108,6 +110,11 @@ export class GuestVM {
   }
 
   get hello(): AgentHello | undefined { return this.channel.hello; }
+
+  /** Sets the guest's wall clock (ms since the epoch). */
+  async setTime(ms: number): Promise<void> {
+    await this.channel.request('set-time', { ms });
+  }
 
   /** Puts a file into the 9p share the guest mounts at /mnt/host. */
   async putFile(path: string, bytes: Uint8Array): Promise<void> {

@@ -207,6 +207,15 @@ test('snapshot: the state saved at idle restores into a guest that runs a contai
     await task.start();
     assert.equal((await task.wait()).exitCode, 0);
     assert.equal(demux(await out).stdout, 'restored\n');
+    // The restore set the guest's clock to now; setting it again to 2001-09-09 shows in a container.
+    await restored.setTime(1_000_000_000_000);
+    const rec2 = newRecord({ id: 'e'.repeat(64), name: '/clock', body: { Cmd: ['date', '-u', '+%Y-%m-%d'] }, image: { id: image.id, config: image.config }, now: new Date() });
+    const clock = await rt.create(rec2, image, { stdin: false, stdinOnce: false, tty: false });
+    const clockOut = clock.attach().then((p) => readAllBytes(p.readable));
+    await clock.start();
+    await clock.wait();
+    assert.equal(demux(await clockOut).stdout, '2001-09-09\n');
+    await rt.remove(rec2);
     console.log(`# restored guest: create + start + exit of echo in ${Date.now() - t2} ms`);
     await rt.remove(rec);
   } finally {

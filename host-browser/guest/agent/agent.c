@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
@@ -144,6 +145,11 @@ static void handle_request(uint32_t rid, const char *payload) {
   struct container *c = container_find(cid);
   int ok = 1;
   if (!strcmp(op, "ping")) {
+  } else if (!strcmp(op, "set-time")) {
+    /* A restored snapshot wakes with the clock of its save: the host sets the real time. */
+    long long ms = json_num(&j, json_get(&j, 0, "ms"), 0);
+    struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L };
+    if (ms <= 0 || clock_settime(CLOCK_REALTIME, &ts) < 0) { ok = 0; snprintf(err, sizeof err, "setting the clock: %s", ms <= 0 ? "no time given" : strerror(errno)); }
   } else if (!strcmp(op, "layer")) {
     char *diffid = json_str(&j, json_get(&j, 0, "diffID"), ""), *path = json_str(&j, json_get(&j, 0, "path"), NULL);
     if (path) ok = !layer_extract(diffid, path, err, sizeof err);
