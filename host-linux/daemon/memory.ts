@@ -13,6 +13,13 @@ function addon(): NativeAddon | undefined {
 
 /** Once, as the daemon starts, before it does any work. */
 export function tuneMemory(): void {
+  // V8's compilers past the interpreter (Sparkplug, TurboFan) pay off for JavaScript that runs hot for
+  // long; berthd's time goes to system calls, zlib and hashing (a pull's profile: a few % in JavaScript).
+  // Without them the daemon never touches their code in node's executable nor keeps machine code in its
+  // heap: ≈ 2 MB less RSS, and no difference measured on `docker run` or pull. Flags set now apply to
+  // every compilation to come; nothing has run hot yet.
+  setFlagsFromString('--no-opt');
+  setFlagsFromString('--no-sparkplug');
   // Each thread that mallocs gets an arena of its own (up to 8 per core), and each keeps its freed
   // chunks; the daemon's threads (libuv's pool, V8's workers) allocate little, so two arenas are enough.
   addon()?.mallopt(M_ARENA_MAX, 2);
