@@ -6,6 +6,7 @@ import type { HashFactory } from '../host.ts';
 import { parseDigest } from '../digest.ts';
 import { BerthError } from '../errors.ts';
 import { collect } from './ingest.ts';
+import { corruptedBlobError } from './corrupted.ts';
 
 export class MemoryBlobStore implements BlobStore {
   private readonly blobs = new Map<string, Uint8Array>();
@@ -36,9 +37,7 @@ export class MemoryBlobStore implements BlobStore {
     const actual = `${algorithm}:${h.digest()}`;
     if (actual !== digest) {
       this.blobs.delete(digest);
-      throw new BerthError('digest_mismatch',
-        `blob ${digest} is corrupted in the content store (its content now hashes to ${actual}); ` +
-        'it has been removed: pull or load the image again');
+      throw corruptedBlobError(digest, actual);
     }
     return b.slice();
   }

@@ -2,7 +2,7 @@
 // layout: imported into the store at start-up and used when Docker Hub cannot be reached.
 import type { Codecs, HashFactory } from '../host.ts';
 import type { BlobReader } from '../content/blob-store.ts';
-import type { Descriptor } from '../image/types.ts';
+import type { Descriptor, Index } from '../image/types.ts';
 import type { Image, ImageIndex } from '../image/image.ts';
 import { LocalImage, LocalImageIndex } from '../image/local-image.ts';
 import { parseManifestBytes } from '../image/parse.ts';
@@ -15,6 +15,22 @@ export interface BuiltinImages {
   list(): Promise<{ ref: string; descriptor: Descriptor }[]>;
   /** The layout's blobs, read-only and verified as they are read. */
   blobs: BlobReader;
+}
+
+/**
+ * `list()` of a layout whose index.json `load` reads: read once, and again after a failure (a layout
+ * that is not there yet lists no images).
+ */
+export function builtinList(load: () => Promise<Index>): BuiltinImages['list'] {
+  let index: Promise<Index> | undefined;
+  return async () => {
+    index ??= load();
+    let doc: Index;
+    try { doc = await index; } catch { index = undefined; return []; }
+    return (doc.manifests ?? [])
+      .filter((d) => d.annotations?.[REF_NAME_ANNOTATION])
+      .map((d) => ({ ref: d.annotations![REF_NAME_ANNOTATION]!, descriptor: d }));
+  };
 }
 
 /** The built-in entry for `ref`, if berth carries it. */

@@ -5,7 +5,8 @@ import type { BlobInfo, BlobSource, BlobStore, Expected } from '../../core/conte
 import { SingleFlight } from '../../core/content/single-flight.ts';
 import { checkSize } from '../../core/content/memory-blob-store.ts';
 import type { HashFactory } from '../../core/host.ts';
-import { digestingStream, parseDigest, verifyingStream } from '../../core/digest.ts';
+import { digestBytes, digestingStream, parseDigest, verifyingStream } from '../../core/digest.ts';
+import { corruptedBlobError } from '../../core/content/corrupted.ts';
 import { BerthError } from '../../core/errors.ts';
 import { isNotFoundError, move, names } from './opfs.ts';
 
@@ -49,9 +50,16 @@ export class OpfsBlobStore implements BlobStore {
   }
 
   async read(digest: string): Promise<ReadableStream<Uint8Array>> {
+    const { algorithm } = parseDigest(digest);
     const f = await this.file(digest);
     if (!f) throw this.notFound(digest);
-    return (f.stream() as ReadableStream<Uint8Array>).pipeThrough(verifyingStream(this.hash, digest, f.size));
+    const h = this.hash(algorithm);
+    let n = 0;
+    const check = () => this.checkIntegrity(digest, `${algorithm}:${h.digest()}`, n === f.size);
+    return (f.stream() as ReadableStream<Uint8Array>).pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, c) { h.update(chunk); n += chunk.byteLength; c.enqueue(chunk); },
+      async flush(c) { const err = await check(); if (err) c.error(err); },
+    }));
   }
 
   async readBytes(digest: string): Promise<Uint8Array> {
@@ -59,16 +67,16 @@ export class OpfsBlobStore implements BlobStore {
     const f = await this.file(digest);
     if (!f) throw this.notFound(digest);
     const bytes = new Uint8Array(await f.arrayBuffer());
-    const h = this.hash(algorithm);
-    h.update(bytes);
-    const actual = `${algorithm}:${h.digest()}`;
-    if (actual !== digest) {
-      await this.delete(digest);
-      throw new BerthError('digest_mismatch',
-        `blob ${digest} is corrupted in the content store (its content now hashes to ${actual}); ` +
-        'it has been removed: pull or load the image again');
-    }
+    const err = await this.checkIntegrity(digest, digestBytes(this.hash, bytes, algorithm), true);
+    if (err) throw err;
     return bytes;
+  }
+
+  /** A blob whose bytes no longer match its name is removed (pulling again then fetches it afresh). */
+  private async checkIntegrity(digest: string, actual: string, sizeOk: boolean): Promise<BerthError | undefined> {
+    if (actual === digest && sizeOk) return undefined;
+    await this.delete(digest).catch(() => {});
+    return corruptedBlobError(digest, actual);
   }
 
   async write(expected: Expected, source: BlobSource): Promise<BlobInfo> {

@@ -4,7 +4,7 @@ import type { HashFactory, Fetch } from '../../core/host.ts';
 import type { Index } from '../../core/image/types.ts';
 import { digestBytes, parseDigest, verifyingStream } from '../../core/digest.ts';
 import { BerthError } from '../../core/errors.ts';
-import { REF_NAME_ANNOTATION, type BuiltinImages } from '../../core/engine/builtin-images.ts';
+import { builtinList, type BuiltinImages } from '../../core/engine/builtin-images.ts';
 
 /** `base` is the layout's URL (ending in `/`): `index.json` and `blobs/<algorithm>/<hex>` under it. */
 export function fetchedBuiltinImages(base: string, fetch: Fetch, hash: HashFactory): BuiltinImages {
@@ -22,19 +22,12 @@ export function fetchedBuiltinImages(base: string, fetch: Fetch, hash: HashFacto
     if (!res.ok) throw new BerthError('not_found', `built-in image blob ${digest} is missing from ${base} (HTTP ${res.status}); rebuild the browser bundle`);
     return res;
   };
-  let index: Promise<Index> | undefined;
   return {
-    async list() {
-      index ??= fetch(new URL('index.json', base).href).then(async (r) => {
-        if (!r.ok) throw new Error(`HTTP ${r.status}`);
-        return await r.json() as Index;
-      });
-      let doc: Index;
-      try { doc = await index; } catch { index = undefined; return []; }
-      return (doc.manifests ?? [])
-        .filter((d) => d.annotations?.[REF_NAME_ANNOTATION])
-        .map((d) => ({ ref: d.annotations![REF_NAME_ANNOTATION]!, descriptor: d }));
-    },
+    list: builtinList(async () => {
+      const r = await fetch(new URL('index.json', base).href);
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      return await r.json() as Index;
+    }),
     blobs: {
       async info(digest) {
         try {

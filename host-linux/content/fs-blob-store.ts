@@ -9,6 +9,7 @@ import { SingleFlight } from '../../core/content/single-flight.ts';
 import type { HashFactory, Hasher } from '../../core/host.ts';
 import { parseDigest, type ParsedDigest } from '../../core/digest.ts';
 import { BerthError } from '../../core/errors.ts';
+import { corruptedBlobError } from '../../core/content/corrupted.ts';
 
 const READ_CHUNK = 256 * 1024;
 const ALGORITHMS = ['sha256', 'sha512'] as const;
@@ -149,9 +150,7 @@ export class FsBlobStore implements BlobStore {
     const actual = `${p.algorithm}:${h.digest()}`;
     if (actual === digest && n === size) return undefined;
     await unlink(this.pathOf(p)).catch(() => {});
-    return new BerthError('digest_mismatch',
-      `blob ${digest} is corrupted in the content store (its content now hashes to ${actual}); ` +
-      'it has been removed: pull or load the image again');
+    return corruptedBlobError(digest, actual);
   }
 
   async write(expected: Expected, source: BlobSource): Promise<BlobInfo> {

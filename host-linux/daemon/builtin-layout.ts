@@ -8,7 +8,7 @@ import type { HashFactory } from '../../core/host.ts';
 import type { Index } from '../../core/image/types.ts';
 import { digestBytes, parseDigest, verifyingStream } from '../../core/digest.ts';
 import { BerthError } from '../../core/errors.ts';
-import { REF_NAME_ANNOTATION, type BuiltinImages } from '../../core/engine/builtin-images.ts';
+import { builtinList, type BuiltinImages } from '../../core/engine/builtin-images.ts';
 
 export function builtinLayout(dir: string, hash: HashFactory): BuiltinImages {
   const blobPath = (digest: string) => {
@@ -19,16 +19,8 @@ export function builtinLayout(dir: string, hash: HashFactory): BuiltinImages {
     new BerthError('not_found', `built-in image blob ${digest} is missing from ${dir}; run scripts/setup.sh again`, { cause });
   const corrupt = (digest: string, actual: string) =>
     new BerthError('digest_mismatch', `built-in image blob ${digest} in ${dir} is corrupt (its digest is ${actual}); run scripts/setup.sh again`);
-  let index: Promise<Index> | undefined;
   return {
-    async list() {
-      index ??= readFile(join(dir, 'index.json'), 'utf8').then((t) => JSON.parse(t) as Index);
-      let doc: Index;
-      try { doc = await index; } catch { index = undefined; return []; }
-      return (doc.manifests ?? [])
-        .filter((d) => d.annotations?.[REF_NAME_ANNOTATION])
-        .map((d) => ({ ref: d.annotations![REF_NAME_ANNOTATION]!, descriptor: d }));
-    },
+    list: builtinList(() => readFile(join(dir, 'index.json'), 'utf8').then((t) => JSON.parse(t) as Index)),
     blobs: {
       async info(digest: string) {
         try {

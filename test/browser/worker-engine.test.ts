@@ -23,23 +23,10 @@ import { RegistryClient } from '../../core/registry/client.ts';
 import { pushImage } from '../../core/registry/push.ts';
 import { parseReference } from '../../core/reference/reference.ts';
 import type { CliRun } from '../../host-browser/worker/captured-cli.ts';
+import type {} from './worker-engine.page.ts';
 
 const IMAGES = join(REPO_ROOT, 'build/images');
 const skip = browserMissing() || (existsSync(join(IMAGES, 'index.json')) ? false : 'no built-in images (./scripts/setup.sh builds them)');
-
-// The page: the worker from the bundle next to it, and `berth(argv)` for the test to call.
-const PAGE = `
-import { connectEngine } from './host-browser/worker/client.ts';
-import { runCaptured } from './host-browser/worker/captured-cli.ts';
-const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { type: 'module' });
-const conn = connectEngine(worker);
-globalThis.berth = (argv) => runCaptured(conn, argv);
-`;
-
-declare global {
-  // eslint-disable-next-line no-var
-  var berth: (argv: string[]) => Promise<CliRun>;
-}
 
 /** Puts hello-world (linux/386) from the built-in layout into the registry under `name`, as a push would. */
 async function seed(registry: Served, name: string): Promise<void> {
@@ -70,7 +57,7 @@ describe('engine worker in chromium', { skip }, () => {
   before(async () => {
     dir = await tempDir('berth-worker-page-');
     await buildEngineWorker({ outfile: join(dir, 'engine-worker.js'), minify: false });
-    await build({ ...BROWSER_BUILD, stdin: { contents: PAGE, resolveDir: REPO_ROOT, sourcefile: 'page.ts', loader: 'ts' }, outfile: join(dir, 'page.js') });
+    await build({ ...BROWSER_BUILD, entryPoints: [join(import.meta.dirname, 'worker-engine.page.ts')], outfile: join(dir, 'page.js') });
     await writeFile(join(dir, 'index.html'), '<!doctype html><title>berth engine worker</title><script type="module" src="page.js"></script>\n');
     // the built-in images where the worker looks for them: images/ next to it
     site = await serveDirectory(dir, { '/images/': IMAGES });
@@ -136,6 +123,25 @@ describe('engine worker in chromium', { skip }, () => {
       return n;
     });
     assert.ok(blobs >= 6, `only ${blobs} blobs in OPFS`);
+  });
+
+  it('the OPFS content store and the IndexedDB metadata store keep their contract', async () => {
+    const c = await page.evaluate(() => globalThis.storeChecks());
+    // nothing unverified is ever stored under a digest, and no temporary file is left behind
+    assert.match(c.badDigest.error, /digest mismatch: expected sha256:/);
+    assert.deepEqual([c.badDigest.stored, c.badDigest.leftovers], [false, 0]);
+    assert.match(c.failedSource.error, /the network went away/);
+    assert.deepEqual([c.failedSource.stored, c.failedSource.leftovers], [false, 0]);
+    // concurrent writes of one blob share one transfer
+    assert.deepEqual(c.sharedWrite, { sizes: [11, 11], secondOpened: false });
+    assert.deepEqual(c.good, { size: 11, text: 'hello, opfs', listed: true, streamed: 'hello, opfs' });
+    assert.equal(c.ingest.digest, c.ingest.expected);
+    // a blob changed behind the store's back is reported and removed, read whole or streamed
+    assert.match(c.corrupted.error, /is corrupted in the content store .* it has been removed: pull or load the image again/);
+    assert.equal(c.corrupted.storedAfter, false);
+    assert.match(c.corrupted.streamError, /is corrupted in the content store/);
+    assert.deepEqual(c.crashLeftover, { before: 1, after: 0 });
+    assert.deepEqual(c.kv, { value: '{"v":2}', keys: ['images/a', 'images/b'], afterDelete: ['images/b', 'other/c'], copied: '{"v":1}' });
   });
 
   it('a pull that fails says why, and the engine goes on', async () => {

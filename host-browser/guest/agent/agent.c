@@ -177,6 +177,10 @@ static void handle_request(uint32_t rid, const char *payload) {
   } else if (!strcmp(op, "signal")) {
     ok = !container_signal(c, (int)json_num(&j, json_get(&j, 0, "signal"), SIGKILL), (int)json_num(&j, json_get(&j, 0, "all"), 0));
     if (!ok) snprintf(err, sizeof err, "kill: %s", strerror(errno));
+  } else if (!strcmp(op, "top") || !strcmp(op, "stats")) {
+    respond_inspect(rid, c, op[0] == 's');
+    free(op);
+    return;
   } else if (!strcmp(op, "resize")) {
     struct winsize ws = { .ws_row = (unsigned short)json_num(&j, json_get(&j, 0, "rows"), 24), .ws_col = (unsigned short)json_num(&j, json_get(&j, 0, "cols"), 80) };
     if (c->tty && c->out_fd >= 0) ioctl(c->out_fd, TIOCSWINSZ, &ws);

@@ -69,6 +69,9 @@ void maybe_exit(struct container *c);
 struct container *container_find(uint32_t id);
 struct container *container_by_pid(pid_t pid);
 
+/* inspect.c: processes (stats=0) or cgroup counters (stats=1) as the RESPONSE to rid */
+void respond_inspect(uint32_t rid, struct container *c, int stats);
+
 /* layers.c */
 int layer_present(const char *diffid);
 int layer_extract(const char *diffid, const char *path, char *err, size_t errcap);
