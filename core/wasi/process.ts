@@ -3,7 +3,9 @@
 // containerd-shim-wasmtime embeds): proc_exit's code, 134 (128+SIGABRT) with the trap on stderr
 // for a trap, and 128+N for a signal, as a Linux process killed by signal N reports it.
 import type { RootfsImage } from './rootfs.ts';
-import type { SpawnWorker, WasiWorker, WorkerMessage } from './protocol.ts';
+import {
+  COUNTER_BLOCKED, COUNTER_BLOCKED_MS, COUNTER_OUTPUT_IN_FLIGHT, COUNTERS_BYTES, type SpawnWorker, type WasiWorker, type WorkerMessage,
+} from './protocol.ts';
 import { concatBytes } from './bytes.ts';
 import { createStdinRing, StdinRingWriter, stdinRingSupported } from './stdin-ring.ts';
 
@@ -48,6 +50,7 @@ export class WasiProcess {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private done = false;
   private unsubscribe: (() => void)[] = [];
+  private counters: Int32Array | undefined;
 
   constructor(private readonly opts: WasiProcessOptions) {
     this.exited = new Promise((resolve) => { this.settle = resolve; });
@@ -59,7 +62,13 @@ export class WasiProcess {
       if (this.done) return;
       switch (m.type) {
         case 'started': startedResolve(); break;
-        case 'output': opts.onOutput(m.fd, m.data); break;
+        case 'output':
+          opts.onOutput(m.fd, m.data);
+          if (this.counters) {
+            Atomics.sub(this.counters, COUNTER_OUTPUT_IN_FLIGHT, m.data.length);
+            Atomics.notify(this.counters, COUNTER_OUTPUT_IN_FLIGHT);
+          }
+          break;
         case 'exit': this.finish({ code: m.code }, true); break;
         case 'trap':
           opts.onOutput(2, enc.encode(`Error: failed to run main module \`${opts.args[0] ?? ''}\`\n\nCaused by:\n    wasm trap: ${m.message}\n`));
@@ -71,8 +80,9 @@ export class WasiProcess {
           break;
       }
     };
-    const shared = opts.stdin && stdinRingSupported();
-    const ring = shared ? createStdinRing() : null;
+    const shared = stdinRingSupported() ? new SharedArrayBuffer(COUNTERS_BYTES) : null;
+    if (shared) this.counters = new Int32Array(shared);
+    const ring = opts.stdin && shared ? createStdinRing() : null;
     if (ring) this.ring = new StdinRingWriter(ring);
     const launch = (stdinBytes?: Uint8Array): void => {
       if (this.done) return;
@@ -84,14 +94,13 @@ export class WasiProcess {
         startedReject(e);
         this.finish({ code: 1 });
       }));
-      const blocked = stdinRingSupported() ? new SharedArrayBuffer(8) : null;
       worker.postMessage({
-        type: 'run', module: opts.module, args: opts.args, env: opts.env, rootfs: opts.rootfs, stdin: ring, blocked,
+        type: 'run', module: opts.module, args: opts.args, env: opts.env, rootfs: opts.rootfs, stdin: ring, counters: shared,
         ...(stdinBytes ? { stdinBytes } : {}),
       });
-      if (opts.timeLimitMs !== undefined) this.limitTime(opts.timeLimitMs, blocked ? new Int32Array(blocked) : undefined);
+      if (opts.timeLimitMs !== undefined) this.limitTime(opts.timeLimitMs);
     };
-    if (opts.stdin && !shared) {
+    if (opts.stdin && !ring) {
       // Without shared memory a module cannot block on stdin: it runs once stdin has been closed.
       this.pendingStdin = [];
       startedResolve();
@@ -107,12 +116,13 @@ export class WasiProcess {
    * The limit counts time running, like RLIMIT_CPU: time the module spends blocked on stdin or
    * asleep (the worker's counters) is given back before it is ended with SIGXCPU.
    */
-  private limitTime(limitMs: number, blocked: Int32Array | undefined): void {
+  private limitTime(limitMs: number): void {
     const start = Date.now();
+    const c = this.counters;
     const check = (): void => {
       if (this.done) return;
-      const waiting = blocked ? Atomics.load(blocked, 0) === 1 : false;
-      const ran = Date.now() - start - (blocked ? Atomics.load(blocked, 1) : 0);
+      const waiting = c ? Atomics.load(c, COUNTER_BLOCKED) === 1 : false;
+      const ran = Date.now() - start - (c ? Atomics.load(c, COUNTER_BLOCKED_MS) : 0);
       if (!waiting && ran >= limitMs) {
         this.opts.onOutput(2, enc.encode(`berth: the wasm module used up its time limit (--ulimit cpu=${limitMs / 1000}) and was killed\n`));
         this.kill(SIGXCPU);

@@ -17,12 +17,19 @@ export interface RunMessage {
   stdin: SharedArrayBuffer | null;
   /** stdin given whole before the start, where shared memory is not available. */
   stdinBytes?: Uint8Array;
-  /**
-   * Int32 [blocked now (0/1), milliseconds blocked so far]: the worker counts the time the module
-   * waits on stdin or sleeps, which the engine leaves out of its time limit. Null without shared memory.
-   */
-  blocked: SharedArrayBuffer | null;
+  /** Int32 counters shared with the engine (COUNTER_*); null without shared memory. */
+  counters: SharedArrayBuffer | null;
 }
+
+/** 1 while the module is blocked (stdin, sleep, output the engine has not taken yet). */
+export const COUNTER_BLOCKED = 0;
+/** Milliseconds blocked so far: the engine leaves them out of the time limit. */
+export const COUNTER_BLOCKED_MS = 1;
+/** Output bytes posted but not yet taken by the engine. */
+export const COUNTER_OUTPUT_IN_FLIGHT = 2;
+export const COUNTERS_BYTES = 3 * 4;
+/** A module that writes faster than the engine takes it waits beyond this, as a full pipe makes a process wait. */
+export const OUTPUT_IN_FLIGHT_MAX = 1024 * 1024;
 
 export type WorkerMessage =
   /** Instantiated; `_start` is being called. */

@@ -3,21 +3,20 @@
 // happens. Hosts start it from a tiny entry file (Linux: host-linux/runtime/wasi-worker.ts).
 import { ConsoleStdout, Directory, File, Fd, OpenFile, PreopenDirectory, WASI, type Inode, wasi } from '@bjorn3/browser_wasi_shim';
 import type { RootfsImage } from './rootfs.ts';
-import type { RunMessage, WorkerScope } from './protocol.ts';
+import { COUNTER_BLOCKED, COUNTER_BLOCKED_MS, COUNTER_OUTPUT_IN_FLIGHT, OUTPUT_IN_FLIGHT_MAX, type RunMessage, type WorkerScope } from './protocol.ts';
 import { StdinRingReader } from './stdin-ring.ts';
 
 /** Runs a call that may block (a stdin read, a sleep), counting its time as time not running. */
 type Blocking = <T>(fn: () => T) => T;
 
-function blockingCounter(buffer: SharedArrayBuffer | null): Blocking {
-  if (!buffer) return (fn) => fn();
-  const counters = new Int32Array(buffer);
+function blockingCounter(counters: Int32Array | undefined): Blocking {
+  if (!counters) return (fn) => fn();
   return (fn) => {
-    Atomics.store(counters, 0, 1);
+    Atomics.store(counters, COUNTER_BLOCKED, 1);
     const t0 = performance.now();
     try { return fn(); } finally {
-      Atomics.add(counters, 1, Math.round(performance.now() - t0));
-      Atomics.store(counters, 0, 0);
+      Atomics.add(counters, COUNTER_BLOCKED_MS, Math.round(performance.now() - t0));
+      Atomics.store(counters, COUNTER_BLOCKED, 0);
     }
   };
 }
@@ -96,11 +95,18 @@ function sleepWithoutSpinning(shim: WASI, blocking: Blocking): void {
 export function serveWasiWorker(scope: WorkerScope): void {
   scope.onMessage((msg) => {
     if (msg.type !== 'run') return;
+    const counters = msg.counters ? new Int32Array(msg.counters) : undefined;
+    const blocking = blockingCounter(counters);
     const output = (fd: 1 | 2) => new ConsoleStdout((data) => {
+      if (counters) {
+        for (let inFlight = Atomics.load(counters, COUNTER_OUTPUT_IN_FLIGHT); inFlight > OUTPUT_IN_FLIGHT_MAX; inFlight = Atomics.load(counters, COUNTER_OUTPUT_IN_FLIGHT)) {
+          blocking(() => Atomics.wait(counters, COUNTER_OUTPUT_IN_FLIGHT, inFlight, 1000));
+        }
+        Atomics.add(counters, COUNTER_OUTPUT_IN_FLIGHT, data.length);
+      }
       // A copy: the module's memory is reused for its next write.
       scope.postMessage({ type: 'output', fd, data: data.slice() });
     });
-    const blocking = blockingCounter(msg.blocked);
     const fds = [stdinFd(msg, blocking), output(1), output(2), new PreopenDirectory('/', rootDirectory(msg.rootfs))];
     const shim = new WASI(msg.args, msg.env, fds, { debug: false });
     sleepWithoutSpinning(shim, blocking);
