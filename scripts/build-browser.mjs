@@ -11,6 +11,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ENGINE_WORKER_ENTRY = join(ROOT, 'host-browser/worker/engine-worker.ts');
+/** The worker the engine starts for each wasm module; it must sit next to the engine worker. */
+export const WASI_WORKER_ENTRY = join(ROOT, 'host-browser/worker/wasi-worker.ts');
 
 /** esbuild options shared by everything that runs in the browser (pages and workers). */
 export const BROWSER_BUILD = Object.freeze({
@@ -22,10 +24,14 @@ export const BROWSER_BUILD = Object.freeze({
   logLevel: 'warning',
 });
 
-/** Bundles the engine worker to `outfile` (default build/browser/engine-worker.js). */
+/** Bundles the engine worker to `outfile` (default build/browser/engine-worker.js) and wasi-worker.js beside it. */
 export async function buildEngineWorker({ outfile = join(ROOT, 'build/browser/engine-worker.js'), minify = true } = {}) {
-  await build({ ...BROWSER_BUILD, entryPoints: [ENGINE_WORKER_ENTRY], outfile, minify });
-  return { outfile };
+  const wasiWorker = join(dirname(outfile), 'wasi-worker.js');
+  await Promise.all([
+    build({ ...BROWSER_BUILD, entryPoints: [ENGINE_WORKER_ENTRY], outfile, minify }),
+    build({ ...BROWSER_BUILD, entryPoints: [WASI_WORKER_ENTRY], outfile: wasiWorker, minify }),
+  ]);
+  return { outfile, wasiWorker };
 }
 
 /** The worker and, next to it, the built-in images when the set-up built them. */

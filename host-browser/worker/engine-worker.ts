@@ -1,11 +1,13 @@
 // The engine worker's entry (bundled to build/browser/engine-worker.js):
 //   new Worker('engine-worker.js?storage=opfs', { type: 'module' })
-// then `connectEngine(worker)` (client.ts) on the page. Query parameters: `storage` (opfs|memory),
+// with wasi-worker.js next to it (it runs each wasm module), then `connectEngine(worker)` (client.ts)
+// on the page. Query parameters: `storage` (opfs|memory),
 // `name` (OPFS directory and IndexedDB database), `images` (URL of the built-in images' layout,
 // default `images/` next to this script; `none` for no built-in images), `insecure` (registries
 // reached over plain HTTP, repeatable).
 import type { Endpoint } from 'comlink';
 import { exposeEngine } from './expose.ts';
+import { spawnWebWasiWorker } from './wasi-spawn.ts';
 import { assembleEngine } from './engine.ts';
 import { engineWorkerServices, type EngineWorkerOptions } from './services.ts';
 import { errorResponse } from '../../core/api/http-error.ts';
@@ -19,6 +21,7 @@ function optionsFromUrl(href: string): EngineWorkerOptions {
     ...(q.get('name') ? { name: q.get('name')! } : {}),
     ...(images !== 'none' ? { builtinImages: new URL(images, href).href } : {}),
     ...(q.getAll('insecure').length ? { insecureRegistries: q.getAll('insecure') } : {}),
+    spawnWasiWorker: spawnWebWasiWorker(href),
   };
 }
 

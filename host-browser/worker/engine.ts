@@ -21,6 +21,7 @@ import { importBuiltinImages } from '../../host-linux/daemon/builtin-import.ts';
 import type { Logger } from '../../host-linux/daemon/log.ts';
 import { LayerSnapshotter } from '../storage/layer-snapshotter.ts';
 import { platformRuntime, type BrowserRuntimes } from './runtimes.ts';
+import type { RuntimeContext } from './browser-runtimes.ts';
 
 export const BROWSER_ENGINE_VERSION = '0.1.0';
 
@@ -42,8 +43,11 @@ export interface BrowserEngineServices {
   codecs: Codecs;
   /** Registries must allow CORS for the page's origin. */
   fetch: Fetch;
-  /** May be filled in later (a guest that boots after the engine started). */
-  runtimes: BrowserRuntimes;
+  /**
+   * The container runtimes, made once the engine's image service exists (they read layers through
+   * it). The object may be filled in later (a guest that boots after the engine started).
+   */
+  runtimes: (ctx: RuntimeContext) => BrowserRuntimes;
   builtin?: BuiltinImages;
   insecureRegistries?: string[];
   /** What /info and /version say about the machine; the guest can tell its kernel. */
@@ -126,7 +130,7 @@ export async function assembleEngine(s: BrowserEngineServices): Promise<BrowserE
   });
   const containers = new ContainerService({
     store: s.metadata.containers,
-    runtime: platformRuntime(s.runtimes),
+    runtime: platformRuntime(s.runtimes({ images })),
     images,
     events,
     ...(s.now ? { now: s.now } : {}),

@@ -10,6 +10,7 @@ import { wasmHashFactory } from './wasm-hash.ts';
 import { webCodecs } from './web-codecs.ts';
 import { fetchedBuiltinImages } from './fetched-builtin.ts';
 import { browserRuntimes } from './browser-runtimes.ts';
+import type { SpawnWorker } from '../../core/wasi/protocol.ts';
 import { registryFetch } from './registry-fetch.ts';
 import { METADATA_STORES, type BrowserEngineServices, type EngineMetadata } from './engine.ts';
 
@@ -21,6 +22,8 @@ export interface EngineWorkerOptions {
   /** URL of the built-in images' OCI layout (ending in `/`); none: no built-in images. */
   builtinImages?: string;
   insecureRegistries?: string[];
+  /** Starts a worker for one wasm module (the WASI runtime); none: no WebAssembly containers. */
+  spawnWasiWorker?: SpawnWorker;
 }
 
 async function storage(o: EngineWorkerOptions, hash: BrowserEngineServices['hash']): Promise<Pick<BrowserEngineServices, 'blobs' | 'metadata'>> {
@@ -40,7 +43,7 @@ export async function engineWorkerServices(o: EngineWorkerOptions): Promise<Brow
   const fetch = registryFetch(globalThis.fetch.bind(globalThis));
   return {
     blobs, metadata, hash, codecs: webCodecs, fetch,
-    runtimes: await browserRuntimes({ blobs, hash, codecs: webCodecs }),
+    runtimes: browserRuntimes({ ...(o.spawnWasiWorker ? { spawnWasiWorker: o.spawnWasiWorker } : {}) }),
     ...(o.builtinImages ? { builtin: fetchedBuiltinImages(o.builtinImages, fetch, hash) } : {}),
     ...(o.insecureRegistries ? { insecureRegistries: o.insecureRegistries } : {}),
   };

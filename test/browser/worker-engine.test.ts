@@ -125,6 +125,15 @@ describe('engine worker in chromium', { skip }, () => {
     assert.ok(blobs >= 6, `only ${blobs} blobs in OPFS`);
   });
 
+  it('runs a WebAssembly container in a worker of the engine worker', async () => {
+    const r = await berth('run', '--rm', 'hello-wasm', 'from', 'chromium');
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /Hello from WebAssembly!/);
+    assert.match(r.stdout, /from chromium\n$/);
+    const linux = await berth('run', '--rm', 'busybox', 'true');
+    assert.match(linux.stderr, /cannot run Linux containers \(the v86 guest\)/);
+  });
+
   it('the OPFS content store and the IndexedDB metadata store keep their contract', async () => {
     const c = await page.evaluate(() => globalThis.storeChecks());
     // nothing unverified is ever stored under a digest, and no temporary file is left behind

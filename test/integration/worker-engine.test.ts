@@ -1,7 +1,7 @@
 // The browser host's engine in a real worker (Node's worker_threads, the same comlink transport the
 // page uses), driven by core's CLI: built-in images with no network, push and pull against a
-// registry on loopback, inspect, events streaming live, and a clear error for containers while no
-// runtime is plugged in.
+// registry on loopback, inspect, events streaming live, a WebAssembly container, and a clear error
+// for Linux containers while no guest is plugged in.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -121,12 +121,18 @@ describe('engine worker (worker_threads)', { skip }, () => {
     assert.equal(ended.exitCode, 0, ended.stderr);
   });
 
-  it('refuses to run a container with a clear message while no runtime is plugged in', async () => {
+  it('runs a WebAssembly container in the WASI runtime, with its arguments and exit code', async () => {
+    const r = await berth('run', '--rm', 'hello-wasm', 'one', 'two');
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /Hello from WebAssembly!/);
+    assert.match(r.stdout, /one two\n$/);
+    assert.equal((await berth('ps', '-a', '-q')).stdout, '', '--rm removed it');
+  });
+
+  it('refuses a Linux container with a clear message while no guest is plugged in', async () => {
     const r = await berth('run', '--rm', 'busybox', 'echo', 'hi');
     assert.notEqual(r.exitCode, 0);
-    assert.match(r.stderr, /cannot run Linux containers \(the v86 guest\): that runtime is not available/);
-    const wasm = await berth('run', '--rm', 'hello-wasm');
-    assert.match(wasm.stderr, /cannot run WebAssembly containers/);
+    assert.match(r.stderr, /cannot run Linux containers \(the v86 guest\): that runtime is not available in this page/);
     // the refused create left no container behind
     assert.equal((await berth('ps', '-a', '-q')).stdout, '');
   });
