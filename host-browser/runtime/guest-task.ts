@@ -6,6 +6,7 @@ import { frame, STDERR, STDOUT } from '../../core/engine/containers/stdcopy.ts';
 import { BerthError } from '../../core/errors.ts';
 import type { AgentChannel, AgentExit } from '../vm/channel.ts';
 import type { MemoryLog } from './memory-log.ts';
+import { dockerStats, psTable, type GuestInspect } from './guest-inspect.ts';
 
 export function notInGuest(what: string): BerthError {
   return new BerthError('unsupported', `${what} is not supported in the browser guest`);
@@ -95,7 +96,13 @@ export class GuestContainer extends GuestProcess implements ContainerTask {
   async pause(): Promise<void> { throw notInGuest('pause'); }
   async resume(): Promise<void> { throw notInGuest('unpause'); }
   async update(): Promise<void> { throw notInGuest('update'); }
-  async stats(): Promise<Record<string, unknown>> { throw notInGuest('stats'); }
-  async top(): Promise<{ Titles: string[]; Processes: string[][] }> { throw notInGuest('top'); }
+  async stats(): Promise<Record<string, unknown>> {
+    return dockerStats(await this.channel.request('stats', { cid: this.cid }) as unknown as GuestInspect);
+  }
+
+  /** ps -ef's columns whatever `psArgs` asks: the guest has no ps to pass them to. */
+  async top(): Promise<{ Titles: string[]; Processes: string[][] }> {
+    return psTable(await this.channel.request('top', { cid: this.cid }) as unknown as GuestInspect);
+  }
   close(): void { /* the channel stays with the runtime */ }
 }

@@ -179,7 +179,6 @@ test('kill: SIGKILL ends a running container with 137, kill-all reaches every pr
 test('what the guest cannot do rejects with a clear error', { skip }, async () => {
   const r = await run(['sleep', '1000']);
   await assert.rejects(r.task.pause(), /pause is not supported in the browser guest/);
-  await assert.rejects(r.task.stats(), /stats is not supported in the browser guest/);
   await assert.rejects(runtime.export(r.rec), /docker export is not supported in the browser guest/);
   await r.task.kill(9);
   await r.done;
@@ -379,4 +378,32 @@ test('a crashed guest: the running container ends with 255 and the reason, reque
   } finally {
     await crashing.destroy();
   }
+});
+
+test('top lists the container\'s processes (execs too) as ps -ef; stats has its cgroup\'s memory, cpu and pids', { skip }, async () => {
+  const r = await run(['sh', '-c', 'sleep 1000 & sleep 1001'], { body: { HostConfig: { Memory: 32 * 1024 * 1024, PidsLimit: 50 } } });
+  const ex = await r.task.exec('t1', { args: ['sleep', '1002'], env: [], cwd: '/', user: '', privileged: false, tty: false, stdin: false });
+  await ex.start();
+  // The container's shell forks and execs on its own time: ask until all three are there.
+  let top = await r.task.top('-ef');
+  for (let i = 0; i < 200 && top.Processes.filter((p) => /^sleep 100[012]$/.test(p[7]!)).length < 3; i++) {
+    await new Promise((res) => setTimeout(res, 50));
+    top = await r.task.top('-ef');
+  }
+  assert.deepEqual(top.Titles, ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD']);
+  const cmds = top.Processes.map((p) => p[7]).sort();
+  // sh execs its last command: sleep 1001 is the container's PID 1 and sleep 1000's parent.
+  assert.deepEqual(cmds, ['sleep 1000', 'sleep 1001', 'sleep 1002']);
+  assert.ok(top.Processes.every((p) => p[0] === 'root' && /^\d+$/.test(p[1]!)));
+  const initPid = top.Processes.find((p) => p[7] === 'sleep 1001')![1];
+  assert.equal(top.Processes.find((p) => p[7] === 'sleep 1000')![2], initPid);
+  const stats = await r.task.stats() as { memory_stats: { usage: number; limit: number }; pids_stats: { current: number; limit: number }; cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number; online_cpus: number } };
+  assert.equal(stats.memory_stats.limit, 32 * 1024 * 1024);
+  assert.ok(stats.memory_stats.usage > 0);
+  assert.deepEqual(stats.pids_stats, { current: 3, limit: 50 });
+  assert.ok(stats.cpu_stats.cpu_usage.total_usage > 0 && stats.cpu_stats.system_cpu_usage > 0);
+  assert.equal(stats.cpu_stats.online_cpus, 1);
+  await r.task.kill(9, true);
+  await r.done;
+  await runtime.remove(r.rec);
 });
