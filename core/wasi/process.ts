@@ -32,6 +32,8 @@ export interface WasiProcessOptions {
   timeLimitMs?: number;
   /** Every write of the module to fd 1 or 2, as it happens. */
   onOutput(fd: 1 | 2, data: Uint8Array): void;
+  /** Whether shared memory may be used (default: where the platform has it); false: what a page without cross-origin isolation gets. */
+  sharedMemory?: boolean;
   /** Takes back the worker of a module that ended by itself (exit, trap): it can run the next one. Otherwise it is terminated. */
   release?(worker: WasiWorker): void;
 }
@@ -75,14 +77,17 @@ export class WasiProcess {
           this.finish({ code: 128 + SIGABRT }, true);
           break;
         case 'failed':
+          // A start deferred until stdin closed has already been reported: the reason goes to stderr.
+          if (deferred) opts.onOutput(2, enc.encode(`berth: the wasm module could not start: ${m.message}\n`));
           startedReject(new Error(m.message));
           this.finish({ code: 128 }, true);
           break;
       }
     };
-    const shared = stdinRingSupported() ? new SharedArrayBuffer(COUNTERS_BYTES) : null;
+    const shared = (opts.sharedMemory ?? stdinRingSupported()) ? new SharedArrayBuffer(COUNTERS_BYTES) : null;
     if (shared) this.counters = new Int32Array(shared);
     const ring = opts.stdin && shared ? createStdinRing() : null;
+    const deferred = opts.stdin && !ring;
     if (ring) this.ring = new StdinRingWriter(ring);
     const launch = (stdinBytes?: Uint8Array): void => {
       if (this.done) return;
@@ -100,7 +105,7 @@ export class WasiProcess {
       });
       if (opts.timeLimitMs !== undefined) this.limitTime(opts.timeLimitMs);
     };
-    if (opts.stdin && !ring) {
+    if (deferred) {
       // Without shared memory a module cannot block on stdin: it runs once stdin has been closed.
       this.pendingStdin = [];
       startedResolve();

@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WasiRuntime } from '../../core/wasi/runtime.ts';
+import { WasiProcess } from '../../core/wasi/process.ts';
 import { MemoryLogs } from '../../core/wasi/logs.ts';
 import { rootfsFile, rootfsFromLayers, rootfsHas } from '../../core/wasi/rootfs.ts';
 import { capMemory, declaredMemories, WASM_PAGE } from '../../core/wasi/memory-limit.ts';
@@ -275,6 +276,24 @@ describe('WASI runtime (core/wasi) in Node', () => {
         await t.kill(9);
       },
     });
+  });
+});
+
+describe('WASI without shared memory (a page that is not cross-origin isolated)', () => {
+  test('-i: the module runs once stdin is closed, with all of it', async () => {
+    const module = await WebAssembly.compile(probeWasm() as Uint8Array<ArrayBuffer>);
+    let out = '';
+    const p = new WasiProcess({
+      spawnWorker: spawnNodeWasiWorker, module, args: ['/probe.wasm', 'stdin'], env: [], rootfs: { entries: [], data: new ArrayBuffer(0) },
+      stdin: true, sharedMemory: false, onOutput: (_fd, d) => { out += dec.decode(d); },
+    });
+    await p.started;
+    await p.writeStdin(enc.encode('one '));
+    await p.writeStdin(enc.encode('two'));
+    assert.equal(out, '');
+    await p.closeStdin();
+    assert.deepEqual(await p.exited, { code: 0 });
+    assert.equal(out, 'ready\none two\nread 7 bytes\n');
   });
 });
 
