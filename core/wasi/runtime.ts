@@ -15,6 +15,12 @@ import { WasiTask, unsupported } from './task.ts';
 import type { WasiLogs } from './logs.ts';
 import { WorkerPool } from './worker-pool.ts';
 
+/** Whether a container's platform (its image's os, ContainerRecord.Platform) is one a WASI runtime runs. */
+export function isWasiPlatform(os: string | undefined): boolean {
+  // Go names WASI preview 1 `wasip1`; Docker's wasm images say `wasi`.
+  return os === 'wasi' || os === 'wasip1';
+}
+
 export interface WasiRuntimeOptions {
   spawnWorker: SpawnWorker;
   /** The image's layers as uncompressed tars, lowest first. */

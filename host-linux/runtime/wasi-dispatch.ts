@@ -6,11 +6,11 @@ import type {
   ContainerImage, ContainerRuntime, ContainerTask, ExitStatus, LogEntry, LogReadOptions, RuntimeHost, StdioOptions,
 } from '../../core/engine/containers/runtime.ts';
 import type { ContainerRecord, HostConfig } from '../../core/engine/containers/types.ts';
-import type { WasiRuntime } from '../../core/wasi/runtime.ts';
+import { isWasiPlatform, type WasiRuntime } from '../../core/wasi/runtime.ts';
 import type { LinuxRuntime } from './linux-runtime.ts';
 
 export function isWasmContainer(rec: ContainerRecord): boolean {
-  return rec.Platform === 'wasi';
+  return isWasiPlatform(rec.Platform);
 }
 
 export class PlatformRuntime implements ContainerRuntime {

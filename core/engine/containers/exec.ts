@@ -8,6 +8,7 @@ import { generateId } from './names.ts';
 import { pump } from './pump.ts';
 import { frame } from './stdcopy.ts';
 import { unsupported } from '../../wasi/task.ts';
+import { isWasiPlatform } from '../../wasi/runtime.ts';
 
 export interface ExecCreateBody {
   User?: string;
@@ -45,7 +46,7 @@ export function createExec(svc: ContainerService, ref: string, body: ExecCreateB
   const c = svc.get(ref);
   runningCheck(c);
   // Refused here rather than at start: docker's CLI shows a create error, but not a failed upgrade's.
-  if (c.rec.Platform === 'wasi') throw unsupported('exec');
+  if (isWasiPlatform(c.rec.Platform)) throw unsupported('exec');
   const cmd = body.Cmd ?? [];
   if (!cmd.length) throw new BerthError('invalid_argument', 'No exec command specified');
   const id = generateId();
