@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WasiRuntime } from '../../core/wasi/runtime.ts';
 import { WasiProcess } from '../../core/wasi/process.ts';
+import { WorkerPool } from '../../core/wasi/worker-pool.ts';
 import { MemoryLogs } from '../../core/wasi/logs.ts';
 import { rootfsFile, rootfsFromLayers, rootfsHas } from '../../core/wasi/rootfs.ts';
 import { capMemory, declaredMemories, WASM_PAGE } from '../../core/wasi/memory-limit.ts';
@@ -276,6 +277,22 @@ describe('WASI runtime (core/wasi) in Node', () => {
         await t.kill(9);
       },
     });
+  });
+});
+
+describe('the spare worker', () => {
+  test('a worker given back is the spare until it has been idle too long, then it is ended', async () => {
+    const pool = new WorkerPool(spawnNodeWasiWorker, 200);
+    const w = pool.take();
+    let ended = false;
+    w.onError(() => { ended = true; });
+    pool.give(w);
+    assert.ok(pool.hasSpare);
+    for (let i = 0; i < 100 && pool.hasSpare; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(pool.hasSpare, false);
+    // Ended by terminate(), which is not reported as the worker failing.
+    assert.equal(ended, false);
+    pool.close();
   });
 });
 
