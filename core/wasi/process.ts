@@ -53,6 +53,8 @@ export class WasiProcess {
   private done = false;
   private unsubscribe: (() => void)[] = [];
   private counters: Int32Array | undefined;
+  /** The deferred start (no shared memory, -i): run when stdin closes. */
+  private launch: ((stdinBytes?: Uint8Array) => void) | undefined;
 
   constructor(private readonly opts: WasiProcessOptions) {
     this.exited = new Promise((resolve) => { this.settle = resolve; });
@@ -114,8 +116,6 @@ export class WasiProcess {
       launch();
     }
   }
-
-  private launch: ((stdinBytes?: Uint8Array) => void) | undefined;
 
   /**
    * The limit counts time running, like RLIMIT_CPU: time the module spends blocked on stdin or
