@@ -3,6 +3,7 @@
 // for a container, kept in its log.
 import type { ContainerTask, ExecProcess, ExitStatus, ProcessTask, StdioOptions, StreamPair } from '../../core/engine/containers/runtime.ts';
 import { frame, STDERR, STDOUT } from '../../core/engine/containers/stdcopy.ts';
+import type { HostConfig } from '../../core/engine/containers/types.ts';
 import { BerthError } from '../../core/errors.ts';
 import type { AgentChannel, AgentExit } from '../vm/channel.ts';
 import type { MemoryLog } from './memory-log.ts';
@@ -93,9 +94,12 @@ export class GuestContainer extends GuestProcess implements ContainerTask {
   }
 
   exec(execId: string, process: ExecProcess): Promise<ProcessTask> { return this.execFn(execId, process); }
-  async pause(): Promise<void> { throw notInGuest('pause'); }
-  async resume(): Promise<void> { throw notInGuest('unpause'); }
-  async update(): Promise<void> { throw notInGuest('update'); }
+  async pause(): Promise<void> { await this.channel.request('freeze', { cid: this.cid, frozen: true }); }
+  async resume(): Promise<void> { await this.channel.request('freeze', { cid: this.cid, frozen: false }); }
+
+  async update(resources: HostConfig): Promise<void> {
+    await this.channel.request('update', { cid: this.cid, memory: resources.Memory ?? 0, pidsLimit: resources.PidsLimit ?? 0 });
+  }
   async stats(): Promise<Record<string, unknown>> {
     return dockerStats(await this.channel.request('stats', { cid: this.cid }) as unknown as GuestInspect);
   }

@@ -177,6 +177,11 @@ static void handle_request(uint32_t rid, const char *payload) {
   } else if (!strcmp(op, "signal")) {
     ok = !container_signal(c, (int)json_num(&j, json_get(&j, 0, "signal"), SIGKILL), (int)json_num(&j, json_get(&j, 0, "all"), 0));
     if (!ok) snprintf(err, sizeof err, "kill: %s", strerror(errno));
+  } else if (!strcmp(op, "freeze") || !strcmp(op, "update")) {
+    if (c->is_exec || c->exited) { ok = 0; snprintf(err, sizeof err, "container %u is not running", cid); }
+    else if (op[0] == 'f') ok = !container_freeze(c, (int)json_num(&j, json_get(&j, 0, "frozen"), 0));
+    else ok = !container_update(c, json_num(&j, json_get(&j, 0, "memory"), 0), json_num(&j, json_get(&j, 0, "pidsLimit"), 0));
+    if (!ok && !*err) snprintf(err, sizeof err, "%s: %s", op, strerror(errno));
   } else if (!strcmp(op, "top") || !strcmp(op, "stats")) {
     respond_inspect(rid, c, op[0] == 's');
     free(op);

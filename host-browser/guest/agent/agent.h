@@ -64,6 +64,8 @@ int container_create(struct json *j, uint32_t id, char *err, size_t errcap);
 int container_start(struct container *c, char *err, size_t errcap);
 int container_signal(struct container *c, int sig, int all);
 void container_release(struct container *c);
+int container_freeze(struct container *c, int frozen);
+int container_update(struct container *c, long long memory, long long pids);
 int container_delete(const char *name);
 void maybe_exit(struct container *c);
 struct container *container_find(uint32_t id);

@@ -508,3 +508,33 @@ int container_delete(const char *name) {
   char *rm[] = { "rm", "-rf", dir, NULL };
   return run_wait(rm) == 0 ? 0 : -1;
 }
+
+/* cgroup2's freezer: asks for the state, then waits (up to 2 s) until cgroup.events reports it. */
+int container_freeze(struct container *c, int frozen) {
+  char p[160], ev[160];
+  snprintf(p, sizeof p, "%s/%u/cgroup.freeze", CGROUP_DIR, c->id);
+  snprintf(ev, sizeof ev, "%s/%u/cgroup.events", CGROUP_DIR, c->id);
+  if (write_file(p, frozen ? "1" : "0") < 0) return -1;
+  for (int i = 0; i < 200; i++) {
+    FILE *f = fopen(ev, "r");
+    char line[64];
+    int now = -1;
+    while (f && fgets(line, sizeof line, f)) if (!strncmp(line, "frozen ", 7)) now = atoi(line + 7);
+    if (f) fclose(f);
+    if (now == frozen) return 0;
+    usleep(10000);
+  }
+  errno = ETIMEDOUT;
+  return -1;
+}
+
+/* docker update: the limits the guest's cgroup enforces (0 or less: none). */
+int container_update(struct container *c, long long memory, long long pids) {
+  char p[160], v[32];
+  snprintf(p, sizeof p, "%s/%u/memory.max", CGROUP_DIR, c->id);
+  if (memory > 0) snprintf(v, sizeof v, "%lld", memory); else snprintf(v, sizeof v, "max");
+  if (write_file(p, v) < 0) return -1;
+  snprintf(p, sizeof p, "%s/%u/pids.max", CGROUP_DIR, c->id);
+  if (pids > 0) snprintf(v, sizeof v, "%lld", pids); else snprintf(v, sizeof v, "max");
+  return write_file(p, v);
+}
