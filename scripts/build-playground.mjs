@@ -47,14 +47,14 @@ export async function buildPlayground({ outDir = join(ROOT, 'build/playground') 
   });
   await buildEngineWorker({ outfile: join(outDir, 'engine-worker.js') });
   await cp(join(ROOT, 'playground/index.html'), join(outDir, 'index.html'));
-  const copied = ['index.html', 'playground.js', 'engine-worker.js'];
-  const optional = [
+  const copied = ['index.html', 'playground.js', 'engine-worker.js', 'wasi-worker.js'];
+  const assets = [
     [join(ROOT, 'build/images'), 'images'],
     [join(ROOT, 'build/guest'), 'guest'],
     [join(ROOT, 'node_modules/v86/build/v86.wasm'), 'v86.wasm'],
   ];
   const missing = [];
-  for (const [from, to] of optional) {
+  for (const [from, to] of assets) {
     if (!existsSync(from)) { missing.push(to); continue; }
     await cp(from, join(outDir, to), { recursive: true });
     copied.push(to);

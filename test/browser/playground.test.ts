@@ -69,6 +69,7 @@ test('the page loads, the terminal takes commands and berth images lists the bui
   if (included.includes('images')) {
     for (const name of ['busybox', 'hello-world', 'hello-wasm']) assert.ok(out.some((l) => l.startsWith(`${name} `)), `${name} in ${out.join('\n')}`);
   }
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'berth playground sends COOP and COEP');
   const engineStatus = page.locator('berth-status [data-part=engine]');
   await waitFor('the status line to show the engine ready', async () => /engine: ready/.test(await engineStatus.innerText()));
   await mkdir('test-results', { recursive: true });
@@ -96,9 +97,15 @@ test('ctrl-c ends a command that streams until interrupted, and the terminal goe
   assert.match((await run('berth images -q')).join('\n'), /^[0-9a-f]{12}/);
 });
 
-test('berth run --rm hello-wasm prints the WASI module\'s greeting', { skip, todo: 'the WASI runtime (H6) is not wired into the worker yet' }, async () => {
+test('WebAssembly containers: berth run --rm hello-wasm, and with -it (raw mode and back)', { skip }, async () => {
   const out = await run('berth run --rm hello-wasm');
-  assert.match(out.join('\n'), /Hello/i);
+  assert.ok(out.includes('Hello from WebAssembly!'), out.join('\n'));
+  assert.equal(await page.evaluate(() => document.querySelector('berth-playground')!.shell!.status), 0);
+  // With a TTY the terminal goes raw while attached; the output is the same lines, and the terminal is cooked after.
+  const tty = await run('berth run -it --rm hello-wasm');
+  assert.deepEqual(tty, out);
+  assert.equal(await page.evaluate(() => document.querySelector('berth-playground')!.shell!.status), 0);
+  assert.match((await run('berth images -q')).join('\n'), /^[0-9a-f]{12}/);
 });
 
 test('push to and pull from a registry on loopback; the status line follows the pull', { skip }, async () => {
