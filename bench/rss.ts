@@ -106,13 +106,18 @@ async function main(): Promise<void> {
   }
 }
 
+/** berthd's larger anonymous reading of the two. */
+const berthAnon = (r: Reading) => Math.max(r.afterStart?.anon ?? 0, r.afterRequests?.anon ?? 0);
+
 async function writeReport(readings: Reading[]): Promise<string> {
   const [berth, dockerd] = readings as [Reading, Reading];
   const rows = readings.map((r) => [r.name, r.processes, detail(r.afterStart), detail(r.afterRequests), r.skipped ? `failed: ${r.skipped}` : '']);
   const worst = Math.max(berth.afterStart?.rss ?? Infinity, berth.afterRequests?.rss ?? Infinity);
   const verdict = Number.isFinite(worst)
     ? `berthd idle RSS: **${mb(worst)}** at most (target: under ${TARGET_MB} MB — ${worst < TARGET_MB * 1e6 ? '**met**' : '**not met**'})` +
-      (dockerd.afterRequests ? `; dockerd + containerd: ${mb(dockerd.afterRequests.rss)} after the same requests.` : '.')
+      (dockerd.afterRequests
+        ? `; dockerd + containerd: ${mb(dockerd.afterRequests.rss)} after the same requests (berthd: ${(worst / dockerd.afterRequests.rss).toFixed(2)}× their RSS, ${(berthAnon(berth) / dockerd.afterRequests.anon).toFixed(2)}× their anonymous memory).`
+        : '.')
     : `berthd idle RSS: not measured (${berth.skipped ?? 'no result'}).`;
   const body = [
     `Resident memory (VmRSS) of an idle daemon, ${SETTLE_MS / 1000} s after start-up (berthd: after importing its built-in images) and ${SETTLE_MS / 1000} s after a few requests (\`docker version\`, \`info\`, \`images\`, \`image inspect\`, 3 × \`run --rm --network none busybox true\`, \`ps -a\`). dockerd is counted with the containerd it starts (shims excluded: no container is running at either reading). Anon: the process's own pages (heaps, stacks); file: pages of its executable and libraries, shared with every other process of the same binary.`,
