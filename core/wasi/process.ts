@@ -26,6 +26,8 @@ export interface WasiProcessOptions {
   args: string[];
   env: string[];
   rootfs: RootfsImage;
+  /** Bytes the module's files may grow by (they are kept in the engine's memory). */
+  fileBytes: number;
   /** Open stdin (`-i`); otherwise the module reads EOF at once. */
   stdin: boolean;
   /** Ended with SIGXCPU after this long (`--ulimit cpu=N`: N seconds). */
@@ -102,7 +104,7 @@ export class WasiProcess {
         this.finish({ code: 1 });
       }));
       worker.postMessage({
-        type: 'run', module: opts.module, args: opts.args, env: opts.env, rootfs: opts.rootfs, stdin: ring, counters: shared,
+        type: 'run', module: opts.module, args: opts.args, env: opts.env, rootfs: opts.rootfs, stdin: ring, counters: shared, fileBytes: opts.fileBytes,
         ...(stdinBytes ? { stdinBytes } : {}),
       });
       if (opts.timeLimitMs !== undefined) this.limitTime(opts.timeLimitMs);

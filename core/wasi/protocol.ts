@@ -19,6 +19,8 @@ export interface RunMessage {
   stdinBytes?: Uint8Array;
   /** Int32 counters shared with the engine (COUNTER_*); null without shared memory. */
   counters: SharedArrayBuffer | null;
+  /** Bytes the module's files may grow by in memory before writes fail with ENOSPC. */
+  fileBytes: number;
 }
 
 /** 1 while the module is blocked (stdin, sleep, output the engine has not taken yet). */

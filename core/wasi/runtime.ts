@@ -30,6 +30,9 @@ export interface WasiRuntimeOptions {
   now?: () => Date;
 }
 
+/** What a module's files may grow by in memory without `-m` (with it: the limit). */
+export const DEFAULT_FILE_BYTES = 256 * 1024 * 1024;
+
 /** Root filesystems and compiled modules kept for the next container of the same image. */
 const CACHE_IMAGES = 8;
 
@@ -118,7 +121,7 @@ export class WasiRuntime implements ContainerRuntime {
     if (wd && !env.some((e) => e.startsWith('PWD='))) env.push(`PWD=${wd}`);
     const limit = timeLimitMs(rec.HostConfig);
     const task = new WasiTask({
-      spawnWorker: this.pool.take, release: this.pool.give, module, args: [rec.Path, ...rec.Args], env, rootfs, stdio,
+      spawnWorker: this.pool.take, release: this.pool.give, module, fileBytes: (rec.HostConfig.Memory ?? 0) > 0 ? rec.HostConfig.Memory! : DEFAULT_FILE_BYTES, args: [rec.Path, ...rec.Args], env, rootfs, stdio,
       ...(limit !== undefined ? { timeLimitMs: limit } : {}),
       log: this.opts.logs.writer(rec), now: () => this.now(),
       onEnd: () => { if (this.tasks.get(rec.Id) === task) this.tasks.delete(rec.Id); },

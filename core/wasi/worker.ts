@@ -92,9 +92,37 @@ function sleepWithoutSpinning(shim: WASI, blocking: Blocking): void {
   };
 }
 
+/**
+ * The module's files live in the engine's memory (the worker's), not in the module's: their growth
+ * is counted against a budget, and a write beyond it fails with ENOSPC as on a full tmpfs.
+ */
+function limitFileGrowth(): (bytes: number) => void {
+  let left = Infinity;
+  const fits = (f: OpenFile, end: bigint): boolean => {
+    const grow = Number(end) - f.file.data.byteLength;
+    if (grow <= 0) return true;
+    if (grow > left) return false;
+    left -= grow;
+    return true;
+  };
+  const p = OpenFile.prototype;
+  const { fd_write: write, fd_pwrite: pwrite, fd_allocate: allocate, fd_filestat_set_size: setSize } = p;
+  p.fd_write = function (data) {
+    return fits(this, this.file_pos + BigInt(data.byteLength)) ? write.call(this, data) : { ret: wasi.ERRNO_NOSPC, nwritten: 0 };
+  };
+  p.fd_pwrite = function (data, offset) {
+    return fits(this, offset + BigInt(data.byteLength)) ? pwrite.call(this, data, offset) : { ret: wasi.ERRNO_NOSPC, nwritten: 0 };
+  };
+  p.fd_allocate = function (offset, len) { return fits(this, offset + len) ? allocate.call(this, offset, len) : wasi.ERRNO_NOSPC; };
+  p.fd_filestat_set_size = function (size) { return fits(this, size) ? setSize.call(this, size) : wasi.ERRNO_NOSPC; };
+  return (bytes) => { left = bytes; };
+}
+
 export function serveWasiWorker(scope: WorkerScope): void {
+  const setFileBudget = limitFileGrowth();
   scope.onMessage((msg) => {
     if (msg.type !== 'run') return;
+    setFileBudget(msg.fileBytes);
     const counters = msg.counters ? new Int32Array(msg.counters) : undefined;
     const blocking = blockingCounter(counters);
     const output = (fd: 1 | 2) => new ConsoleStdout((data) => {

@@ -246,6 +246,15 @@ describe('WASI runtime (core/wasi) in Node', () => {
     assert.ok(got < 8, capped.stdout);
   });
 
+  test('files the module writes (kept in the engine\'s memory) may grow up to -m, then ENOSPC', async () => {
+    const free = await run(['fill', '/etc/big', '12']);
+    assert.equal(free.stdout, 'wrote 12 MiB of 12\n');
+    const capped = await run(['fill', '/etc/big', '12'], { body: { HostConfig: { Memory: 8 * 1024 * 1024 } } });
+    assert.equal(capped.exitCode, 3);
+    assert.match(capped.stderr, /No space left on device/);
+    assert.ok(Number(/wrote (\d+) MiB/.exec(capped.stdout)?.[1]) <= 8, capped.stdout);
+  });
+
   test('a memory limit below what the module needs to start is refused with the reason', async () => {
     // Below Docker's 6 MB minimum that create enforces: only a module with a big initial memory meets this through the API.
     const rec = record({ Cmd: ['args'] });
@@ -302,7 +311,7 @@ describe('WASI without shared memory (a page that is not cross-origin isolated)'
     let out = '';
     const p = new WasiProcess({
       spawnWorker: spawnNodeWasiWorker, module, args: ['/probe.wasm', 'stdin'], env: [], rootfs: { entries: [], data: new ArrayBuffer(0) },
-      stdin: true, sharedMemory: false, onOutput: (_fd, d) => { out += dec.decode(d); },
+      stdin: true, sharedMemory: false, fileBytes: 1 << 20, onOutput: (_fd, d) => { out += dec.decode(d); },
     });
     await p.started;
     await p.writeStdin(enc.encode('one '));
