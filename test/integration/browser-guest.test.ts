@@ -429,3 +429,20 @@ test('pause freezes the container (its CPU time stands still), unpause thaws it;
   await r.done;
   await runtime.remove(r.rec);
 });
+
+test('a layer extracts in the background: the agent answers other requests meanwhile', { skip }, async () => {
+  const big = new Uint8Array(2 * 1024 * 1024);
+  for (let i = 0; i < big.length; i += 65536) big.set(createHash('sha256').update(String(i)).digest(), i);
+  const diffID = await addLayer([{ header: { name: 'big.bin' }, body: big }, { header: { name: 'small' }, body: 'x\n' }]);
+  const name = `layer-${diffID.slice(7)}`;
+  await vm!.putFile(name, extraLayers.get(diffID)!);
+  const order: string[] = [];
+  const layer = vm!.channel.request('layer', { diffID, path: name }).then((r) => { order.push('layer'); return r; });
+  const ping = vm!.channel.request('ping').then(() => { order.push('ping'); });
+  assert.deepEqual(await layer, { ok: true, present: true });
+  await ping;
+  assert.deepEqual(order, ['ping', 'layer']);
+  const r = await run(['sh', '-c', 'wc -c < /big.bin; cat /small'], { image: { ...image, diffIDs: [...image.diffIDs, diffID] } });
+  assert.equal(demux(await r.output).stdout, `${big.length}\nx\n`);
+  await runtime.remove(r.rec);
+});

@@ -56,9 +56,9 @@ void send_frame(int type, uint32_t id, const void *data, size_t len) {
 
 void send_json(int type, uint32_t id, const char *json) { send_frame(type, id, json, strlen(json)); }
 
-int run_wait(char *const argv[]) {
+/* A busybox tool as the agent's child, output to /dev/null (stderr stays the console's). */
+pid_t spawn(char *const argv[]) {
   pid_t pid = fork();
-  if (pid < 0) return -1;
   if (pid == 0) {
     sigset_t none;
     sigemptyset(&none);
@@ -68,6 +68,12 @@ int run_wait(char *const argv[]) {
     execvp(argv[0], argv);
     _exit(127);
   }
+  return pid;
+}
+
+int run_wait(char *const argv[]) {
+  pid_t pid = spawn(argv);
+  if (pid < 0) return -1;
   int st;
   while (waitpid(pid, &st, 0) < 0) if (errno != EINTR) return -1;
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -121,6 +127,7 @@ static void reap(void) {
   int st;
   pid_t pid;
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    if (layer_job_done(pid, st)) continue;
     struct container *c = container_by_pid(pid);
     if (!c) continue; /* an orphan re-parented to us (PID 1) */
     c->exited = 1;
@@ -152,9 +159,15 @@ static void handle_request(uint32_t rid, const char *payload) {
     if (ms <= 0 || clock_settime(CLOCK_REALTIME, &ts) < 0) { ok = 0; snprintf(err, sizeof err, "setting the clock: %s", ms <= 0 ? "no time given" : strerror(errno)); }
   } else if (!strcmp(op, "layer")) {
     char *diffid = json_str(&j, json_get(&j, 0, "diffID"), ""), *path = json_str(&j, json_get(&j, 0, "path"), NULL);
-    if (path) ok = !layer_extract(diffid, path, err, sizeof err);
+    int started = 0;
+    if (path) {
+      int r = layer_extract_start(diffid, path, rid, err, sizeof err);
+      ok = r >= 0;
+      started = r == 0;
+    }
     if (ok) snprintf(extra, sizeof extra, "\"present\":%s", layer_present(diffid) ? "true" : "false");
     free(diffid); free(path);
+    if (started) { free(op); return; } /* answered when tar ends */
   } else if (!strcmp(op, "create")) {
     ok = !container_create(&j, cid, err, sizeof err);
     if (ok) snprintf(extra, sizeof extra, "\"pid\":%d", container_find(cid)->pid);

@@ -56,6 +56,7 @@ char *xstrdup(const char *s);
 void send_frame(int type, uint32_t id, const void *data, size_t len);
 void send_json(int type, uint32_t id, const char *json);
 int run_wait(char *const argv[]);
+pid_t spawn(char *const argv[]);
 int mkdir_p(const char *path, mode_t mode);
 int write_file(const char *path, const char *data);
 
@@ -76,7 +77,8 @@ void respond_inspect(uint32_t rid, struct container *c, int stats);
 
 /* layers.c */
 int layer_present(const char *diffid);
-int layer_extract(const char *diffid, const char *path, char *err, size_t errcap);
+int layer_extract_start(const char *diffid, const char *path, uint32_t rid, char *err, size_t errcap);
+int layer_job_done(pid_t pid, int status);
 int layer_dir(const char *diffid, char *out, size_t cap);
 
 #endif
