@@ -1,7 +1,8 @@
 // Bundles the browser host's engine worker (host-browser/worker/engine-worker.ts) into
-// build/browser/engine-worker.js, with the built-in images (build/images, an OCI layout) copied to
-// build/browser/images/ where the worker looks for them by default. Others build on it:
-// scripts/build-playground.mjs calls buildEngineWorker, tests bundle their pages with BROWSER_BUILD.
+// build/browser/engine-worker.js (and wasi-worker.js), with what it fetches from beside itself
+// copied there: the built-in images (build/images, an OCI layout) as images/, the v86 guest as
+// guest/ and v86.wasm. scripts/build-playground.mjs calls buildEngineWorker; tests bundle their
+// pages with BROWSER_BUILD.
 //   node scripts/build-browser.mjs [--out DIR]
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
@@ -22,6 +23,8 @@ export const BROWSER_BUILD = Object.freeze({
   target: 'es2022',
   sourcemap: 'linked',
   logLevel: 'warning',
+  // libv86.mjs's Node-only branches (never taken in a browser)
+  external: ['fs', 'node:fs/promises', 'perf_hooks', 'crypto', 'node:crypto'],
 });
 
 /** Bundles the engine worker to `outfile` (default build/browser/engine-worker.js) and wasi-worker.js beside it. */
@@ -34,22 +37,29 @@ export async function buildEngineWorker({ outfile = join(ROOT, 'build/browser/en
   return { outfile, wasiWorker };
 }
 
-/** The worker and, next to it, the built-in images when the set-up built them. */
+/** What the worker fetches from beside itself, where the set-up builds it. */
+export const WORKER_ASSETS = Object.freeze([
+  [join(ROOT, 'build/images'), 'images'],
+  [join(ROOT, 'build/guest'), 'guest'],
+  [join(ROOT, 'node_modules/v86/build/v86.wasm'), 'v86.wasm'],
+]);
+
+/** The workers and, next to them, the built-in images, the v86 guest and v86.wasm when they are built. */
 export async function buildBrowser({ outDir = join(ROOT, 'build/browser') } = {}) {
   await mkdir(outDir, { recursive: true });
   const { outfile } = await buildEngineWorker({ outfile: join(outDir, 'engine-worker.js') });
-  const images = join(ROOT, 'build/images');
-  let imagesDir;
-  if (existsSync(join(images, 'index.json'))) {
-    imagesDir = join(outDir, 'images');
-    await rm(imagesDir, { recursive: true, force: true });
-    await cp(images, imagesDir, { recursive: true });
+  const copied = [];
+  for (const [from, to] of WORKER_ASSETS) {
+    if (!existsSync(from)) continue;
+    await rm(join(outDir, to), { recursive: true, force: true });
+    await cp(from, join(outDir, to), { recursive: true });
+    copied.push(to);
   }
-  return { outDir, worker: outfile, images: imagesDir };
+  return { outDir, worker: outfile, copied };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const i = process.argv.indexOf('--out');
   const r = await buildBrowser(i > 0 ? { outDir: resolve(process.argv[i + 1]) } : {});
-  console.log(`browser: ${r.worker}${r.images ? ` and the built-in images in ${r.images}` : ' (no built-in images: run ./scripts/setup.sh)'}`);
+  console.log(`browser: ${r.worker} with ${r.copied.join(', ') || 'nothing else (./scripts/setup.sh builds the images and the guest)'}`);
 }

@@ -1,12 +1,15 @@
-// The container runtimes the engine worker starts with. WebAssembly images run in core's WASI
-// runtime, each module in a worker of its own; Linux images are for the v86 guest
-// (host-browser/runtime/guest-runtime.ts), which plugs in here as `linux` once the page can boot it;
-// until then such a container gets runtimes.ts's clear error.
+// The container runtimes the engine worker starts with: Linux images (linux/386) in the v86 guest
+// (host-browser/runtime/guest-runtime.ts), booted on the first Linux container; WebAssembly images
+// in core's WASI runtime, each module in a worker of its own. A runtime left out (no guest built,
+// no worker for wasm) makes such a container fail with runtimes.ts's clear error.
 import type { ImageService } from '../../core/engine/image-service.ts';
 import type { SpawnWorker } from '../../core/wasi/protocol.ts';
 import { WasiRuntime } from '../../core/wasi/runtime.ts';
 import { imageLayerTars } from '../../core/wasi/image-layers.ts';
 import { MemoryLogs } from '../../core/wasi/logs.ts';
+import { GuestRuntime } from '../runtime/guest-runtime.ts';
+import type { GuestVM } from '../vm/guest-vm.ts';
+import { imageLayerSource } from './image-layer-source.ts';
 import type { BrowserRuntimes } from './runtimes.ts';
 
 /** What the runtimes are made from: the engine's images (layers come from its content store). */
@@ -15,12 +18,15 @@ export interface RuntimeContext {
 }
 
 export interface RuntimeChoices {
+  /** Boots (or restores) the v86 guest; called once, on the first Linux container. */
+  guest?: () => Promise<GuestVM>;
   /** Starts a worker for one wasm module; none: no WebAssembly containers. */
   spawnWasiWorker?: SpawnWorker;
 }
 
 export function browserRuntimes(choices: RuntimeChoices): (ctx: RuntimeContext) => BrowserRuntimes {
   return ({ images }) => ({
+    ...(choices.guest ? { linux: new GuestRuntime({ vm: choices.guest, layers: imageLayerSource(images) }) } : {}),
     // Logs live as long as the worker: a reload forgets them, as it forgets the containers' processes.
     ...(choices.spawnWasiWorker ? { wasi: new WasiRuntime({ spawnWorker: choices.spawnWasiWorker, layers: imageLayerTars(images), logs: new MemoryLogs() }) } : {}),
   });

@@ -3,30 +3,39 @@
 // with wasi-worker.js next to it (it runs each wasm module), then `connectEngine(worker)` (client.ts)
 // on the page. Query parameters: `storage` (opfs|memory),
 // `name` (OPFS directory and IndexedDB database), `images` (URL of the built-in images' layout,
-// default `images/` next to this script; `none` for no built-in images), `insecure` (registries
-// reached over plain HTTP, repeatable).
+// default `images/` next to this script; `none` for no built-in images), `guest` (URL of the v86
+// guest's files, default `guest/`; `none`: no Linux containers), `v86` (URL of v86.wasm, default
+// `v86.wasm`), `insecure` (registries reached over plain HTTP, repeatable).
 import type { Endpoint } from 'comlink';
 import { exposeEngine } from './expose.ts';
 import { spawnWebWasiWorker } from './wasi-spawn.ts';
+import type { VmStatus } from './guest-boot.ts';
 import { assembleEngine } from './engine.ts';
 import { engineWorkerServices, type EngineWorkerOptions } from './services.ts';
 import { errorResponse } from '../../core/api/http-error.ts';
 import { BerthError, errorMessage } from '../../core/errors.ts';
 
+/** The page's status line listens for these beside comlink's traffic (host-browser/README, H8). */
+const vmStatus: VmStatus = (s) => (globalThis as unknown as { postMessage(m: unknown): void }).postMessage({ berthStatus: 'vm', ...s });
+
 function optionsFromUrl(href: string): EngineWorkerOptions {
   const q = new URL(href).searchParams;
   const images = q.get('images') ?? new URL('./images/', href).href;
+  const guest = q.get('guest') ?? new URL('./guest/', href).href;
   return {
     storage: q.get('storage') === 'memory' ? 'memory' : 'opfs',
     ...(q.get('name') ? { name: q.get('name')! } : {}),
     ...(images !== 'none' ? { builtinImages: new URL(images, href).href } : {}),
     ...(q.getAll('insecure').length ? { insecureRegistries: q.getAll('insecure') } : {}),
     spawnWasiWorker: spawnWebWasiWorker(href),
+    ...(guest !== 'none' ? { guest: { guest: new URL(guest, href).href, wasm: new URL(q.get('v86') ?? './v86.wasm', href).href }, vmStatus } : {}),
   };
 }
 
 const scope = globalThis as unknown as Endpoint & { location: { href: string } };
-const engine = engineWorkerServices(optionsFromUrl(scope.location.href)).then(assembleEngine);
+const options = optionsFromUrl(scope.location.href);
+vmStatus(options.guest ? { state: 'idle', detail: 'boots on the first Linux container' } : { state: 'unavailable', detail: 'no guest in this page' });
+const engine = engineWorkerServices(options).then(assembleEngine);
 engine.catch((e) => console.error(`berth: the engine did not start: ${errorMessage(e)}`));
 // Exposed at once: requests that arrive while the engine starts wait for it instead of being lost.
 exposeEngine(async (req) => {

@@ -11,6 +11,8 @@ import { webCodecs } from './web-codecs.ts';
 import { fetchedBuiltinImages } from './fetched-builtin.ts';
 import { browserRuntimes } from './browser-runtimes.ts';
 import type { SpawnWorker } from '../../core/wasi/protocol.ts';
+import type { GuestVM } from '../vm/guest-vm.ts';
+import { bootGuest, type VmStatus } from './guest-boot.ts';
 import { registryFetch } from './registry-fetch.ts';
 import { METADATA_STORES, type BrowserEngineServices, type EngineMetadata } from './engine.ts';
 
@@ -24,26 +26,39 @@ export interface EngineWorkerOptions {
   insecureRegistries?: string[];
   /** Starts a worker for one wasm module (the WASI runtime); none: no WebAssembly containers. */
   spawnWasiWorker?: SpawnWorker;
+  /** URLs of the v86 guest's directory and of v86.wasm; none: no Linux containers. */
+  guest?: { guest: string; wasm: string };
+  /** Where the guest's boot progress goes (the page's status line). */
+  vmStatus?: VmStatus;
 }
 
-async function storage(o: EngineWorkerOptions, hash: BrowserEngineServices['hash']): Promise<Pick<BrowserEngineServices, 'blobs' | 'metadata'>> {
+interface Storage extends Pick<BrowserEngineServices, 'blobs' | 'metadata'> {
+  /** Where the guest's saved states go (OPFS only). */
+  guestStates?: FileSystemDirectoryHandle;
+}
+
+async function storage(o: EngineWorkerOptions, hash: BrowserEngineServices['hash']): Promise<Storage> {
   if (o.storage === 'memory') {
     const metadata = Object.fromEntries(METADATA_STORES.map((k) => [k, new MemoryMetadataStore()])) as unknown as EngineMetadata;
     return { blobs: new MemoryBlobStore(hash), metadata };
   }
   const name = o.name ?? 'berth';
-  const [root, db] = await Promise.all([opfsDirectory(`${name}/content`), openDatabase(name, METADATA_STORES)]);
+  const [root, guestStates, db] = await Promise.all([opfsDirectory(`${name}/content`), opfsDirectory(`${name}/guest`), openDatabase(name, METADATA_STORES)]);
   const metadata = Object.fromEntries(METADATA_STORES.map((k) => [k, new IdbMetadataStore(db, k)])) as unknown as EngineMetadata;
-  return { blobs: await OpfsBlobStore.open(root, hash), metadata };
+  return { blobs: await OpfsBlobStore.open(root, hash), metadata, guestStates };
 }
 
 export async function engineWorkerServices(o: EngineWorkerOptions): Promise<BrowserEngineServices> {
   const hash = await wasmHashFactory();
-  const { blobs, metadata } = await storage(o, hash);
+  const { blobs, metadata, guestStates } = await storage(o, hash);
+  let vm: Promise<GuestVM> | undefined;
+  const guest = o.guest && (() => vm ??= bootGuest({
+    ...o.guest!, hash, ...(guestStates ? { states: guestStates } : {}), ...(o.vmStatus ? { status: o.vmStatus } : {}),
+  }).catch((e) => { vm = undefined; throw e; }));
   const fetch = registryFetch(globalThis.fetch.bind(globalThis));
   return {
     blobs, metadata, hash, codecs: webCodecs, fetch,
-    runtimes: browserRuntimes({ ...(o.spawnWasiWorker ? { spawnWasiWorker: o.spawnWasiWorker } : {}) }),
+    runtimes: browserRuntimes({ ...(guest ? { guest } : {}), ...(o.spawnWasiWorker ? { spawnWasiWorker: o.spawnWasiWorker } : {}) }),
     ...(o.builtinImages ? { builtin: fetchedBuiltinImages(o.builtinImages, fetch, hash) } : {}),
     ...(o.insecureRegistries ? { insecureRegistries: o.insecureRegistries } : {}),
   };

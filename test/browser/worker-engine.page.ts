@@ -109,14 +109,24 @@ async function storeChecks(): Promise<StoreChecks> {
   };
 }
 
+/** What the worker said about the guest (`{ berthStatus: 'vm', state, detail }`), in order. */
+export interface VmStatusMessage { state: string; detail?: string }
+
 declare global {
+  // eslint-disable-next-line no-var
+  var vmStatus: VmStatusMessage[];
   // eslint-disable-next-line no-var
   var berth: (argv: string[]) => Promise<CliRun>;
   // eslint-disable-next-line no-var
   var storeChecks: () => Promise<StoreChecks>;
 }
 
-const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { type: 'module' });
+// the page's query goes on to the worker (`?v86=...`)
+const worker = new Worker(new URL(`./engine-worker.js${location.search}`, import.meta.url), { type: 'module' });
+globalThis.vmStatus = [];
+worker.addEventListener('message', (e: MessageEvent<{ berthStatus?: string } & VmStatusMessage>) => {
+  if (e.data?.berthStatus === 'vm') globalThis.vmStatus.push({ state: e.data.state, ...(e.data.detail ? { detail: e.data.detail } : {}) });
+});
 const conn = connectEngine(worker);
 globalThis.berth = (argv) => runCaptured(conn, argv);
 globalThis.storeChecks = storeChecks;

@@ -26,6 +26,9 @@ import type { CliRun } from '../../host-browser/worker/captured-cli.ts';
 import type {} from './worker-engine.page.ts';
 
 const IMAGES = join(REPO_ROOT, 'build/images');
+const GUEST = join(REPO_ROOT, 'build/guest');
+const noGuest = ['bios.bin', 'vgabios.bin', 'vmlinuz', 'initrd.gz'].some((f) => !existsSync(join(GUEST, f)))
+  ? `the v86 guest is not built in ${GUEST} (bash host-browser/guest/build.sh)` : false;
 const skip = browserMissing() || (existsSync(join(IMAGES, 'index.json')) ? false : 'no built-in images (./scripts/setup.sh builds them)');
 
 /** Puts hello-world (linux/386) from the built-in layout into the registry under `name`, as a push would. */
@@ -50,7 +53,7 @@ describe('engine worker in chromium', { skip }, () => {
   const berth = async (...argv: string[]): Promise<CliRun> => page.evaluate((a) => globalThis.berth(a), argv);
 
   async function open(): Promise<void> {
-    await page.goto(`${site.url}/`);
+    await page.goto(`${site.url}/?v86=/v86/v86.wasm`);
     await page.waitForFunction(() => typeof globalThis.berth === 'function');
   }
 
@@ -60,7 +63,7 @@ describe('engine worker in chromium', { skip }, () => {
     await build({ ...BROWSER_BUILD, entryPoints: [join(import.meta.dirname, 'worker-engine.page.ts')], outfile: join(dir, 'page.js') });
     await writeFile(join(dir, 'index.html'), '<!doctype html><title>berth engine worker</title><script type="module" src="page.js"></script>\n');
     // the built-in images where the worker looks for them: images/ next to it
-    site = await serveDirectory(dir, { '/images/': IMAGES });
+    site = await serveDirectory(dir, { '/images/': IMAGES, '/guest/': GUEST, '/v86/': join(REPO_ROOT, 'node_modules/v86/build') });
     registryRoot = await tempDir('berth-worker-registry-');
     registry = await serveRegistry({ addr: '127.0.0.1:0', root: registryRoot, corsOrigins: [site.url] });
     host = registry.url.replace('http://', '');
@@ -68,6 +71,7 @@ describe('engine worker in chromium', { skip }, () => {
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
+    if (process.env.BERTH_TEST_CONSOLE) page.on('console', (m) => console.error(`[${m.type()}] ${m.text()}`));
     // (the console's own lines for 404s and refused CORS requests are the failures tests cause)
     page.on('console', (m) => { if (m.type() === 'error' && !/^Failed to load resource|CORS policy/.test(m.text())) errors.push(m.text()); });
     await open();
@@ -130,8 +134,30 @@ describe('engine worker in chromium', { skip }, () => {
     assert.equal(r.exitCode, 0, r.stderr);
     assert.match(r.stdout, /Hello from WebAssembly!/);
     assert.match(r.stdout, /from chromium\n$/);
-    const linux = await berth('run', '--rm', 'busybox', 'true');
-    assert.match(linux.stderr, /cannot run Linux containers \(the v86 guest\)/);
+  });
+
+  it('runs a Linux container in the v86 guest, booted on first use and restored from OPFS after a reload', { skip: noGuest, timeout: 600_000 }, async () => {
+    let t0 = Date.now();
+    const cold = await berth('run', '--rm', 'busybox', 'echo', 'hello from the guest');
+    const coldMs = Date.now() - t0;
+    assert.equal(cold.exitCode, 0, cold.stderr);
+    assert.equal(cold.stdout, 'hello from the guest\n');
+    const coldStatus = await page.evaluate(() => globalThis.vmStatus);
+    assert.deepEqual(coldStatus.map((s) => s.state), ['idle', 'booting', 'booting', 'running']);
+    assert.equal(coldStatus.at(-1)!.detail, 'booted');
+
+    t0 = Date.now();
+    await page.reload();
+    await page.waitForFunction(() => typeof globalThis.berth === 'function');
+    const warm = await berth('run', '--rm', 'busybox', 'sh', '-c', 'echo $(( 6 * 7 )) from $(uname -m)');
+    const warmMs = Date.now() - t0;
+    assert.equal(warm.exitCode, 0, warm.stderr);
+    assert.equal(warm.stdout, '42 from i686\n');
+    const warmStatus = await page.evaluate(() => globalThis.vmStatus);
+    assert.equal(warmStatus.at(-1)!.detail, 'restored', JSON.stringify(warmStatus));
+    const exit = await berth('run', '--rm', 'busybox', 'sh', '-c', 'exit 3');
+    assert.equal(exit.exitCode, 3);
+    console.log(`# guest in the engine worker: cold boot + echo ${coldMs} ms; reload + restore + echo ${warmMs} ms`);
   });
 
   it('the OPFS content store and the IndexedDB metadata store keep their contract', async () => {
