@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { BROWSER_BUILD, ROOT, buildEngineWorker } from './build-browser.mjs';
+import { BROWSER_BUILD, ROOT, WORKER_ASSETS, buildEngineWorker } from './build-browser.mjs';
 
 const gz = promisify(gzip);
 
@@ -48,13 +48,8 @@ export async function buildPlayground({ outDir = join(ROOT, 'build/playground') 
   await buildEngineWorker({ outfile: join(outDir, 'engine-worker.js') });
   await cp(join(ROOT, 'playground/index.html'), join(outDir, 'index.html'));
   const copied = ['index.html', 'playground.js', 'engine-worker.js', 'wasi-worker.js'];
-  const assets = [
-    [join(ROOT, 'build/images'), 'images'],
-    [join(ROOT, 'build/guest'), 'guest'],
-    [join(ROOT, 'node_modules/v86/build/v86.wasm'), 'v86.wasm'],
-  ];
   const missing = [];
-  for (const [from, to] of assets) {
+  for (const [from, to] of WORKER_ASSETS) {
     if (!existsSync(from)) { missing.push(to); continue; }
     await cp(from, join(outDir, to), { recursive: true });
     copied.push(to);

@@ -3,7 +3,9 @@
 // screenshot of the session goes to test-results/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserMissing, launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { startPlayground, type RunningPlayground } from '../helpers/playground.ts';
@@ -11,8 +13,10 @@ import { removeDir, tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/ports.ts';
 import { buildPlayground } from '../../scripts/build-playground.mjs';
 import { serveRegistry, type Served } from '../../host-linux/registry/serve.ts';
+import { REPO_ROOT } from '../helpers/registry.ts';
 
 const skip = browserMissing();
+const guestMissing = existsSync(join(REPO_ROOT, 'build/guest/initrd.gz')) ? false : 'the v86 guest is not built (bash host-browser/guest/build.sh)';
 let dir: string;
 let server: RunningPlayground;
 let browser: TestBrowser;
@@ -125,7 +129,12 @@ test('push to and pull from a registry on loopback; the status line follows the 
   await page.screenshot({ path: 'test-results/playground-pull.png' });
 });
 
-test('an interactive sh in busybox: raw mode, the answers of the shell, exit ends it', { skip, todo: 'the v86 guest runtime (H5) is not wired into the worker yet' }, async () => {
+test('berth run --rm busybox echo hello prints hello from the v86 guest', { skip: skip || guestMissing }, async () => {
+  const out = await run('berth run --rm busybox echo hello', 120_000);
+  assert.deepEqual(out, ['hello']);
+});
+
+test('an interactive sh in busybox: raw mode, the answers of the shell, exit ends it', { skip: skip || guestMissing }, async () => {
   await page.keyboard.type('berth run -it --rm busybox sh');
   await page.keyboard.press('Enter');
   const busy = () => page.evaluate(() => document.querySelector('berth-playground')!.shell!.busy);
@@ -139,7 +148,11 @@ test('an interactive sh in busybox: raw mode, the answers of the shell, exit end
   assert.equal(await page.evaluate(() => document.querySelector('berth-playground')!.shell!.status), 0);
 });
 
-test('berth run --rm busybox echo hello prints hello from the v86 guest', { skip, todo: 'the v86 guest runtime (H5) is not wired into the worker yet' }, async () => {
-  const out = await run('berth run --rm busybox echo hello', 120_000);
-  assert.deepEqual(out, ['hello']);
+test('after a reload the guest is restored from its saved state and runs containers again', { skip: skip || guestMissing }, async () => {
+  await page.reload();
+  await waitFor('the prompt', async () => (await screen()).at(-1) === '$');
+  await page.locator('berth-terminal').click();
+  assert.deepEqual(await run('berth run --rm busybox sh -c "echo $((6*7)) from $(uname -m)"', 120_000), ['42 from i686']);
+  assert.match(await page.locator('berth-status [data-part=vm]').innerText(), /VM: running — restored/);
+  await page.screenshot({ path: 'test-results/playground-guest.png' });
 });
