@@ -1,7 +1,8 @@
 // core's ContainerRuntime over the v86 guest's agent: layers are pushed into the guest once per
 // diffID (through 9p), each container is an overlayfs + namespaces + cgroup in the guest, and an
-// exec joins them. The container's files live only in the guest, so what needs them from the host
-// (cp, export, diff, commit) is not supported yet. No `node:` imports: the browser worker bundles this.
+// exec joins them. The container's files live only in the guest: docker diff, commit and export
+// come back through the 9p share; docker cp is not supported yet. No `node:` imports: the browser
+// worker bundles this.
 import type {
   Change, ContainerImage, ContainerRuntime, ContainerTask, ExecProcess, ExitStatus, LogEntry, LogReadOptions, PathStat, ProcessTask, RuntimeHost, StdioOptions,
 } from '../../core/engine/containers/runtime.ts';
@@ -157,8 +158,40 @@ export class GuestRuntime implements ContainerRuntime {
   async statPath(_rec: ContainerRecord, _path: string): Promise<PathStat> { throw notInGuest('copying files (docker cp)'); }
   async getArchive(_rec: ContainerRecord, _path: string): Promise<{ stat: PathStat; tar: ReadableStream<Uint8Array> }> { throw notInGuest('copying files (docker cp)'); }
   async putArchive(): Promise<void> { throw notInGuest('copying files (docker cp)'); }
-  async changes(_rec: ContainerRecord): Promise<Change[]> { throw notInGuest('docker diff'); }
-  async export(_rec: ContainerRecord): Promise<ReadableStream<Uint8Array>> { throw notInGuest('docker export'); }
-  async diffTar(_rec: ContainerRecord): Promise<ReadableStream<Uint8Array>> { throw notInGuest('docker commit'); }
-  async size(_rec: ContainerRecord): Promise<{ rw: number; rootFs: number }> { return { rw: 0, rootFs: 0 }; }
+
+  /** The request for a container's files; it may be stopped (the guest mounts its rootfs for the call). */
+  private files(rec: ContainerRecord): { name: string; layers: string[] } {
+    return { name: rec.Id, layers: rec.LayerDiffIDs ?? [] };
+  }
+
+  async changes(rec: ContainerRecord): Promise<Change[]> {
+    const r = await (await this.vm()).channel.request('changes', this.files(rec)).catch((e) => { throw agentError(e); });
+    return (r.changes as { path: string; kind: 0 | 1 | 2 }[]).map((c) => ({ Path: c.path, Kind: c.kind }))
+      .sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
+  }
+
+  /** A tar the agent writes into the 9p share, read back and removed there. */
+  private async archive(rec: ContainerRecord, op: 'export' | 'diff-tar'): Promise<ReadableStream<Uint8Array>> {
+    const vm = await this.vm();
+    const out = `${op}-${rec.Id.slice(0, 12)}-${this.nextCid++}.tar`;
+    try {
+      await vm.channel.request(op, { ...this.files(rec), out });
+      const bytes = await vm.readFile(out);
+      return new Blob([bytes as Uint8Array<ArrayBuffer>]).stream();
+    } catch (e) {
+      throw agentError(e);
+    } finally {
+      await vm.channel.request('unshare', { out }).catch(() => {});
+    }
+  }
+
+  export(rec: ContainerRecord): Promise<ReadableStream<Uint8Array>> { return this.archive(rec, 'export'); }
+  /** The upper dir with overlay whiteouts turned into OCI `.wh.` entries (docker commit). */
+  diffTar(rec: ContainerRecord): Promise<ReadableStream<Uint8Array>> { return this.archive(rec, 'diff-tar'); }
+
+  async size(rec: ContainerRecord): Promise<{ rw: number; rootFs: number }> {
+    if (!this.vmPromise) return { rw: 0, rootFs: 0 };
+    const r = await (await this.vm()).channel.request('size', this.files(rec)).catch(() => ({ rw: 0, rootFs: 0 }));
+    return { rw: Number(r.rw), rootFs: Number(r.rootFs) };
+  }
 }

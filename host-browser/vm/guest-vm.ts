@@ -121,6 +121,11 @@ export class GuestVM {
     await this.emulator.create_file(path, bytes);
   }
 
+  /** A file the agent wrote into the 9p share. */
+  async readFile(path: string): Promise<Uint8Array> {
+    return this.emulator.read_file(path);
+  }
+
   /** The whole machine state, gzip-compressed; take it while the agent is idle (no containers). */
   async saveState(): Promise<ArrayBuffer> {
     return compressState(await this.emulator.save_state());

@@ -14,6 +14,7 @@ import type { ContainerImage, StreamPair } from '../../core/engine/containers/ru
 import type { CreateBody } from '../../core/engine/containers/types.ts';
 import type { ImageConfig } from '../../core/image/types.ts';
 import { packTar, type TarInput } from '../../core/layer/tar-write.ts';
+import { readTar } from '../../core/layer/tar-read.ts';
 
 const GUEST = 'build/guest';
 const IMAGES = 'build/images';
@@ -178,7 +179,7 @@ test('kill: SIGKILL ends a running container with 137, kill-all reaches every pr
 
 test('what the guest cannot do rejects with a clear error', { skip }, async () => {
   const r = await run(['sleep', '1000']);
-  await assert.rejects(runtime.export(r.rec), /docker export is not supported in the browser guest/);
+  await assert.rejects(runtime.statPath(r.rec, '/etc'), /copying files \(docker cp\) is not supported in the browser guest/);
   await r.task.kill(9);
   await r.done;
   await runtime.remove(r.rec);
@@ -445,4 +446,35 @@ test('a layer extracts in the background: the agent answers other requests meanw
   const r = await run(['sh', '-c', 'wc -c < /big.bin; cat /small'], { image: { ...image, diffIDs: [...image.diffIDs, diffID] } });
   assert.equal(demux(await r.output).stdout, `${big.length}\nx\n`);
   await runtime.remove(r.rec);
+});
+
+test('diff, commit and export read the container\'s files back from the guest; size counts them', { skip }, async () => {
+  const r = await run(['sh', '-c', 'echo new > /added.txt; rm /bin/vi; mkdir -p /var/data; echo x > /var/data/f']);
+  assert.equal((await r.done).exitCode, 0);
+  await runtime.cleanup(r.rec); // stopped: the guest mounts the rootfs again for export
+  const changes = await runtime.changes(r.rec);
+  assert.deepEqual(changes, [
+    { Path: '/added.txt', Kind: 1 }, { Path: '/bin', Kind: 0 }, { Path: '/bin/vi', Kind: 2 },
+    { Path: '/var', Kind: 0 }, { Path: '/var/data', Kind: 1 }, { Path: '/var/data/f', Kind: 1 },
+  ]);
+  const entries = async (s: ReadableStream<Uint8Array>) => {
+    const out = new Map<string, { type: string; size: number }>();
+    for await (const e of readTar(s)) { out.set(e.name.replace(/^\.\//, '').replace(/\/$/, ''), { type: e.type, size: e.size }); await e.body.cancel(); }
+    return out;
+  };
+  const layer = await entries(await runtime.diffTar(r.rec));
+  assert.equal(layer.get('added.txt')?.size, 4);
+  assert.equal(layer.get('bin/.wh.vi')?.type, 'file');
+  assert.equal(layer.has('bin/vi'), false);
+  assert.equal(layer.has('etc/hostname'), false, 'the engine\'s files are not the container\'s changes');
+  const all = await entries(await runtime.export(r.rec));
+  assert.equal(all.get('added.txt')?.size, 4);
+  assert.equal(all.has('bin/vi'), false);
+  assert.match(String(all.get('bin/busybox')?.type), /^(file|hardlink)$/); // the applets are hard links
+  assert.equal(all.get('etc/hostname')?.type, 'file');
+  const size = await runtime.size(r.rec);
+  assert.equal(size.rw, 4 + 2);
+  assert.ok(size.rootFs > 1_000_000);
+  await runtime.remove(r.rec);
+  await assert.rejects(runtime.changes(r.rec), /the file system of container .* is gone/);
 });

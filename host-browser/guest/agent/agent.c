@@ -127,7 +127,7 @@ static void reap(void) {
   int st;
   pid_t pid;
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-    if (layer_job_done(pid, st)) continue;
+    if (layer_job_done(pid, st) || fs_job_done(pid, st)) continue;
     struct container *c = container_by_pid(pid);
     if (!c) continue; /* an orphan re-parented to us (PID 1) */
     c->exited = 1;
@@ -179,6 +179,15 @@ static void handle_request(uint32_t rid, const char *payload) {
     if (c) container_release(c);
     char *name = json_str(&j, json_get(&j, 0, "name"), "");
     if (*name && container_delete(name) < 0) { ok = 0; snprintf(err, sizeof err, "removing container %s: %s", name, strerror(errno)); }
+    free(name);
+  } else if (!strcmp(op, "changes") || !strcmp(op, "size") || !strcmp(op, "export") || !strcmp(op, "diff-tar")) {
+    int r = fs_request(op, &j, rid, err, sizeof err, extra, sizeof extra);
+    if (r > 0) { free(op); return; } /* answered already or when tar ends */
+    ok = r == 0;
+  } else if (!strcmp(op, "unshare")) {
+    /* the host has read a file the agent wrote into the share */
+    char *name = json_str(&j, json_get(&j, 0, "out"), ""), p[512];
+    if (*name && !strchr(name, '/')) { snprintf(p, sizeof p, "%s/%s", SHARE_DIR, name); unlink(p); }
     free(name);
   } else if (!strcmp(op, "release")) {
     if (c) container_release(c);

@@ -75,6 +75,14 @@ struct container *container_by_pid(pid_t pid);
 /* inspect.c: processes (stats=0) or cgroup counters (stats=1) as the RESPONSE to rid */
 void respond_inspect(uint32_t rid, struct container *c, int stats);
 
+int mount_rootfs(struct json *j, const char *dir, int again, char *err, size_t errcap);
+int is_mounted(const char *path);
+int valid_name(const char *n);
+
+/* fsops.c: a container's files for the host (diff, commit, export, size) */
+int fs_request(const char *op, struct json *j, uint32_t rid, char *err, size_t errcap, char *extra, size_t extracap);
+int fs_job_done(pid_t pid, int status);
+
 /* layers.c */
 int layer_present(const char *diffid);
 int layer_extract_start(const char *diffid, const char *path, uint32_t rid, char *err, size_t errcap);

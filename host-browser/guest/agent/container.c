@@ -305,7 +305,7 @@ static void write_files(struct json *j, const char *root) {
   }
 }
 
-static int valid_name(const char *n) {
+int valid_name(const char *n) {
   size_t len = strlen(n);
   if (!len || len > 64) return 0;
   for (; *n; n++) if (!isxdigit((unsigned char)*n) || isupper((unsigned char)*n)) return 0;
@@ -327,6 +327,43 @@ static pid_t fork_into(pid_t target) {
   if (pid != 0 && setns(self_pidns, CLONE_NEWPID) < 0) { fprintf(stderr, "berth-agent: back to the guest's pid namespace: %s\n", strerror(errno)); _exit(70); }
   errno = e;
   return pid;
+}
+
+int is_mounted(const char *path) {
+  struct stat a, b;
+  char parent[512];
+  snprintf(parent, sizeof parent, "%s/..", path);
+  return !stat(path, &a) && !stat(parent, &b) && a.st_dev != b.st_dev;
+}
+
+/* Mounts <dir>/rootfs: overlayfs of the request's "layers" (bottom first) under <dir>/upper. With
+ * `again`, an old mount is replaced (a restart); else one that is there is kept. */
+int mount_rootfs(struct json *j, const char *dir, int again, char *err, size_t errcap) {
+  char lower[4096] = "", p[512], opts[4608];
+  snprintf(p, sizeof p, "%s/rootfs", dir);
+  if (!again && is_mounted(p)) return 0;
+  int layers = json_get(j, 0, "layers");
+  int nl = layers >= 0 && j->tok[layers].type == J_ARR ? j->tok[layers].size : 0;
+  if (!nl) { snprintf(err, errcap, "the image has no layers"); return -1; }
+  snprintf(p, sizeof p, "%s/init", dir);
+  if (!access(p, F_OK)) snprintf(lower, sizeof lower, "%s", p);
+  for (int k = nl - 1; k >= 0; k--) { /* overlay's lowerdir lists the top layer first */
+    char *d = json_str(j, json_at(j, layers, k), ""), ld[160];
+    int ok = !layer_dir(d, ld, sizeof ld) && layer_present(d);
+    if (!ok) { snprintf(err, errcap, "layer %s is not in the guest", d); free(d); return -1; }
+    free(d);
+    if (*lower) strncat(lower, ":", sizeof lower - strlen(lower) - 1);
+    strncat(lower, ld, sizeof lower - strlen(lower) - 1);
+  }
+  const char *subdirs[] = { "upper", "work", "rootfs" };
+  for (int k = 0; k < 3; k++) {
+    snprintf(p, sizeof p, "%s/%s", dir, subdirs[k]);
+    if (mkdir_p(p, 0755) < 0) { snprintf(err, errcap, "mkdir %s: %s", p, strerror(errno)); return -1; }
+  }
+  snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, dir, dir);
+  umount2(p, MNT_DETACH);
+  if (mount("overlay", p, "overlay", 0, opts) < 0) { snprintf(err, errcap, "mounting the rootfs: %s", strerror(errno)); return -1; }
+  return 0;
 }
 
 /* A container (its rootfs, cgroup and init process) or, with "parent", a process exec'd in one. */
@@ -357,29 +394,18 @@ int container_create(struct json *j, uint32_t id, char *err, size_t errcap) {
   };
   c->tty = s.tty;
   int rc = -1, in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 }, start[2] = { -1, -1 }, ep[2] = { -1, -1 };
-  char lower[4096] = "", p[512], opts[4608];
+  char p[512];
   if (target) goto stdio;
-  int layers = json_get(j, 0, "layers");
-  int nl = layers >= 0 && j->tok[layers].type == J_ARR ? j->tok[layers].size : 0;
-  if (!nl) { snprintf(err, errcap, "the image has no layers"); goto out; }
-  for (int k = nl - 1; k >= 0; k--) { /* overlay's lowerdir lists the top layer first */
-    char *d = json_str(j, json_at(j, layers, k), ""), dir[160];
-    int ok = !layer_dir(d, dir, sizeof dir) && layer_present(d);
-    if (!ok) { snprintf(err, errcap, "layer %s is not in the guest", d); free(d); goto out; }
-    free(d);
-    if (*lower) strncat(lower, ":", sizeof lower - strlen(lower) - 1);
-    strncat(lower, dir, sizeof lower - strlen(lower) - 1);
+  /* As Docker's -init layer: the engine's files and the mount points sit between the image and the
+   * container's upper dir, so they are not the container's changes (docker diff, commit). */
+  static const char *init_dirs[] = { "init/dev", "init/proc", "init/sys", "init/etc" };
+  for (size_t k = 0; k < sizeof init_dirs / sizeof init_dirs[0]; k++) {
+    snprintf(p, sizeof p, "%s/%s", c->dir, init_dirs[k]);
+    mkdir_p(p, 0755);
   }
-  const char *subdirs[] = { "upper", "work", "rootfs" };
-  for (int k = 0; k < 3; k++) {
-    snprintf(p, sizeof p, "%s/%s", c->dir, subdirs[k]);
-    if (mkdir_p(p, 0755) < 0) { snprintf(err, errcap, "mkdir %s: %s", p, strerror(errno)); goto out; }
-  }
-  snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, c->dir, c->dir);
-  snprintf(p, sizeof p, "%s/rootfs", c->dir);
-  umount2(p, MNT_DETACH); /* a restart's: the upper dir is kept, the mount is made again */
-  if (mount("overlay", p, "overlay", 0, opts) < 0) { snprintf(err, errcap, "mounting the rootfs: %s", strerror(errno)); goto out; }
+  snprintf(p, sizeof p, "%s/init", c->dir);
   write_files(j, p);
+  if (mount_rootfs(j, c->dir, 1, err, errcap) < 0) goto out;
   if (make_cgroup(c, j) < 0) { snprintf(err, errcap, "creating the cgroup: %s", strerror(errno)); goto out; }
 stdio:
   if (s.tty) {
