@@ -1,11 +1,11 @@
 // The engine worker's entry (bundled to build/browser/engine-worker.js):
 //   new Worker('engine-worker.js?storage=opfs', { type: 'module' })
-// with wasi-worker.js next to it (it runs each wasm module), then `connectEngine(worker)` (client.ts)
-// on the page. Query parameters: `storage` (opfs|memory),
-// `name` (OPFS directory and IndexedDB database), `images` (URL of the built-in images' layout,
-// default `images/` next to this script; `none` for no built-in images), `guest` (URL of the v86
-// guest's files, default `guest/`; `none`: no Linux containers), `v86` (URL of v86.wasm, default
-// `v86.wasm`), `insecure` (registries reached over plain HTTP, repeatable).
+// with wasi-worker.js next to it (it runs each wasm module), then `connectEngine(worker)`
+// (client.ts) on the page. Query parameters: `storage` (opfs|memory), `name` (OPFS directory and
+// IndexedDB database), `images` (URL of the built-in images' layout, default `images/` next to this
+// script; `none` for no built-in images), `guest` (URL of the v86 guest's files, default `guest/`;
+// `none`: no Linux containers), `v86` (URL of v86.wasm, default `v86.wasm`), `insecure`
+// (registries reached over plain HTTP, repeatable).
 import type { Endpoint } from 'comlink';
 import { exposeEngine } from './expose.ts';
 import { spawnWebWasiWorker } from './wasi-spawn.ts';

@@ -4,7 +4,7 @@
 import { MemoryBlobStore } from '../../core/content/memory-blob-store.ts';
 import { MemoryMetadataStore } from '../../core/metadata/memory-kv.ts';
 import { OpfsBlobStore } from '../storage/opfs-blob-store.ts';
-import { opfsDirectory } from '../storage/opfs.ts';
+import { names, opfsDirectory } from '../storage/opfs.ts';
 import { IdbMetadataStore, openDatabase } from '../storage/idb-kv.ts';
 import { wasmHashFactory } from './wasm-hash.ts';
 import { webCodecs } from './web-codecs.ts';
@@ -55,6 +55,8 @@ export async function engineWorkerServices(o: EngineWorkerOptions): Promise<Brow
   const guest = o.guest && (() => vm ??= bootGuest({
     ...o.guest!, hash, ...(guestStates ? { states: guestStates } : {}), ...(o.vmStatus ? { status: o.vmStatus } : {}),
   }).catch((e) => { vm = undefined; throw e; }));
+  // A guest that was saved before restores at once, so the first Linux container need not wait for it.
+  if (guest && guestStates && (await names(guestStates)).length) guest().catch(() => { /* the first container reports it */ });
   const fetch = registryFetch(globalThis.fetch.bind(globalThis));
   return {
     blobs, metadata, hash, codecs: webCodecs, fetch,
