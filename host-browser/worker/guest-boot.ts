@@ -53,6 +53,9 @@ async function writeState(dir: FileSystemDirectoryHandle, name: string, state: A
   await w.write(state);
   await w.close();
   await move(tmp, dir, name);
+  // read back under its name: the next start must find all of it there
+  const saved = await (await dir.getFileHandle(name)).getFile();
+  if (saved.size !== state.byteLength) throw new Error(`${name} holds ${saved.size} of ${state.byteLength} bytes`);
   for (const old of await names(dir)) if (old !== name) await dir.removeEntry(old).catch(() => {});
 }
 
