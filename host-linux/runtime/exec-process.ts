@@ -1,10 +1,10 @@
 // The OCI process of an exec: the container's own process (capabilities, rlimits, no_new_privs,
 // apparmor) with the exec's args, env, cwd, terminal and user, as containerd derives it.
 import { lstat, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ExecProcess } from '../../core/engine/containers/runtime.ts';
-import type { Process, Spec } from '../../core/runtime-spec/types.ts';
-import { resolveExecUser } from '../../core/runtime-spec/user.ts';
+import type { Process, Spec, User } from '../../core/runtime-spec/types.ts';
+import { resolveUser as resolveSpecUser } from '../../core/runtime-spec/user.ts';
 
 const ALL_CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
@@ -24,14 +24,15 @@ async function etcFile(rootfs: string, name: string): Promise<string | null> {
   } catch { return null; }
 }
 
-/** `user[:group]` by name or number against the container's passwd and group files (runc's rules, in core). */
-async function resolveUser(rootfs: string, spec: string): Promise<{ uid: number; gid: number; additionalGids?: number[] }> {
-  const { uid, gid, sgids } = resolveExecUser(spec, await etcFile(rootfs, 'passwd'), await etcFile(rootfs, 'group'));
-  const additional = sgids.filter((g) => g !== gid);
-  return { uid, gid, ...(additional.length ? { additionalGids: additional } : {}) };
+/**
+ * `-u user[:group]` as dockerd's getUser resolves it for an exec: the whole user replaced (its own
+ * supplementary groups and the container's --group-add, never those of the container's user).
+ */
+function resolveUser(rootfs: string, spec: string, groupAdd: readonly string[] | null | undefined): Promise<User> {
+  return resolveSpecUser(spec, groupAdd, { readFile: (path) => etcFile(rootfs, basename(path)) });
 }
 
-export async function execProcessSpec(base: Spec | undefined, p: ExecProcess, rootfs: string): Promise<Process> {
+export async function execProcessSpec(base: Spec | undefined, p: ExecProcess, rootfs: string, groupAdd?: readonly string[] | null): Promise<Process> {
   const proc: Process = base?.process ? structuredClone(base.process) : { user: { uid: 0, gid: 0 }, args: [], cwd: '/' };
   proc.args = p.args;
   proc.env = p.env;
@@ -39,7 +40,7 @@ export async function execProcessSpec(base: Spec | undefined, p: ExecProcess, ro
   proc.terminal = p.tty;
   if (p.consoleSize) proc.consoleSize = { height: p.consoleSize[0], width: p.consoleSize[1] };
   else delete proc.consoleSize;
-  if (p.user) proc.user = { ...proc.user, ...(await resolveUser(rootfs, p.user)) };
+  if (p.user) proc.user = { ...proc.user, ...(await resolveUser(rootfs, p.user, groupAdd)) };
   if (p.privileged) proc.capabilities = { bounding: ALL_CAPS, effective: ALL_CAPS, permitted: ALL_CAPS };
   return proc;
 }

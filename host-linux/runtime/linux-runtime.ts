@@ -110,6 +110,7 @@ export class LinuxRuntime implements ContainerRuntime {
     let cgroup: CgroupHandle | undefined;
     try {
       this.mountRootfs(rec, image.diffIDs);
+      await files.makeWorkingDir(p.rootfs, rec.Config.WorkingDir ?? '');
       const spec = await this.opts.spec({
         rec, image, rootfs: p.rootfs, hostnamePath: p.hostname, hostsPath: p.hosts, resolvConfPath: p.resolvConf,
         cgroupsPath: cgroupPath(rec.Id), ...(this.opts.init ? { initPath: this.opts.init } : {}),
@@ -144,7 +145,7 @@ export class LinuxRuntime implements ContainerRuntime {
     await mkdir(state, { recursive: true, mode: 0o700 });
     let base: Spec | undefined;
     try { base = JSON.parse(await readFile(p.spec, 'utf8')) as Spec; } catch { /* defaults below */ }
-    const process = await execProcessSpec(base, proc, p.rootfs);
+    const process = await execProcessSpec(base, proc, p.rootfs, rec.HostConfig.GroupAdd);
     const file = join(state, 'process.json');
     await writeFile(file, JSON.stringify(process));
     const r = await spawnShim(this.opts.shim, [

@@ -40,6 +40,22 @@ export async function resolveInRoot(root: string, path: string, followLast = fal
   return root + (done.length ? '/' + done.join('/') : '');
 }
 
+/**
+ * dockerd's SetupWorkingDirectory: a working directory the image lacks is made (root's, 0755) in
+ * the rootfs before the process starts, rather than failing the chdir.
+ */
+export async function makeWorkingDir(root: string, dir: string): Promise<void> {
+  if (!dir) return;
+  const host = await resolveInRoot(root, dir, true);
+  try {
+    await mkdir(host, { recursive: true, mode: 0o755 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new BerthError('invalid_argument', `Cannot mkdir: ${posix.normalize(dir)} is not a directory`, { cause: e });
+    throw e;
+  }
+}
+
 function notFound(path: string, container: string): BerthError {
   return new BerthError('not_found', `Could not find the file ${path} in container ${container}`);
 }
@@ -88,8 +104,19 @@ async function walk(host: string, rel: string, visit: Visit): Promise<void> {
   for (const name of (await readdir(host)).sort()) await walk(`${host}/${name}`, rel ? `${rel}/${name}` : name, visit);
 }
 
-async function addEntry(w: TarWriter, name: string, host: string, st: import('node:fs').Stats): Promise<void> {
+/** The first name an archive gave each multiply linked file (by device and inode). */
+type Links = Map<string, string>;
+
+async function addEntry(w: TarWriter, name: string, host: string, st: import('node:fs').Stats, links: Links): Promise<void> {
   if (st.isSocket()) return;
+  if (st.isFile() && st.nlink > 1) {
+    // A hard link is written once: its other names are link entries, as Docker's archives have them
+    // (busybox's 400 applets would otherwise be 400 copies of one 2 MB binary).
+    const key = `${st.dev}:${st.ino}`;
+    const first = links.get(key);
+    if (first !== undefined) { await w.add({ ...headerFor(name, st), type: 'hardlink', size: 0, linkname: first }); return; }
+    links.set(key, name);
+  }
   const link = st.isSymbolicLink() ? await readlink(host) : undefined;
   const h = headerFor(st.isDirectory() ? `${name}/` : name, st, link);
   if (h.type === 'file') {
@@ -102,10 +129,11 @@ async function addEntry(w: TarWriter, name: string, host: string, st: import('no
 /** A tar of the tree at `host`, entries named under `prefix` ('' for the tree's contents). */
 export function archiveTree(host: string, prefix: string, release: () => void = () => {}): ReadableStream<Uint8Array> {
   const w = new TarWriter();
+  const links: Links = new Map();
   (async () => {
     await walk(host, prefix, async (rel, h, st) => {
       if (!rel) return; // the root itself (export) has no entry
-      await addEntry(w, rel, h, st);
+      await addEntry(w, rel, h, st, links);
     });
     await w.finish();
   })().catch((e) => w.abort(e)).finally(release);
@@ -115,11 +143,12 @@ export function archiveTree(host: string, prefix: string, release: () => void = 
 /** `docker cp C:path -`: the path itself under its base name. */
 export function archivePath(root: string, path: string, release: () => void): ReadableStream<Uint8Array> {
   const w = new TarWriter();
+  const links: Links = new Map();
   (async () => {
     const followLast = path.endsWith('/') || path.endsWith('/.');
     const host = await resolveInRoot(root, path, followLast);
     const base = posix.basename(posix.normalize('/' + path)) || '.';
-    await walk(host, base, async (rel, h, st) => { await addEntry(w, rel, h, st); });
+    await walk(host, base, async (rel, h, st) => { await addEntry(w, rel, h, st, links); });
     await w.finish();
   })().catch((e) => w.abort(e)).finally(release);
   return w.readable;
@@ -150,12 +179,31 @@ async function existsInLowers(lowers: string[], rel: string): Promise<boolean> {
   return false;
 }
 
+/**
+ * Mount points the runtime itself makes in the upper dir when the image lacks them. dockerd makes
+ * them in an init layer below the container's, so diff and commit never show them.
+ */
+const INIT_PATHS = new Set(['.dockerenv', 'dev', 'proc', 'sys', 'etc/hostname', 'etc/hosts', 'etc/resolv.conf', 'etc/mtab']);
+
+/** An init mount point still empty, or a directory holding nothing else (the /etc they were made in). */
+async function isInitStub(host: string, rel: string, st: import('node:fs').Stats): Promise<boolean> {
+  if (INIT_PATHS.has(rel)) return st.isDirectory() ? (await readdir(host)).length === 0 : st.isFile() && st.size === 0;
+  if (!st.isDirectory() || ![...INIT_PATHS].some((p) => p.startsWith(`${rel}/`))) return false;
+  const names = await readdir(host);
+  if (!names.length) return false;
+  for (const n of names) {
+    if (!INIT_PATHS.has(`${rel}/${n}`) || !(await isInitStub(`${host}/${n}`, `${rel}/${n}`, await lstat(`${host}/${n}`)))) return false;
+  }
+  return true;
+}
+
 /** `docker diff`: the upper dir against the image's layers (dockerd's overlay changes). */
 export async function overlayChanges(upper: string, lowers: string[]): Promise<Change[]> {
   const out: Change[] = [];
   try { await lstat(upper); } catch { return out; }
   await walk(upper, '', async (rel, host, st) => {
     if (!rel) return;
+    if (await isInitStub(host, rel, st)) return false;
     if (isWhiteout(st)) { out.push({ Path: `/${rel}`, Kind: 2 }); return false; }
     out.push({ Path: `/${rel}`, Kind: (await existsInLowers(lowers, rel)) ? 0 : 1 });
     if (st.isDirectory() && isOpaque(host)) {
@@ -170,15 +218,17 @@ export async function overlayChanges(upper: string, lowers: string[]): Promise<C
 /** The upper dir as a layer tar: overlay whiteouts become `.wh.` files, opaque dirs `.wh..wh..opq`. */
 export function upperAsLayer(upper: string): ReadableStream<Uint8Array> {
   const w = new TarWriter();
+  const links: Links = new Map();
   (async () => {
     await walk(upper, '', async (rel, host, st) => {
       if (!rel) return;
+      if (await isInitStub(host, rel, st)) return false;
       if (isWhiteout(st)) {
         const dir = posix.dirname(rel);
         await w.add({ name: `${dir === '.' ? '' : dir + '/'}.wh.${posix.basename(rel)}`, type: 'file', mode: 0o600, mtime: st.mtime }, new Uint8Array(0));
         return false;
       }
-      await addEntry(w, rel, host, st);
+      await addEntry(w, rel, host, st, links);
       if (st.isDirectory() && isOpaque(host)) await w.add({ name: `${rel}/.wh..wh..opq`, type: 'file', mode: 0o600, mtime: st.mtime }, new Uint8Array(0));
       return true;
     });
@@ -189,8 +239,14 @@ export function upperAsLayer(upper: string): ReadableStream<Uint8Array> {
 
 export async function treeSize(dir: string): Promise<number> {
   let total = 0;
+  const seen = new Set<string>();
   try {
-    await walk(dir, '', async (_rel, _h, st) => { if (st.isFile()) total += st.size; });
+    await walk(dir, '', async (_rel, _h, st) => {
+      // A file's other hard links take no space of their own.
+      if (!st.isFile() || (st.nlink > 1 && seen.has(`${st.dev}:${st.ino}`))) return;
+      if (st.nlink > 1) seen.add(`${st.dev}:${st.ino}`);
+      total += st.size;
+    });
   } catch { /* gone */ }
   return total;
 }

@@ -58,7 +58,8 @@ async function systemCpuUsage(): Promise<number> {
 export function runPs(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('ps', args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`Error running ps: ${(stderr || err.message).trim()}`));
+      // dockerd: the first line of ps's stderr says why it failed.
+      if (err) reject(new Error(`ps: ${stderr.split('\n')[0] || err.message}`));
       else resolve(stdout);
     });
   });

@@ -37,14 +37,36 @@ export function findExec(svc: ContainerService, id: string): { c: Container; e: 
   return found;
 }
 
-function runningCheck(c: Container): void {
-  if (!c.task || c.rec.State.Restarting) throw new BerthError('conflict', `Container ${c.id} is not running`);
-  if (c.rec.State.Paused) throw new BerthError('conflict', `Container ${c.id} is paused, unpause the container before exec`);
+/** dockerd's getActiveContainer: a paused container is named as the client named it. */
+function runningCheck(c: Container, ref: string = c.id): void {
+  if (!c.task) throw new BerthError('conflict', `Container ${c.id} is not running`);
+  if (c.rec.State.Paused) throw new BerthError('conflict', `Container ${ref} is paused, unpause the container before exec`);
+  if (c.rec.State.Restarting) throw new BerthError('conflict', `Container ${c.id} is restarting, wait until the container is running`);
+}
+
+/** dockerd's text for an exec that could not start: its own checks (the user) bare, the runtime's wrapped. */
+function execFailure(err: unknown): string {
+  const message = errorMessage(err);
+  return /^unable to find (user|group) |^uids and gids must be/.test(message) ? message
+    : `OCI runtime exec failed: exec failed: unable to start container process: ${message}: unknown`;
+}
+
+/** The streamed answer of an exec that failed before its process existed: the error as output, exit 126. */
+function failedExec(svc: ContainerService, c: Container, e: ExecInstance, failure: string): (client: StreamPair) => Promise<void> {
+  return async (client) => {
+    svc.event(c, `exec_start: ${e.cmd.join(' ')}`, { execID: e.rec.ID });
+    const w = client.writable.getWriter();
+    const text = new TextEncoder().encode(failure + '\r\n');
+    await w.write(e.rec.ProcessConfig.tty ? text : frame(1, text)).catch(() => {});
+    w.releaseLock();
+    Object.assign(e.rec, { Running: false, ExitCode: 126, Pid: 0 });
+    await client.writable.close().catch(() => {});
+  };
 }
 
 export function createExec(svc: ContainerService, ref: string, body: ExecCreateBody): { Id: string } {
   const c = svc.get(ref);
-  runningCheck(c);
+  runningCheck(c, ref);
   // Refused here rather than at start: docker's CLI shows a create error, but not a failed upgrade's.
   if (isWasiPlatform(c.rec.Platform)) throw unsupported('exec');
   const cmd = body.Cmd ?? [];
@@ -103,6 +125,8 @@ export async function startExec(svc: ContainerService, id: string, opts: { detac
     });
   } catch (err) {
     e.rec.Running = false;
+    // dockerd has hijacked the connection before it runs the exec: the docker CLI shows the error and exits 126.
+    if (!opts.detach) return { tty, run: failedExec(svc, c, e, execFailure(err)) };
     throw err;
   }
   e.task = task;
@@ -120,7 +144,7 @@ export async function startExec(svc: ContainerService, id: string, opts: { detac
   const startIt = async (): Promise<string | undefined> => {
     svc.event(c, `exec_start: ${e.cmd.join(' ')}`, { execID: id });
     try { await task.start(); return undefined; } catch (err) {
-      return `OCI runtime exec failed: exec failed: unable to start container process: ${errorMessage(err)}: unknown`;
+      return execFailure(err);
     }
   };
   if (opts.detach) {

@@ -158,8 +158,8 @@ export class ContainerService {
 
   /**
    * Creates the task, connects attaches made before start, lets the process exec. On failure the
-   * container is left exited with dockerd's exit code (127 not found, 126 not executable, else
-   * 128) and State.Error, and the error is thrown with dockerd's wording.
+   * container is left created (or exited, if it ran before) with dockerd's exit code (127 not found,
+   * 126 not executable, else 128) and State.Error, and the error is thrown with dockerd's wording.
    */
   async runTask(c: Container): Promise<void> {
     const st = c.rec.State;
@@ -190,15 +190,18 @@ export class ContainerService {
       c.task = undefined;
       await this.runtime.cleanup(c.rec).catch((err) => this.log('warn', `cleanup of ${c.id} after a failed start: ${errorMessage(err)}`));
       if (network) this.opts.networks!.publish('disconnect', network, c.id);
+      // A container that never ran stays "created" (with the code and error), as dockerd leaves it.
+      const created = st.Status === 'created';
       Object.assign(st, {
-        Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
+        Status: created ? 'created' : 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
         ExitCode: status && status.exitCode !== 0 ? status.exitCode : code, Error: message,
-        FinishedAt: this.now().toISOString(),
+        ...(created ? {} : { FinishedAt: this.now().toISOString() }),
       });
-      if (isZeroTime(st.StartedAt)) st.StartedAt = st.FinishedAt;
+      if (!created && isZeroTime(st.StartedAt)) st.StartedAt = st.FinishedAt;
       await this.save(c);
-      // dockerd's own checks at start (device paths it stats) are not runc's: their text stands alone.
-      const text = /OCI runtime|failed to create|^stat \/|^error gathering device information/.test(message) ? message
+      // dockerd's own checks at start (device paths it stats, the user, the working directory) are not runc's:
+      // their text stands alone.
+      const text = /OCI runtime|failed to create|^stat \/|^error gathering device information|^unable to find (user|group) |^Cannot mkdir: /.test(message) ? message
         : `failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${message}: unknown`;
       const kind = code === 128 ? 'internal' : 'invalid_argument';
       throw new BerthError(e instanceof BerthError && code === 128 ? e.code : kind, text, { cause: e });

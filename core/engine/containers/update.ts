@@ -23,9 +23,10 @@ export async function updateContainer(svc: ContainerService, ref: string, body: 
   if (body.RestartPolicy?.Name && c.rec.HostConfig.AutoRemove && body.RestartPolicy.Name !== 'no') {
     throw new BerthError('invalid_argument', 'Restart policy cannot be updated because AutoRemove is enabled for the container');
   }
-  if ((body.Memory ?? 0) > 0 && !body.MemorySwap && c.rec.HostConfig.MemorySwap === (c.rec.HostConfig.Memory ?? 0) * 2) {
-    next.MemorySwap = body.Memory! * 2;
-  }
+  // dockerd's UpdateContainer: a memory limit above the swap limit already set (none set counts as 0)
+  // needs a new swap limit in the same update.
+  const conflict = conflictingUpdate(c.rec.HostConfig, body);
+  if (conflict) throw new BerthError('conflict', `Cannot update container ${c.id}: ${conflict}`);
   validateCreate(c.rec.Config, next);
   const warnings: string[] = [];
   if (svc.runtime.validateResources) {
@@ -44,4 +45,15 @@ export async function updateContainer(svc: ContainerService, ref: string, body: 
   await svc.save(c);
   svc.event(c, 'update');
   return { Warnings: warnings };
+}
+
+function conflictingUpdate(cur: HostConfig, body: HostConfig): string | undefined {
+  if ((body.NanoCpus ?? 0) > 0 && (cur.CpuPeriod ?? 0) > 0) return 'Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set';
+  if ((body.NanoCpus ?? 0) > 0 && (cur.CpuQuota ?? 0) > 0) return 'Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set';
+  if ((body.CpuPeriod ?? 0) > 0 && (cur.NanoCpus ?? 0) > 0) return 'Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set';
+  if ((body.CpuQuota ?? 0) > 0 && (cur.NanoCpus ?? 0) > 0) return 'Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set';
+  if ((body.Memory ?? 0) !== 0 && body.Memory! > (cur.MemorySwap ?? 0) && !body.MemorySwap) {
+    return 'Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time';
+  }
+  return undefined;
 }

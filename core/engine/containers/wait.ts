@@ -23,7 +23,9 @@ export function waitContainer(svc: ContainerService, ref: string, condition: Wai
   const removed = condition === 'removed' ? c.whenRemoved() : undefined;
   let next = removed || (condition === 'not-running' && !c.running) ? undefined : c.nextExit();
   return async () => {
-    if (removed) { await removed; return result(); }
+    // dockerd answers a removal with the exit code alone: the error of a --rm container whose start
+    // failed is the start's answer, and the docker CLI would print it twice.
+    if (removed) { await removed; return { ...result(), Error: null }; }
     if (condition === 'not-running') {
       while (c.running && !c.removed) { await (next ?? c.nextExit()); next = undefined; }
       return result();
