@@ -148,6 +148,22 @@ test('an interactive sh in busybox: raw mode, the answers of the shell, exit end
   assert.equal(await page.evaluate(() => document.querySelector('berth-playground')!.shell!.status), 0);
 });
 
+test('-i without a TTY: typed lines go to the container through the line discipline, ctrl-d ends its input', { skip: skip || guestMissing }, async () => {
+  const before = (await screen()).length;
+  await page.keyboard.type('berth run -i --rm busybox cat');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('one');
+  await page.keyboard.press('Enter');
+  await waitFor('cat to echo the line back', async () => (await screen()).filter((l) => l === 'one').length === 2, 60_000);
+  await page.keyboard.type('two\x7f\x7fwo');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Control+D');
+  await waitFor('cat to end', async () => (await screen()).at(-1) === '$', 60_000);
+  // each line twice: the terminal's echo as typed, then cat's copy
+  assert.deepEqual((await screen()).slice(before - 1), ['$ berth run -i --rm busybox cat', 'one', 'one', 'two', 'two', '$']);
+  assert.equal(await page.evaluate(() => document.querySelector('berth-playground')!.shell!.status), 0);
+});
+
 test('after a reload the guest is restored from its saved state and runs containers again', { skip: skip || guestMissing }, async () => {
   await page.reload();
   await waitFor('the prompt', async () => (await screen()).at(-1) === '$');
