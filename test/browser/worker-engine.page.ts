@@ -110,7 +110,7 @@ async function storeChecks(): Promise<StoreChecks> {
 }
 
 /** What the worker said about the guest (`{ berthStatus: 'vm', state, detail }`), in order. */
-export interface VmStatusMessage { state: string; detail?: string }
+export interface VmStatusMessage { state: string; detail?: string; /** ms since the page's navigation started */ at: number }
 
 declare global {
   // eslint-disable-next-line no-var
@@ -125,7 +125,7 @@ declare global {
 const worker = new Worker(new URL(`./engine-worker.js${location.search}`, import.meta.url), { type: 'module' });
 globalThis.vmStatus = [];
 worker.addEventListener('message', (e: MessageEvent<{ berthStatus?: string } & VmStatusMessage>) => {
-  if (e.data?.berthStatus === 'vm') globalThis.vmStatus.push({ state: e.data.state, ...(e.data.detail ? { detail: e.data.detail } : {}) });
+  if (e.data?.berthStatus === 'vm') globalThis.vmStatus.push({ state: e.data.state, at: Math.round(performance.now()), ...(e.data.detail ? { detail: e.data.detail } : {}) });
 });
 const conn = connectEngine(worker);
 globalThis.berth = (argv) => runCaptured(conn, argv);

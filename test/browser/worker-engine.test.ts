@@ -151,13 +151,15 @@ describe('engine worker in chromium', { skip }, () => {
     await page.waitForFunction(() => typeof globalThis.berth === 'function');
     const warm = await berth('run', '--rm', 'busybox', 'sh', '-c', 'echo $(( 6 * 7 )) from $(uname -m)');
     const warmMs = Date.now() - t0;
+    const outputAt = await page.evaluate(() => Math.round(performance.now()));
     assert.equal(warm.exitCode, 0, warm.stderr);
     assert.equal(warm.stdout, '42 from i686\n');
     const warmStatus = await page.evaluate(() => globalThis.vmStatus);
     assert.equal(warmStatus.at(-1)!.detail, 'restored', JSON.stringify(warmStatus));
     const exit = await berth('run', '--rm', 'busybox', 'sh', '-c', 'exit 3');
     assert.equal(exit.exitCode, 3);
-    console.log(`# guest in the engine worker: cold boot + echo ${coldMs} ms; reload + restore + echo ${warmMs} ms`);
+    console.log(`# guest in the engine worker: cold boot + echo ${coldMs} ms; reload + restore + echo ${warmMs} ms ` +
+      `(page load -> guest restored ${warmStatus.at(-1)!.at} ms, -> echo's output ${outputAt} ms)`);
   });
 
   it('the OPFS content store and the IndexedDB metadata store keep their contract', async () => {
