@@ -21,15 +21,20 @@ function committed(tx: IDBTransaction): Promise<void> {
 /** Opens database `name` with these object stores, creating the ones it lacks. */
 export async function openDatabase(name: string, stores: readonly string[]): Promise<IDBDatabase> {
   if (typeof indexedDB === 'undefined') throw new Error('this browser has no IndexedDB; berth needs it to keep image metadata');
-  const probe = await done(indexedDB.open(name));
+  const probe = letGo(await done(indexedDB.open(name)));
   const missing = stores.filter((s) => !probe.objectStoreNames.contains(s));
   if (!missing.length) return probe;
   const version = probe.version + 1;
   probe.close();
   const req = indexedDB.open(name, version);
   req.onupgradeneeded = () => { for (const s of missing) req.result.createObjectStore(s); };
-  req.onblocked = () => { /* another tab holds the old version; open resolves when it lets go */ };
-  return done(req);
+  return letGo(await done(req));
+}
+
+/** Another tab that needs a newer version of the database gets it: this connection closes. */
+function letGo(db: IDBDatabase): IDBDatabase {
+  db.onversionchange = () => db.close();
+  return db;
 }
 
 export class IdbMetadataStore implements MetadataStore {
