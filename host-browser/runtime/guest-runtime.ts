@@ -1,8 +1,7 @@
 // core's ContainerRuntime over the v86 guest's agent: layers are pushed into the guest once per
 // diffID (through 9p), each container is an overlayfs + namespaces + cgroup in the guest, and an
-// exec joins them. The container's files live only in the guest: docker diff, commit and export
-// come back through the 9p share; docker cp is not supported yet. No `node:` imports: the browser
-// worker bundles this.
+// exec joins them. The container's files live only in the guest: docker cp, diff, commit and export
+// go through the 9p share. No `node:` imports: the browser worker bundles this.
 import type {
   Change, ContainerImage, ContainerRuntime, ContainerTask, ExecProcess, ExitStatus, LogEntry, LogReadOptions, PathStat, ProcessTask, RuntimeHost, StdioOptions,
 } from '../../core/engine/containers/runtime.ts';
@@ -12,7 +11,7 @@ import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../core/runtime
 import { BerthError } from '../../core/errors.ts';
 import type { GuestVM } from '../vm/guest-vm.ts';
 import { AgentError } from '../vm/channel.ts';
-import { GuestContainer, GuestProcess, notInGuest } from './guest-task.ts';
+import { GuestContainer, GuestProcess } from './guest-task.ts';
 import { MemoryLog } from './memory-log.ts';
 import { readAll, type LayerSource } from './layer-source.ts';
 
@@ -155,9 +154,35 @@ export class GuestRuntime implements ContainerRuntime {
     return (this.logs.get(rec.Id) ?? new MemoryLog()).read(opts);
   }
 
-  async statPath(_rec: ContainerRecord, _path: string): Promise<PathStat> { throw notInGuest('copying files (docker cp)'); }
-  async getArchive(_rec: ContainerRecord, _path: string): Promise<{ stat: PathStat; tar: ReadableStream<Uint8Array> }> { throw notInGuest('copying files (docker cp)'); }
-  async putArchive(): Promise<void> { throw notInGuest('copying files (docker cp)'); }
+  async statPath(rec: ContainerRecord, path: string): Promise<PathStat> {
+    const r = await (await this.vm()).channel.request('stat', { ...this.files(rec), path }).catch((e) => {
+      if (e instanceof AgentError && e.message.startsWith('not found')) throw new BerthError('not_found', `Could not find the file ${path} in container ${rec.Name.slice(1)}`);
+      throw agentError(e);
+    });
+    const name = path.replace(/\/+$/, '').split('/').pop() || '/';
+    return { name, size: Number(r.size), mode: Number(r.mode), mtime: new Date(Number(r.mtime) * 1000).toISOString(), linkTarget: String(r.linkTarget ?? '') };
+  }
+
+  async getArchive(rec: ContainerRecord, path: string): Promise<{ stat: PathStat; tar: ReadableStream<Uint8Array> }> {
+    const stat = await this.statPath(rec, path);
+    return { stat, tar: await this.archive(rec, 'get', { path }) };
+  }
+
+  async putArchive(rec: ContainerRecord, path: string, tar: ReadableStream<Uint8Array>, _opts?: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
+    let st = await this.statPath(rec, path);
+    if (st.linkTarget) st = await this.statPath(rec, st.linkTarget);
+    if (!(st.mode & 0x80000000)) throw new BerthError('invalid_argument', 'extraction point is not a directory');
+    const vm = await this.vm();
+    const src = `put-${rec.Id.slice(0, 12)}-${this.nextCid++}.tar`;
+    try {
+      await vm.putFile(src, await readAll(tar));
+      await vm.channel.request('put', { ...this.files(rec), path, out: src });
+    } catch (e) {
+      throw agentError(e);
+    } finally {
+      await vm.channel.request('unshare', { out: src }).catch(() => {});
+    }
+  }
 
   /** The request for a container's files; it may be stopped (the guest mounts its rootfs for the call). */
   private files(rec: ContainerRecord): { name: string; layers: string[] } {
@@ -171,11 +196,11 @@ export class GuestRuntime implements ContainerRuntime {
   }
 
   /** A tar the agent writes into the 9p share, read back and removed there. */
-  private async archive(rec: ContainerRecord, op: 'export' | 'diff-tar'): Promise<ReadableStream<Uint8Array>> {
+  private async archive(rec: ContainerRecord, op: 'export' | 'diff-tar' | 'get', extra: Record<string, unknown> = {}): Promise<ReadableStream<Uint8Array>> {
     const vm = await this.vm();
     const out = `${op}-${rec.Id.slice(0, 12)}-${this.nextCid++}.tar`;
     try {
-      await vm.channel.request(op, { ...this.files(rec), out });
+      await vm.channel.request(op, { ...this.files(rec), ...extra, out });
       const bytes = await vm.readFile(out);
       return new Blob([bytes as Uint8Array<ArrayBuffer>]).stream();
     } catch (e) {

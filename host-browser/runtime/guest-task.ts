@@ -4,14 +4,9 @@
 import type { ContainerTask, ExecProcess, ExitStatus, ProcessTask, StdioOptions, StreamPair } from '../../core/engine/containers/runtime.ts';
 import { frame, STDERR, STDOUT } from '../../core/engine/containers/stdcopy.ts';
 import type { HostConfig } from '../../core/engine/containers/types.ts';
-import { BerthError } from '../../core/errors.ts';
 import type { AgentChannel, AgentExit } from '../vm/channel.ts';
 import type { MemoryLog } from './memory-log.ts';
 import { dockerStats, psTable, type GuestInspect } from './guest-inspect.ts';
-
-export function notInGuest(what: string): BerthError {
-  return new BerthError('unsupported', `${what} is not supported in the browser guest`);
-}
 
 export class GuestProcess implements ProcessTask {
   private readonly clients = new Set<ReadableStreamDefaultController<Uint8Array>>();

@@ -177,9 +177,29 @@ test('kill: SIGKILL ends a running container with 137, kill-all reaches every pr
   await runtime.remove(one.rec);
 });
 
-test('what the guest cannot do rejects with a clear error', { skip }, async () => {
-  const r = await run(['sleep', '1000']);
-  await assert.rejects(runtime.statPath(r.rec, '/etc'), /copying files \(docker cp\) is not supported in the browser guest/);
+test('docker cp: stat, copy out of and into a running container, symlinks resolved inside its root', { skip }, async () => {
+  const r = await run(['sh', '-c', 'mkdir /d; echo hi > /d/f; ln -s /d /link; echo ready; exec sleep 1000'], { stdin: true, keepStdin: true });
+  await readUntil(r.readable.getReader(), /ready/, false);
+  const f = await runtime.statPath(r.rec, '/d/f');
+  assert.equal(f.name, 'f');
+  assert.equal(f.size, 3);
+  assert.equal(f.mode, 0o644);
+  assert.equal(f.linkTarget, '');
+  const link = await runtime.statPath(r.rec, '/link');
+  assert.equal(link.linkTarget, '/d');
+  assert.equal(link.mode & 0x08000000, 0x08000000);
+  await assert.rejects(runtime.statPath(r.rec, '/nope'), new RegExp(`Could not find the file /nope in container ${r.rec.Name.slice(1)}`));
+  const names = async (s: ReadableStream<Uint8Array>) => {
+    const out: string[] = [];
+    for await (const e of readTar(s)) { out.push(`${e.name}:${e.type === 'file' ? dec.decode(await new Response(e.body).arrayBuffer()) : e.type}`); }
+    return out.sort();
+  };
+  assert.deepEqual(await names((await runtime.getArchive(r.rec, '/d')).tar), ['d/:directory', 'd/f:hi\n']);
+  assert.deepEqual(await names((await runtime.getArchive(r.rec, '/link/')).tar), ['d/:directory', 'd/f:hi\n']);
+  const tar = new Blob([await packTar([{ header: { name: 'g' }, body: 'put\n' }])]).stream();
+  await runtime.putArchive(r.rec, '/link', tar, { noOverwriteDirNonDir: false, copyUIDGID: false });
+  assert.deepEqual(await names((await runtime.getArchive(r.rec, '/d/g')).tar), ['g:put\n']);
+  await assert.rejects(runtime.putArchive(r.rec, '/d/f', new Blob([]).stream(), { noOverwriteDirNonDir: false, copyUIDGID: false }), /extraction point is not a directory/);
   await r.task.kill(9);
   await r.done;
   await runtime.remove(r.rec);

@@ -137,7 +137,7 @@ static void reap(void) {
 }
 
 static void respond(uint32_t rid, int ok, const char *extra, const char *error) {
-  char buf[2048];
+  char buf[8192];
   if (ok) snprintf(buf, sizeof buf, "{\"ok\":true%s%s}", extra && *extra ? "," : "", extra ? extra : "");
   else { snprintf(buf, sizeof buf, "{\"ok\":false,\"error\":"); json_quote(buf, sizeof buf, error); strcat(buf, "}"); }
   send_json(F_RESPONSE, rid, buf);
@@ -145,7 +145,7 @@ static void respond(uint32_t rid, int ok, const char *extra, const char *error) 
 
 static void handle_request(uint32_t rid, const char *payload) {
   static struct json j;
-  char err[1024] = "", extra[256] = "";
+  char err[1024] = "", extra[4608] = "";
   if (json_parse(&j, payload) < 0 || j.tok[0].type != J_OBJ) { respond(rid, 0, NULL, "malformed request"); return; }
   char *op = json_str(&j, json_get(&j, 0, "op"), "");
   uint32_t cid = (uint32_t)json_num(&j, json_get(&j, 0, "cid"), 0);
@@ -180,7 +180,8 @@ static void handle_request(uint32_t rid, const char *payload) {
     char *name = json_str(&j, json_get(&j, 0, "name"), "");
     if (*name && container_delete(name) < 0) { ok = 0; snprintf(err, sizeof err, "removing container %s: %s", name, strerror(errno)); }
     free(name);
-  } else if (!strcmp(op, "changes") || !strcmp(op, "size") || !strcmp(op, "export") || !strcmp(op, "diff-tar")) {
+  } else if (!strcmp(op, "changes") || !strcmp(op, "size") || !strcmp(op, "export") || !strcmp(op, "diff-tar")
+             || !strcmp(op, "stat") || !strcmp(op, "get") || !strcmp(op, "put")) {
     int r = fs_request(op, &j, rid, err, sizeof err, extra, sizeof extra);
     if (r > 0) { free(op); return; } /* answered already or when tar ends */
     ok = r == 0;

@@ -2,7 +2,9 @@
  * (docker commit), the whole rootfs (docker export) and sizes. Archives are written into the 9p
  * share by a background tar; the request is answered when it ends. */
 #include "agent.h"
+#include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -12,6 +14,7 @@
 
 struct fs_job { struct fs_job *next; pid_t pid; uint32_t rid; char unmount[192], cleanup[192]; };
 static struct fs_job *jobs;
+static int add_job(pid_t pid, uint32_t rid, const char *unmount, const char *cleanup);
 
 static int container_dir(struct json *j, char *dir, size_t cap, char *err, size_t errcap) {
   char *name = json_str(j, json_get(j, 0, "name"), "");
@@ -99,6 +102,10 @@ static int start_tar(const char *archive, const char *dir, uint32_t rid, const c
   char *tar[] = { "tar", "-cf", (char *)archive, "-C", (char *)dir, ".", NULL };
   pid_t pid = spawn(tar);
   if (pid < 0) { snprintf(err, errcap, "starting tar: %s", strerror(errno)); return -1; }
+  return add_job(pid, rid, unmount, cleanup);
+}
+
+static int add_job(pid_t pid, uint32_t rid, const char *unmount, const char *cleanup) {
   struct fs_job *job = calloc(1, sizeof *job);
   job->pid = pid; job->rid = rid;
   snprintf(job->unmount, sizeof job->unmount, "%s", unmount ? unmount : "");
@@ -106,6 +113,126 @@ static int start_tar(const char *archive, const char *dir, uint32_t rid, const c
   job->next = jobs;
   jobs = job;
   return 0;
+}
+
+/* Go's os.FileMode bits, which docker cp's stat header carries. */
+static unsigned long go_mode(mode_t m) {
+  unsigned long g = m & 0777;
+  if (S_ISDIR(m)) g |= 0x80000000UL;
+  if (S_ISLNK(m)) g |= 0x08000000UL;
+  if (S_ISFIFO(m)) g |= 0x02000000UL;
+  if (S_ISSOCK(m)) g |= 0x01000000UL;
+  if (S_ISCHR(m)) g |= 0x04000000UL | 0x00200000UL;
+  if (S_ISBLK(m)) g |= 0x04000000UL;
+  if (m & 04000) g |= 0x00800000UL;
+  if (m & 02000) g |= 0x00400000UL;
+  if (m & 01000) g |= 0x00100000UL;
+  return g;
+}
+
+/* A child chrooted into the container's rootfs, so its symlinks resolve inside it. */
+static pid_t chrooted(const char *rootfs) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (chroot(rootfs) < 0 || chdir("/") < 0) _exit(126);
+  }
+  return pid;
+}
+
+/* stat of `path` in the rootfs as "size mode mtime\nlinktarget" on fd; exit 2 if it is not there. */
+static void __attribute__((noreturn)) stat_child(const char *path, int fd) {
+  struct stat st;
+  if (lstat(path, &st) < 0) _exit(2);
+  char link[4096] = "";
+  if (S_ISLNK(st.st_mode) && !realpath(path, link)) snprintf(link, sizeof link, "%s", path);
+  dprintf(fd, "%lld %lu %lld\n%s", (long long)st.st_size, go_mode(st.st_mode), (long long)st.st_mtime, link);
+  _exit(0);
+}
+
+/* cp from the container: `tar -cf - <base>` in the path's directory, the guest's busybox run by fd. */
+static void __attribute__((noreturn)) get_child(char *path, int out, int busybox) {
+  size_t len = strlen(path);
+  int follow = len > 1 && (path[len - 1] == '/' || !strcmp(path + len - 2, "/."));
+  static char real[4096];
+  if (follow && realpath(path, real)) path = real;
+  while ((len = strlen(path)) > 1 && path[len - 1] == '/') path[len - 1] = 0;
+  char *slash = strrchr(path, '/');
+  char *base = slash ? slash + 1 : path;
+  if (slash == path) { if (chdir("/") < 0) _exit(2); }
+  else if (slash) { *slash = 0; if (chdir(path) < 0) _exit(2); }
+  if (!*base) base = ".";
+  dup2(out, 1);
+  char *argv[] = { "tar", "-cf", "-", base, NULL };
+  char *env[] = { NULL };
+  fexecve(busybox, argv, env);
+  _exit(127);
+}
+
+/* cp into the container: `tar -xf -` in the (existing) directory. */
+static void __attribute__((noreturn)) put_child(const char *path, int in, int busybox) {
+  if (chdir(path) < 0) _exit(2);
+  dup2(in, 0);
+  char *argv[] = { "tar", "-xf", "-", NULL };
+  char *env[] = { NULL };
+  fexecve(busybox, argv, env);
+  _exit(127);
+}
+
+static int copy_request(const char *op, struct json *j, const char *dir, uint32_t rid, char *err, size_t errcap, char *extra, size_t extracap) {
+  char rootfs[192], file[512];
+  snprintf(rootfs, sizeof rootfs, "%s/rootfs", dir);
+  int was = is_mounted(rootfs);
+  if (mount_rootfs(j, dir, 0, err, errcap) < 0) return -1;
+  char *path = json_str(j, json_get(j, 0, "path"), "/");
+  int rc = -1;
+  if (!strcmp(op, "stat")) {
+    int pp[2];
+    if (pipe2(pp, O_CLOEXEC) < 0) { snprintf(err, errcap, "pipe: %s", strerror(errno)); goto out; }
+    pid_t pid = chrooted(rootfs);
+    if (pid == 0) stat_child(path, pp[1]);
+    close(pp[1]);
+    char buf[4200] = "";
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < sizeof buf && (r = read(pp[0], buf + n, sizeof buf - n - 1)) > 0) n += (size_t)r;
+    buf[n] = 0;
+    close(pp[0]);
+    int st = 0;
+    if (pid > 0) waitpid(pid, &st, 0);
+    if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) { snprintf(err, errcap, "not found: %s", path); goto out; }
+    long long size = 0, mtime = 0;
+    unsigned long mode = 0;
+    char *nl = strchr(buf, '\n');
+    sscanf(buf, "%lld %lu %lld", &size, &mode, &mtime);
+    char q[4200] = "";
+    json_quote(q, sizeof q, nl ? nl + 1 : "");
+    snprintf(extra, extracap, "\"size\":%lld,\"mode\":%lu,\"mtime\":%lld,\"linkTarget\":%s", size, mode, mtime, q);
+    rc = 0;
+    goto out;
+  }
+  if (share_path(j, file, sizeof file, err, errcap) < 0) goto out;
+  int busybox = open("/bin/busybox", O_RDONLY | O_CLOEXEC);
+  int io = op[0] == 'g' ? open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : open(file, O_RDONLY | O_CLOEXEC);
+  if (io < 0 || busybox < 0) {
+    snprintf(err, errcap, "open %s: %s", io < 0 ? file : "/bin/busybox", strerror(errno));
+    if (io >= 0) close(io);
+    if (busybox >= 0) close(busybox);
+    goto out;
+  }
+  pid_t pid = chrooted(rootfs);
+  if (pid == 0) { if (op[0] == 'g') get_child(path, io, busybox); else put_child(path, io, busybox); }
+  close(io); close(busybox);
+  if (pid < 0) { snprintf(err, errcap, "fork: %s", strerror(errno)); goto out; }
+  add_job(pid, rid, was ? NULL : rootfs, NULL);
+  was = 1; /* the job unmounts */
+  rc = 1;
+out:
+  if (!was) umount2(rootfs, MNT_DETACH);
+  free(path);
+  return rc;
 }
 
 /* 1: answered later (a tar job); 0: answered now with `extra`; -1: failed with `err`. */
@@ -138,6 +265,7 @@ int fs_request(const char *op, struct json *j, uint32_t rid, char *err, size_t e
     snprintf(extra, extracap, "\"rw\":%lld,\"rootFs\":%lld", rw, walk.bytes);
     return 0;
   }
+  if (!strcmp(op, "stat") || !strcmp(op, "get") || !strcmp(op, "put")) return copy_request(op, j, dir, rid, err, errcap, extra, extracap);
   if (share_path(j, out, sizeof out, err, errcap) < 0) return -1;
   if (!strcmp(op, "export")) {
     snprintf(p, sizeof p, "%s/rootfs", dir);
