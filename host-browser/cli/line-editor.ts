@@ -1,5 +1,7 @@
 // The shell's prompt line, readline-style: cursor movement, history on up/down, the usual emacs
 // keys. Pure: each key gives back what to write to the terminal and what happened to the line.
+// A line longer than the terminal wraps, so the cursor is placed by row and column (one column per
+// character: wide characters are not measured).
 import { isText, splitKeys } from './keys.ts';
 
 export type EditorEvent =
@@ -8,8 +10,14 @@ export type EditorEvent =
   | { kind: 'cancel' }
   | { kind: 'clear' };
 
-const left = (n: number) => (n > 0 ? `\x1b[${n}D` : '');
-const right = (n: number) => (n > 0 ? `\x1b[${n}C` : '');
+export interface EditorLayout {
+  /** Columns of the terminal now (it may be resized between keys). */
+  columns(): number;
+  /** Columns the prompt takes before the line. */
+  promptWidth: number;
+}
+
+const NO_WRAP: EditorLayout = { columns: () => Number.MAX_SAFE_INTEGER, promptWidth: 0 };
 
 export class LineEditor {
   private line: string[] = [];
@@ -19,7 +27,7 @@ export class LineEditor {
   private browsing = 0;
   private draft: string[] = [];
 
-  constructor(private readonly maxHistory = 500) {}
+  constructor(private readonly layout: EditorLayout = NO_WRAP, private readonly maxHistory = 500) {}
 
   /** The entered lines, oldest first. */
   get entries(): readonly string[] {
@@ -39,7 +47,7 @@ export class LineEditor {
       switch (key) {
         case '\r':
         case '\n': {
-          out += right(this.line.length - this.cursor) + '\r\n';
+          out += this.moveTo(this.line.length) + '\r\n';
           flush();
           const line = this.text;
           this.remember(line);
@@ -49,7 +57,7 @@ export class LineEditor {
           break;
         }
         case '\x03':
-          out += right(this.line.length - this.cursor) + '^C\r\n';
+          out += this.moveTo(this.line.length) + '^C\r\n';
           flush();
           this.line = [];
           this.cursor = 0;
@@ -84,26 +92,24 @@ export class LineEditor {
         case '\x1b[D':
         case '\x1bOD':
         case '\x02':
-          if (this.cursor > 0) { this.cursor--; out += left(1); }
+          if (this.cursor > 0) out += this.moveTo(this.cursor - 1);
           break;
         case '\x1b[C':
         case '\x1bOC':
         case '\x06':
-          if (this.cursor < this.line.length) { this.cursor++; out += right(1); }
+          if (this.cursor < this.line.length) out += this.moveTo(this.cursor + 1);
           break;
         case '\x1b[H':
         case '\x1bOH':
         case '\x1b[1~':
         case '\x01':
-          out += left(this.cursor);
-          this.cursor = 0;
+          out += this.moveTo(0);
           break;
         case '\x1b[F':
         case '\x1bOF':
         case '\x1b[4~':
         case '\x05':
-          out += right(this.line.length - this.cursor);
-          this.cursor = this.line.length;
+          out += this.moveTo(this.line.length);
           break;
         case '\x1b[A':
         case '\x1bOA':
@@ -123,21 +129,48 @@ export class LineEditor {
     return events;
   }
 
-  private insert(key: string): string {
-    this.line.splice(this.cursor, 0, key);
-    this.cursor++;
-    const rest = this.line.slice(this.cursor).join('');
-    return key + rest + left(rest.length);
+  /** Row (from the prompt's) and column of line position `i`. */
+  private place(i: number): { row: number; col: number } {
+    const cols = Math.max(1, this.layout.columns());
+    const at = this.layout.promptWidth + i;
+    return { row: Math.floor(at / cols), col: at % cols };
   }
 
-  /** Removes line[from, to) and redraws from `from` to the end. */
+  /** Moves the terminal's cursor from the cursor to line position `to`, which becomes the cursor. */
+  private moveTo(to: number): string {
+    const a = this.place(this.cursor);
+    const b = this.place(to);
+    this.cursor = to;
+    if (a.row === b.row && a.col === b.col) return '';
+    const vertical = b.row < a.row ? `\x1b[${a.row - b.row}A` : b.row > a.row ? `\x1b[${b.row - a.row}B` : '';
+    if (!vertical && b.col < a.col) return `\x1b[${a.col - b.col}D`;
+    if (!vertical && b.col > a.col) return `\x1b[${b.col - a.col}C`;
+    return `${vertical}\x1b[${b.col + 1}G`;
+  }
+
+  /**
+   * Writes the line from position `from` (where the cursor is) to its end, clears what was beyond
+   * when the line got shorter, and returns to `cursor`.
+   */
+  private redraw(from: number, cursor: number, shorter: boolean): string {
+    let out = this.line.slice(from).join('');
+    this.cursor = this.line.length;
+    // Text that ends in the last column leaves the cursor there, not on the next row: step over.
+    if (out && this.place(this.cursor).col === 0) out += ' \r';
+    return out + (shorter ? '\x1b[J' : '') + this.moveTo(cursor);
+  }
+
+  private insert(key: string): string {
+    this.line.splice(this.cursor, 0, key);
+    return this.redraw(this.cursor, this.cursor + 1, false);
+  }
+
+  /** Removes line[from, to) and redraws from `from`. */
   private erase(from: number, to: number): string {
     if (to <= from) return '';
-    const back = this.cursor - from;
+    const out = this.moveTo(from);
     this.line.splice(from, to - from);
-    this.cursor = from;
-    const rest = this.line.slice(from).join('');
-    return left(back) + rest + '\x1b[K' + left(rest.length);
+    return out + this.redraw(from, from, true);
   }
 
   /** Replaces the line with the history entry `delta` away. */
@@ -146,11 +179,10 @@ export class LineEditor {
     if (to < 0 || to > this.history.length) return '';
     if (this.browsing === this.history.length) this.draft = this.line;
     this.browsing = to;
-    const next = to === this.history.length ? this.draft : Array.from(this.history[to]!);
-    const out = left(this.cursor) + next.join('') + '\x1b[K';
-    this.line = [...next];
-    this.cursor = this.line.length;
-    return out;
+    const out = this.moveTo(0);
+    const before = this.line.length;
+    this.line = [...(to === this.history.length ? this.draft : Array.from(this.history[to]!))];
+    return out + this.redraw(0, this.line.length, this.line.length < before);
   }
 
   private remember(line: string): void {

@@ -36,7 +36,7 @@ Keys: up/down for history, ctrl-c interrupts, ctrl-p ctrl-q detaches from -it.
 `;
 
 export class Shell {
-  private readonly editor = new LineEditor();
+  private readonly editor: LineEditor;
   private readonly prompt: string;
   private readonly env: Record<string, string | undefined>;
   private running: Promise<number> | undefined;
@@ -47,6 +47,8 @@ export class Shell {
 
   constructor(private readonly opts: ShellOptions) {
     this.prompt = opts.prompt ?? '\x1b[1;34m$\x1b[0m ';
+    const promptWidth = this.prompt.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').length;
+    this.editor = new LineEditor({ columns: () => opts.tty.size().width, promptWidth });
     this.env = { HOME: opts.homeDir ?? '/home/berth', ...opts.env };
   }
 

@@ -87,6 +87,16 @@ test('typing: history, a usage error, an unknown command', { skip }, async () =>
   const bad = await run('docker run --bogus busybox');
   assert.match(bad.join('\n'), /unknown flag: --bogus/);
   assert.match((await run('ls')).join('\n'), /sh: ls: not found/);
+  // A line longer than the terminal wraps; editing its start still shows (and runs) the right line.
+  const long = `berth images${' --filter reference=hello-world'.repeat(4)} --format "{{.Repository}}"`;
+  assert.ok(long.length > await page.evaluate(() => document.querySelector('berth-playground')!.shadowRoot!.querySelector('berth-terminal')!.terminal.cols));
+  const before = (await screen()).length;
+  await page.keyboard.type(`x${long}`);
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Delete');
+  const out = await run('');
+  assert.deepEqual(out, ['hello-world']);
+  assert.equal((await screen())[before - 1], `$ ${long}`);
 });
 
 test('ctrl-c ends a command that streams until interrupted, and the terminal goes on', { skip }, async () => {

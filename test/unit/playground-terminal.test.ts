@@ -107,6 +107,27 @@ test('line editor: ctrl-c cancels the line, ctrl-l asks for a clear screen', () 
   assert.deepEqual(ed.entries, []);
 });
 
+test('line editor: a line longer than the terminal is edited by row and column', () => {
+  // 10 columns, a prompt of 2: the line's positions 0-7 are on the first row, 8-17 on the second.
+  const ed = new LineEditor({ columns: () => 10, promptWidth: 2 });
+  assert.equal(shown(ed.feed('abcdefg')), 'abcdefg');
+  // the 8th character fills the row: the cursor is stepped onto the next row explicitly
+  assert.equal(shown(ed.feed('h')), 'h \r');
+  assert.equal(shown(ed.feed('ij')), 'ij');
+  assert.equal(shown(ed.feed('\x01')), '\x1b[1A\x1b[3G', 'home goes up a row, to the column after the prompt');
+  assert.equal(shown(ed.feed('\x05')), '\x1b[1B\x1b[3G');
+  // inserting at the start redraws both rows and comes back
+  ed.feed('\x01');
+  assert.equal(shown(ed.feed('X')), 'Xabcdefghij\x1b[1A\x1b[4G');
+  assert.equal(ed.text, 'Xabcdefghij');
+  // a shorter history entry clears the rows the long line used
+  ed.feed('\r');
+  ed.feed('ls\r');
+  ed.feed('\x1b[A\x1b[A');
+  assert.equal(ed.text, 'Xabcdefghij');
+  assert.equal(shown(ed.feed('\x1b[B')), '\x1b[1A\x1b[3Gls\x1b[J');
+});
+
 test('output: LF becomes CRLF for the terminal, an existing CRLF stays', () => {
   assert.equal(crlf('a\nb\r\nc\n'), 'a\r\nb\r\nc\r\n');
   assert.deepEqual(crlf(new TextEncoder().encode('a\nb\r\n')), new TextEncoder().encode('a\r\nb\r\n'));
