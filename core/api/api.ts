@@ -7,12 +7,14 @@ import { eventRoutes } from './events.ts';
 import { imageRoutes } from './images.ts';
 import { containerRoutes } from './containers.ts';
 import { execRoutes } from './exec.ts';
+import { emptyPruneRoutes } from './empty-prunes.ts';
 
 export function createApi(engine: Engine): Router {
   const router = new Router();
   systemRoutes(router, engine);
   eventRoutes(router, engine.events, () => engine.now());
   imageRoutes(router, engine);
+  emptyPruneRoutes(router);
   if (engine.containers) {
     containerRoutes(router, engine.containers);
     execRoutes(router, engine.containers);

@@ -5,6 +5,7 @@ import type { HostInfo, SystemInfo } from './system-info.ts';
 import { goArch } from './system-info.ts';
 import type { ImageService } from './image-service.ts';
 import type { ContainerService } from './containers/service.ts';
+import { listContainers } from './containers/list.ts';
 import type { RegistryConfig } from '../config/registry-config.ts';
 import { registryInfo } from './registry-info.ts';
 import { API_VERSION, MIN_API_VERSION } from '../api/version.ts';
@@ -83,8 +84,14 @@ export class Engine {
   async df(types?: string[]): Promise<Record<string, unknown>> {
     const want = (t: string) => !types || types.includes(t);
     const out: Record<string, unknown> = {};
-    if (want('image')) Object.assign(out, await this.images.diskUsage());
-    if (want('container')) out.Containers = [];
+    const svc = this.containers;
+    if (want('image')) {
+      // An image's Containers is how many containers use it: `system df` counts those images active.
+      const users = new Map<string, number>();
+      for (const c of svc?.containers.values() ?? []) users.set(c.rec.Image, (users.get(c.rec.Image) ?? 0) + 1);
+      Object.assign(out, await this.images.diskUsage((id) => users.get(id) ?? 0));
+    }
+    if (want('container')) out.Containers = svc ? await listContainers(svc, { all: true, limit: -1, size: true, filters: new Map() }) : [];
     if (want('volume')) out.Volumes = [];
     if (want('build-cache')) out.BuildCache = [];
     return out;

@@ -140,4 +140,18 @@ describe('issue 3 audit: containers beside dockerd', { skip }, () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^Error response from daemon: ps: .+\n$/);
   });
+
+  test('system df counts the containers and the images they use; system prune runs through the docker CLI', async () => {
+    await ok(['create', '--name', 'idle', 'busybox', 'true']);
+    const all = (await ok(['ps', '-aq'])).split('\n').filter(Boolean).length;
+    const running = (await ok(['ps', '-q'])).split('\n').filter(Boolean).length;
+    const df = (await ok(['system', 'df', '--format', '{{.Type}} {{.TotalCount}} {{.Active}}'])).split('\n');
+    assert.ok(df.includes(`Containers ${all} ${running}`), df.join('\n'));
+    assert.match(df.find((l) => l.startsWith('Images '))!, /^Images \d+ 1$/, 'busybox is in use');
+    const pruned = await dk(['system', 'prune', '-f']);
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.match(pruned.stdout, /^Deleted Containers:\n[0-9a-f]{64}\n[\s\S]*Total reclaimed space: /);
+    assert.equal((await dk(['inspect', 'idle'])).code, 1, 'the stopped container is gone');
+    assert.equal((await ok(['inspect', '-f', '{{.State.Running}}', 'box'])).trim(), 'true');
+  });
 });
