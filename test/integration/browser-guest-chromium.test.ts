@@ -80,6 +80,18 @@ globalThis.coldBoot = async () => {
   return { ...r, bootMs, stateBytes: state.byteLength };
 };
 
+// The playground's first visit: a state saved by host-browser/guest/make-snapshot.ts under Node.
+globalThis.fromSavedState = async () => {
+  const t0 = performance.now();
+  const bb = { ...(await busybox386()), layers: { open: async () => { throw new Error('no layer transfer expected'); } } };
+  const saved = await (await fetch('/guest/state.bin.gz')).arrayBuffer();
+  const vm = await GuestVM.boot({ ...(await guestImages()), state: saved });
+  const restoreMs = performance.now() - t0;
+  const r = await echo(vm, bb, 'saved', t0);
+  await vm.destroy();
+  return { ...r, restoreMs, restored: vm.restored, stateBytes: saved.byteLength };
+};
+
 globalThis.warmStart = async () => {
   const t0 = performance.now();
   const bb = await busybox386();
@@ -130,4 +142,15 @@ test('in chromium: cold boot runs a container, and a restored snapshot runs one 
   assert.equal(warm.exitCode, 0);
   const ms = (v: unknown) => Math.round(Number(v));
   console.log(`# chromium: cold boot ${ms(cold.bootMs)} ms, first output ${ms(cold.firstMs)} ms; snapshot ${(Number(cold.stateBytes) / 1048576).toFixed(1)} MiB gzip; restore ${ms(warm.restoreMs)} ms, first output ${ms(warm.firstMs)} ms`);
+});
+
+const savedState = join(GUEST, 'state.bin.gz');
+test('in chromium: the state make-snapshot.ts saved under Node restores and runs busybox without a layer transfer', {
+  skip: skip || (!existsSync(savedState) ? `${savedState} is missing: run node --import tsx host-browser/guest/make-snapshot.ts` : false), timeout: 300_000,
+}, async () => {
+  const r = await page.evaluate(() => (globalThis as unknown as { fromSavedState: () => Promise<Record<string, number | string | boolean>> }).fromSavedState());
+  assert.equal(r.restored, true);
+  assert.equal(r.out, 'saved\n');
+  assert.equal(r.exitCode, 0);
+  console.log(`# chromium, Node-made state (${(Number(r.stateBytes) / 1048576).toFixed(1)} MiB gzip): fetch + restore ${Math.round(Number(r.restoreMs))} ms, first output ${Math.round(Number(r.firstMs))} ms`);
 });
