@@ -153,8 +153,30 @@ test('an interactive sh in busybox: raw mode, the answers of the shell, exit end
   await page.keyboard.type('echo $((6*7))');
   await page.keyboard.press('Enter');
   await waitFor('the answer', async () => (await screen()).includes('42'), 30_000);
-  const out = await run('exit');
-  assert.deepEqual(out, []);
+  // The container's TTY has the terminal's size, and follows it when the page is resized.
+  const size = () => page.evaluate(() => {
+    const t = document.querySelector('berth-playground')!.shadowRoot!.querySelector('berth-terminal')!.terminal;
+    return `${t.rows} ${t.cols}`;
+  });
+  const sttySize = async () => {
+    await page.keyboard.type('stty size');
+    await page.keyboard.press('Enter');
+    let answer = '';
+    await waitFor('stty size', async () => {
+      const lines = await screen();
+      const i = lines.lastIndexOf('/ # stty size');
+      answer = i >= 0 && lines.length > i + 2 ? lines[i + 1]! : '';
+      return !!answer;
+    }, 30_000);
+    return answer;
+  };
+  assert.equal(await sttySize(), await size());
+  const was = await size();
+  await page.setViewportSize({ width: 900, height: 500 });
+  await waitFor('the terminal to be fitted to the smaller page', async () => (await size()) !== was);
+  // The resize reaches the guest a moment later (an API request): ask until it has.
+  await waitFor('the container\'s TTY to follow the resize', async () => (await sttySize()) === await size(), 30_000);
+  await run('exit');
   assert.equal(await page.evaluate(() => document.querySelector('berth-playground')!.shell!.status), 0);
 });
 
