@@ -8,7 +8,7 @@ import { WasiRuntime } from '../../core/wasi/runtime.ts';
 import { imageLayerTars } from '../../core/wasi/image-layers.ts';
 import { MemoryLogs } from '../../core/wasi/logs.ts';
 import { GuestRuntime } from '../runtime/guest-runtime.ts';
-import type { GuestVM } from '../vm/guest-vm.ts';
+import type { GuestKeeper } from './guest-boot.ts';
 import { imageLayerSource } from './image-layer-source.ts';
 import type { BrowserRuntimes } from './runtimes.ts';
 
@@ -18,15 +18,15 @@ export interface RuntimeContext {
 }
 
 export interface RuntimeChoices {
-  /** Boots (or restores) the v86 guest; called once, on the first Linux container. */
-  guest?: () => Promise<GuestVM>;
+  /** The v86 guest, booted (or restored) on the first Linux container. */
+  guest?: GuestKeeper;
   /** Starts a worker for one wasm module; none: no WebAssembly containers. */
   spawnWasiWorker?: SpawnWorker;
 }
 
 export function browserRuntimes(choices: RuntimeChoices): (ctx: RuntimeContext) => BrowserRuntimes {
   return ({ images }) => ({
-    ...(choices.guest ? { linux: new GuestRuntime({ vm: choices.guest, layers: imageLayerSource(images) }) } : {}),
+    ...(choices.guest ? { linux: choices.guest.track(new GuestRuntime({ vm: choices.guest.vm, layers: choices.guest.watch(imageLayerSource(images)) })) } : {}),
     // Logs live as long as the worker: a reload forgets them, as it forgets the containers' processes.
     ...(choices.spawnWasiWorker ? { wasi: new WasiRuntime({ spawnWorker: choices.spawnWasiWorker, layers: imageLayerTars(images), logs: new MemoryLogs() }) } : {}),
   });

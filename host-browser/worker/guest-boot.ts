@@ -7,6 +7,8 @@ import type { HashFactory } from '../../core/host.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { GuestVM, type GuestImages } from '../vm/guest-vm.ts';
 import { isNotFoundError, move, names } from '../storage/opfs.ts';
+import type { ContainerRuntime, ContainerTask } from '../../core/engine/containers/runtime.ts';
+import type { LayerSource } from '../runtime/layer-source.ts';
 
 export type VmState = 'idle' | 'booting' | 'running' | 'unavailable' | 'failed';
 export type VmStatus = (status: { state: VmState; progress?: number; detail?: string }) => void;
@@ -59,8 +61,11 @@ async function writeState(dir: FileSystemDirectoryHandle, name: string, state: A
   for (const old of await names(dir)) if (old !== name) await dir.removeEntry(old).catch(() => {});
 }
 
-/** Boots (or restores) the guest; a state that no longer restores is dropped and the guest booted. */
-export async function bootGuest(o: GuestBootOptions): Promise<GuestVM> {
+/**
+ * Boots (or restores) the guest; a state that no longer restores is dropped and the guest booted.
+ * `stateName` is where this guest build's state is kept.
+ */
+export async function bootGuest(o: GuestBootOptions): Promise<{ vm: GuestVM; stateName: string }> {
   const status = o.status ?? (() => {});
   status({ state: 'booting', progress: 0, detail: 'fetching the guest' });
   try {
@@ -76,7 +81,7 @@ export async function bootGuest(o: GuestBootOptions): Promise<GuestVM> {
       try {
         const vm = await GuestVM.boot({ ...images, state });
         status({ state: 'running', detail: 'restored' });
-        return vm;
+        return { vm, stateName: name };
       } catch (e) {
         await o.states!.removeEntry(name).catch(() => {});
         status({ state: 'booting', progress: 0.1, detail: `the saved guest did not restore (${errorMessage(e)}): booting` });
@@ -93,9 +98,78 @@ export async function bootGuest(o: GuestBootOptions): Promise<GuestVM> {
       await writeState(o.states, name, await vm.saveState()).catch((e) => { unsaved = ` (its state was not saved: ${errorMessage(e)})`; });
     }
     status({ state: 'running', detail: `booted${unsaved}` });
-    return vm;
+    return { vm, stateName: name };
   } catch (e) {
     status({ state: 'failed', detail: errorMessage(e) });
     throw e;
+  }
+}
+
+/**
+ * The guest of one engine worker: booted once, on first use, and its state saved again once the
+ * layers pushed into it since the last save are in (after the containers that needed them ended),
+ * so that the next start restores a guest that has them and a first container starts at once.
+ * A state is only taken with no Linux container alive or being created: v86 captures the machine
+ * synchronously, so checking just before the capture is enough.
+ */
+export class GuestKeeper {
+  private booting: Promise<{ vm: GuestVM; stateName: string }> | undefined;
+  private live = 0;
+  private unsaved = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly o: GuestBootOptions, private readonly saveDelayMs = 1000) {}
+
+  readonly vm = async (): Promise<GuestVM> => {
+    this.booting ??= bootGuest(this.o).catch((e) => { this.booting = undefined; throw e; });
+    return (await this.booting).vm;
+  };
+
+  /** Notes each layer the runtime pushes into the guest. */
+  watch(layers: LayerSource): LayerSource {
+    return { open: (diffID, image) => { this.unsaved = true; return layers.open(diffID, image); } };
+  }
+
+  /** Counts the runtime's containers from create until they end. */
+  track(runtime: ContainerRuntime): ContainerRuntime {
+    const create: ContainerRuntime['create'] = async (rec, image, stdio) => {
+      this.live++;
+      let task: ContainerTask;
+      try {
+        task = await runtime.create(rec, image, stdio);
+      } catch (e) {
+        this.ended();
+        throw e;
+      }
+      void task.wait().catch(() => undefined).finally(() => this.ended());
+      return task;
+    };
+    return new Proxy(runtime, {
+      get: (target, prop) => {
+        if (prop === 'create') return create;
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+  }
+
+  private ended(): void {
+    this.live--;
+    if (!this.unsaved || !this.o.states || this.live > 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => { void this.save(); }, this.saveDelayMs);
+  }
+
+  private async save(): Promise<void> {
+    const booted = this.booting && await this.booting.catch(() => undefined);
+    if (!booted || !this.o.states || !this.unsaved || this.live > 0) return;
+    this.unsaved = false;
+    try {
+      await writeState(this.o.states, booted.stateName, await booted.vm.saveState());
+      this.o.status?.({ state: 'running', detail: 'state saved with its layers' });
+    } catch (e) {
+      this.unsaved = true;
+      console.warn(`berth: the guest state was not saved: ${errorMessage(e)}`);
+    }
   }
 }

@@ -11,8 +11,7 @@ import { webCodecs } from './web-codecs.ts';
 import { fetchedBuiltinImages } from './fetched-builtin.ts';
 import { browserRuntimes } from './browser-runtimes.ts';
 import type { SpawnWorker } from '../../core/wasi/protocol.ts';
-import type { GuestVM } from '../vm/guest-vm.ts';
-import { bootGuest, type VmStatus } from './guest-boot.ts';
+import { GuestKeeper, type VmStatus } from './guest-boot.ts';
 import { registryFetch } from './registry-fetch.ts';
 import { METADATA_STORES, type BrowserEngineServices, type EngineMetadata } from './engine.ts';
 
@@ -51,12 +50,11 @@ async function storage(o: EngineWorkerOptions, hash: BrowserEngineServices['hash
 export async function engineWorkerServices(o: EngineWorkerOptions): Promise<BrowserEngineServices> {
   const hash = await wasmHashFactory();
   const { blobs, metadata, guestStates } = await storage(o, hash);
-  let vm: Promise<GuestVM> | undefined;
-  const guest = o.guest && (() => vm ??= bootGuest({
-    ...o.guest!, hash, ...(guestStates ? { states: guestStates } : {}), ...(o.vmStatus ? { status: o.vmStatus } : {}),
-  }).catch((e) => { vm = undefined; throw e; }));
+  const guest = o.guest && new GuestKeeper({
+    ...o.guest, hash, ...(guestStates ? { states: guestStates } : {}), ...(o.vmStatus ? { status: o.vmStatus } : {}),
+  });
   // A guest that was saved before restores at once, so the first Linux container need not wait for it.
-  if (guest && guestStates && (await names(guestStates)).length) guest().catch(() => { /* the first container reports it */ });
+  if (guest && guestStates && (await names(guestStates)).length) guest.vm().catch(() => { /* the first container reports it */ });
   const fetch = registryFetch(globalThis.fetch.bind(globalThis));
   return {
     blobs, metadata, hash, codecs: webCodecs, fetch,
