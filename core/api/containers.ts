@@ -154,6 +154,7 @@ export function containerRoutes(router: Router, svc: ContainerService): void {
       stderr: boolParam(query, 'stderr'),
       follow: boolParam(query, 'follow'),
       timestamps: boolParam(query, 'timestamps'),
+      details: boolParam(query, 'details'),
       ...(tail !== undefined && Number.isInteger(tail) && tail >= 0 ? { tail } : {}),
       ...(since && since !== '0' ? { since: parseTimestampNanos(since) } : {}),
       ...(until && until !== '0' ? { until: parseTimestampNanos(until) } : {}),

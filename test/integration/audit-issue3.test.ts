@@ -154,4 +154,22 @@ describe('issue 3 audit: containers beside dockerd', { skip }, () => {
     assert.equal((await dk(['inspect', 'idle'])).code, 1, 'the stopped container is gone');
     assert.equal((await ok(['inspect', '-f', '{{.State.Running}}', 'box'])).trim(), 'true');
   });
+
+  test('create refuses a relative -w and an unknown --stop-signal, as dockerd does (not at start)', async () => {
+    const wd = await dk(['create', '-w', 'relative', 'busybox']);
+    assert.equal(wd.code, 1);
+    assert.equal(wd.stderr, "Error response from daemon: the working directory 'relative' is invalid, it needs to be an absolute path\n");
+    const sig = await dk(['create', '--stop-signal', 'garbage', 'busybox']);
+    assert.equal(sig.code, 1);
+    assert.equal(sig.stderr, 'Error response from daemon: Invalid signal: garbage\n');
+    await ok(['rm', (await ok(['create', '--stop-signal', 'SIGUSR1', 'busybox'])).trim()]);
+  });
+
+  test('logs --details puts the (empty) details and a space before each line', async () => {
+    await ok(['run', '--name', 'detailed', 'busybox', 'sh', '-c', 'echo a; echo b >&2']);
+    const r = await dk(['logs', '--details', 'detailed']);
+    assert.deepEqual([r.stdout, r.stderr], [' a\n', ' b\n']);
+    assert.match(await ok(['logs', '--details', '-t', 'detailed']), /^\d{4}-\d\d-\d\dT[\d:.]+Z  a\n$/);
+    await ok(['rm', 'detailed']);
+  });
 });

@@ -10,6 +10,8 @@ export interface LogsOptions {
   stderr: boolean;
   follow: boolean;
   timestamps: boolean;
+  /** `--details`: the entry's attributes (none from the json-file driver here) and a space before each line. */
+  details?: boolean;
   tail?: number;
   since?: bigint;
   until?: bigint;
@@ -35,8 +37,8 @@ export async function writeLogs(svc: ContainerService, c: Container, opts: LogsO
   })) {
     if (entry.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
     let data = entry.line;
-    if (opts.timestamps) {
-      const prefix = enc.encode(`${fixedNano(entry.time)} `);
+    if (opts.timestamps || opts.details) {
+      const prefix = enc.encode(`${opts.timestamps ? `${fixedNano(entry.time)} ` : ''}${opts.details ? ' ' : ''}`);
       const b = new Uint8Array(prefix.length + data.length);
       b.set(prefix); b.set(data, prefix.length);
       data = b;

@@ -4,6 +4,7 @@ import type { ImageConfig } from '../../image/types.ts';
 import { BerthError } from '../../errors.ts';
 import type { ContainerConfig, ContainerRecord, CreateBody, HostConfig } from './types.ts';
 import { ZERO_TIME } from './types.ts';
+import { parseSignal } from './signals.ts';
 import { containerHostname } from '../../runtime-spec/spec.ts';
 import { mergeImageConfig as mergeWithImage } from '../../runtime-spec/process.ts';
 
@@ -72,6 +73,11 @@ export function validateCreate(config: ContainerConfig, hc: HostConfig): void {
   if (config.StopTimeout !== undefined && config.StopTimeout !== null && config.StopTimeout < -1) {
     throw new BerthError('invalid_argument', 'invalid stop timeout: must be -1 or greater');
   }
+  // dockerd's verifyContainerSettings: refused at create, not at start.
+  if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
+    throw new BerthError('invalid_argument', `the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
+  }
+  if (config.StopSignal) parseSignal(config.StopSignal);
 }
 
 /**
