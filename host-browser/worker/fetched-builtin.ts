@@ -32,7 +32,10 @@ export function fetchedBuiltinImages(base: string, fetch: Fetch, hash: HashFacto
       async info(digest) {
         try {
           const res = await get(digest, 'HEAD');
-          return { digest, size: Number(res.headers.get('content-length') ?? 0) };
+          const length = res.headers.get('content-length');
+          // a precompressed copy's length is not the blob's: count the bytes instead
+          if (length !== null && !res.headers.get('content-encoding')) return { digest, size: Number(length) };
+          return { digest, size: (await (await get(digest)).arrayBuffer()).byteLength };
         } catch {
           return undefined;
         }
