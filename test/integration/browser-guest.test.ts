@@ -363,7 +363,7 @@ test('a restarted container keeps its files; remove deletes them', { skip }, asy
   await runtime.remove(first.rec);
 });
 
-test("Docker's masked and read-only /proc paths, none with --privileged", { skip }, async () => {
+test("Docker's masked and read-only /proc paths, none with --privileged; --read-only", { skip }, async () => {
   const cmd = ['sh', '-c', 'echo h > /proc/sysrq-trigger 2>/dev/null && echo wrote || echo refused; wc -c < /proc/kcore'];
   const r = await run(cmd);
   assert.equal((await r.done).exitCode, 0);
@@ -372,6 +372,10 @@ test("Docker's masked and read-only /proc paths, none with --privileged", { skip
   const p = await run(['sh', '-c', 'grep -c " /proc/sysrq-trigger " /proc/self/mountinfo'], { body: { HostConfig: { Privileged: true } } });
   assert.equal(demux(await p.output).stdout, '0\n');
   await runtime.remove(p.rec);
+  const ro = await run(['sh', '-c', 'touch /x 2>&1; touch /tmp/x 2>&1'], { body: { HostConfig: { ReadonlyRootfs: true } } });
+  assert.equal((await ro.done).exitCode, 1);
+  assert.equal(demux(await ro.output).stdout, "touch: /x: Read-only file system\ntouch: /tmp/x: Read-only file system\n");
+  await runtime.remove(ro.rec);
 });
 
 test('a container over its memory limit is OOM-killed: 137 and oomKilled', { skip }, async () => {

@@ -20,7 +20,7 @@ enum { F_HELLO = 1, F_REQUEST = 2, F_RESPONSE = 3, F_STDIN = 4, F_STDOUT = 5, F_
 #define CGROUP_DIR "/sys/fs/cgroup/berth"
 
 enum { J_OBJ = 1, J_ARR, J_STR, J_PRIM };
-#define JSON_MAX_TOKENS 1024
+#define JSON_MAX_TOKENS 4096
 struct json_tok { int type, start, end, size, next; };
 struct json { const char *src; int n; struct json_tok tok[JSON_MAX_TOKENS]; };
 
