@@ -29,6 +29,12 @@ export class LineEditor {
 
   constructor(private readonly layout: EditorLayout = NO_WRAP, private readonly maxHistory = 500) {}
 
+  /** Starts from lines entered before (a history kept across page loads), oldest first. */
+  restoreHistory(lines: readonly string[]): void {
+    this.history.splice(0, this.history.length, ...lines.slice(-this.maxHistory));
+    this.browsing = this.history.length;
+  }
+
   /** The entered lines, oldest first. */
   get entries(): readonly string[] {
     return this.history;

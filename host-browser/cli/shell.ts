@@ -18,6 +18,8 @@ export interface ShellOptions {
   env?: Record<string, string | undefined>;
   homeDir?: string;
   prompt?: string;
+  /** Where the history is kept between page loads. */
+  history?: { load(): string[]; save(lines: readonly string[]): void };
   /** Called around each command (the page shows what runs). */
   onCommand?(event: { phase: 'start'; argv: string[] } | { phase: 'end'; argv: string[]; status: number }): void;
 }
@@ -49,6 +51,7 @@ export class Shell {
     this.prompt = opts.prompt ?? '\x1b[1;34m$\x1b[0m ';
     const promptWidth = this.prompt.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').length;
     this.editor = new LineEditor({ columns: () => opts.tty.size().width, promptWidth });
+    this.editor.restoreHistory(opts.history?.load() ?? []);
     this.env = { HOME: opts.homeDir ?? '/home/berth', ...opts.env };
   }
 
@@ -89,7 +92,10 @@ export class Shell {
       if (ev.kind === 'output') void this.opts.tty.write(ev.text);
       else if (ev.kind === 'cancel') { this.status = 130; void this.opts.tty.write(this.prompt); }
       else if (ev.kind === 'clear') { this.opts.tty.screen.clear(); }
-      else if (ev.kind === 'submit') void this.execute(ev.line);
+      else if (ev.kind === 'submit') {
+        this.opts.history?.save(this.editor.entries);
+        void this.execute(ev.line);
+      }
     }
   }
 

@@ -9,6 +9,7 @@ import { memoryFiles } from '../../host-browser/cli/memory-files.ts';
 import type { EngineConnection } from '../../host-browser/worker/client.ts';
 import { playgroundBuild } from './build-info.ts';
 import { observePulls } from './observe-pulls.ts';
+import { storedHistory } from './stored-history.ts';
 import type { BerthStatus } from './berth-status.ts';
 import type { BerthTerminal } from './berth-terminal.ts';
 import './berth-status.ts';
@@ -69,7 +70,7 @@ export class BerthPlayground extends LitElement {
     this.engine = engine;
     const tty = new TerminalDevice(this.terminalElement.terminal);
     this.shell = new Shell({
-      tty, engine, files: memoryFiles(localStorage), build: playgroundBuild(),
+      tty, engine, files: memoryFiles(localStorage), build: playgroundBuild(), history: storedHistory,
       onCommand: (ev) => { status.command = ev.phase === 'start' ? ev.argv.join(' ') : undefined; },
     });
     await this.shell.start(BANNER);

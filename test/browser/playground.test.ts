@@ -202,5 +202,9 @@ test('after a reload the guest is restored from its saved state and runs contain
   await page.locator('berth-terminal').click();
   assert.deepEqual(await run('berth run --rm busybox sh -c "echo $((6*7)) from $(uname -m)"', 120_000), ['42 from i686']);
   assert.match(await page.locator('berth-status [data-part=vm]').innerText(), /VM: running — restored/);
+  // The shell's history came through the reload too.
+  const history = (await run('history')).join('\n');
+  assert.match(history, /\s1  berth images\n/);
+  assert.match(history, /  berth run -i --rm busybox cat\n.*uname -m.*\n\s+\d+  history$/);
   await page.screenshot({ path: 'test-results/playground-guest.png' });
 });

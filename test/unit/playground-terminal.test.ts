@@ -134,3 +134,12 @@ test('output: LF becomes CRLF for the terminal, an existing CRLF stays', () => {
   const untouched = new Uint8Array([0x61, 0x62]);
   assert.equal(crlf(untouched), untouched);
 });
+
+test('line editor: a restored history is browsed like a typed one', () => {
+  const ed = new LineEditor();
+  ed.restoreHistory(['berth images', 'berth ps']);
+  ed.feed('\x1b[A\x1b[A');
+  assert.equal(ed.text, 'berth images');
+  ed.feed('\r');
+  assert.deepEqual(ed.entries, ['berth images', 'berth ps', 'berth images']);
+});
