@@ -172,4 +172,22 @@ describe('issue 3 audit: containers beside dockerd', { skip }, () => {
     assert.match(await ok(['logs', '--details', '-t', 'detailed']), /^\d{4}-\d\d-\d\dT[\d:.]+Z  a\n$/);
     await ok(['rm', 'detailed']);
   });
+
+  test("events of exec, top, cp both ways and commit, in dockerd's words", async () => {
+    const since = Math.floor(Date.now() / 1000);
+    await ok(['run', '-d', '--name', 'evented', 'busybox', 'sleep', '300']);
+    await ok(['exec', 'evented', 'true']);
+    await ok(['top', 'evented']);
+    const out = join(dir, 'hostname');
+    await ok(['cp', 'evented:/etc/hostname', out]);
+    await ok(['cp', out, 'evented:/tmp/']);
+    await ok(['commit', 'evented', 'audit3:evented']);
+    await ok(['rm', '-f', 'evented']);
+    await ok(['rmi', 'audit3:evented']);
+    const until = Math.ceil(Date.now() / 1000) + 1;
+    const events = (await ok(['events', '--since', String(since), '--until', String(until), '--filter', 'type=container', '--filter', 'type=image', '--format', '{{.Type}} {{.Action}}'])).split('\n');
+    for (const e of ['container exec_create: true ', 'container exec_start: true ', 'container top', 'container archive-path', 'container extract-to-dir', 'container pause', 'container unpause', 'image tag', 'container commit']) {
+      assert.ok(events.includes(e), `${JSON.stringify(e)} in\n${events.join('\n')}`);
+    }
+  });
 });

@@ -7,7 +7,7 @@ import { parseManifestBytes } from '../../image/parse.ts';
 import { ingestBlob } from '../../content/ingest.ts';
 import { digestBytes } from '../../digest.ts';
 import { buildImageRecord } from '../../metadata/image-record.ts';
-import { parseReference, withDefaultTag, withTag, referenceString } from '../../reference/reference.ts';
+import { familiarString, parseReference, withDefaultTag, withTag, referenceString } from '../../reference/reference.ts';
 import type { ContainerService } from './service.ts';
 import type { Container } from './container.ts';
 import type { ImageRecord } from '../../metadata/image-store.ts';
@@ -94,12 +94,13 @@ async function writeImage(svc: ContainerService, c: Container, opts: CommitOptio
   const deps = svc.opts.images.opts;
   const hash = deps.hash!;
   const paused = opts.pause && c.task && !c.rec.State.Paused;
-  if (paused) await c.task!.pause();
+  // dockerd's commit pauses through its own pause, events included.
+  if (paused) { await c.task!.pause(); svc.event(c, 'pause'); }
   let layer;
   try {
     layer = await ingestBlob(deps.blobs, await svc.runtime.diffTar(c.rec), hash);
   } finally {
-    if (paused) await c.task?.resume().catch(() => {});
+    if (paused) { await c.task?.resume().catch(() => {}); svc.event(c, 'unpause'); }
   }
   const diffID = layer.digest; // an uncompressed layer: its digest is its diffID
   await deps.snapshotter.prepare(diffID, () => deps.blobs.read(diffID));
@@ -148,6 +149,7 @@ async function writeImage(svc: ContainerService, c: Container, opts: CommitOptio
     if (opts.tag) r = withTag(r, opts.tag);
     r = withDefaultTag(r);
     await deps.store.tag(rec.id, referenceString(r));
+    svc.opts.events.publish('image', 'tag', rec.id, { name: familiarString(r), ...(config.Labels ?? {}) });
   }
   return rec.id;
 }

@@ -37,6 +37,11 @@ export function findExec(svc: ContainerService, id: string): { c: Container; e: 
   return found;
 }
 
+/** The action text of exec events: dockerd's entrypoint, a space, then the arguments (so `true ` alone). */
+function execCommandLine(cmd: string[]): string {
+  return `${cmd[0] ?? ''} ${cmd.slice(1).join(' ')}`;
+}
+
 /** dockerd's getActiveContainer: a paused container is named as the client named it. */
 function runningCheck(c: Container, ref: string = c.id): void {
   if (!c.task) throw new BerthError('conflict', `Container ${c.id} is not running`);
@@ -54,7 +59,7 @@ function execFailure(err: unknown): string {
 /** The streamed answer of an exec that failed before its process existed: the error as output, exit 126. */
 function failedExec(svc: ContainerService, c: Container, e: ExecInstance, failure: string): (client: StreamPair) => Promise<void> {
   return async (client) => {
-    svc.event(c, `exec_start: ${e.cmd.join(' ')}`, { execID: e.rec.ID });
+    svc.event(c, `exec_start: ${execCommandLine(e.cmd)}`, { execID: e.rec.ID });
     const w = client.writable.getWriter();
     const text = new TextEncoder().encode(failure + '\r\n');
     await w.write(e.rec.ProcessConfig.tty ? text : frame(1, text)).catch(() => {});
@@ -84,7 +89,7 @@ export function createExec(svc: ContainerService, ref: string, body: ExecCreateB
     ...(body.ConsoleSize && body.ConsoleSize[0] && body.ConsoleSize[1] ? { consoleSize: body.ConsoleSize } : {}),
   };
   c.execs.set(id, e);
-  svc.event(c, `exec_create: ${cmd.join(' ')}`, { execID: id });
+  svc.event(c, `exec_create: ${execCommandLine(cmd)}`, { execID: id });
   return { Id: id };
 }
 
@@ -142,7 +147,7 @@ export async function startExec(svc: ContainerService, id: string, opts: { detac
     svc.event(c, 'exec_die', { execID: id, exitCode: String(status.exitCode) });
   };
   const startIt = async (): Promise<string | undefined> => {
-    svc.event(c, `exec_start: ${e.cmd.join(' ')}`, { execID: id });
+    svc.event(c, `exec_start: ${execCommandLine(e.cmd)}`, { execID: id });
     try { await task.start(); return undefined; } catch (err) {
       return execFailure(err);
     }

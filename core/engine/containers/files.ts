@@ -14,13 +14,17 @@ export async function statPath(svc: ContainerService, ref: string, path: string)
 }
 
 export async function getArchive(svc: ContainerService, ref: string, path: string): Promise<{ stat: PathStat; tar: ReadableStream<Uint8Array> }> {
-  return svc.runtime.getArchive(svc.get(ref).rec, path);
+  const c = svc.get(ref);
+  const archive = await svc.runtime.getArchive(c.rec, path);
+  svc.event(c, 'archive-path');
+  return archive;
 }
 
 export async function putArchive(svc: ContainerService, ref: string, path: string, tar: ReadableStream<Uint8Array>, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
   const c = svc.get(ref);
   if (c.rec.HostConfig.ReadonlyRootfs) throw new BerthError('forbidden', 'container rootfs is marked read-only');
   await svc.runtime.putArchive(c.rec, path, tar, opts);
+  svc.event(c, 'extract-to-dir');
 }
 
 export async function containerChanges(svc: ContainerService, ref: string): Promise<Change[] | null> {
