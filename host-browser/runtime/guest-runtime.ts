@@ -8,6 +8,7 @@ import type {
 import type { ContainerRecord, HostConfig } from '../../core/engine/containers/types.ts';
 import { containerEnv } from '../../core/runtime-spec/process.ts';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../core/runtime-spec/spec.ts';
+import { userMounts } from '../../core/runtime-spec/mounts.ts';
 import { BerthError } from '../../core/errors.ts';
 import type { GuestVM } from '../vm/guest-vm.ts';
 import { AgentError } from '../vm/channel.ts';
@@ -57,7 +58,20 @@ export class GuestRuntime implements ContainerRuntime {
     return { hostConfig: out, warnings };
   }
 
-  async prepare(_rec: ContainerRecord, _image: ContainerImage): Promise<Pick<ContainerRecord, 'ResolvConfPath' | 'HostnamePath' | 'HostsPath' | 'LogPath'>> {
+  /** Volumes (directories of the guest) and tmpfs mounts; a page has no host files to bind. */
+  private mounts(rec: ContainerRecord): Record<string, unknown>[] {
+    return userMounts(rec.HostConfig).map((m, i) => {
+      if (m.Type === 'bind') {
+        throw new BerthError('unsupported', `bind mounts are not supported in the browser guest (a page has no host files to share): ${m.Source}:${m.Destination}; use a named volume (-v NAME:${m.Destination})`);
+      }
+      return m.Type === 'volume'
+        ? { type: 'volume', name: m.Name || m.Source || `${rec.Id.slice(0, 12)}-anonymous-${i}`, destination: m.Destination, readonly: !m.RW }
+        : { type: 'tmpfs', destination: m.Destination, readonly: !m.RW, data: m.data ?? '' };
+    });
+  }
+
+  async prepare(rec: ContainerRecord, _image: ContainerImage): Promise<Pick<ContainerRecord, 'ResolvConfPath' | 'HostnamePath' | 'HostsPath' | 'LogPath'>> {
+    this.mounts(rec); // a bind mount fails `docker create`, not the start
     // The files are written into the container's rootfs in the guest at create: no host paths.
     return { ResolvConfPath: '', HostnamePath: '', HostsPath: '', LogPath: '' };
   }
@@ -97,6 +111,7 @@ export class GuestRuntime implements ContainerRuntime {
     const [rows, cols] = rec.HostConfig.ConsoleSize ?? [0, 0];
     const hc = rec.HostConfig;
     const privileged = !!hc.Privileged;
+    const mounts = this.mounts(rec);
     let log = this.logs.get(rec.Id);
     if (!log) { log = new MemoryLog(); this.logs.set(rec.Id, log); }
     try {
@@ -105,7 +120,7 @@ export class GuestRuntime implements ContainerRuntime {
         cwd: cfg.WorkingDir || '/', user: cfg.User ?? '', hostname, tty: stdio.tty, stdin: stdio.stdin, rows, cols,
         memory: hc.Memory ?? 0, pidsLimit: hc.PidsLimit ?? 0, readonly: !!hc.ReadonlyRootfs,
         maskedPaths: privileged ? [] : (hc.MaskedPaths as string[] | undefined) ?? DEFAULT_MASKED_PATHS,
-        readonlyPaths: privileged ? [] : (hc.ReadonlyPaths as string[] | undefined) ?? DEFAULT_READONLY_PATHS,
+        readonlyPaths: privileged ? [] : (hc.ReadonlyPaths as string[] | undefined) ?? DEFAULT_READONLY_PATHS, mounts,
         files: { '/etc/hostname': `${hostname}\n`, '/etc/hosts': `${HOSTS}`, '/etc/resolv.conf': 'nameserver 127.0.0.1\n' },
       });
       return new GuestContainer(vm.channel, cid, Number(r.pid), stdio, log, (_execId, p) => this.exec(vm, cid, rec, p));

@@ -502,3 +502,17 @@ test('diff, commit and export read the container\'s files back from the guest; s
   await runtime.remove(r.rec);
   await assert.rejects(runtime.changes(r.rec), /the file system of container .* is gone/);
 });
+
+test('volumes outlive their container and start with the image\'s files; tmpfs mounts; no bind mounts', { skip }, async () => {
+  const vol = `vol${Date.now()}`;
+  const first = await run(['sh', '-c', 'ls /etc/ | grep -c passwd; echo kept > /etc/saved; mount | grep -c " /scratch type tmpfs"'], { body: { HostConfig: { Binds: [`${vol}:/etc`], Tmpfs: { '/scratch': 'size=1m,noexec' } } } });
+  assert.equal((await first.done).exitCode, 0);
+  assert.equal(demux(await first.output).stdout, '1\n1\n');
+  await runtime.remove(first.rec);
+  const second = await run(['cat', '/data/saved'], { body: { HostConfig: { Binds: [`${vol}:/data:ro`] } } });
+  assert.equal(demux(await second.output).stdout, 'kept\n');
+  await runtime.remove(second.rec);
+  const id = 'a'.repeat(64);
+  const rec = newRecord({ id, name: '/bind', body: { Cmd: ['true'], HostConfig: { Binds: ['/srv:/srv'] } }, image: { id: image.id, config: image.config }, now: new Date() });
+  await assert.rejects(runtime.prepare(rec, image), /bind mounts are not supported in the browser guest .*\/srv:\/srv; use a named volume/);
+});

@@ -18,6 +18,7 @@ enum { F_HELLO = 1, F_REQUEST = 2, F_RESPONSE = 3, F_STDIN = 4, F_STDOUT = 5, F_
 #define CONTAINERS_DIR "/run/berth/containers"
 #define SHARE_DIR "/mnt/host"
 #define CGROUP_DIR "/sys/fs/cgroup/berth"
+#define VOLUMES_DIR "/var/lib/berth/volumes"
 
 enum { J_OBJ = 1, J_ARR, J_STR, J_PRIM };
 #define JSON_MAX_TOKENS 4096

@@ -3,6 +3,7 @@
  * rootfs and waits for `start` before it execs (as runc create/start). */
 #include "agent.h"
 #include <fcntl.h>
+#include <dirent.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <pwd.h>
@@ -33,6 +34,7 @@ struct container *container_by_pid(pid_t pid) {
 }
 
 struct spec {
+  struct json *j;              /* the create request (the child reads its "mounts") */
   char **args, **env, **masked, **readonly_paths;
   char *cwd, *user, *hostname;
   int tty, open_stdin, rows, cols, readonly;
@@ -173,6 +175,73 @@ static void child_stdio(struct spec *s, int in, int out, int err, int start_rd, 
 
 static void __attribute__((noreturn)) run_process(struct spec *s, int start_rd, int efd);
 
+static int valid_volume(const char *n) {
+  if (!isalnum((unsigned char)*n) || strlen(n) > 128) return 0;
+  for (; *n; n++) if (!isalnum((unsigned char)*n) && !strchr("_.-", *n)) return 0;
+  return 1;
+}
+
+static int empty_dir(const char *path) {
+  DIR *d = opendir(path);
+  if (!d) return 0;
+  struct dirent *e;
+  int empty = 1;
+  while (empty && (e = readdir(d))) if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
+  closedir(d);
+  return empty;
+}
+
+/* -v name:/dest (a directory of the guest that outlives the container) and --tmpfs /dest. A new
+ * volume starts with what the image has at its destination, as Docker's. */
+static void user_mounts(struct json *j, const char *root, int efd) {
+  int ms = json_get(j, 0, "mounts");
+  for (int k = 0; ms >= 0 && k < j->tok[ms].size; k++) {
+    int m = json_at(j, ms, k);
+    char *type = json_str(j, json_get(j, m, "type"), ""), *dest = json_str(j, json_get(j, m, "destination"), "");
+    char *name = json_str(j, json_get(j, m, "name"), ""), *data = json_str(j, json_get(j, m, "data"), "");
+    int ro = (int)json_num(j, json_get(j, m, "readonly"), 0);
+    char target[1024], src[512];
+    if (dest[0] != '/' || strstr(dest, "..")) child_fail(efd, 128, "invalid mount destination \"%s\"", dest);
+    snprintf(target, sizeof target, "%s%s", root, dest);
+    mkdir_p(target, 0755);
+    if (!strcmp(type, "volume")) {
+      if (!valid_volume(name)) child_fail(efd, 128, "invalid volume name \"%s\"", name);
+      snprintf(src, sizeof src, "%s/%s/_data", VOLUMES_DIR, name);
+      struct stat st;
+      int fresh = stat(src, &st) < 0;
+      if (mkdir_p(src, 0755) < 0) child_fail(efd, 128, "creating volume %s: %s", name, strerror(errno));
+      if (fresh && !empty_dir(target)) {
+        char from[1100];
+        snprintf(from, sizeof from, "%s/.", target);
+        char *cp[] = { "cp", "-a", from, src, NULL };
+        run_wait(cp);
+      }
+      if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0) child_fail(efd, 128, "mounting volume %s on %s: %s", name, dest, strerror(errno));
+      if (ro) mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL);
+    } else if (!strcmp(type, "tmpfs")) {
+      /* --tmpfs options mix mount flags (noexec, ro) and tmpfs data (size=1m, mode=1777) */
+      unsigned long flags = MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0);
+      char opts[512] = "";
+      for (char *o = strtok(data, ","); o; o = strtok(NULL, ",")) {
+        if (!strcmp(o, "noexec")) flags |= MS_NOEXEC;
+        else if (!strcmp(o, "exec")) flags &= ~(unsigned long)MS_NOEXEC;
+        else if (!strcmp(o, "suid")) flags &= ~(unsigned long)MS_NOSUID;
+        else if (!strcmp(o, "dev")) flags &= ~(unsigned long)MS_NODEV;
+        else if (!strcmp(o, "ro")) flags |= MS_RDONLY;
+        else if (strcmp(o, "rw") && strcmp(o, "nosuid") && strcmp(o, "nodev") && strcmp(o, "rprivate") && strcmp(o, "private")) {
+          if (*opts) strncat(opts, ",", sizeof opts - strlen(opts) - 1);
+          strncat(opts, o, sizeof opts - strlen(opts) - 1);
+        }
+      }
+      if (mount("tmpfs", target, "tmpfs", flags, *opts ? opts : NULL) < 0)
+        child_fail(efd, 128, "mounting a tmpfs on %s: %s", dest, strerror(errno));
+    } else {
+      child_fail(efd, 128, "%s mounts are not supported in the guest", type);
+    }
+    free(type); free(dest); free(name); free(data);
+  }
+}
+
 /* The cloned child: namespaces are new; make the rootfs /, wait for start, exec. */
 static void __attribute__((noreturn)) child(struct container *c, struct spec *s, int in, int out, int err, int start_rd, int efd) {
   char root[192], p[512];
@@ -199,6 +268,7 @@ static void __attribute__((noreturn)) child(struct container *c, struct spec *s,
     if (strstr(*m, "..") || mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) continue;
     mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL);
   }
+  user_mounts(s->j, root, efd);
   if (chdir(root) < 0) child_fail(efd, 128, "chdir %s: %s", root, strerror(errno));
   if (syscall(SYS_pivot_root, ".", ".") < 0) child_fail(efd, 128, "pivot_root: %s", strerror(errno));
   umount2(".", MNT_DETACH);
@@ -384,7 +454,7 @@ int container_create(struct json *j, uint32_t id, char *err, size_t errcap) {
   if (!target) snprintf(c->dir, sizeof c->dir, "%s/%s", CONTAINERS_DIR, name);
   free(name);
   struct spec s = {
-    .args = json_strv(j, json_get(j, 0, "args")), .env = json_strv(j, json_get(j, 0, "env")),
+    .j = j, .args = json_strv(j, json_get(j, 0, "args")), .env = json_strv(j, json_get(j, 0, "env")),
     .masked = json_strv(j, json_get(j, 0, "maskedPaths")), .readonly_paths = json_strv(j, json_get(j, 0, "readonlyPaths")),
     .cwd = json_str(j, json_get(j, 0, "cwd"), "/"), .user = json_str(j, json_get(j, 0, "user"), ""),
     .hostname = json_str(j, json_get(j, 0, "hostname"), ""),
