@@ -28,6 +28,13 @@ export class BerthTerminal extends LitElement {
   protected override firstUpdated(_: PropertyValues): void {
     const screen = this.renderRoot.querySelector<HTMLElement>('.screen')!;
     this.terminal.loadAddon(this.fit);
+    // ctrl-c (or ctrl-shift-c) with text selected copies it, as terminal windows do; without a selection it is ^C.
+    this.terminal.attachCustomKeyEventHandler((e) => {
+      if (e.type !== 'keydown' || !e.ctrlKey || e.key.toLowerCase() !== 'c' || !this.terminal.hasSelection()) return true;
+      void navigator.clipboard?.writeText(this.terminal.getSelection()).catch((err) => console.warn(`berth: copy failed: ${err}`));
+      this.terminal.clearSelection();
+      return false;
+    });
     this.terminal.open(screen);
     this.fitNow();
     this.resizes.observe(this);

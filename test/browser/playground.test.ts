@@ -33,6 +33,7 @@ before(async () => {
   browser = await launchBrowser();
   page = await browser.context.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'warning') console.error(`page: ${m.text()}`); });
 });
 
 after(async () => {
@@ -109,6 +110,18 @@ test('ctrl-c ends a command that streams until interrupted, and the terminal goe
   assert.deepEqual((await screen()).slice(before - 1), ['$ berth events', '^C', '$']);
   assert.equal(await page.evaluate(() => document.querySelector('berth-playground')!.shell!.status), 130);
   assert.match((await run('berth images -q')).join('\n'), /^[0-9a-f]{12}/);
+  // With text selected, ctrl-c copies it instead.
+  await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  await page.evaluate(() => document.querySelector('berth-playground')!.shadowRoot!.querySelector('berth-terminal')!.terminal.selectAll());
+  const lines = (await screen()).length;
+  await page.keyboard.press('Control+C');
+  let copied = '';
+  await waitFor('the selection in the clipboard', async () => {
+    copied = await page.evaluate(() => navigator.clipboard.readText());
+    return copied !== '';
+  }, 5_000).catch(() => {});
+  assert.match(copied, /berth playground[\s\S]*berth images -q/);
+  assert.equal((await screen()).length, lines, 'no ^C, no new prompt');
 });
 
 test('WebAssembly containers: berth run --rm hello-wasm, and with -it (raw mode and back)', { skip }, async () => {
