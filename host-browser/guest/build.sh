@@ -26,7 +26,7 @@ KDEB=$(fetch "$KPKG:i386")
 BDEB=$(fetch busybox-static:i386)
 
 # Everything the kernel, initramfs and BIOS files come from: unchanged inputs, nothing to rebuild.
-STAMP=$( (cat "$HERE/build.sh" "$HERE/init" "$HERE"/agent/*.c "$HERE"/agent/*.h; echo "$KDEB $BDEB"; \
+STAMP=$( (cat "$HERE/build.sh" "$HERE/init" "$HERE"/agent/*.c "$HERE"/agent/*.h host-linux/runtime/init/*.c; echo "$KDEB $BDEB"; \
   sha256sum /usr/share/seabios/bios.bin /usr/share/seabios/vgabios-stdvga.bin) | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$OUT/.inputs" 2>/dev/null)" = "$STAMP" ] && [ -f "$OUT/initrd.gz" ] && [ -f "$OUT/vmlinuz" ]; then
   echo "guest: build/guest is up to date"
@@ -63,6 +63,8 @@ if [ "${SKIP_BUILD:-0}" = 0 ]; then
   echo "root:x:0:" > "$R/etc/group"
   install -m 0755 "$HERE/init" "$R/init"
   gcc -m32 -static -Os -s -Wall -Wextra -Werror -o "$R/sbin/berth-agent" "$HERE"/agent/*.c
+  # docker run --init: the Linux host's berth-init, built for the guest
+  gcc -m32 -static -Os -s -o "$R/sbin/berth-init" host-linux/runtime/init/*.c
 
   # cpio newc wants relative names; busybox (host or guest copy: both are static) writes it.
   CPIO=busybox

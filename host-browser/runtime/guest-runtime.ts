@@ -7,7 +7,7 @@ import type {
 } from '../../core/engine/containers/runtime.ts';
 import type { ContainerRecord, HostConfig } from '../../core/engine/containers/types.ts';
 import { containerEnv } from '../../core/runtime-spec/process.ts';
-import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../core/runtime-spec/spec.ts';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, INIT_PATH_IN_CONTAINER } from '../../core/runtime-spec/spec.ts';
 import { userMounts } from '../../core/runtime-spec/mounts.ts';
 import { BerthError } from '../../core/errors.ts';
 import type { GuestVM } from '../vm/guest-vm.ts';
@@ -116,7 +116,9 @@ export class GuestRuntime implements ContainerRuntime {
     if (!log) { log = new MemoryLog(); this.logs.set(rec.Id, log); }
     try {
       const r = await vm.channel.request('create', {
-        cid, name: rec.Id, layers: image.diffIDs, args: [rec.Path, ...rec.Args], env: containerEnv(cfg, hostname),
+        cid, name: rec.Id, layers: image.diffIDs, env: containerEnv(cfg, hostname),
+        // --init: the guest's berth-init as PID 1, as docker-init, reaping and passing signals on
+        args: hc.Init ? [INIT_PATH_IN_CONTAINER, '--', rec.Path, ...rec.Args] : [rec.Path, ...rec.Args], init: !!hc.Init,
         cwd: cfg.WorkingDir || '/', user: cfg.User ?? '', hostname, tty: stdio.tty, stdin: stdio.stdin, rows, cols,
         memory: hc.Memory ?? 0, pidsLimit: hc.PidsLimit ?? 0, readonly: !!hc.ReadonlyRootfs,
         maskedPaths: privileged ? [] : (hc.MaskedPaths as string[] | undefined) ?? DEFAULT_MASKED_PATHS,

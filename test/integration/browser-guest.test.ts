@@ -516,3 +516,10 @@ test('volumes outlive their container and start with the image\'s files; tmpfs m
   const rec = newRecord({ id, name: '/bind', body: { Cmd: ['true'], HostConfig: { Binds: ['/srv:/srv'] } }, image: { id: image.id, config: image.config }, now: new Date() });
   await assert.rejects(runtime.prepare(rec, image), /bind mounts are not supported in the browser guest .*\/srv:\/srv; use a named volume/);
 });
+
+test('--init: docker-init is PID 1 and passes the exit status on', { skip }, async () => {
+  const r = await run(['sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; exit 7'], { body: { HostConfig: { Init: true } } });
+  assert.equal((await r.done).exitCode, 7);
+  assert.equal(demux(await r.output).stdout, '/sbin/docker-init -- sh -c tr "\\0" " " < /proc/1/cmdline; echo; exit 7 \n');
+  await runtime.remove(r.rec);
+});

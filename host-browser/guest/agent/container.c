@@ -194,6 +194,12 @@ static int empty_dir(const char *path) {
 /* -v name:/dest (a directory of the guest that outlives the container) and --tmpfs /dest. A new
  * volume starts with what the image has at its destination, as Docker's. */
 static void user_mounts(struct json *j, const char *root, int efd) {
+  if (json_num(j, json_get(j, 0, "init"), 0)) {
+    char target[512];
+    snprintf(target, sizeof target, "%s/sbin/docker-init", root);
+    if (mount("/sbin/berth-init", target, NULL, MS_BIND, NULL) < 0) child_fail(efd, 128, "mounting docker-init: %s", strerror(errno));
+    mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL);
+  }
   int ms = json_get(j, 0, "mounts");
   for (int k = 0; ms >= 0 && k < j->tok[ms].size; k++) {
     int m = json_at(j, ms, k);
@@ -472,6 +478,12 @@ int container_create(struct json *j, uint32_t id, char *err, size_t errcap) {
   for (size_t k = 0; k < sizeof init_dirs / sizeof init_dirs[0]; k++) {
     snprintf(p, sizeof p, "%s/%s", c->dir, init_dirs[k]);
     mkdir_p(p, 0755);
+  }
+  if (json_num(j, json_get(j, 0, "init"), 0)) { /* the mount point of --init's docker-init */
+    snprintf(p, sizeof p, "%s/init/sbin", c->dir);
+    mkdir_p(p, 0755);
+    snprintf(p, sizeof p, "%s/init/sbin/docker-init", c->dir);
+    write_file(p, "");
   }
   snprintf(p, sizeof p, "%s/init", c->dir);
   write_files(j, p);
