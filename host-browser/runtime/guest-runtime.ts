@@ -11,7 +11,7 @@ import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, INIT_PATH_IN_CONTAINER } 
 import { userMounts } from '../../core/runtime-spec/mounts.ts';
 import { BerthError } from '../../core/errors.ts';
 import type { GuestVM } from '../vm/guest-vm.ts';
-import { AgentError } from '../vm/channel.ts';
+import { AgentError, type AgentChannel } from '../vm/channel.ts';
 import { GuestContainer, GuestProcess } from './guest-task.ts';
 import { MemoryLog } from './memory-log.ts';
 import { readAll, type LayerSource } from './layer-source.ts';
@@ -154,16 +154,23 @@ export class GuestRuntime implements ContainerRuntime {
     return { exitCode: 255, oomKilled: false, finishedAt: new Date().toISOString(), error: 'the browser guest was restarted' };
   }
 
+  /** The running guest's channel for clean-up: none when it never booted or is gone (nothing left to clean). */
+  private async liveChannel(): Promise<AgentChannel | undefined> {
+    if (!this.vmPromise) return undefined;
+    const vm = await this.vmPromise.catch(() => undefined);
+    return vm && !vm.channel.failed ? vm.channel : undefined;
+  }
+
   async cleanup(rec: ContainerRecord): Promise<void> {
     const cid = this.cids.get(rec.Id);
-    if (cid === undefined || !this.vmPromise) return;
+    if (cid === undefined) return;
     this.cids.delete(rec.Id);
-    await (await this.vm()).channel.request('release', { cid });
+    await (await this.liveChannel())?.request('release', { cid });
   }
 
   async remove(rec: ContainerRecord): Promise<void> {
     await this.cleanup(rec);
-    if (this.vmPromise) await (await this.vm()).channel.request('remove', { name: rec.Id });
+    await (await this.liveChannel())?.request('remove', { name: rec.Id });
     this.logs.delete(rec.Id);
   }
 

@@ -32,6 +32,9 @@ export class AgentChannel {
   private nextId = 1;
   private helloWaiters: { resolve: (h: AgentHello) => void; reject: (e: Error) => void }[] = [];
   private failure: Error | undefined;
+
+  /** Why the guest is gone (crashed, shut down), or undefined while it runs. */
+  get failed(): Error | undefined { return this.failure; }
   hello: AgentHello | undefined;
 
   constructor(private readonly send: (bytes: Uint8Array) => void) {}

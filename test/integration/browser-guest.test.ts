@@ -399,6 +399,9 @@ test('a crashed guest: the running container ends with 255 and the reason, reque
     assert.equal(st.exitCode, 255);
     assert.match(String(st.error), /the browser guest crashed \(Kernel panic[^)]*\); reload to start a new one/);
     await assert.rejects(rt.create({ ...rec, Id: 'd'.repeat(64) }, image, { stdin: false, stdinOnce: false, tty: false }), /the browser guest crashed/);
+    // docker rm of what the crash ended still works: there is nothing left in the guest to clean.
+    await rt.cleanup(rec);
+    await rt.remove(rec);
   } finally {
     await crashing.destroy();
   }
@@ -521,5 +524,24 @@ test('--init: docker-init is PID 1 and passes the exit status on', { skip }, asy
   const r = await run(['sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; exit 7'], { body: { HostConfig: { Init: true } } });
   assert.equal((await r.done).exitCode, 7);
   assert.equal(demux(await r.output).stdout, '/sbin/docker-init -- sh -c tr "\\0" " " < /proc/1/cmdline; echo; exit 7 \n');
+  await runtime.remove(r.rec);
+});
+
+test('logs --follow streams a running container\'s lines and ends when it stops', { skip }, async () => {
+  const r = await run(['sh', '-c', 'echo one; read x; echo two'], { stdin: true, keepStdin: true });
+  await readUntil(r.readable.getReader(), /one/, false);
+  let stop!: () => void;
+  const stopped = new Promise<void>((res) => { stop = res; });
+  const lines: string[] = [];
+  const following = (async () => {
+    for await (const e of runtime.readLogs(r.rec, { follow: true, signal: new AbortController().signal, stopped })) {
+      lines.push(dec.decode(e.line));
+      if (lines.length === 1) await r.stdin.write(new TextEncoder().encode('go\n'));
+    }
+  })();
+  await r.done;
+  stop();
+  await following;
+  assert.deepEqual(lines, ['one\n', 'two\n']);
   await runtime.remove(r.rec);
 });
