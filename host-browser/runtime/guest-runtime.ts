@@ -42,8 +42,11 @@ export class GuestRuntime implements ContainerRuntime {
   get host(): RuntimeHost { return this.opts.host ?? { ncpu: 1, cgroupVersion: 2, hostname: 'berth-guest' }; }
 
   /** The guest, booting it on first use. */
-  vm(): Promise<GuestVM> {
+  async vm(): Promise<GuestVM> {
     const v = this.opts.vm;
+    const had = this.vmPromise;
+    // A guest that crashed took its containers with it: ask for the guest again (the keeper boots a new one).
+    if (had && typeof v === 'function' && (await had.catch(() => undefined))?.channel.failed && this.vmPromise === had) this.vmPromise = undefined;
     this.vmPromise ??= typeof v === 'function' ? v() : Promise.resolve(v);
     return this.vmPromise;
   }

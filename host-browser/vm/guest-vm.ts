@@ -87,7 +87,7 @@ export class GuestVM {
       tail = (tail + String.fromCharCode(b)).slice(-160);
       if (b === 0x0a && tail.includes('Kernel panic')) {
         const why = /Kernel panic[^\n]*/.exec(tail)?.[0].trim() ?? 'Kernel panic';
-        vm.channel.fail(new Error(`the browser guest crashed (${why}); reload to start a new one`));
+        vm.channel.fail(new Error(`the browser guest crashed (${why}); the next Linux container boots a new one`));
       }
     });
     const timeout = opts.timeoutMs ?? 120_000;

@@ -121,6 +121,13 @@ export class GuestKeeper {
   constructor(private readonly o: GuestBootOptions, private readonly saveDelayMs = 1000) {}
 
   readonly vm = async (): Promise<GuestVM> => {
+    const had = this.booting;
+    const booted = had && await had.catch(() => undefined);
+    if (booted?.vm.channel.failed && this.booting === had) {
+      // The guest crashed (its containers ended with it): the next container gets a new one.
+      this.booting = undefined;
+      void booted.vm.destroy().catch(() => {});
+    }
     this.booting ??= bootGuest(this.o).catch((e) => { this.booting = undefined; throw e; });
     return (await this.booting).vm;
   };
@@ -141,7 +148,7 @@ export class GuestKeeper {
         this.ended();
         throw e;
       }
-      void task.wait().catch(() => undefined).finally(() => this.ended());
+      void task.wait().catch(() => undefined).finally(() => { this.crashed(); this.ended(); });
       return task;
     };
     return new Proxy(runtime, {
@@ -151,6 +158,14 @@ export class GuestKeeper {
         return typeof v === 'function' ? v.bind(target) : v;
       },
     });
+  }
+
+  /** The status line learns of a crash when the guest's containers end with it. */
+  private crashed(): void {
+    void this.booting?.then(({ vm }) => {
+      const why = vm.channel.failed;
+      if (why) this.o.status?.({ state: 'failed', detail: why.message });
+    }, () => {});
   }
 
   private ended(): void {

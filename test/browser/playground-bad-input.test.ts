@@ -1,0 +1,180 @@
+// Bad input in the playground, typed into its terminal in Debian's chromium as a user would: an
+// unknown image, pulls that fail (Docker Hub out of reach, a registry that is down, one without
+// CORS), wasm modules that trap, never end or grow past -m, a guest that crashes mid-container and
+// an engine worker that dies. Each ends with a clear message and a command that shows the engine
+// still works; a reload recovers. Chromium resolves no host name here (--host-resolver-rules), so
+// Docker Hub is out of reach the way it is offline and no test traffic leaves loopback.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { browserMissing, launchBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { startPlayground, type RunningPlayground } from '../helpers/playground.ts';
+import { removeDir, tempDir } from '../helpers/tmp.ts';
+import { freePort, waitFor } from '../helpers/ports.ts';
+import { buildTestImage, pushTestImage } from '../helpers/test-image.ts';
+import { probeFiles } from '../helpers/wasi.ts';
+import { buildPlayground } from '../../scripts/build-playground.mjs';
+import { serveRegistry, type Served } from '../../host-linux/registry/serve.ts';
+import { REPO_ROOT } from '../helpers/registry.ts';
+
+const skip = browserMissing();
+const guestMissing = existsSync(join(REPO_ROOT, 'build/guest/initrd.gz')) ? false : 'the v86 guest is not built (bash host-browser/guest/build.sh)';
+let dir: string;
+let server: RunningPlayground;
+let browser: TestBrowser;
+let page: Page;
+let included: string[] = [];
+let corsRegistry: Served | undefined;
+let plainRegistry: Served | undefined;
+const registryRoots: string[] = [];
+/** The probe module (test/fixtures/wasi/probe.c) as a wasi/wasm image in the CORS registry. */
+let probe: string;
+
+before(async () => {
+  if (skip) return;
+  dir = await tempDir('berth-playground-bad-');
+  included = (await buildPlayground({ outDir: dir })).copied;
+  server = await startPlayground(['--root', dir]);
+  registryRoots.push(await tempDir('berth-bad-registry-'), await tempDir('berth-bad-registry-'));
+  corsRegistry = await serveRegistry({ addr: '127.0.0.1:0', root: registryRoots[0]!, corsOrigins: [server.url] });
+  plainRegistry = await serveRegistry({ addr: '127.0.0.1:0', root: registryRoots[1]! });
+  const image = await buildTestImage({ os: 'wasi', architecture: 'wasm', cmd: ['/probe.wasm', 'args'], layers: [{ files: probeFiles() }] });
+  await pushTestImage(corsRegistry.url, 'wasi/probe', 'v1', image);
+  await pushTestImage(plainRegistry.url, 'wasi/probe', 'v1', image);
+  probe = `${corsRegistry.url.replace('http://', '')}/wasi/probe:v1`;
+  // No host name resolves: Docker Hub fails as it does offline, at once, and nothing leaves loopback.
+  browser = await launchBrowser({ args: ['--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'] });
+  page = await browser.context.newPage();
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await corsRegistry?.close();
+  await plainRegistry?.close();
+  await removeDir(dir);
+  for (const root of registryRoots) await removeDir(root);
+});
+
+/** The terminal's lines as the page shows them. */
+function screen(): Promise<string[]> {
+  return page.evaluate(() => document.querySelector('berth-playground')!.screenLines());
+}
+
+function busy(): Promise<boolean> {
+  return page.evaluate(() => document.querySelector('berth-playground')!.shell?.busy ?? true);
+}
+
+/** The exit status of the last command. */
+function status(): Promise<number> {
+  return page.evaluate(() => document.querySelector('berth-playground')!.shell!.status);
+}
+
+/** Types a command into the terminal and waits for the prompt to come back; returns the lines it printed. */
+async function run(command: string, timeoutMs = 30_000): Promise<string[]> {
+  const before = (await screen()).length;
+  await page.keyboard.type(command);
+  await page.keyboard.press('Enter');
+  let lines: string[] = [];
+  await waitFor(`"${command}" to finish`, async () => {
+    lines = await screen();
+    return !(await busy()) && lines.length > before && lines.at(-1) === '$';
+  }, timeoutMs);
+  return lines.slice(before, -1);
+}
+
+/** Types a command and waits until the terminal shows `line` while it still runs. */
+async function start(command: string, line: RegExp, timeoutMs = 60_000): Promise<void> {
+  await page.keyboard.type(command);
+  await page.keyboard.press('Enter');
+  await waitFor(`"${command}" to print ${line}`, async () => (await screen()).some((l) => line.test(l)), timeoutMs);
+  assert.ok(await busy(), `${command} ended: ${(await screen()).slice(-4).join('\n')}`);
+}
+
+/** The engine answers: the built-in images are listed. */
+async function engineWorks(): Promise<void> {
+  const out = await run('berth images --format "{{.Repository}}"');
+  assert.ok(out.includes('busybox') || !included.includes('images'), out.join('\n'));
+  assert.equal(await status(), 0, out.join('\n'));
+}
+
+async function load(): Promise<void> {
+  await waitFor('the prompt', async () => (await screen()).at(-1) === '$');
+  await page.locator('berth-terminal').click();
+}
+
+test('an unknown image: run and pull fail at once with one clear line, and the engine goes on', { skip }, async () => {
+  await page.goto(`${server.url}/`);
+  await load();
+  const ran = await run('berth run nosuchimage');
+  assert.equal(ran[0], 'Unable to find image \'nosuchimage:latest\' locally');
+  // docker's shape: the daemon's error, then the hint for the command
+  assert.deepEqual(ran.slice(2), ['', 'Run \'berth run --help\' for more information'], ran.join('\n'));
+  assert.match(ran[1]!, /^berth: Error response from daemon: Docker Hub is unreachable \(.*registry-1\.docker\.io.*\), and nosuchimage:latest is not one of berth's built-in images \(busybox, hello-world, hello-wasm\)/);
+  assert.equal(await status(), 125);
+  const pulled = await run('berth pull nosuchimage:1');
+  assert.equal(pulled.length, 1, pulled.join('\n'));
+  assert.match(pulled[0]!, /^Error response from daemon: Docker Hub is unreachable \(.*\), and nosuchimage:1 is not one of berth's built-in images/);
+  assert.equal(await status(), 1);
+  await engineWorks();
+});
+
+test('a pull from a registry that is down, and from one without CORS, says which', { skip }, async () => {
+  const down = `127.0.0.1:${await freePort()}/demo/app:1`;
+  const failed = (await run(`berth pull ${down}`)).join('\n');
+  assert.match(failed, /^Error response from daemon: cannot reach registry 127\.0\.0\.1:\d+: .*the registry is down/);
+  assert.equal(await status(), 1);
+  const noCors = `${plainRegistry!.url.replace('http://', '')}/wasi/probe:v1`;
+  const refused = (await run(`berth pull ${noCors}`)).join('\n');
+  assert.match(refused, /^Error response from daemon: .*CORS/);
+  assert.match(refused, new RegExp(server.url.replace(/[.:/]/g, '\\$&')), 'names the origin to allow');
+  await engineWorks();
+});
+
+test('wasm: a trap exits 134 with the trap, --ulimit cpu=1 ends a loop with 152, -m caps memory', { skip }, async () => {
+  assert.match((await run(`berth pull ${probe}`, 60_000)).join('\n'), /Status: Downloaded newer image/);
+  const trap = await run(`berth run --rm ${probe} /probe.wasm trap`);
+  assert.equal(await status(), 134);
+  assert.equal(trap[0], 'before the trap');
+  assert.match(trap.join('\n'), /wasm trap: unreachable/);
+  const loop = await run(`berth run --rm --ulimit cpu=1 ${probe} /probe.wasm loop`);
+  assert.equal(await status(), 152);
+  assert.match(loop.join('\n'), /time limit \(--ulimit cpu=1\)/);
+  const grow = await run(`berth run --rm -m 8m ${probe} /probe.wasm grow 32`);
+  assert.equal(await status(), 3);
+  assert.match(grow.join('\n'), /^allocated [0-7] MiB of 32$/m);
+  await engineWorks();
+});
+
+test('wasm: a module that never ends stops with ctrl-c, and with berth kill', { skip }, async () => {
+  const before = (await screen()).length;
+  await start(`berth run --rm ${probe} /probe.wasm loop`, /^looping/);
+  await page.keyboard.press('Control+C');
+  await waitFor('the prompt after ^C', async () => !(await busy()) && (await screen()).at(-1) === '$', 30_000);
+  assert.equal(await status(), 130, (await screen()).slice(before).join('\n'));
+  assert.deepEqual(await run('berth ps -q'), []);
+  assert.match((await run(`berth run -d --name endless ${probe} /probe.wasm loop`)).join('\n'), /^[0-9a-f]{64}$/);
+  assert.deepEqual(await run('berth kill endless'), ['endless']);
+  assert.deepEqual(await run('berth inspect -f "{{.State.Status}} {{.State.ExitCode}}" endless'), ['exited 137']);
+  assert.deepEqual(await run('berth rm endless'), ['endless']);
+  await engineWorks();
+});
+
+test('a guest that crashes mid-container: the container ends with 255 and why, the engine answers, the next container gets a new guest', { skip: skip || guestMissing }, async () => {
+  assert.deepEqual(await run('berth run --rm busybox echo before', 120_000), ['before']);
+  // sysrq c panics the guest's kernel, as a real crash would (--privileged: /proc/sysrq-trigger is writable).
+  const crashed = await run('berth run --privileged --name crasher busybox sh -c "echo crashing; sleep 1; echo c > /proc/sysrq-trigger; sleep 60"', 120_000);
+  // docker's answer when the wait reports an error: the error, and 125
+  assert.equal(await status(), 125, crashed.join('\n'));
+  assert.deepEqual(crashed, ['crashing', 'Error waiting for container: the browser guest crashed (Kernel panic - not syncing: sysrq triggered crash); the next Linux container boots a new one']);
+  assert.match(await page.locator('berth-status [data-part=vm]').innerText(), /VM: failed — the browser guest crashed \(Kernel panic/);
+  const ps = await run('berth ps -a --format "{{.Names}} {{.Status}}"');
+  assert.ok(ps.some((l) => /^crasher Exited \(255\)/.test(l)), ps.join('\n'));
+  assert.deepEqual(await run('berth inspect -f "{{.State.ExitCode}} {{.State.Error}}" crasher'), [`255 ${crashed[1]!.slice('Error waiting for container: '.length)}`]);
+  assert.deepEqual(await run('berth run --rm busybox echo after', 120_000), ['after']);
+  assert.match(await page.locator('berth-status [data-part=vm]').innerText(), /VM: running/);
+  assert.deepEqual(await run('berth rm crasher'), ['crasher']);
+});
