@@ -13,7 +13,7 @@ import type { SpawnWorker } from './protocol.ts';
 import { rootfsFile, rootfsFromLayers, type RootfsImage } from './rootfs.ts';
 import { WasiTask, unsupported } from './task.ts';
 import type { WasiLogs } from './logs.ts';
-import { WorkerPool } from './worker-pool.ts';
+import { SPARE_IDLE_MS, WorkerPool } from './worker-pool.ts';
 
 /** Whether a container's platform (its image's os, ContainerRecord.Platform) is one a WASI runtime runs. */
 export function isWasiPlatform(os: string | undefined): boolean {
@@ -28,6 +28,8 @@ export interface WasiRuntimeOptions {
   logs: WasiLogs;
   host?: RuntimeHost;
   now?: () => Date;
+  /** The idle spare worker was ended (WorkerPool's `spareEnded`). */
+  spareEnded?: () => void;
 }
 
 /** What a module's files may grow by in memory without `-m` (with it: the limit). */
@@ -66,7 +68,7 @@ export class WasiRuntime implements ContainerRuntime {
   private readonly tasks = new Map<string, WasiTask>();
 
   constructor(readonly opts: WasiRuntimeOptions) {
-    this.pool = new WorkerPool(opts.spawnWorker);
+    this.pool = new WorkerPool(opts.spawnWorker, SPARE_IDLE_MS, opts.spareEnded);
   }
 
   get host(): RuntimeHost | undefined { return this.opts.host; }

@@ -17,7 +17,15 @@ export class WorkerPool {
   private refill: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
-  constructor(private readonly spawn: SpawnWorker, private readonly idleMs = SPARE_IDLE_MS) {}
+  /**
+   * `spareEnded`: an idle spare has been ended and its thread is gone, so its memory can go back to the
+   * system (the host's idle release; nothing else happens then to trigger it).
+   */
+  constructor(
+    private readonly spawn: SpawnWorker,
+    private readonly idleMs = SPARE_IDLE_MS,
+    private readonly spareEnded?: () => void,
+  ) {}
 
   /** A started worker; the first call starts one on the spot (no spare is kept before wasm is used). */
   readonly take: SpawnWorker = () => {
@@ -64,7 +72,7 @@ export class WorkerPool {
     this.idle = setTimeout(() => {
       const s = this.spare;
       this.clearSpare();
-      void Promise.resolve(s?.terminate()).catch(() => {});
+      void Promise.resolve(s?.terminate()).catch(() => {}).then(() => this.spareEnded?.());
     }, this.idleMs);
     unref(this.idle);
   }

@@ -50,6 +50,8 @@ export interface ContainerWiring {
   cgroups?: CgroupPort;
   cgroupVersion?: 1 | 2;
   log: Logger;
+  /** The WASI runtime ended its idle spare worker: a moment to give memory back (the daemon's idle release). */
+  spareEnded?: () => void;
 }
 
 export function linuxSpec(cgroupVersion: 1 | 2, log?: Logger) {
@@ -104,7 +106,7 @@ export async function startContainerService(w: ContainerWiring): Promise<Contain
     },
     log: (level, m) => w.log[level](m),
   });
-  const runtime = new PlatformRuntime(linux, wasiRuntime(w.images, (rec) => rec.LogPath || linux.paths(rec.Id).log));
+  const runtime = new PlatformRuntime(linux, wasiRuntime(w.images, (rec) => rec.LogPath || linux.paths(rec.Id).log, w.spareEnded));
   const svc = new ContainerService({
     store: new ContainerRecordStore(join(w.dataRoot, 'containers')),
     // Memory (tmpfs), not the data root: records a full data root cannot take wait here across a daemon restart.

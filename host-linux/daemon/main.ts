@@ -141,14 +141,16 @@ export async function main(argv: string[]): Promise<number> {
     let metadata: MetadataStore;
     ({ engine, metadata } = await buildEngine(config, flags, log));
     const images = engine.images;
+    const gc = idleGc();
     engine.containers = await startContainerService({
       dataRoot: config.dataRoot, execRoot: config.execRoot, images: engine.images, events: engine.events, log, metadata,
       layerDir: (d) => images.opts.layerDir?.(d) ?? '',
+      // A wasm container's spare worker is ended 60 s after the last one, long after the idle release.
+      spareEnded: gc.poke,
     });
     const containers = engine.containers;
     engine.containerCounts = async () => containers.counts();
     const api = createApi(engine);
-    const gc = idleGc();
     const handle = gc.wrap(loggedHandler(api.handle, log, gc.now));
     const tls = await serverTls(flags, config.hosts);
     for (const host of config.hosts) {

@@ -7,6 +7,6 @@ import { WasiRuntime } from '../../core/wasi/runtime.ts';
 import { jsonFileLogs } from './wasi-logs.ts';
 import { spawnNodeWasiWorker } from './wasi-spawn.ts';
 
-export function wasiRuntime(images: ImageService, logPath: (rec: ContainerRecord) => string): WasiRuntime {
-  return new WasiRuntime({ spawnWorker: spawnNodeWasiWorker, layers: imageLayerTars(images), logs: jsonFileLogs(logPath) });
+export function wasiRuntime(images: ImageService, logPath: (rec: ContainerRecord) => string, spareEnded?: () => void): WasiRuntime {
+  return new WasiRuntime({ spawnWorker: spawnNodeWasiWorker, layers: imageLayerTars(images), logs: jsonFileLogs(logPath), spareEnded });
 }
