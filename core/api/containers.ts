@@ -166,9 +166,9 @@ export function containerRoutes(router: Router, svc: ContainerService): void {
 
   router.get('/containers/{id}/top', async ({ params, query }) => jsonResponse(await topContainer(svc, params.id!, query.get('ps_args') ?? '')));
 
-  router.get('/containers/{id}/stats', ({ params, query }) => {
+  router.get('/containers/{id}/stats', async ({ params, query }) => {
     const stream = query.get('stream') === null ? true : boolParam(query, 'stream');
-    const body = containerStats(svc, params.id!, { stream, oneShot: boolParam(query, 'one-shot') });
+    const body = await containerStats(svc, params.id!, { stream, oneShot: boolParam(query, 'one-shot') });
     return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
   });
 

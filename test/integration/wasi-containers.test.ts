@@ -120,7 +120,7 @@ describe('WASI containers on the Linux host', { skip }, () => {
     assert.equal((await daemon.docker(['rm', 'wasi-kill', 'wasi-stop'])).code, 0);
   });
 
-  test('exec, top and pause are refused: not supported for wasm containers; stats are zeros', async () => {
+  test('exec, top and pause are refused: not supported for wasm containers; stats has no sample', async () => {
     assert.equal((await daemon.docker(['run', '-d', '--name', 'wasi-verbs', probe, '/probe.wasm', 'loop'])).code, 0);
     await logged('wasi-verbs', 'looping');
     for (const args of [['exec', 'wasi-verbs', 'x'], ['top', 'wasi-verbs'], ['pause', 'wasi-verbs']]) {
@@ -128,10 +128,17 @@ describe('WASI containers on the Linux host', { skip }, () => {
       assert.notEqual(r.code, 0, args.join(' '));
       assert.match(r.stderr, /not supported for wasm containers/, `${args.join(' ')}: ${r.stderr}`);
     }
-    // The engine answers stats of a container whose runtime has none with zeros (core/engine/containers/stats.ts).
-    const stats = await daemon.request('GET', '/containers/wasi-verbs/stats?stream=false');
-    assert.equal(stats.status, 200, stats.body);
-    assert.equal(JSON.parse(stats.body).num_procs, 0);
+    // As dockerd with a runtime that gives no stats: no sample, not zeros (docker stats --no-stream gives up after
+    // its wait, streaming it shows `--`), the error in the daemon's log, and one-shot answers it.
+    const cli = await daemon.docker(['stats', '--no-stream', 'wasi-verbs']);
+    assert.deepEqual([cli.code, cli.stdout, cli.stderr], [1, '', 'timeout waiting for stats\n']);
+    const own = await berth(['stats', '--no-stream', 'wasi-verbs']);
+    assert.deepEqual([own.code, own.stdout, own.stderr], [1, '', 'timeout waiting for stats\n']);
+    const id = await inspect('wasi-verbs', '{{.Id}}');
+    assert.match(daemon.logs(), new RegExp(`collecting stats for ${id}: stats is not supported for wasm containers`));
+    const oneShot = await daemon.request('GET', '/containers/wasi-verbs/stats?stream=false&one-shot=true');
+    assert.equal(oneShot.status, 501, oneShot.body);
+    assert.match(oneShot.body, /not supported for wasm containers/);
     assert.equal((await daemon.docker(['rm', '-f', 'wasi-verbs'])).code, 0);
   });
 

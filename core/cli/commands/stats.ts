@@ -1,7 +1,7 @@
 // `berth stats`: CPU, memory, network, block I/O and PIDs per container from
 // GET /containers/{id}/stats, computed as docker's stats formatter does; --no-stream prints one
 // table, otherwise the table is redrawn every second (cleared on a terminal).
-import type { Command, CommandContext } from '../command.ts';
+import { StatusError, type Command, type CommandContext } from '../command.ts';
 import { FORMAT_HELP, renderFormat, SubContext, TABLE_FORMAT_KEY, truncateID } from '../formatter.ts';
 import { decodeJSONStream } from '../json-message.ts';
 import { bytesSize, humanSizeWithPrecision } from '../units.ts';
@@ -59,6 +59,16 @@ export function statsEntry(container: string, s: StatsJSON): Entry {
   };
 }
 
+/**
+ * docker's collector waits this long for a container's first sample, then shows `--` (a daemon sends none for a
+ * container whose runtime gives no stats, e.g. a wasm one).
+ */
+const FIRST_SAMPLE_MS = 2000;
+
+function invalidEntry(container: string): Entry {
+  return { container, name: '', id: '', cpu: 0, mem: 0, memLimit: 0, memPerc: 0, rx: 0, tx: 0, blkRead: 0, blkWrite: 0, pids: 0, valid: false };
+}
+
 class StatsContext extends SubContext {
   constructor(private readonly e: Entry, private readonly trunc: boolean) { super('*formatter.statsContext'); }
   header() { return HEADER; }
@@ -66,12 +76,12 @@ class StatsContext extends SubContext {
   Container() { return this.e.container; }
   Name() { return this.e.name || '--'; }
   ID() { return this.trunc ? truncateID(this.e.id) : this.e.id; }
-  CPUPerc() { return `${this.e.cpu.toFixed(2)}%`; }
-  MemUsage() { return `${bytesSize(this.e.mem)} / ${bytesSize(this.e.memLimit)}`; }
-  MemPerc() { return `${this.e.memPerc.toFixed(2)}%`; }
-  NetIO() { return `${humanSizeWithPrecision(this.e.rx, 3)} / ${humanSizeWithPrecision(this.e.tx, 3)}`; }
-  BlockIO() { return `${humanSizeWithPrecision(this.e.blkRead, 3)} / ${humanSizeWithPrecision(this.e.blkWrite, 3)}`; }
-  PIDs() { return String(this.e.pids); }
+  CPUPerc() { return this.e.valid ? `${this.e.cpu.toFixed(2)}%` : '--'; }
+  MemUsage() { return this.e.valid ? `${bytesSize(this.e.mem)} / ${bytesSize(this.e.memLimit)}` : '-- / --'; }
+  MemPerc() { return this.e.valid ? `${this.e.memPerc.toFixed(2)}%` : '--'; }
+  NetIO() { return this.e.valid ? `${humanSizeWithPrecision(this.e.rx, 3)} / ${humanSizeWithPrecision(this.e.tx, 3)}` : '--'; }
+  BlockIO() { return this.e.valid ? `${humanSizeWithPrecision(this.e.blkRead, 3)} / ${humanSizeWithPrecision(this.e.blkWrite, 3)}` : '--'; }
+  PIDs() { return this.e.valid ? String(this.e.pids) : '--'; }
 }
 
 async function runStats(ctx: CommandContext): Promise<void> {
@@ -86,7 +96,21 @@ async function runStats(ctx: CommandContext): Promise<void> {
   const trunc = !(ctx.flags['no-trunc'] as boolean);
   const render = (entries: Entry[]) => renderFormat(format, entries.map((e) => new StatsContext(e, trunc)), HEADER);
   if (ctx.flags['no-stream']) {
-    const entries = await Promise.all(names.map(async (n) => statsEntry(n, await api.get<StatsJSON>(`/containers/${encodeURIComponent(n)}/stats`, { stream: '0' }))));
+    const entries = await Promise.all(names.map(async (n) => {
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), FIRST_SAMPLE_MS);
+      try {
+        return statsEntry(n, await api.json<StatsJSON>('GET', `/containers/${encodeURIComponent(n)}/stats`, { query: { stream: '0' }, signal: abort.signal }));
+      } catch (e) {
+        if (!abort.signal.aborted) throw e;
+        return invalidEntry(n);
+      } finally {
+        clearTimeout(timer);
+      }
+    }));
+    // docker 28: a container without a sample fails the command, and no table is printed.
+    const missing = entries.filter((e) => !e.valid);
+    if (missing.length) throw new StatusError(missing.map(() => 'timeout waiting for stats').join('\n'), 1);
     const text = render(entries);
     if (text) await ctx.out(text);
     return;
@@ -103,9 +127,11 @@ async function runStats(ctx: CommandContext): Promise<void> {
   const all = Promise.all(streams).finally(() => { finished = true; });
   all.catch(() => {});
   const tty = ctx.host.stdout.isTTY;
+  const started = Date.now();
   while (!finished) {
     await new Promise((r) => setTimeout(r, 1000));
-    const entries = names.map((n) => latest.get(n)).filter((e): e is Entry => !!e);
+    const waited = Date.now() - started >= FIRST_SAMPLE_MS;
+    const entries = names.map((n) => latest.get(n) ?? (waited ? invalidEntry(n) : undefined)).filter((e): e is Entry => !!e);
     const text = render(entries);
     await ctx.out((tty ? '\x1b[2J\x1b[H' : '') + text);
   }
