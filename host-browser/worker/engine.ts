@@ -17,7 +17,7 @@ import { createApi } from '../../core/api/api.ts';
 import { RegistryConfig } from '../../core/config/registry-config.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { LINUX_386 } from '../../core/image/platform.ts';
-import { importBuiltinImages } from '../../host-linux/daemon/builtin-import.ts';
+import { importBuiltinImages } from '../../core/engine/builtin-import.ts';
 import type { Logger } from '../../host-linux/daemon/log.ts';
 import { LayerSnapshotter } from '../storage/layer-snapshotter.ts';
 import { platformRuntime, type BrowserRuntimes } from './runtimes.ts';

@@ -18,7 +18,7 @@ import { loggedHandler } from './api-log.ts';
 import { idleGc } from './idle-gc.ts';
 import { tuneMemory } from './memory.ts';
 import { daemonBuildTime, daemonGitCommit } from './build-info.ts';
-import { importBuiltinImages } from './builtin-import.ts';
+import { importBuiltinImages } from '../../core/engine/builtin-import.ts';
 import { startContainerService } from './containers.ts';
 import { serverTls } from './tls.ts';
 import { serve, type Served } from '../http/serve.ts';

@@ -1,12 +1,18 @@
 // At start-up, every built-in image that is not in the store yet is imported, so `berth run
 // busybox` works offline on a fresh machine.
-import type { ImageService } from '../../core/engine/image-service.ts';
-import { openBuiltin, type BuiltinImages } from '../../core/engine/builtin-images.ts';
-import { choosePlatformImage } from '../../core/engine/platform-image.ts';
-import type { Logger } from './log.ts';
-import { fullName, parseReference, referenceString, withDefaultTag } from '../../core/reference/reference.ts';
+// Both hosts do it: berthd as it starts, the browser engine as its worker starts.
+import type { ImageService } from './image-service.ts';
+import { openBuiltin, type BuiltinImages } from './builtin-images.ts';
+import { choosePlatformImage } from './platform-image.ts';
+import { fullName, parseReference, referenceString, withDefaultTag } from '../reference/reference.ts';
 
-export async function importBuiltinImages(images: ImageService, builtin: BuiltinImages, log: Logger): Promise<string[]> {
+/** The host's logger (berthd's dockerd-style one, the browser engine's console). */
+export interface ImportLog {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string): void;
+}
+
+export async function importBuiltinImages(images: ImageService, builtin: BuiltinImages, log: ImportLog): Promise<string[]> {
   const imported: string[] = [];
   const o = images.opts;
   for (const { ref, descriptor } of await builtin.list()) {
