@@ -6,6 +6,7 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { DEFAULT_SHM_SIZE, defaultMounts } from '../../core/runtime-spec/mounts.ts';
 import { unpackLayer } from '../../host-linux/snapshot/unpack.ts';
 import { removeDir, tempDir } from './tmp.ts';
 
@@ -101,15 +102,7 @@ export function dockerSpec(dir: string, o: SpecOptions): any {
   };
   spec.root = { path: 'rootfs', readonly: o.readonly ?? false };
   spec.hostname = o.hostname ?? 'shimtest';
-  spec.mounts = [
-    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=67108864'] },
-  ];
+  spec.mounts = defaultMounts(DEFAULT_SHM_SIZE);
   spec.linux = {
     namespaces: ['mount', 'network', 'uts', 'pid', 'ipc', 'cgroup'].map((type) => ({ type })),
     maskedPaths: ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
