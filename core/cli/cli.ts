@@ -41,11 +41,13 @@ export function parseDaemonHost(h: string): string {
   throw new UsageError(`unable to parse docker host \`${h}\``);
 }
 
-/** The daemon address: -H, then BERTH_HOST, then DOCKER_HOST, then the default socket. */
-export function resolveDaemonHost(flagHosts: string[], env: Record<string, string | undefined>): string {
+/** The daemon address: -H, then BERTH_HOST, then DOCKER_HOST, then the host's default (berthd's socket). */
+export function resolveDaemonHost(flagHosts: string[], env: Record<string, string | undefined>, defaultHost = DEFAULT_HOST): string {
   if (flagHosts.length > 1) throw new UsageError('Specify only one -H');
   const h = flagHosts[0] ?? env.BERTH_HOST ?? env.DOCKER_HOST;
-  return h ? parseDaemonHost(h) : DEFAULT_HOST;
+  // The default may be one no -H could name (worker://engine); naming it is fine.
+  if (h === defaultHost) return h;
+  return h ? parseDaemonHost(h) : defaultHost;
 }
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'warning', 'error', 'fatal', 'panic', 'trace'];
@@ -127,7 +129,7 @@ export async function runCli(argv: string[], host: CliHost): Promise<number> {
     }
     checkArgs(cmd, path, parsed.args);
 
-    const address = resolveDaemonHost(g.values.host as string[], host.env);
+    const address = resolveDaemonHost(g.values.host as string[], host.env, host.defaultDaemonHost);
     let client: ApiClient | undefined;
     let config: ConfigFile | undefined;
     const configPath = g.changed.has('config') ? String(g.values.config) : undefined;

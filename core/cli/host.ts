@@ -86,8 +86,13 @@ export interface CliHost {
   stderr: OutStream;
   stdin: InStream;
   env: Record<string, string | undefined>;
-  /** A fetch that reaches the daemon at `address` (`unix:///path`, `tcp://host:port`). */
+  /** A fetch that reaches the daemon at `address` (`unix:///path`, `tcp://host:port`, or defaultDaemonHost). */
   daemonFetch(address: string): Fetch;
+  /**
+   * The daemon's address when neither -H nor BERTH_HOST/DOCKER_HOST names one (default: berthd's socket). A host
+   * whose daemon is no socket (the browser's engine worker) names its own, so messages name the right thing.
+   */
+  defaultDaemonHost?: string;
   files: CliFiles;
   /** The user's home directory (for ~/.docker). */
   homeDir: string;

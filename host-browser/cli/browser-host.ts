@@ -2,9 +2,8 @@
 // Worker as the daemon, files in memory, and the process's kill switch wired into every request
 // so ctrl-c ends the command's streams as closing its sockets would.
 import type { Fetch } from '../../core/host.ts';
-import { DEFAULT_HOST } from '../../core/cli/cli.ts';
 import type { BuildInfo, CliFiles, CliHost, Hijack } from '../../core/cli/host.ts';
-import type { EngineConnection } from '../worker/client.ts';
+import { ENGINE_HOST, type EngineConnection } from '../worker/client.ts';
 import type { CliProcess } from './cli-process.ts';
 
 export interface BrowserHostOptions {
@@ -17,8 +16,8 @@ export interface BrowserHostOptions {
 }
 
 function checkAddress(address: string): void {
-  if (address !== DEFAULT_HOST) {
-    throw new Error(`the playground reaches only its in-browser engine (${DEFAULT_HOST}), not ${address}`);
+  if (address !== ENGINE_HOST) {
+    throw new Error(`the playground reaches only its in-browser engine (${ENGINE_HOST}), not ${address}`);
   }
 }
 
@@ -52,6 +51,7 @@ export function browserCliHost(opts: BrowserHostOptions): CliHost {
     stderr: out,
     stdin: proc.stdin,
     env: opts.env,
+    defaultDaemonHost: ENGINE_HOST,
     daemonFetch(address) {
       checkAddress(address);
       return abortableFetch(opts.engine.fetch, proc.signal);

@@ -3,7 +3,7 @@
 // has its own CliHost (stdin, a TTY, resize); this one has no terminal and no local files.
 import { runCli } from '../../core/cli/cli.ts';
 import type { CliHost, OutStream } from '../../core/cli/host.ts';
-import type { EngineConnection } from './client.ts';
+import { ENGINE_HOST, type EngineConnection } from './client.ts';
 
 export interface CliRun { exitCode: number; stdout: string; stderr: string }
 
@@ -31,6 +31,7 @@ export async function runCaptured(conn: EngineConnection, argv: string[], opts: 
       readLine: async () => undefined,
     },
     env: { ...opts.env },
+    defaultDaemonHost: ENGINE_HOST,
     daemonFetch: () => conn.fetch,
     daemonHijack: () => conn.hijack,
     files: {

@@ -6,6 +6,9 @@ import type { Fetch } from '../../core/host.ts';
 import type { Hijack, HijackedConnection } from '../../core/cli/host.ts';
 import type { EngineEndpoint, WireConnection, WireRequest, WireResponse } from './wire.ts';
 
+/** The engine worker as the CLI's daemon address (CliHost.defaultDaemonHost): what its messages name. */
+export const ENGINE_HOST = 'worker://engine';
+
 export interface EngineConnection {
   fetch: Fetch;
   hijack: Hijack;
