@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { MetadataStore } from '../../core/metadata/kv.ts';
 
 const ID = /^[a-f0-9]{64}$/;
+/** writeAtomic's temp files, named after the writing process. */
+const TEMP = /^(?:config\.v2|hostconfig)\.json\.tmp-(\d+)$/;
 
 async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -56,14 +58,29 @@ export class ContainerRecordStore implements MetadataStore {
     for (const f of ['config.v2.json', 'hostconfig.json']) await unlink(join(this.dir(id), f)).catch(() => {});
   }
 
+  /** Every record (the daemon's load at start): crash leftovers in the records' directories are removed on the way. */
   async keys(prefix = ''): Promise<string[]> {
     let names: string[];
     try { names = await readdir(this.root); } catch { return []; }
     const out: string[] = [];
     for (const n of names) {
       if (!ID.test(n) || !n.startsWith(prefix)) continue;
+      await this.removeTemps(join(this.root, n));
       if ((await this.get(n)) !== undefined) out.push(n);
     }
     return out.sort();
+  }
+
+  /**
+   * A daemon killed between writing a record's temp file and renaming it leaves the temp behind (the record before
+   * it stays whole). Only this process's own may be in flight.
+   */
+  private async removeTemps(dir: string): Promise<void> {
+    let names: string[];
+    try { names = await readdir(dir); } catch { return; }
+    for (const n of names) {
+      const m = TEMP.exec(n);
+      if (m && Number(m[1]) !== process.pid) await unlink(join(dir, n)).catch(() => {});
+    }
   }
 }
