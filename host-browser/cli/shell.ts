@@ -66,6 +66,18 @@ export class Shell {
     return this.running !== undefined;
   }
 
+  /**
+   * A line from the page (the engine stopped), printed where the user looks: above a new prompt that
+   * keeps the line being typed, or among a running command's output.
+   */
+  async notice(text: string): Promise<void> {
+    const tty = this.opts.tty;
+    if (this.running) { await tty.write(`\n${text}\n`); return; }
+    // to the line's end first, so that the terminal's cursor and the editor's agree after the reprint
+    for (const ev of this.editor.feed('\x1b[F')) if (ev.kind === 'output') await tty.write(ev.text);
+    await tty.write(`\r\n${text}\r\n${this.prompt}${this.editor.text}`);
+  }
+
   /** Runs one command line as if typed (echoed after the prompt); resolves with its status. */
   async type(line: string): Promise<number> {
     if (this.running) throw new Error('a command is still running');

@@ -14,6 +14,7 @@ import { assembleEngine } from './engine.ts';
 import { engineWorkerServices, type EngineWorkerOptions } from './services.ts';
 import { errorResponse } from '../../core/api/http-error.ts';
 import { BerthError, errorMessage } from '../../core/errors.ts';
+import { ALIVE_MESSAGE, holdLifeline } from './lifeline.ts';
 
 /** The page's status line listens for these beside comlink's traffic (host-browser/README, H8). */
 const vmStatus: VmStatus = (s) => (globalThis as unknown as { postMessage(m: unknown): void }).postMessage({ berthStatus: 'vm', ...s });
@@ -34,6 +35,9 @@ function optionsFromUrl(href: string): EngineWorkerOptions {
 
 const scope = globalThis as unknown as Endpoint & { location: { href: string } };
 const options = optionsFromUrl(scope.location.href);
+// `lifeline`: the page learns through this lock when the worker is gone (supervised-engine.ts).
+const lifeline = new URL(scope.location.href).searchParams.get('lifeline');
+if (lifeline) holdLifeline(lifeline, () => scope.postMessage({ berthStatus: ALIVE_MESSAGE }));
 vmStatus(options.guest ? { state: 'idle', detail: 'boots on the first Linux container' } : { state: 'unavailable', detail: 'no guest in this page' });
 const engine = engineWorkerServices(options).then(assembleEngine);
 engine.catch((e) => console.error(`berth: the engine did not start: ${errorMessage(e)}`));

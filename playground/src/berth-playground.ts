@@ -2,7 +2,7 @@
 // Worker, a status line, and the panel where later issues draw the architecture. The terminal
 // takes commands at once; those that need the VM wait for it (the status line says so).
 import { LitElement, css, html } from 'lit';
-import { connectEngine } from '../../host-browser/worker/client.ts';
+import { superviseEngine, type SupervisedEngine } from '../../host-browser/worker/supervised-engine.ts';
 import { Shell } from '../../host-browser/cli/shell.ts';
 import { TerminalDevice } from '../../host-browser/cli/terminal-device.ts';
 import { memoryFiles } from '../../host-browser/cli/memory-files.ts';
@@ -34,7 +34,12 @@ export class BerthPlayground extends LitElement {
   /** The shell in the terminal, once the terminal is up. */
   shell: Shell | undefined;
   engine: EngineConnection | undefined;
-  private worker: Worker | undefined;
+  private supervised: SupervisedEngine | undefined;
+
+  /** The engine's worker now serving (a new one replaces a worker that died). */
+  get engineWorker(): Worker | undefined {
+    return this.supervised?.worker;
+  }
 
   override render() {
     return html`
@@ -62,21 +67,37 @@ export class BerthPlayground extends LitElement {
 
   private async boot(): Promise<void> {
     const status = this.status;
-    const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { type: 'module', name: 'berth-engine' });
-    this.worker = worker;
-    worker.addEventListener('error', (e) => { status.engine = { state: 'failed', error: e.message || 'the engine worker failed to start' }; });
-    worker.addEventListener('message', (e) => this.onWorkerMessage(e.data));
-    const engine = observePulls(connectEngine(worker), (p) => { status.pull = p.state; });
-    this.engine = engine;
+    const engine = superviseEngine((lifeline) => {
+      const url = new URL('./engine-worker.js', import.meta.url);
+      url.searchParams.set('lifeline', lifeline);
+      return new Worker(url, { type: 'module', name: 'berth-engine' });
+    }, {
+      started: (worker, restart) => {
+        worker.addEventListener('message', (e) => this.onWorkerMessage(e.data));
+        if (restart) { status.engine = { state: 'starting' }; void this.probeEngine(); }
+      },
+      stopped: (error) => {
+        status.engine = { state: 'failed', error: error.message };
+        void this.shell?.notice(`\x1b[1;31mberth: ${error.message}\x1b[0m`);
+      },
+    });
+    this.engine = observePulls(engine, (p) => { status.pull = p.state; });
+    this.supervised = engine;
     const tty = new TerminalDevice(this.terminalElement.terminal);
     this.shell = new Shell({
-      tty, engine, files: memoryFiles(localStorage), build: playgroundBuild(), history: storedHistory,
+      tty, engine: this.engine, files: memoryFiles(localStorage), build: playgroundBuild(), history: storedHistory,
       onCommand: (ev) => { status.command = ev.phase === 'start' ? ev.argv.join(' ') : undefined; },
     });
     await this.shell.start(BANNER);
     this.dispatchEvent(new CustomEvent('playground-ready', { bubbles: true, composed: true }));
+    await this.probeEngine();
+  }
+
+  /** Asks the engine for its version: the status line says whether it answers. */
+  private async probeEngine(): Promise<void> {
+    const status = this.status;
     try {
-      const res = await engine.fetch('http://api.moby.localhost/version');
+      const res = await this.engine!.fetch('http://api.moby.localhost/version');
       if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).trim()}`);
       const v = await res.json() as { Version: string };
       status.engine = { state: 'ready', version: v.Version };

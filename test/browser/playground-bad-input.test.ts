@@ -48,6 +48,7 @@ before(async () => {
   browser = await launchBrowser({ args: ['--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'] });
   page = await browser.context.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') console.error(`page: ${m.text()}`); });
 });
 
 after(async () => {
@@ -88,9 +89,10 @@ async function run(command: string, timeoutMs = 30_000): Promise<string[]> {
 
 /** Types a command and waits until the terminal shows `line` while it still runs. */
 async function start(command: string, line: RegExp, timeoutMs = 60_000): Promise<void> {
+  const before = (await screen()).length;
   await page.keyboard.type(command);
   await page.keyboard.press('Enter');
-  await waitFor(`"${command}" to print ${line}`, async () => (await screen()).some((l) => line.test(l)), timeoutMs);
+  await waitFor(`"${command}" to print ${line}`, async () => (await screen()).slice(before).some((l) => line.test(l)), timeoutMs);
   assert.ok(await busy(), `${command} ended: ${(await screen()).slice(-4).join('\n')}`);
 }
 
@@ -177,4 +179,38 @@ test('a guest that crashes mid-container: the container ends with 255 and why, t
   assert.deepEqual(await run('berth run --rm busybox echo after', 120_000), ['after']);
   assert.match(await page.locator('berth-status [data-part=vm]').innerText(), /VM: running/);
   assert.deepEqual(await run('berth rm crasher'), ['crasher']);
+});
+
+test('the engine worker dies: the terminal and the status line say so, a new worker takes the next command', { skip }, async () => {
+  const engineStatus = page.locator('berth-status [data-part=engine]');
+  await waitFor('the engine to be ready', async () => /engine: ready/.test(await engineStatus.innerText()));
+  // A command waiting on the engine when its worker is terminated (as the browser ends a crashed one).
+  await start(`berth run --rm ${probe} /probe.wasm loop`, /^looping/);
+  await page.evaluate(() => document.querySelector('berth-playground')!.engineWorker!.terminate());
+  await waitFor('the command to end', async () => !(await busy()) && (await screen()).at(-1) === '$', 30_000);
+  const said = (await screen()).slice(-4).join('\n');
+  assert.match(said, /^berth: the berth engine stopped \(its worker ended\): a new engine worker takes the next command$/m);
+  assert.match(said, /^Error: the berth engine stopped \(its worker ended\)/m);
+  assert.equal(await status(), 125);
+  await waitFor('the status line to show the new engine ready', async () => /engine: ready/.test(await engineStatus.innerText()))
+    .catch(async (e) => { throw new Error(`${e.message}: ${await engineStatus.innerText()}`); });
+  // The new worker found the container in the store; its module died with the old worker.
+  await engineWorks();
+  assert.deepEqual(await run('berth ps -q'), []);
+  // Idle at the prompt: the notice comes above a new prompt that keeps what was typed.
+  await page.keyboard.type('berth vers');
+  await page.evaluate(() => document.querySelector('berth-playground')!.engineWorker!.terminate());
+  await waitFor('the notice', async () => (await screen()).at(-1) === '$ berth vers', 30_000);
+  assert.match((await screen()).at(-2)!, /^berth: the berth engine stopped \(its worker ended\)/);
+  const version = await run('ion --format "{{.Server.Version}}"');
+  assert.match(version.join('\n'), /^\d+\.\d+\.\d+/);
+});
+
+test('after a reload everything works: Linux and wasm containers, the images pulled before', { skip }, async () => {
+  await page.reload();
+  await load();
+  if (!guestMissing) assert.deepEqual(await run('berth run --rm busybox echo reloaded', 120_000), ['reloaded']);
+  assert.deepEqual(await run(`berth run --rm ${probe} /probe.wasm exit 0`), ['exiting with 0']);
+  assert.match(await page.locator('berth-status [data-part=engine]').innerText(), /engine: ready/);
+  await page.screenshot({ path: 'test-results/playground-bad-input.png' });
 });
