@@ -4,7 +4,8 @@
 // (client.ts) on the page. Query parameters: `storage` (opfs|memory), `name` (OPFS directory and
 // IndexedDB database), `images` (URL of the built-in images' layout, default `images/` next to this
 // script; `none` for no built-in images), `guest` (URL of the v86 guest's files, default `guest/`;
-// `none`: no Linux containers), `v86` (URL of v86.wasm, default `v86.wasm`), `insecure`
+// `none`: no Linux containers), `v86` (URL of v86.wasm, default `v86.wasm`), `state` (URL of the
+// guest state a first start restores, default `state.bin.gz` in `guest`; `none`: boot), `insecure`
 // (registries reached over plain HTTP, repeatable).
 import type { Endpoint } from 'comlink';
 import { exposeEngine } from './expose.ts';
@@ -23,13 +24,14 @@ function optionsFromUrl(href: string): EngineWorkerOptions {
   const q = new URL(href).searchParams;
   const images = q.get('images') ?? new URL('./images/', href).href;
   const guest = q.get('guest') ?? new URL('./guest/', href).href;
+  const state = q.get('state') ?? 'state.bin.gz';
   return {
     storage: q.get('storage') === 'memory' ? 'memory' : 'opfs',
     ...(q.get('name') ? { name: q.get('name')! } : {}),
     ...(images !== 'none' ? { builtinImages: new URL(images, href).href } : {}),
     ...(q.getAll('insecure').length ? { insecureRegistries: q.getAll('insecure') } : {}),
     spawnWasiWorker: spawnWebWasiWorker(href),
-    ...(guest !== 'none' ? { guest: { guest: new URL(guest, href).href, wasm: new URL(q.get('v86') ?? './v86.wasm', href).href }, vmStatus } : {}),
+    ...(guest !== 'none' ? { guest: { guest: new URL(guest, href).href, wasm: new URL(q.get('v86') ?? './v86.wasm', href).href, ...(state !== 'none' ? { state: new URL(state, new URL(guest, href)).href } : {}) }, vmStatus } : {}),
   };
 }
 

@@ -18,6 +18,8 @@ export interface GuestBootOptions {
   guest: string;
   /** URL of v86.wasm. */
   wasm: string;
+  /** URL of a saved state (make-snapshot.ts's state.bin.gz) a first start restores; none: it boots. */
+  state?: string;
   hash: HashFactory;
   /** Where states are kept; none: every start boots. */
   states?: FileSystemDirectoryHandle;
@@ -37,6 +39,13 @@ async function guestImages(o: GuestBootOptions): Promise<GuestImages> {
     fetchBytes(o.wasm).then((b) => WebAssembly.compile(b)),
   ]);
   return { bios, vgaBios, kernel, initrd, wasm };
+}
+
+/** The state shipped with the page; none when it was built (or is served) without one. */
+async function shippedState(o: GuestBootOptions): Promise<ArrayBuffer | undefined> {
+  if (!o.state) return undefined;
+  const res = await fetch(o.state).catch(() => undefined);
+  return res?.ok ? res.arrayBuffer() : undefined;
 }
 
 async function readState(dir: FileSystemDirectoryHandle, name: string): Promise<ArrayBuffer | undefined> {
@@ -69,21 +78,25 @@ export async function bootGuest(o: GuestBootOptions): Promise<{ vm: GuestVM; sta
   const status = o.status ?? (() => {});
   status({ state: 'booting', progress: 0, detail: 'fetching the guest' });
   try {
+    // With no state of its own yet, the shipped one is fetched beside the images.
+    const shipped = !o.states || !(await names(o.states)).length ? shippedState(o) : undefined;
     const images = await guestImages(o);
     const h = o.hash('sha256');
     h.update(new Uint8Array(images.kernel));
     h.update(new Uint8Array(images.initrd));
     const build = h.digest().slice(0, 16);
     const name = `guest-${build}.state.gz`;
-    const state = o.states ? await readState(o.states, name) : undefined;
+    const saved = o.states ? await readState(o.states, name) : undefined;
+    // A first start restores the state shipped beside the guest (make-snapshot.ts) instead of booting.
+    const state = saved ?? await (shipped ?? shippedState(o));
     if (state) {
-      status({ state: 'booting', progress: 0.5, detail: 'restoring the saved guest' });
+      status({ state: 'booting', progress: 0.5, detail: saved ? 'restoring the saved guest' : 'restoring the shipped guest' });
       try {
         const vm = await GuestVM.boot({ ...images, state });
         status({ state: 'running', detail: 'restored' });
         return { vm, stateName: name };
       } catch (e) {
-        await o.states!.removeEntry(name).catch(() => {});
+        if (saved) await o.states!.removeEntry(name).catch(() => {});
         status({ state: 'booting', progress: 0.1, detail: `the saved guest did not restore (${errorMessage(e)}): booting` });
       }
     } else {

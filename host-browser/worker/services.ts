@@ -25,8 +25,8 @@ export interface EngineWorkerOptions {
   insecureRegistries?: string[];
   /** Starts a worker for one wasm module (the WASI runtime); none: no WebAssembly containers. */
   spawnWasiWorker?: SpawnWorker;
-  /** URLs of the v86 guest's directory and of v86.wasm; none: no Linux containers. */
-  guest?: { guest: string; wasm: string };
+  /** URLs of the v86 guest's directory, of v86.wasm and of a state to restore first; none: no Linux containers. */
+  guest?: { guest: string; wasm: string; state?: string };
   /** Where the guest's boot progress goes (the page's status line). */
   vmStatus?: VmStatus;
 }
@@ -53,8 +53,11 @@ export async function engineWorkerServices(o: EngineWorkerOptions): Promise<Brow
   const guest = o.guest && new GuestKeeper({
     ...o.guest, hash, ...(guestStates ? { states: guestStates } : {}), ...(o.vmStatus ? { status: o.vmStatus } : {}),
   });
-  // A guest that was saved before restores at once, so the first Linux container need not wait for it.
-  if (guest && guestStates && (await names(guestStates)).length) guest.vm().catch(() => { /* the first container reports it */ });
+  // A guest that was saved before (or shipped with the page) restores at once, so the first Linux container
+  // need not wait for it; with neither, it boots on the first Linux container only.
+  const restore = () => { guest!.vm().catch(() => { /* the first container reports it */ }); };
+  if (guest && guestStates && (await names(guestStates)).length) restore();
+  else if (guest && o.guest?.state) void globalThis.fetch(o.guest.state, { method: 'HEAD' }).then((r) => { if (r.ok) restore(); }, () => {});
   const fetch = registryFetch(globalThis.fetch.bind(globalThis));
   return {
     blobs, metadata, hash, codecs: webCodecs, fetch,

@@ -53,7 +53,8 @@ describe('engine worker in chromium', { skip }, () => {
   const berth = async (...argv: string[]): Promise<CliRun> => page.evaluate((a) => globalThis.berth(a), argv);
 
   async function open(): Promise<void> {
-    await page.goto(`${site.url}/?v86=/v86/v86.wasm`);
+    // (no shipped state: the guest boots cold, so that saving and restoring its own state is tested)
+    await page.goto(`${site.url}/?v86=/v86/v86.wasm&state=none`);
     await page.waitForFunction(() => typeof globalThis.berth === 'function');
   }
 
