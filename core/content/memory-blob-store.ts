@@ -7,6 +7,7 @@ import { parseDigest } from '../digest.ts';
 import { BerthError } from '../errors.ts';
 import { collect } from './ingest.ts';
 import { corruptedBlobError } from './corrupted.ts';
+import { writeOnce } from './write-once.ts';
 
 export class MemoryBlobStore implements BlobStore {
   private readonly blobs = new Map<string, Uint8Array>();
@@ -44,13 +45,7 @@ export class MemoryBlobStore implements BlobStore {
 
   async write(expected: Expected, source: BlobSource): Promise<BlobInfo> {
     const { algorithm } = parseDigest(expected.digest);
-    const running = this.flights.get(expected.digest);
-    if (running) {
-      try { return checkSize(expected, await running); } catch { /* try our own source */ }
-    }
-    return checkSize(expected, await this.flights.run(expected.digest, async () => {
-      const present = await this.info(expected.digest);
-      if (present) return present;
+    return writeOnce(this.flights, expected, () => this.info(expected.digest), async () => {
       // Copy: the caller may reuse its buffer, and the store must not change under us.
       const bytes = source instanceof Uint8Array ? source.slice() : await collect(await source());
       if (expected.size !== undefined && bytes.byteLength !== expected.size) {
@@ -64,7 +59,7 @@ export class MemoryBlobStore implements BlobStore {
       }
       this.blobs.set(expected.digest, bytes);
       return { digest: expected.digest, size: bytes.byteLength };
-    }));
+    });
   }
 
   async ingest(stream: ReadableStream<Uint8Array>): Promise<BlobInfo> {
@@ -84,12 +79,4 @@ export class MemoryBlobStore implements BlobStore {
   async *list(): AsyncIterable<BlobInfo> {
     for (const [digest, b] of [...this.blobs].sort(([a], [b]) => (a < b ? -1 : 1))) yield { digest, size: b.byteLength };
   }
-}
-
-/** A blob that another writer stored must still be the size this writer expects. */
-export function checkSize(expected: Expected, info: BlobInfo): BlobInfo {
-  if (expected.size !== undefined && info.size !== expected.size) {
-    throw new BerthError('digest_mismatch', `size mismatch for ${expected.digest}: expected ${expected.size} bytes, got ${info.size}`);
-  }
-  return info;
 }

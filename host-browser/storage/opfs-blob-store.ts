@@ -3,7 +3,7 @@
 // digest's name, so a closed tab or a crash never leaves a blob under its digest with wrong content.
 import type { BlobInfo, BlobSource, BlobStore, Expected } from '../../core/content/blob-store.ts';
 import { SingleFlight } from '../../core/content/single-flight.ts';
-import { checkSize } from '../../core/content/memory-blob-store.ts';
+import { writeOnce } from '../../core/content/write-once.ts';
 import type { HashFactory } from '../../core/host.ts';
 import { digestBytes, digestingStream, parseDigest, verifyingStream } from '../../core/digest.ts';
 import { corruptedBlobError } from '../../core/content/corrupted.ts';
@@ -81,19 +81,13 @@ export class OpfsBlobStore implements BlobStore {
 
   async write(expected: Expected, source: BlobSource): Promise<BlobInfo> {
     const { algorithm, hex } = parseDigest(expected.digest);
-    const running = this.flights.get(expected.digest);
-    if (running) {
-      try { return checkSize(expected, await running); } catch { /* try our own source */ }
-    }
-    return checkSize(expected, await this.flights.run(expected.digest, async () => {
-      const present = await this.info(expected.digest);
-      if (present) return present;
+    return writeOnce(this.flights, expected, () => this.info(expected.digest), async () => {
       const stream = source instanceof Uint8Array ? bytesStream(source) : await source();
       const check = verifyingStream(this.hash, expected.digest, expected.size);
       const { handle, size } = await this.writeTemp(stream.pipeThrough(check));
       await this.commit(handle, this.dirs[algorithm], hex);
       return { digest: expected.digest, size };
-    }));
+    });
   }
 
   async ingest(stream: ReadableStream<Uint8Array>): Promise<BlobInfo> {

@@ -10,6 +10,7 @@ import type { HashFactory, Hasher } from '../../core/host.ts';
 import { parseDigest, type ParsedDigest } from '../../core/digest.ts';
 import { BerthError } from '../../core/errors.ts';
 import { corruptedBlobError } from '../../core/content/corrupted.ts';
+import { writeOnce } from '../../core/content/write-once.ts';
 
 const READ_CHUNK = 256 * 1024;
 const ALGORITHMS = ['sha256', 'sha512'] as const;
@@ -156,19 +157,7 @@ export class FsBlobStore implements BlobStore {
   async write(expected: Expected, source: BlobSource): Promise<BlobInfo> {
     const p = parseDigest(expected.digest);
     await this.init();
-    // Joining a transfer in progress means our own source is never opened; if that transfer
-    // fails (its source was bad), we still try with ours.
-    const running = this.flights.get(expected.digest);
-    if (running) {
-      try {
-        return checkSize(expected, await running);
-      } catch { /* fall through and try our own source */ }
-    }
-    return checkSize(expected, await this.flights.run(expected.digest, async () => {
-      const present = await this.info(expected.digest);
-      if (present) return present;
-      return this.transfer(p, expected, source);
-    }));
+    return writeOnce(this.flights, expected, () => this.info(expected.digest), () => this.transfer(p, expected, source));
   }
 
   private async transfer(p: ParsedDigest, expected: Expected, source: BlobSource): Promise<BlobInfo> {
@@ -302,11 +291,6 @@ export class FsBlobStore implements BlobStore {
     const dir = await open(join(final, '..'), 'r');
     try { await dir.sync(); } finally { await dir.close(); }
   }
-}
-
-function checkSize(expected: Expected, info: BlobInfo): BlobInfo {
-  if (expected.size !== undefined && info.size !== expected.size) throw sizeMismatch(expected.digest, expected.size, info.size);
-  return info;
 }
 
 function sizeMismatch(digest: string, expected: number, actual: number): BerthError {
