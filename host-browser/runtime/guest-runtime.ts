@@ -36,6 +36,8 @@ export class GuestRuntime implements ContainerRuntime {
   private readonly cids = new Map<string, number>();
   private readonly logs = new Map<string, MemoryLog>();
   private nextCid = 1;
+  /** Host numbers on the guest's bridge 172.17.0.0/16 in use, by container. */
+  private readonly addresses = new Map<string, number>();
 
   constructor(private readonly opts: GuestRuntimeOptions) {}
 
@@ -59,6 +61,35 @@ export class GuestRuntime implements ContainerRuntime {
     }
     if (out.CpusetCpus) { delete out.CpusetCpus; warnings.push('The browser guest has one CPU: --cpuset-cpus is discarded.'); }
     return { hostConfig: out, warnings };
+  }
+
+  /**
+   * Docker's default bridge in the guest: an address of 172.17.0.0/16 (gateway .0.1) shown in the
+   * record's NetworkSettings as dockerd shows it; none for --network none or host (loopback only).
+   */
+  private attachNetwork(rec: ContainerRecord): { ip: string; prefix: number; gateway: string } | undefined {
+    const mode = rec.HostConfig.NetworkMode || 'default';
+    if (mode !== 'default' && mode !== 'bridge') return undefined;
+    const used = new Set(this.addresses.values());
+    let n = this.addresses.get(rec.Id) ?? 2;
+    if (!this.addresses.has(rec.Id)) while (used.has(n)) n++;
+    if (n > 65534) throw new BerthError('unavailable', 'the browser guest\'s bridge network has no free address');
+    this.addresses.set(rec.Id, n);
+    const ip = `172.17.${n >> 8}.${n & 255}`;
+    const mac = `02:42:ac:11:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
+    const endpoint = { Gateway: '172.17.0.1', IPAddress: ip, IPPrefixLen: 16, MacAddress: mac };
+    const ns = rec.NetworkSettings as Record<string, unknown> & { Networks?: Record<string, Record<string, unknown>> };
+    Object.assign(ns, endpoint, { Bridge: 'berth0' });
+    if (ns.Networks?.bridge) Object.assign(ns.Networks.bridge, endpoint);
+    return { ip, prefix: 16, gateway: '172.17.0.1' };
+  }
+
+  private detachNetwork(rec: ContainerRecord): void {
+    if (!this.addresses.delete(rec.Id)) return;
+    const cleared = { Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' };
+    const ns = rec.NetworkSettings as Record<string, unknown> & { Networks?: Record<string, Record<string, unknown>> };
+    Object.assign(ns, cleared);
+    if (ns.Networks?.bridge) Object.assign(ns.Networks.bridge, cleared);
   }
 
   /** Volumes (directories of the guest) and tmpfs mounts; a page has no host files to bind. */
@@ -126,6 +157,7 @@ export class GuestRuntime implements ContainerRuntime {
         memory: hc.Memory ?? 0, pidsLimit: hc.PidsLimit ?? 0, readonly: !!hc.ReadonlyRootfs,
         maskedPaths: privileged ? [] : (hc.MaskedPaths as string[] | undefined) ?? DEFAULT_MASKED_PATHS,
         readonlyPaths: privileged ? [] : (hc.ReadonlyPaths as string[] | undefined) ?? DEFAULT_READONLY_PATHS, mounts,
+        network: this.attachNetwork(rec),
         files: { '/etc/hostname': `${hostname}\n`, '/etc/hosts': `${HOSTS}`, '/etc/resolv.conf': 'nameserver 127.0.0.1\n' },
       });
       return new GuestContainer(vm.channel, cid, Number(r.pid), stdio, log, (_execId, p) => this.exec(vm, cid, rec, p));
@@ -165,6 +197,7 @@ export class GuestRuntime implements ContainerRuntime {
   }
 
   async cleanup(rec: ContainerRecord): Promise<void> {
+    this.detachNetwork(rec);
     const cid = this.cids.get(rec.Id);
     if (cid === undefined) return;
     this.cids.delete(rec.Id);

@@ -84,6 +84,10 @@ int valid_name(const char *n);
 int fs_request(const char *op, struct json *j, uint32_t rid, char *err, size_t errcap, char *extra, size_t extracap);
 int fs_job_done(pid_t pid, int status);
 
+/* network.c */
+int network_attach(uint32_t cid, pid_t pid, char *err, size_t errcap);
+void network_configure(const char *ip, int prefix, const char *gateway);
+
 /* layers.c */
 int layer_present(const char *diffid);
 int layer_extract_start(const char *diffid, const char *path, uint32_t rid, char *err, size_t errcap);

@@ -37,6 +37,8 @@ struct spec {
   struct json *j;              /* the create request (the child reads its "mounts") */
   char **args, **env, **masked, **readonly_paths;
   char *cwd, *user, *hostname;
+  char *ip, *gateway;          /* eth0 on the guest's bridge (none: loopback only) */
+  int prefix;
   int tty, open_stdin, rows, cols, readonly;
 };
 
@@ -307,6 +309,7 @@ static void __attribute__((noreturn)) run_process(struct spec *s, int start_rd, 
   char one;
   if (read(start_rd, &one, 1) != 1) _exit(128); /* removed before start */
   close(start_rd);
+  if (*s->ip) network_configure(s->ip, s->prefix, s->gateway); /* the agent made eth0 before the start */
   uid_t uid; gid_t gid;
   char home[512];
   if (resolve_user(s->user, &uid, &gid, home, sizeof home) < 0)
@@ -464,6 +467,9 @@ int container_create(struct json *j, uint32_t id, char *err, size_t errcap) {
     .masked = json_strv(j, json_get(j, 0, "maskedPaths")), .readonly_paths = json_strv(j, json_get(j, 0, "readonlyPaths")),
     .cwd = json_str(j, json_get(j, 0, "cwd"), "/"), .user = json_str(j, json_get(j, 0, "user"), ""),
     .hostname = json_str(j, json_get(j, 0, "hostname"), ""),
+    .ip = json_str(j, json_get(j, json_get(j, 0, "network"), "ip"), ""),
+    .gateway = json_str(j, json_get(j, json_get(j, 0, "network"), "gateway"), ""),
+    .prefix = (int)json_num(j, json_get(j, json_get(j, 0, "network"), "prefix"), 16),
     .tty = (int)json_num(j, json_get(j, 0, "tty"), 0), .open_stdin = (int)json_num(j, json_get(j, 0, "stdin"), 0),
     .rows = (int)json_num(j, json_get(j, 0, "rows"), 0), .cols = (int)json_num(j, json_get(j, 0, "cols"), 0),
     .readonly = (int)json_num(j, json_get(j, 0, "readonly"), 0),
@@ -507,6 +513,11 @@ stdio:
   if (pid == 0 && target) exec_child(target->pid, &s, in[0], out[1], errp[1], start[0], ep[1]);
   if (pid == 0) child(c, &s, in[0], out[1], errp[1], start[0], ep[1]);
   c->pid = pid;
+  if (!target && *s.ip && network_attach(c->id, pid, err, errcap) < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    goto out;
+  }
   snprintf(p, sizeof p, "%s/%u/cgroup.procs", CGROUP_DIR, c->cgroup_id);
   char v[16];
   snprintf(v, sizeof v, "%d", pid);
@@ -528,7 +539,7 @@ out:
     if (start[k] >= 0) close(start[k]);
     if (ep[k] >= 0) close(ep[k]);
   }
-  strv_free(s.args); strv_free(s.env); strv_free(s.masked); strv_free(s.readonly_paths); free(s.cwd); free(s.user); free(s.hostname);
+  strv_free(s.args); strv_free(s.env); strv_free(s.masked); strv_free(s.readonly_paths); free(s.cwd); free(s.user); free(s.hostname); free(s.ip); free(s.gateway);
   if (rc < 0 && !c->is_exec) {
     snprintf(p, sizeof p, "%s/rootfs", c->dir);
     umount2(p, MNT_DETACH);
