@@ -93,7 +93,7 @@ export async function writeResponse(res: http.ServerResponse, response: Response
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!res.write(value)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+      if (!res.write(value)) await drained(res);
       if (res.destroyed) break;
     }
     res.end();
@@ -102,6 +102,18 @@ export async function writeResponse(res: http.ServerResponse, response: Response
   } finally {
     res.off('close', onClose);
   }
+}
+
+/**
+ * Resolves when `res` takes writes again or is gone, and leaves no listener behind: a long answer
+ * (export, cp, logs) waits on backpressure thousands of times.
+ */
+function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 export function parseAddress(address: string): { path: string } | { host: string; port: number } {
@@ -282,7 +294,7 @@ async function hijackPlain(req: http.IncomingMessage, res: http.ServerResponse, 
     write(chunk) {
       if (res.destroyed) throw new Error('the client closed the connection');
       if (res.write(chunk)) return;
-      return new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+      return drained(res);
     },
     close() { res.end(); },
     abort() { res.destroy(); },

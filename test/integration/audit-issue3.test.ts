@@ -190,4 +190,12 @@ describe('issue 3 audit: containers beside dockerd', { skip }, () => {
       assert.ok(events.includes(e), `${JSON.stringify(e)} in\n${events.join('\n')}`);
     }
   });
+
+  test('a long log (10 MB of 41-byte lines) comes back whole, without piling up listeners', async () => {
+    await ok(['run', '--name', 'chatty', 'busybox', 'sh', '-c', 'yes 0123456789012345678901234567890123456789 | head -c 10000000']);
+    const r = await dk(['logs', 'chatty']);
+    assert.equal(r.stdout.length, 10_000_000);
+    assert.doesNotMatch(d.logs(), /MaxListenersExceededWarning/);
+    await ok(['rm', 'chatty']);
+  });
 });

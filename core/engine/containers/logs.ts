@@ -4,6 +4,7 @@ import { BerthError } from '../../errors.ts';
 import type { ContainerService } from './service.ts';
 import type { Container } from './container.ts';
 import { frame } from './stdcopy.ts';
+import { concatBytes } from '../../wasi/bytes.ts';
 
 export interface LogsOptions {
   stdout: boolean;
@@ -55,8 +56,25 @@ export function containerLogs(svc: ContainerService, ref: string, opts: LogsOpti
   const abort = new AbortController();
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      writeLogs(svc, c, opts, async (b) => { controller.enqueue(b); }, abort.signal)
-        .then(() => controller.close(), (e: unknown) => { if (!abort.signal.aborted) controller.error(e); });
+      // Entries are gathered into chunks of up to 64 KiB (or what arrived by the next turn of the event
+      // loop): one chunk per 40-byte line made a long log an HTTP write, and a syscall, per line.
+      let pending: Uint8Array[] = [];
+      let size = 0;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const flush = () => {
+        if (timer) { clearTimeout(timer); timer = undefined; }
+        if (!size) return;
+        controller.enqueue(concatBytes(pending));
+        pending = [];
+        size = 0;
+      };
+      writeLogs(svc, c, opts, async (b) => {
+        pending.push(b);
+        size += b.length;
+        if (size >= 64 * 1024) flush();
+        else timer ??= setTimeout(flush, 0);
+      }, abort.signal)
+        .then(() => { flush(); controller.close(); }, (e: unknown) => { flush(); if (!abort.signal.aborted) controller.error(e); });
     },
     cancel() { abort.abort(); },
   });
