@@ -14,7 +14,10 @@ function locks(): Locks | undefined {
 
 /** In the worker: holds the lock `name` until the worker ends; `held` runs once it is held. */
 export function holdLifeline(name: string, held: () => void): void {
-  void locks()?.request(name, () => { held(); return new Promise<never>(() => {}); });
+  const l = locks();
+  // Without Web Locks (not a secure context) the page cannot tell; the worker is up all the same.
+  if (!l) { held(); return; }
+  void l.request(name, () => { held(); return new Promise<never>(() => {}); });
 }
 
 /** On the page, after the worker said it holds `name`: resolves when that worker is gone. */

@@ -23,7 +23,18 @@ export interface SupervisedEngine extends EngineConnection {
 /** A worker that keeps dying is not worth starting again and again. */
 const MAX_RESTARTS = 3;
 
-interface Generation { worker: Worker; connection: EngineConnection; gone: Promise<never> }
+interface Generation {
+  worker: Worker;
+  connection: EngineConnection;
+  gone: Promise<never>;
+  /** Why the worker is gone, when no new one was started. */
+  down?: Error;
+}
+
+/** What the engine answers once it is down for good: the CLI prints "Error response from daemon: ...". */
+function downResponse(e: Error): Response {
+  return new Response(JSON.stringify({ message: e.message }), { status: 503, headers: { 'content-type': 'application/json' } });
+}
 
 /** Reads `body` until it ends or `gone` rejects, which errors the stream with its reason. */
 function until(body: ReadableStream<Uint8Array>, gone: Promise<never>): ReadableStream<Uint8Array> {
@@ -64,6 +75,7 @@ export function superviseEngine(start: (lifeline: string) => Worker, events: Eng
       const restarting = again && restarts < MAX_RESTARTS;
       const error = new Error(`the berth engine stopped (${why}): ${restarting ? 'a new engine worker takes the next command' : 'reload the page to start it again'}`);
       stop(error);
+      if (!restarting) g.down = error;
       events.stopped?.(error, restarting);
       if (restarting) { restarts++; launch(true); }
     };
@@ -77,18 +89,21 @@ export function superviseEngine(start: (lifeline: string) => Worker, events: Eng
     worker.addEventListener('error', (e: ErrorEvent) => {
       if (!alive) end(`its worker failed to start: ${e.message || 'the script did not load'}`, false);
     });
-    current = { worker, connection: connectEngine(worker), gone };
+    const g: Generation = { worker, connection: connectEngine(worker), gone };
+    current = g;
     events.started?.(worker, restart);
   };
   launch(false);
   const fetch: Fetch = async (input, init) => {
-    const { connection, gone } = current;
+    const { connection, gone, down } = current;
+    if (down) return downResponse(down);
     const res = await Promise.race([connection.fetch(input, init), gone]);
     if (!res.body) return res;
     return new Response(until(res.body, gone), { status: res.status, statusText: res.statusText, headers: res.headers });
   };
   const hijack: Hijack = async (url, init) => {
-    const { connection, gone } = current;
+    const { connection, gone, down } = current;
+    if (down) return { response: downResponse(down) };
     const r = await Promise.race([connection.hijack(url, init), gone]);
     return r.connection ? { ...r, connection: hijackedUntil(r.connection, gone) } : r;
   };

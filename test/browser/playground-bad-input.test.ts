@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserMissing, launchBrowser, type TestBrowser } from '../helpers/browser.ts';
@@ -200,10 +201,29 @@ test('the engine worker dies: the terminal and the status line say so, a new wor
   // Idle at the prompt: the notice comes above a new prompt that keeps what was typed.
   await page.keyboard.type('berth vers');
   await page.evaluate(() => document.querySelector('berth-playground')!.engineWorker!.terminate());
-  await waitFor('the notice', async () => (await screen()).at(-1) === '$ berth vers', 30_000);
-  assert.match((await screen()).at(-2)!, /^berth: the berth engine stopped \(its worker ended\)/);
+  await waitFor('the notice', async () => /^berth: the berth engine stopped \(its worker ended\)/.test((await screen()).at(-2) ?? ''), 30_000);
+  assert.equal((await screen()).at(-1), '$ berth vers');
   const version = await run('ion --format "{{.Server.Version}}"');
   assert.match(version.join('\n'), /^\d+\.\d+\.\d+/);
+});
+
+test('an engine worker that cannot start: the status line and the first command say to reload', { skip }, async () => {
+  // as a broken deploy would serve it
+  const script = join(dir, 'engine-worker.js');
+  const good = await readFile(script);
+  await writeFile(script, 'throw new Error("broken engine build");\n');
+  try {
+    await page.reload();
+    await load();
+    const engineStatus = page.locator('berth-status [data-part=engine]');
+    await waitFor('the status line to say the engine failed', async () => /engine: failed/.test(await engineStatus.innerText()));
+    assert.match(await engineStatus.innerText(), /the berth engine stopped \(its worker failed to start: .*broken engine build.*\): reload the page/);
+    const out = await run('berth images');
+    assert.notEqual(await status(), 0);
+    assert.match(out.join('\n'), /^Error response from daemon: the berth engine stopped \(its worker failed to start: .*\): reload the page to start it again$/);
+  } finally {
+    await writeFile(script, good);
+  }
 });
 
 test('after a reload everything works: Linux and wasm containers, the images pulled before', { skip }, async () => {
