@@ -87,6 +87,9 @@ class StatsContext extends SubContext {
 async function runStats(ctx: CommandContext): Promise<void> {
   const api = await ctx.api();
   let names = ctx.args;
+  // docker: containers named on the command line must each give a sample; of all running ones, those without show --.
+  const named = names.length > 0;
+  const noSample = (missing: string[]) => new StatusError(missing.map(() => 'timeout waiting for stats').join('\n'), 1);
   if (!names.length) {
     const list = await api.get<ContainerSummary[]>('/containers/json', { all: ctx.flags.all as boolean });
     names = (list ?? []).map((c) => truncateID(c.Id));
@@ -108,9 +111,8 @@ async function runStats(ctx: CommandContext): Promise<void> {
         clearTimeout(timer);
       }
     }));
-    // docker 28: a container without a sample fails the command, and no table is printed.
-    const missing = entries.filter((e) => !e.valid);
-    if (missing.length) throw new StatusError(missing.map(() => 'timeout waiting for stats').join('\n'), 1);
+    const missing = entries.filter((e) => !e.valid).map((e) => e.container);
+    if (named && missing.length) throw noSample(missing);
     const text = render(entries);
     if (text) await ctx.out(text);
     return;
@@ -130,8 +132,14 @@ async function runStats(ctx: CommandContext): Promise<void> {
   const started = Date.now();
   while (!finished) {
     await new Promise((r) => setTimeout(r, 1000));
-    const waited = Date.now() - started >= FIRST_SAMPLE_MS;
-    const entries = names.map((n) => latest.get(n) ?? (waited ? invalidEntry(n) : undefined)).filter((e): e is Entry => !!e);
+    // docker draws once every container has given its first sample or its wait is over.
+    const missing = names.filter((n) => !latest.has(n));
+    if (missing.length && Date.now() - started < FIRST_SAMPLE_MS) continue;
+    if (named && missing.length) {
+      abort.abort();
+      throw noSample(missing);
+    }
+    const entries = names.map((n) => latest.get(n) ?? invalidEntry(n));
     const text = render(entries);
     await ctx.out((tty ? '\x1b[2J\x1b[H' : '') + text);
   }
