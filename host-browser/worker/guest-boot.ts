@@ -190,7 +190,8 @@ export class GuestKeeper {
 
   private async save(): Promise<void> {
     const booted = this.booting && await this.booting.catch(() => undefined);
-    if (!booted || !this.o.states || !this.unsaved || this.live > 0) return;
+    // (a crashed guest's state would restore a crashed guest)
+    if (!booted || booted.vm.channel.failed || !this.o.states || !this.unsaved || this.live > 0) return;
     this.unsaved = false;
     try {
       await writeState(this.o.states, booted.stateName, await booted.vm.saveState());
