@@ -122,6 +122,13 @@ async function underNode(): Promise<{ rows: Row[]; layer: string; loads: string[
   };
 }
 
+/** When the VM's status line first matched `re` (ms since navigation start). */
+function vmAt(t: PageTimes, re: RegExp): number {
+  const seen = t.vm.find((v) => re.test(v));
+  if (!seen) throw new Error(`the VM never showed ${re}: ${t.vm.join(', ')}`);
+  return Number.parseInt(seen, 10);
+}
+
 interface ChromiumResult { rows: Row[]; warmMedian: number; loads: string[] }
 
 /** The served playground in headless chromium, a fresh profile per round. */
@@ -141,7 +148,7 @@ async function inChromium(): Promise<ChromiumResult> {
     servers.push(cold);
 
     const loads: string[] = [];
-    const times = { engine: [] as number[], prompt: [] as number[], warm: [] as number[], wasm: [] as number[], reload: [] as number[], cold: [] as number[], coldEngine: [] as number[] };
+    const times = { engine: [] as number[], prompt: [] as number[], warm: [] as number[], wasm: [] as number[], reload: [] as number[], restored: [] as number[], reloadRestored: [] as number[], cold: [] as number[] };
     const round = async (url: string, command: string, expect: string, vmDetail: RegExp | undefined, timeoutMs: number, then?: (page: import('playwright-core').Page) => Promise<void>): Promise<PageTimes> => {
       const browser = await launchBrowser();
       try {
@@ -157,9 +164,10 @@ async function inChromium(): Promise<ChromiumResult> {
       times.engine.push(t.engineReadyMs);
       times.prompt.push(t.promptMs);
       times.warm.push(t.outputMs);
+      times.restored.push(vmAt(t, /running: restored/));
       const w = await round(`${warm.url}/`, 'berth run --rm hello-wasm', 'Hello from WebAssembly!', undefined, 60_000);
       times.wasm.push(w.outputMs);
-      log(`chromium: engine ready ${ms(t.engineReadyMs)}, echo (shipped state) ${ms(t.outputMs)}, hello-wasm ${ms(w.outputMs)}`);
+      log(`chromium: engine ready ${ms(t.engineReadyMs)}, echo (shipped state) ${ms(t.outputMs)}, hello-wasm ${ms(w.outputMs)}; guest restored ${ms(times.restored.at(-1)!)}`);
     }
     loads.push(loadNow());
     for (let i = 0; i < COLD_RUNS; i++) {
@@ -171,8 +179,8 @@ async function inChromium(): Promise<ChromiumResult> {
         if (!reload.vm.some((v) => /restoring the saved guest/.test(v))) throw new Error(`after a reload the VM went ${reload.vm.join(' -> ')}`);
       });
       times.cold.push(t.outputMs);
-      times.coldEngine.push(t.engineReadyMs);
       times.reload.push(reload!.outputMs);
+      times.reloadRestored.push(vmAt(reload!, /running: restored/));
       log(`chromium: cold boot -> echo ${ms(t.outputMs)}, after a reload (OPFS state) ${ms(reload!.outputMs)}`);
     }
     loads.push(loadNow());
@@ -180,7 +188,9 @@ async function inChromium(): Promise<ChromiumResult> {
       rows: [
         { what: 'page load -> shell prompt', times: times.prompt },
         { what: 'page load -> engine ready', times: times.engine },
+        { what: 'page load -> guest restored, shipped state (fresh profile)', times: times.restored },
         { what: `page load -> \`${ECHO}\` output, shipped state (fresh profile)`, times: times.warm },
+        { what: 'page load -> guest restored, after a reload (state in OPFS)', times: times.reloadRestored },
         { what: `page load -> \`${ECHO}\` output, after a reload (state in OPFS)`, times: times.reload },
         { what: `page load -> \`${ECHO}\` output, cold boot (served without the state)`, times: times.cold },
         { what: 'page load -> `berth run --rm hello-wasm` output (fresh profile)', times: times.wasm },
@@ -195,27 +205,34 @@ async function inChromium(): Promise<ChromiumResult> {
   }
 }
 
-/** `docker run --rm busybox echo hello` against a temporary berthd: the same container on the Linux host. */
-async function onLinux(): Promise<Row> {
+/**
+ * `docker run --rm busybox echo hello` against a temporary berthd: the same container on the Linux host, with no
+ * network (as in the guest, where a container has only loopback) and with the default bridge network.
+ */
+async function onLinux(): Promise<Row[]> {
   const missing = await berthdMissing(REPO);
   if (missing) throw new Error(`the Linux reference needs berthd: ${missing}`);
   const dir = await tempDir('berth-bench-browser-berthd-');
   const d = await startBerthd(REPO, dir);
   try {
-    const args = ['-H', d.host, 'run', '--rm', 'busybox', 'echo', 'hello'];
-    // berthd imports its built-in busybox at start: the first run may wait for it
-    const deadline = Date.now() + 30_000;
-    while ((await runTimed('docker', args).catch(() => undefined))?.stdout !== 'hello\n') {
-      if (Date.now() > deadline) throw new Error('docker run --rm busybox echo hello never printed hello against berthd');
-      await new Promise((r) => setTimeout(r, 200));
+    const rows: Row[] = [];
+    for (const net of [['--network', 'none'], []]) {
+      const args = ['-H', d.host, 'run', '--rm', ...net, 'busybox', 'echo', 'hello'];
+      // berthd imports its built-in busybox at start: the first run may wait for it
+      const deadline = Date.now() + 30_000;
+      while ((await runTimed('docker', args).catch(() => undefined))?.stdout !== 'hello\n') {
+        if (Date.now() > deadline) throw new Error(`docker ${args.join(' ')} never printed hello`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const times: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const r = await runTimed('docker', args);
+        if (r.stdout !== 'hello\n') throw new Error(`docker run printed ${JSON.stringify(r.stdout)}`);
+        times.push(r.seconds * 1000);
+      }
+      rows.push({ what: `Linux host: \`docker run --rm ${net.length ? `${net.join(' ')} ` : ''}busybox echo hello\` -> berthd (CLI start to exit)`, times });
     }
-    const times: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const r = await runTimed('docker', args);
-      if (r.stdout !== 'hello\n') throw new Error(`docker run printed ${JSON.stringify(r.stdout)}`);
-      times.push(r.seconds * 1000);
-    }
-    return { what: '`docker run --rm busybox echo hello` -> berthd (Linux host, CLI start to exit)', times };
+    return rows;
   } finally {
     await d.stop();
     await rm(dir, { recursive: true, force: true });
@@ -243,16 +260,16 @@ async function main(): Promise<void> {
       markdownTable(header, node.rows.map(row)), node.layer);
   }
   if (chromium) {
-    const linuxMedian = linux && median(linux.times);
-    const ratio = (r: Row) => (linuxMedian ? `${(median(r.times) / linuxMedian).toFixed(0)}×` : '');
+    const linuxMedian = linux && median(linux[0]!.times);
+    const ratio = (r: Row) => (linuxMedian ? `${(median(r.times) / linuxMedian).toFixed(1)}×` : '');
     parts.push(
       'In headless chromium (Debian\'s, via playwright-core): the playground as `scripts/build-playground.mjs` builds it, served by `berth playground`; each round a fresh browser profile (empty OPFS and IndexedDB). Times are from the navigation\'s start (`performance.now()` in the page) to the first line of the command\'s output on the terminal; the command is typed (`shell.type`) at the first prompt. "Cold boot" serves the same build without `guest/state.bin.gz`; its reload row is the same profile after the worker saved the booted guest (with busybox\'s layer) in OPFS.',
-      markdownTable([...header, ...(linux ? ['vs Linux host'] : [])], [...chromium.rows.map((r) => [...row(r), ...(linux ? [ratio(r)] : [])]),
-        ...(linux ? [[...row(linux), '1×']] : [])]),
+      markdownTable([...header, ...(linux ? ['× Linux host (no network)'] : [])], [...chromium.rows.map((r) => [...row(r), ...(linux ? [ratio(r)] : [])]),
+        ...(linux ?? []).map((r) => [...row(r), ratio(r)])]),
       `Target: page load -> first container output with a warm snapshot under ${ms(TARGET_MS)}: **${ms(chromium.warmMedian)}** median from the shipped state in a fresh profile — **${chromium.warmMedian < TARGET_MS ? 'met' : 'not met'}**.`,
     );
   } else if (linux) {
-    parts.push(markdownTable(header, [row(linux)]));
+    parts.push(markdownTable(header, linux.map(row)));
   }
   const body = [...parts, await handWrittenNotes(join(REPO, 'BENCHMARKS.md'), 'Browser host')].filter(Boolean).join('\n\n');
   process.stdout.write(`${body}\n`);

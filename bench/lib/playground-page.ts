@@ -11,7 +11,7 @@ export interface PageTimes {
   engineReadyMs: number;
   /** ms from navigation start to the command's first output line; the command was typed at the first prompt. */
   outputMs: number;
-  /** The VM's states and details the status line went through (which start it was: booted, restored, ...). */
+  /** The VM's states and details the status line went through, each after the ms since navigation start it showed at. */
   vm: string[];
 }
 
@@ -29,13 +29,14 @@ export async function timeFirstOutput(page: Page, load: () => Promise<unknown>, 
   const r = await page.evaluate(async ({ command, expect, timeoutMs }) => {
     const times: { prompt?: number; engine?: number; output?: number } = {};
     const vm: string[] = [];
+    let last = '';
     const deadline = performance.now() + timeoutMs;
     let error = '';
     while (performance.now() < deadline) {
       const el = document.querySelector('berth-playground') as PlaygroundElement | null;
       const status = el?.shadowRoot?.querySelector('berth-status') as (HTMLElement & { engine?: { state: string; error?: string }; vm?: { state: string; detail?: string } }) | null | undefined;
       const v = status?.vm && `${status.vm.state}${status.vm.detail ? `: ${status.vm.detail}` : ''}`;
-      if (v && vm.at(-1) !== v) vm.push(v);
+      if (v && last !== v) { vm.push(`${Math.round(performance.now())} ms ${v}`); last = v; }
       if (times.engine === undefined && status?.engine?.state === 'ready') times.engine = performance.now();
       if (status?.engine?.state === 'failed') { error = `the engine failed: ${status.engine.error}`; break; }
       const lines = el?.shell ? el.screenLines() : [];
