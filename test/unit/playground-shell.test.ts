@@ -137,3 +137,20 @@ test('pasted lines run one after the other, each at its own prompt; clear wipes 
   await typeLine(s, 'clear');
   assert.match(s.screen.text, /\x1b\[H\x1b\[2J\x1b\[3J\$ $/);
 });
+
+test('a notice from the page: above a new prompt that keeps the typed line, or among a command\'s output', async () => {
+  const s = await newShell();
+  // typed, with the cursor moved back into the line
+  s.screen.type('docker imag\x1b[D\x1b[D');
+  await s.shell.notice('berth: the engine stopped');
+  assert.match(s.screen.text, /\$ docker imag\x1b\[1D\x1b\[1D\x1b\[2C\r\nberth: the engine stopped\r\n\$ docker imag$/);
+  // typing goes on at the end of the line, where the reprint left the cursor
+  const out = await typeLine(s, 'es -q');
+  assert.match(out, /^es -q\r\n[0-9a-f]{12}\r\n\$ $/);
+  s.screen.type('berth events\r');
+  await waitFor('events to run', async () => s.shell.busy);
+  await s.shell.notice('berth: the engine stopped');
+  assert.match(s.screen.text, /\$ berth events\r\n\r\nberth: the engine stopped\r\n$/);
+  s.screen.type('\x03');
+  await waitFor('events to be killed', async () => !s.shell.busy);
+});
