@@ -232,9 +232,21 @@ test('an engine worker that cannot start: the status line and the first command 
   }
 });
 
-test('after a reload everything works: Linux and wasm containers, the images pulled before', { skip }, async () => {
+test('after a reload everything works: Linux and wasm containers, the images pulled before; containers left running have ended', { skip }, async () => {
   await page.reload();
   await load();
+  // left running when the page goes: their processes go with it
+  assert.match((await run(`berth run -d --name left-wasm ${probe} /probe.wasm loop`)).join('\n'), /^[0-9a-f]{64}$/);
+  if (!guestMissing) assert.match((await run('berth run -d --name left-linux busybox sleep 1000', 120_000)).join('\n'), /^[0-9a-f]{64}$/);
+  await page.reload();
+  await load();
+  assert.deepEqual(await run('berth inspect -f "{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}" left-wasm'),
+    ['exited 255 the engine that ran this wasm module stopped while it ran']);
+  if (!guestMissing) {
+    assert.deepEqual(await run('berth inspect -f "{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}" left-linux'), ['exited 255 the browser guest was restarted']);
+    assert.deepEqual(await run('berth rm left-linux'), ['left-linux']);
+  }
+  assert.deepEqual(await run('berth rm left-wasm'), ['left-wasm']);
   if (!guestMissing) {
     assert.deepEqual(await run('berth run --rm crashy cat /extra', 120_000), ['extra']);
     // the state saved before the crash, not the crashed guest
