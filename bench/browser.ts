@@ -129,7 +129,7 @@ function vmAt(t: PageTimes, re: RegExp): number {
   return Number.parseInt(seen, 10);
 }
 
-interface ChromiumResult { rows: Row[]; warmMedian: number; loads: string[] }
+interface ChromiumResult { rows: Row[]; warmMedian: number; reloadMedian: number; loads: string[] }
 
 /** The served playground in headless chromium, a fresh profile per round. */
 async function inChromium(): Promise<ChromiumResult> {
@@ -196,6 +196,7 @@ async function inChromium(): Promise<ChromiumResult> {
         { what: 'page load -> `berth run --rm hello-wasm` output (fresh profile)', times: times.wasm },
       ],
       warmMedian: median(times.warm),
+      reloadMedian: median(times.reload),
       loads,
     };
   } finally {
@@ -249,24 +250,25 @@ async function main(): Promise<void> {
   const uptimeAtEnd = (await run('uptime', []).catch(() => '?')).trim();
 
   const header = ['measure', 'median', 'min', 'max', 'runs'];
-  const parts: string[] = [
+  const parts: string[] = [[
     `- Machine: ${await machineDescription(LOAD_AT_START)}`,
-    `- Load (\`uptime\`): at the start \`${uptimeAtStart}\`; at the end \`${uptimeAtEnd}\`; 1/5/15-minute averages between the parts: ${[...node?.loads ?? [], ...chromium?.loads ?? []].join('; ')}`,
+    `- Load (\`uptime\`): at the start \`${uptimeAtStart}\`; at the end \`${uptimeAtEnd}\`; 1/5/15-minute averages after the Node cold boots, the Node restores, chromium's shipped-state rounds and its cold boots: ${[...node?.loads ?? [], ...chromium?.loads ?? []].join('; ')}`,
     `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
     `- Method: \`npm run bench -- browser\` (bench/browser.ts). ${RUNS} rounds (cold boots: ${COLD_RUNS}). Wall clock; the guest is build/guest (i386 686 kernel, 128 MiB RAM) with build/guest/state.bin.gz, the state host-browser/guest/make-snapshot.ts saved with the built-in linux/386 layers inside.`,
-  ];
+  ].join('\n')];
   if (node) {
     parts.push(`Under Node (${process.version}, v86 from npm: the emulator the engine worker runs), \`GuestVM.boot\` and core's container runtime over the guest agent (\`GuestRuntime\`), each restore round on a fresh guest:`,
       markdownTable(header, node.rows.map(row)), node.layer);
   }
   if (chromium) {
     const linuxMedian = linux && median(linux[0]!.times);
-    const ratio = (r: Row) => (linuxMedian ? `${(median(r.times) / linuxMedian).toFixed(1)}×` : '');
+    // only for what ends in a container's output, as the Linux rows do
+    const ratio = (r: Row) => (linuxMedian && /output/.test(r.what) ? `${(median(r.times) / linuxMedian).toFixed(1)}×` : '');
     parts.push(
       'In headless chromium (Debian\'s, via playwright-core): the playground as `scripts/build-playground.mjs` builds it, served by `berth playground`; each round a fresh browser profile (empty OPFS and IndexedDB). Times are from the navigation\'s start (`performance.now()` in the page) to the first line of the command\'s output on the terminal; the command is typed (`shell.type`) at the first prompt. "Cold boot" serves the same build without `guest/state.bin.gz`; its reload row is the same profile after the worker saved the booted guest (with busybox\'s layer) in OPFS.',
       markdownTable([...header, ...(linux ? ['× Linux host (no network)'] : [])], [...chromium.rows.map((r) => [...row(r), ...(linux ? [ratio(r)] : [])]),
-        ...(linux ?? []).map((r) => [...row(r), ratio(r)])]),
-      `Target: page load -> first container output with a warm snapshot under ${ms(TARGET_MS)}: **${ms(chromium.warmMedian)}** median from the shipped state in a fresh profile — **${chromium.warmMedian < TARGET_MS ? 'met' : 'not met'}**.`,
+        ...(linux ?? []).map((r) => [...row(r), linuxMedian ? `${(median(r.times) / linuxMedian).toFixed(1)}×` : ''])]),
+      `Target (issue 4): page load -> first container output with a warm snapshot (a later visit, restoring the state the worker saved in OPFS) under ${ms(TARGET_MS)}: **${ms(chromium.reloadMedian)}** median — **${chromium.reloadMedian < TARGET_MS ? 'met' : 'not met'}**. A first visit (fresh profile, the shipped state): **${ms(chromium.warmMedian)}** — ${chromium.warmMedian < TARGET_MS ? 'also under' : 'over'} ${ms(TARGET_MS)}.`,
     );
   } else if (linux) {
     parts.push(markdownTable(header, linux.map(row)));
