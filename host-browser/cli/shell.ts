@@ -72,7 +72,8 @@ export class Shell {
    */
   async notice(text: string): Promise<void> {
     const tty = this.opts.tty;
-    if (this.running) { await tty.write(`\n${text}\n`); return; }
+    // (\r\n: a command may have the terminal raw)
+    if (this.running) { await tty.write(`\r\n${text}\r\n`); return; }
     // to the line's end first, so that the terminal's cursor and the editor's agree after the reprint
     for (const ev of this.editor.feed('\x1b[F')) if (ev.kind === 'output') await tty.write(ev.text);
     await tty.write(`\r\n${text}\r\n${this.prompt}${this.editor.text}`);

@@ -10,7 +10,8 @@ import { isNotFoundError, move, names } from '../storage/opfs.ts';
 import type { ContainerRuntime, ContainerTask } from '../../core/engine/containers/runtime.ts';
 import type { LayerSource } from '../runtime/layer-source.ts';
 
-export type VmState = 'idle' | 'booting' | 'running' | 'unavailable' | 'failed';
+/** `failed`: it did not boot; `crashed`: it died under its containers (the next Linux container boots a new one). */
+export type VmState = 'idle' | 'booting' | 'running' | 'unavailable' | 'failed' | 'crashed';
 export type VmStatus = (status: { state: VmState; progress?: number; detail?: string }) => void;
 
 export interface GuestBootOptions {
@@ -177,7 +178,7 @@ export class GuestKeeper {
   private crashed(): void {
     void this.booting?.then(({ vm }) => {
       const why = vm.channel.failed;
-      if (why) this.o.status?.({ state: 'failed', detail: why.message });
+      if (why) this.o.status?.({ state: 'crashed', detail: why.message });
     }, () => {});
   }
 

@@ -113,7 +113,10 @@ export class BerthPlayground extends LitElement {
   private onWorkerMessage(data: unknown): void {
     if (!data || typeof data !== 'object' || !('berthStatus' in data)) return;
     const m = data as { berthStatus: string; state?: string; progress?: number; detail?: string };
-    if (m.berthStatus === 'vm' && m.state) this.status.vm = { state: m.state, progress: m.progress, detail: m.detail } as BerthStatus['vm'];
+    if (m.berthStatus !== 'vm' || !m.state) return;
+    // A crash ends containers nobody may be attached to (-d, or --rm, whose exit docker reports bare): say it here.
+    if (m.state === 'crashed' && this.status.vm.state !== 'crashed') void this.shell?.notice(`\x1b[1;31mberth: ${m.detail}\x1b[0m`);
+    this.status.vm = { state: m.state, progress: m.progress, detail: m.detail } as BerthStatus['vm'];
   }
 }
 

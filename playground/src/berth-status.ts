@@ -5,7 +5,7 @@ import type { PullState } from './pull-progress.ts';
 
 export type EngineState = { state: 'starting' } | { state: 'ready'; version: string } | { state: 'failed'; error: string };
 /** The v86 guest: not needed yet, booting (with a fraction when known), running, or failed. */
-export type VmState = { state: 'idle' | 'booting' | 'running' | 'unavailable'; progress?: number; detail?: string } | { state: 'failed'; detail: string };
+export type VmState = { state: 'idle' | 'booting' | 'running' | 'unavailable'; progress?: number; detail?: string } | { state: 'failed' | 'crashed'; detail: string };
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -70,6 +70,7 @@ export class BerthStatus extends LitElement {
         ${v.progress !== undefined ? html`<progress max="1" .value=${v.progress}></progress>` : nothing}${detail}`;
       case 'running': return html`<span class="dot ok"></span>VM: running${detail}`;
       case 'unavailable': return html`<span class="dot"></span>VM: unavailable${detail}`;
+      case 'crashed': return html`<span class="dot bad"></span>VM: crashed${detail}`;
       default: return html`<span class="dot bad"></span>VM: failed${detail}`;
     }
   }
