@@ -109,10 +109,12 @@ async function load(): Promise<void> {
   await page.locator('berth-terminal').click();
 }
 
-test('an unknown image: run and pull fail at once with one clear line, and the engine goes on', { skip }, async () => {
+test('an unknown image: run and pull fail at once with one clear line, and the engine goes on', { skip }, async (t) => {
   await page.goto(`${server.url}/`);
   await load();
+  const t0 = Date.now();
   const ran = await run('berth run nosuchimage');
+  t.diagnostic(`berth run nosuchimage: ${Date.now() - t0} ms to the prompt`);
   assert.equal(ran[0], 'Unable to find image \'nosuchimage:latest\' locally');
   // docker's shape: the daemon's error, then the hint for the command
   assert.deepEqual(ran.slice(2), ['', 'Run \'berth run --help\' for more information'], ran.join('\n'));
@@ -166,7 +168,7 @@ test('wasm: a module that never ends stops with ctrl-c, and with berth kill', { 
   await engineWorks();
 });
 
-test('a guest that crashes mid-container: the container ends with 255 and why, the engine answers, the next container gets a new guest', { skip: skip || guestMissing }, async () => {
+test('a guest that crashes mid-container: the container ends with 255 and why, the engine answers, the next container gets a new guest', { skip: skip || guestMissing }, async (t) => {
   assert.deepEqual(await run('berth run --rm busybox echo before', 120_000), ['before']);
   // An image with a layer the guest does not have yet: pushing it in makes the keeper save the guest's state again.
   assert.deepEqual(await run('berth run --name layered busybox sh -c "echo extra > /extra"', 120_000), []);
@@ -185,7 +187,9 @@ test('a guest that crashes mid-container: the container ends with 255 and why, t
   // The keeper saves the guest a second after its last container ended: a crashed guest must not be
   // saved (the reload below would restore it). Give it the time to.
   await new Promise((r) => setTimeout(r, 2000));
+  const t0 = Date.now();
   assert.deepEqual(await run('berth run --rm busybox echo after', 120_000), ['after']);
+  t.diagnostic(`the first container after the crash (a new guest restored): ${Date.now() - t0} ms`);
   assert.match(await page.locator('berth-status [data-part=vm]').innerText(), /VM: running/);
   assert.deepEqual(await run('berth rm crasher layered'), ['crasher', 'layered']);
   // A crash under an interactive session: it ends, the terminal is cooked again and the next container runs.
@@ -203,11 +207,12 @@ test('a guest that crashes mid-container: the container ends with 255 and why, t
   assert.deepEqual(await run('berth run --rm busybox echo after the session', 120_000), ['after the session']);
 });
 
-test('the engine worker dies: the terminal and the status line say so, a new worker takes the next command', { skip }, async () => {
+test('the engine worker dies: the terminal and the status line say so, a new worker takes the next command', { skip }, async (t) => {
   const engineStatus = page.locator('berth-status [data-part=engine]');
   await waitFor('the engine to be ready', async () => /engine: ready/.test(await engineStatus.innerText()));
   // A command waiting on the engine when its worker is terminated (as the browser ends a crashed one).
   await start(`berth run --rm ${probe} /probe.wasm loop`, /^looping/);
+  const t0 = Date.now();
   await page.evaluate(() => document.querySelector('berth-playground')!.engineWorker!.terminate());
   await waitFor('the command to end', async () => !(await busy()) && (await screen()).at(-1) === '$', 30_000);
   const said = (await screen()).slice(-4).join('\n');
@@ -216,6 +221,7 @@ test('the engine worker dies: the terminal and the status line say so, a new wor
   assert.equal(await status(), 125);
   await waitFor('the status line to show the new engine ready', async () => /engine: ready/.test(await engineStatus.innerText()))
     .catch(async (e) => { throw new Error(`${e.message}: ${await engineStatus.innerText()}`); });
+  t.diagnostic(`worker terminated -> the new engine ready: ${Date.now() - t0} ms`);
   // The new worker found the container in the store; its module died with the old worker.
   await engineWorks();
   assert.deepEqual(await run('berth ps -q'), []);
