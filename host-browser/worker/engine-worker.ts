@@ -6,7 +6,8 @@
 // script; `none` for no built-in images), `guest` (URL of the v86 guest's files, default `guest/`;
 // `none`: no Linux containers), `v86` (URL of v86.wasm, default `v86.wasm`), `state` (URL of the
 // guest state a first start restores, default `state.bin.gz` in `guest`; `none`: boot), `insecure`
-// (registries reached over plain HTTP, repeatable).
+// (registries reached over plain HTTP, repeatable), `lifeline` (a Web Lock name the worker holds for
+// life, so that superviseEngine on the page learns when it is gone).
 import type { Endpoint } from 'comlink';
 import { exposeEngine } from './expose.ts';
 import { spawnWebWasiWorker } from './wasi-spawn.ts';
