@@ -5,7 +5,7 @@
 // IndexedDB database), `images` (URL of the built-in images' layout, default `images/` next to this
 // script; `none` for no built-in images), `guest` (URL of the v86 guest's files, default `guest/`;
 // `none`: no Linux containers), `v86` (URL of v86.wasm, default `v86.wasm`), `state` (URL of the
-// guest state a first start restores, default `state.bin.gz` in `guest`; `none`: boot), `insecure`
+// guest state a first start restores, gzip or plain, default `state.bin` in `guest`; `none`: boot), `insecure`
 // (registries reached over plain HTTP, repeatable), `lifeline` (a Web Lock name the worker holds for
 // life, so that superviseEngine on the page learns when it is gone).
 import type { Endpoint } from 'comlink';
@@ -25,7 +25,7 @@ function optionsFromUrl(href: string): EngineWorkerOptions {
   const q = new URL(href).searchParams;
   const images = q.get('images') ?? new URL('./images/', href).href;
   const guest = q.get('guest') ?? new URL('./guest/', href).href;
-  const state = q.get('state') ?? 'state.bin.gz';
+  const state = q.get('state') ?? 'state.bin';
   return {
     storage: q.get('storage') === 'memory' ? 'memory' : 'opfs',
     ...(q.get('name') ? { name: q.get('name')! } : {}),

@@ -27,6 +27,7 @@ before(async () => {
   withoutState = await tempDir('berth-no-state-');
   await buildPlayground({ outDir: withState });
   await cp(withState, withoutState, { recursive: true });
+  await rm(join(withoutState, 'guest/state.bin'));
   await rm(join(withoutState, 'guest/state.bin.gz'));
 });
 
