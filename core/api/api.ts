@@ -8,6 +8,7 @@ import { imageRoutes } from './images.ts';
 import { containerRoutes } from './containers.ts';
 import { execRoutes } from './exec.ts';
 import { emptyPruneRoutes } from './empty-prunes.ts';
+import { volumeRoutes } from './volumes.ts';
 
 export function createApi(engine: Engine): Router {
   const router = new Router();
@@ -15,6 +16,7 @@ export function createApi(engine: Engine): Router {
   eventRoutes(router, engine.events, () => engine.now());
   imageRoutes(router, engine);
   emptyPruneRoutes(router);
+  if (engine.volumes) volumeRoutes(router, engine.volumes);
   if (engine.containers) {
     containerRoutes(router, engine.containers);
     execRoutes(router, engine.containers);

@@ -5,6 +5,7 @@ import type { HostInfo, SystemInfo } from './system-info.ts';
 import { goArch } from './system-info.ts';
 import type { ImageService } from './image-service.ts';
 import type { ContainerService } from './containers/service.ts';
+import type { VolumeService } from './volumes/service.ts';
 import { listContainers } from './containers/list.ts';
 import type { RegistryConfig } from '../config/registry-config.ts';
 import { registryInfo } from './registry-info.ts';
@@ -38,6 +39,8 @@ export class Engine {
   readonly images: ImageService;
   /** The container service, on hosts that run containers. */
   containers: ContainerService | undefined;
+  /** The volume service, on hosts that keep volumes. */
+  volumes: VolumeService | undefined;
   /** Set by the container service when it exists; /info reads it. */
   containerCounts: () => Promise<ContainerCounts> = async () => ({ total: 0, running: 0, paused: 0, stopped: 0 });
   private hostInfo: Promise<HostInfo> | undefined;
@@ -92,7 +95,7 @@ export class Engine {
       Object.assign(out, await this.images.diskUsage((id) => users.get(id) ?? 0));
     }
     if (want('container')) out.Containers = svc ? await listContainers(svc, { all: true, limit: -1, size: true, filters: new Map() }) : [];
-    if (want('volume')) out.Volumes = [];
+    if (want('volume')) out.Volumes = this.volumes ? await this.volumes.diskUsage() : [];
     if (want('build-cache')) out.BuildCache = [];
     return out;
   }

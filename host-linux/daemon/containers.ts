@@ -27,6 +27,9 @@ import { hostCapabilities, hostRlimits } from '../runtime/host-facts.ts';
 import { PlatformRuntime } from '../runtime/wasi-dispatch.ts';
 import { wasiRuntime } from '../runtime/wasi-runtime.ts';
 import { devicesAt, hostDevices, resolveDevice } from '../runtime/host-devices.ts';
+import type { VolumeService } from '../../core/engine/volumes/service.ts';
+import { prepareVolumes } from '../volumes/prepare.ts';
+import { userMounts, type UserMount } from '../../core/runtime-spec/mounts.ts';
 
 /** A file next to the sources (host-linux/daemon) or the bundle (dist/). */
 function findBinary(name: string, env: string | undefined): string {
@@ -52,13 +55,19 @@ export interface ContainerWiring {
   log: Logger;
   /** The WASI runtime ended its idle spare worker: a moment to give memory back (the daemon's idle release). */
   spareEnded?: () => void;
+  /** Named and anonymous volumes. */
+  volumes?: VolumeService;
 }
 
-export function linuxSpec(cgroupVersion: 1 | 2, log?: Logger) {
+export function linuxSpec(cgroupVersion: 1 | 2, log?: Logger, volumes?: VolumeService) {
   const capabilities = hostCapabilities();
   const rlimits = hostRlimits();
   return async (input: SpecInput) => {
     const { rec } = input;
+    const volumeMounts = (rec.Mounts ?? []).filter((m) => m.Type === 'volume');
+    if (volumes) await prepareVolumes(rec, input.rootfs, volumes);
+    const userDests = new Set(userMounts(rec.HostConfig as HostConfig).map((m) => m.Destination));
+    const imageVolumes: UserMount[] = volumeMounts.filter((m) => !userDests.has(m.Destination)).map((m) => ({ ...m, origin: 'Binds' }));
     const result = await generateSpec({
       id: rec.Id,
       config: rec.Config as ContainerConfig,
@@ -79,6 +88,14 @@ export function linuxSpec(cgroupVersion: 1 | 2, log?: Logger) {
       lookupDevices: devicesAt,
       ...(input.initPath ? { initPath: input.initPath } : {}),
       cgroupParent: '/berth',
+      ...(volumes ? {
+        imageVolumes,
+        resolveVolume: (m: UserMount) => {
+          const mp = volumeMounts.find((v) => v.Destination === m.Destination);
+          if (!mp) throw new Error(`no volume recorded for ${m.Destination}: recreate the container`);
+          return mp.Source;
+        },
+      } : {}),
     });
     // e.g. a --ulimit above the daemon's hard limit, lowered to it (no CAP_SYS_RESOURCE to raise it).
     for (const w of result.warnings) log?.warn(`container ${rec.Id.slice(0, 12)}: ${w}`);
@@ -98,7 +115,7 @@ export async function startContainerService(w: ContainerWiring): Promise<Contain
     init: findBinary('berth-init', process.env.BERTH_INIT),
     layerDir: w.layerDir,
     cgroups,
-    spec: linuxSpec(version, w.log),
+    spec: linuxSpec(version, w.log, w.volumes),
     host: { ncpu: info.numCpu, cgroupVersion: version, hostname: os.hostname() },
     validateResources: (hc, opts) => {
       const v = validateResources(hc, info, opts);
@@ -115,8 +132,10 @@ export async function startContainerService(w: ContainerWiring): Promise<Contain
     images: w.images,
     events: w.events,
     networks: await PredefinedNetworks.open(w.metadata, w.events, (level, m) => w.log[level](m)),
+    ...(w.volumes ? { volumes: w.volumes } : {}),
     log: (level, m) => w.log[level](m),
   });
+  if (w.volumes) w.volumes.users = (name) => svc.volumeUsers(name);
   w.images.opts.inUse = (id) => svc.imageUser(id);
   w.images.opts.snapshotter = guardSnapshotter(w.images.opts.snapshotter, (diffID) => svc.layerInUse(diffID));
   await restoreContainers(svc);

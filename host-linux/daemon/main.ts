@@ -20,6 +20,8 @@ import { tuneMemory } from './memory.ts';
 import { daemonBuildTime, daemonGitCommit } from './build-info.ts';
 import { importBuiltinImages } from '../../core/engine/builtin-import.ts';
 import { startContainerService } from './containers.ts';
+import { VolumeService } from '../../core/engine/volumes/service.ts';
+import { localVolumeHost } from '../volumes/local-driver.ts';
 import { serverTls } from './tls.ts';
 import { serve, type Served } from '../http/serve.ts';
 import { nodeCodecs, nodeHash } from '../services.ts';
@@ -142,8 +144,10 @@ export async function main(argv: string[]): Promise<number> {
     ({ engine, metadata } = await buildEngine(config, flags, log));
     const images = engine.images;
     const gc = idleGc();
+    engine.volumes = new VolumeService({ store: metadata, host: localVolumeHost(config.dataRoot), events: engine.events });
+    await engine.volumes.load();
     engine.containers = await startContainerService({
-      dataRoot: config.dataRoot, execRoot: config.execRoot, images: engine.images, events: engine.events, log, metadata,
+      dataRoot: config.dataRoot, execRoot: config.execRoot, images: engine.images, events: engine.events, log, metadata, volumes: engine.volumes,
       layerDir: (d) => images.opts.layerDir?.(d) ?? '',
       // A wasm container's spare worker is ended 60 s after the last one, long after the idle release.
       spareEnded: gc.poke,

@@ -8,6 +8,7 @@ import { generateId, generateName, normalizeName } from './names.ts';
 import { adaptHostConfig, validateHostConfig } from '../../container/host-config.ts';
 import type { HostConfig as SpecHostConfig } from './types.ts';
 import type { HostConfig } from './types.ts';
+import { containerMountPoints, volumeNames } from '../volumes/container-mounts.ts';
 
 /**
  * dockerd's verifyContainerSettings, before the image is looked up: the HostConfig checks (400 with
@@ -47,11 +48,13 @@ export async function createContainer(svc: ContainerService, body: CreateBody, n
   const c = new Container(rec);
   svc.add(c);
   try {
+    rec.Mounts = await containerMountPoints(hostConfig, rec.Config.Volumes as Record<string, unknown> | undefined, svc.opts.volumes);
     Object.assign(rec, await svc.runtime.prepare(rec, { id: image.id, config: imageConfig, diffIDs: imageConfig.rootfs.diff_ids }));
     await svc.save(c);
   } catch (e) {
     svc.containers.delete(id);
     svc.names.delete(fullName);
+    await svc.opts.volumes?.removeAnonymous(volumeNames(rec.Mounts)).catch(() => {});
     await svc.runtime.remove(rec).catch(() => {});
     throw e;
   }

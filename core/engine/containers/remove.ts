@@ -23,7 +23,7 @@ export async function removeContainer(svc: ContainerService, ref: string, opts: 
       }
       if (c.removed) return; // --rm got there first
       if (c.task) throw new BerthError('internal', `could not kill running container ${c.id}, cannot remove`);
-      await svc.destroy(c);
+      await svc.destroy(c, opts.volumes);
     });
   } finally {
     if (!c.removed) c.removing = false;

@@ -4,6 +4,8 @@
 import type { MetadataStore } from '../../metadata/kv.ts';
 import type { EventBus } from '../events.ts';
 import type { ImageService } from '../image-service.ts';
+import type { VolumeService } from '../volumes/service.ts';
+import { volumeNames } from '../volumes/container-mounts.ts';
 import { BerthError, errorMessage } from '../../errors.ts';
 import type { ContainerImage, ContainerRuntime, ContainerTask, ExitStatus } from './runtime.ts';
 import { Container } from './container.ts';
@@ -23,6 +25,8 @@ export interface ContainerServiceOptions {
   events: EventBus;
   /** The predefined networks' IDs and events (a host without them sends no network events). */
   networks?: PredefinedNetworks;
+  /** Named and anonymous volumes (a host without them refuses volume mounts). */
+  volumes?: VolumeService;
   now?: () => Date;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
@@ -127,6 +131,11 @@ export class ContainerService {
       }
       throw new BerthError('not_found', `the image ${c.rec.Image} of container ${c.id} is gone: ${errorMessage(e)}`, { cause: e });
     }
+  }
+
+  /** The containers, running or stopped, that mount a volume (it cannot be removed while there are any). */
+  volumeUsers(name: string): string[] {
+    return [...this.containers.values()].filter((c) => c.rec.Mounts?.some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.id);
   }
 
   /** Whether any container, running or stopped, has its rootfs on this layer (snapshot GC asks). */
@@ -281,7 +290,7 @@ export class ContainerService {
   }
 
   /** Removes a stopped container's files and record (rm, --rm, prune). */
-  async destroy(c: Container): Promise<void> {
+  async destroy(c: Container, removeVolumes = false): Promise<void> {
     c.removing = true;
     for (const p of c.pendingAttach.splice(0)) p.fail(new BerthError('not_found', `No such container: ${c.id}`));
     try {
@@ -295,6 +304,10 @@ export class ContainerService {
     }
     await this.forget(c);
     this.event(c, 'destroy');
+    // `rm -v` and `--rm` remove the container's anonymous volumes; named ones stay, as in dockerd.
+    if (removeVolumes || c.rec.HostConfig.AutoRemove) {
+      await this.opts.volumes?.removeAnonymous(volumeNames(c.rec.Mounts)).catch((e: unknown) => this.log('warn', `removing the volumes of ${c.id}: ${errorMessage(e)}`));
+    }
     // Its files are gone: records a full disk held back may fit now.
     if (this.records.behind) void this.records.flush();
     // The image went before the container (`rmi -f`): the layers only it kept can go now.

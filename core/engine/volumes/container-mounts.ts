@@ -1,0 +1,34 @@
+// The mount points a container gets at create, as dockerd's registerMountPoints: its binds, the
+// volumes it names (created on demand), and an anonymous volume for every `-v /path` and every
+// VOLUME of the image that nothing else mounts.
+import type { HostConfig, MountPoint } from '../containers/types.ts';
+import { userMounts, cleanPath } from '../../runtime-spec/mounts.ts';
+import type { VolumeService } from './service.ts';
+
+export async function containerMountPoints(hc: HostConfig, imageVolumes: Record<string, unknown> | null | undefined, volumes: VolumeService | undefined): Promise<MountPoint[]> {
+  const out: MountPoint[] = [];
+  const user = userMounts(hc);
+  const taken = new Set(user.map((m) => m.Destination));
+  for (const m of user) {
+    if (m.Type === 'bind') {
+      out.push({ Type: 'bind', Source: m.Source, Destination: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation });
+    } else if (m.Type === 'volume' && volumes) {
+      const v = await volumes.ensure(m.Source || undefined, !m.Source);
+      out.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: m.Destination, Driver: 'local', Mode: m.Mode, RW: m.RW, Propagation: '' });
+    }
+  }
+  if (volumes) {
+    for (const dest of Object.keys(imageVolumes ?? {}).map(cleanPath).sort()) {
+      if (taken.has(dest) || dest === '/') continue;
+      taken.add(dest);
+      const v = await volumes.ensure(undefined, true);
+      out.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: dest, Driver: 'local', Mode: '', RW: true, Propagation: '' });
+    }
+  }
+  return out;
+}
+
+/** The anonymous volumes among a container's mounts (what `rm -v` and `--rm` remove). */
+export function volumeNames(mounts: MountPoint[]): string[] {
+  return mounts.filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name!);
+}

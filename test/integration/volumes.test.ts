@@ -1,0 +1,117 @@
+// Volumes through the real docker CLI against berthd: named volumes created on demand and by
+// `volume create`, data kept across containers and a daemon restart, in-use errors, prune,
+// inspect, anonymous volumes from `-v /path` and an image's VOLUME filled from the image (copy-up).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { containersMissing, startContainerDaemon } from '../helpers/containers.ts';
+import type { TestDaemon } from '../helpers/berthd.ts';
+
+const skip = containersMissing();
+
+describe('volumes through the docker CLI', { skip }, () => {
+  let d: TestDaemon;
+  let first: TestDaemon | undefined;
+  const docker = (...args: string[]) => d.docker(args);
+  const ok = async (...args: string[]) => {
+    const r = await docker(...args);
+    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  before(async () => { d = await startContainerDaemon({ keepExecRoot: true }); });
+  after(async () => { await d?.cleanup(); if (first && first !== d) await first.cleanup(); });
+
+  test('create, inspect, ls, rm with docker 28 output and errors', async () => {
+    assert.equal(await ok('volume', 'create', '--label', 'team=a', 'v1'), 'v1\n');
+    const [v] = JSON.parse(await ok('volume', 'inspect', 'v1')) as Record<string, unknown>[];
+    assert.equal(v!.Name, 'v1');
+    assert.equal(v!.Driver, 'local');
+    assert.equal(v!.Scope, 'local');
+    assert.equal(v!.Mountpoint, `${d.dataRoot}/volumes/v1/_data`);
+    assert.deepEqual(v!.Labels, { team: 'a' });
+    assert.match(v!.CreatedAt as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.ok(existsSync(`${d.dataRoot}/volumes/v1/_data`));
+    assert.equal(await ok('volume', 'inspect', '--format', '{{.Name}} {{.Driver}} {{.Labels}}', 'v1'), 'v1 local map[team:a]\n');
+    assert.equal(await ok('volume', 'ls', '-q', '--filter', 'label=team=a'), 'v1\n');
+    assert.equal(await ok('volume', 'ls', '-q', '--filter', 'label=team=b'), '');
+    assert.match(await ok('volume', 'ls'), /^DRIVER +VOLUME NAME\nlocal +v1\n/);
+
+    const bad = await docker('volume', 'create', 'a/b');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /create a\/b: "a\/b" includes invalid characters for a local volume name, only "\[a-zA-Z0-9\]\[a-zA-Z0-9_.-\]" are allowed/);
+    const opt = await docker('volume', 'create', '--opt', 'bogus=1', 'v2');
+    assert.match(opt.stderr, /invalid option key: "bogus"/);
+    assert.equal((await docker('volume', 'inspect', 'v2')).code, 1, 'a refused create leaves nothing behind');
+    const missing = await docker('volume', 'inspect', 'nosuch');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no such volume/);
+    assert.equal(await ok('volume', 'rm', 'v1'), 'v1\n');
+    assert.ok(!existsSync(`${d.dataRoot}/volumes/v1`));
+    assert.equal((await docker('volume', 'rm', 'v1')).code, 1);
+    assert.equal((await docker('volume', 'rm', '-f', 'v1')).code, 0);
+  });
+
+  test('a named volume is created by run, keeps its data across containers and a daemon restart, and cannot be removed in use', async () => {
+    await ok('run', '--rm', '-v', 'data1:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f');
+    assert.equal(await ok('run', '--rm', '--mount', 'type=volume,src=data1,dst=/mnt', 'busybox', 'cat', '/mnt/f'), 'kept\n');
+    const id = (await ok('create', '--name', 'user1', '-v', 'data1:/data', 'busybox', 'true')).trim();
+    const [c] = JSON.parse(await ok('inspect', 'user1')) as { Mounts: Record<string, unknown>[] }[];
+    assert.deepEqual(c!.Mounts.map((m) => [m.Type, m.Name, m.Source, m.Destination, m.Driver, m.RW]),
+      [['volume', 'data1', `${d.dataRoot}/volumes/data1/_data`, '/data', 'local', true]]);
+    const inUse = await docker('volume', 'rm', 'data1');
+    assert.equal(inUse.code, 1);
+    assert.match(inUse.stderr, new RegExp(`remove data1: volume is in use - \\[${id}\\]`));
+    assert.equal((await docker('volume', 'rm', '-f', 'data1')).code, 1, 'force does not remove a volume in use');
+    assert.equal(await ok('volume', 'ls', '-q', '--filter', 'dangling=true'), '');
+
+    await d.stop();
+    first = d;
+    d = await startContainerDaemon({ dataRoot: d.dataRoot, keepExecRoot: true });
+    assert.equal(await ok('run', '--rm', '-v', 'data1:/data', 'busybox', 'cat', '/data/f'), 'kept\n');
+    await ok('rm', 'user1');
+    assert.equal(await ok('volume', 'ls', '-q', '--filter', 'dangling=true'), 'data1\n');
+    await ok('volume', 'rm', 'data1');
+  });
+
+  test('anonymous volumes: -v /path, an image VOLUME filled from the image with its owner, rm -v, --rm, prune', async () => {
+    await ok('run', '--name', 'src', 'busybox', 'sh', '-c', 'mkdir -p /seed && echo from-image > /seed/f && chown -R 1234:5678 /seed');
+    await ok('commit', '--change', 'VOLUME /seed', 'src', 'volimg:1');
+    await ok('rm', 'src');
+    const out = await ok('run', '--name', 'anon', 'volimg:1', 'sh', '-c', 'cat /seed/f; stat -c "%u:%g" /seed /seed/f');
+    assert.equal(out, 'from-image\n1234:5678\n1234:5678\n');
+    const [c] = JSON.parse(await ok('inspect', 'anon')) as { Mounts: Record<string, string>[] }[];
+    const anon = c!.Mounts.find((m) => m.Destination === '/seed')!;
+    assert.equal(anon.Type, 'volume');
+    assert.match(anon.Name!, /^[0-9a-f]{64}$/);
+    assert.equal(anon.Source, `${d.dataRoot}/volumes/${anon.Name}/_data`);
+
+    // A named volume beside it, and rm -v: the anonymous one goes, the named one stays.
+    await ok('run', '--name', 'both', '-v', 'keep1:/k', '-v', '/tmpvol', 'busybox', 'true');
+    const [b] = JSON.parse(await ok('inspect', 'both')) as { Mounts: Record<string, string>[] }[];
+    const tmpvol = b!.Mounts.find((m) => m.Destination === '/tmpvol')!.Name!;
+    await ok('rm', '-v', 'both');
+    assert.equal((await docker('volume', 'inspect', tmpvol)).code, 1);
+    assert.equal(await ok('volume', 'ls', '-q', '--filter', 'name=keep1'), 'keep1\n');
+
+    // --rm removes its anonymous volumes.
+    const before = (await ok('volume', 'ls', '-q')).split('\n').filter(Boolean).length;
+    await ok('run', '--rm', '-v', '/x', 'volimg:1', 'true');
+    assert.equal((await ok('volume', 'ls', '-q')).split('\n').filter(Boolean).length, before);
+
+    // prune: only unused anonymous volumes, every unused one with -a.
+    await ok('rm', 'anon');
+    const pruned = await ok('volume', 'prune', '-f');
+    assert.match(pruned, new RegExp(`Deleted Volumes:\\n${anon.Name}\\n`));
+    assert.equal(await ok('volume', 'ls', '-q'), 'keep1\n');
+    assert.match(await ok('volume', 'prune', '-af'), /Deleted Volumes:\nkeep1\n/);
+    assert.equal(await ok('volume', 'ls', '-q'), '');
+  });
+
+  test('a tmpfs volume (--opt type=tmpfs) is mounted at first use', async () => {
+    await ok('volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=1m', 'tv');
+    const out = await ok('run', '--rm', '-v', 'tv:/t', 'busybox', 'sh', '-c', 'df -k /t | tail -1');
+    assert.match(out, /^tmpfs +1024 /);
+    await ok('volume', 'rm', 'tv');
+  });
+});
