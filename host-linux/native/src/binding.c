@@ -20,6 +20,18 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mallocTrim", NULL, berth_malloc_trim, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mallopt", NULL, berth_mallopt, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lowMemoryNotification", NULL, berth_low_memory_notification, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkCreateBridge", NULL, berth_netlink_create_bridge, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkCreateVeth", NULL, berth_netlink_create_veth, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkSetLinkNetns", NULL, berth_netlink_set_link_netns, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkRenameLink", NULL, berth_netlink_rename_link, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkSetLinkUp", NULL, berth_netlink_set_link_up, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkSetLinkMaster", NULL, berth_netlink_set_link_master, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkSetLinkMtu", NULL, berth_netlink_set_link_mtu, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkDeleteLink", NULL, berth_netlink_delete_link, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkLink", NULL, berth_netlink_link, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkAddAddress", NULL, berth_netlink_add_address, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkAddRoute", NULL, berth_netlink_add_route, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkListRoutes", NULL, berth_netlink_list_routes, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   BERTH_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

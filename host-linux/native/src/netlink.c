@@ -1,0 +1,730 @@
+/* Links, addresses and routes through rtnetlink (NETLINK_ROUTE), without libnl or `ip` processes.
+ *
+ * Every call takes the network namespace it works in as its first argument: an fd of a netns
+ * (/proc/<pid>/ns/net) or null for the daemon's own. A netlink socket belongs to the namespace it
+ * was created in, so for another namespace a short-lived thread setns()es into it, opens the socket
+ * and exits: CLONE_NEWNET changes only the calling thread, and the daemon's main thread (where
+ * N-API runs) never leaves its namespace. Requests then go through that socket from the main thread. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "berth.h"
+#include "errors.h"
+
+#define NL_BUFSIZE 8192
+
+typedef struct {
+  union {
+    struct nlmsghdr h;
+    char buf[NL_BUFSIZE];
+  };
+} nl_msg;
+
+/* --- sockets -------------------------------------------------------------------------------- */
+
+struct ns_socket_job {
+  int netns_fd;
+  int result; /* fd, or -errno */
+};
+
+static int open_route_socket(void) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return -errno;
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0) {
+    int err = errno;
+    close(fd);
+    return -err;
+  }
+  return fd;
+}
+
+static void *ns_socket_thread(void *arg) {
+  struct ns_socket_job *job = arg;
+  if (setns(job->netns_fd, CLONE_NEWNET) != 0)
+    job->result = -errno;
+  else
+    job->result = open_route_socket();
+  return NULL;
+}
+
+/* A NETLINK_ROUTE socket in the namespace `netns_fd` (-1: the caller's); fd or -errno. */
+static int route_socket(int netns_fd) {
+  if (netns_fd < 0) return open_route_socket();
+  struct ns_socket_job job = {.netns_fd = netns_fd, .result = -EINVAL};
+  pthread_t thread;
+  int err = pthread_create(&thread, NULL, ns_socket_thread, &job);
+  if (err != 0) return -err;
+  pthread_join(thread, NULL);
+  return job.result;
+}
+
+/* --- messages ------------------------------------------------------------------------------- */
+
+static void *msg_init(nl_msg *m, uint16_t type, uint16_t flags, size_t header) {
+  memset(m->buf, 0, NLMSG_SPACE(header));
+  m->h.nlmsg_len = NLMSG_LENGTH(header);
+  m->h.nlmsg_type = type;
+  m->h.nlmsg_flags = NLM_F_REQUEST | flags;
+  return NLMSG_DATA(&m->h);
+}
+
+static struct rtattr *attr_put(nl_msg *m, unsigned short type, const void *data, size_t len) {
+  size_t at = NLMSG_ALIGN(m->h.nlmsg_len);
+  if (at + RTA_SPACE(len) > sizeof m->buf) return NULL; /* requests here are far smaller */
+  struct rtattr *rta = (struct rtattr *)(m->buf + at);
+  rta->rta_type = type;
+  rta->rta_len = RTA_LENGTH(len);
+  if (len) memcpy(RTA_DATA(rta), data, len);
+  m->h.nlmsg_len = at + RTA_SPACE(len);
+  return rta;
+}
+
+static void msg_append(nl_msg *m, const void *data, size_t len) {
+  size_t at = NLMSG_ALIGN(m->h.nlmsg_len);
+  memcpy(m->buf + at, data, len);
+  m->h.nlmsg_len = (uint32_t)(at + NLMSG_ALIGN(len));
+}
+
+static void attr_u32(nl_msg *m, unsigned short type, uint32_t v) { attr_put(m, type, &v, sizeof v); }
+static void attr_str(nl_msg *m, unsigned short type, const char *s) { attr_put(m, type, s, strlen(s) + 1); }
+static struct rtattr *nest_begin(nl_msg *m, unsigned short type) { return attr_put(m, type, NULL, 0); }
+static void nest_end(nl_msg *m, struct rtattr *nest) {
+  nest->rta_len = (unsigned short)(m->buf + m->h.nlmsg_len - (char *)nest);
+}
+
+/* Sends `m` and waits for its acknowledgement; 0 or -errno. */
+static int transact(int fd, nl_msg *m) {
+  static uint32_t seq;
+  m->h.nlmsg_seq = ++seq;
+  m->h.nlmsg_flags |= NLM_F_ACK;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, m->buf, m->h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
+  char reply[NL_BUFSIZE];
+  for (;;) {
+    ssize_t n = recv(fd, reply, sizeof reply, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    int len = (int)n;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_seq != m->h.nlmsg_seq) continue;
+      if (h->nlmsg_type == NLMSG_ERROR) return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+    }
+  }
+}
+
+/* Sends the dump request `m` and calls `each` for every reply message; 0 or -errno. */
+static int dump(int fd, nl_msg *m, int (*each)(struct nlmsghdr *h, void *ctx), void *ctx) {
+  static uint32_t seq = 0x40000000;
+  m->h.nlmsg_seq = ++seq;
+  m->h.nlmsg_flags |= NLM_F_DUMP;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, m->buf, m->h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
+  char *reply = malloc(32768);
+  if (reply == NULL) return -ENOMEM;
+  int result = 0;
+  for (;;) {
+    ssize_t n = recv(fd, reply, 32768, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      result = -errno;
+      break;
+    }
+    int len = (int)n;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_seq != m->h.nlmsg_seq) continue;
+      if (h->nlmsg_type == NLMSG_DONE) goto done;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        result = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+        goto done;
+      }
+      if (result == 0) result = each(h, ctx);
+    }
+  }
+done:
+  free(reply);
+  return result;
+}
+
+/* --- links ---------------------------------------------------------------------------------- */
+
+struct link_info {
+  int index;
+  unsigned flags;
+  uint32_t mtu;
+  uint32_t master;
+  unsigned char mac[6];
+  int mac_len;
+};
+
+/* The link called `name` in the socket's namespace; 0 or -errno (-ENODEV when there is none). */
+static int get_link(int fd, const char *name, struct link_info *out) {
+  nl_msg m;
+  struct ifinfomsg *ifi = msg_init(&m, RTM_GETLINK, 0, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  attr_str(&m, IFLA_IFNAME, name);
+  static uint32_t seq = 0x20000000;
+  m.h.nlmsg_seq = ++seq;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, m.buf, m.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
+  char reply[NL_BUFSIZE];
+  for (;;) {
+    ssize_t n = recv(fd, reply, sizeof reply, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    int len = (int)n;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_seq != m.h.nlmsg_seq) continue;
+      if (h->nlmsg_type == NLMSG_ERROR) return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+      if (h->nlmsg_type != RTM_NEWLINK) continue;
+      struct ifinfomsg *got = NLMSG_DATA(h);
+      memset(out, 0, sizeof *out);
+      out->index = got->ifi_index;
+      out->flags = got->ifi_flags;
+      int alen = (int)IFLA_PAYLOAD(h);
+      for (struct rtattr *a = IFLA_RTA(got); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+        if (a->rta_type == IFLA_MTU) memcpy(&out->mtu, RTA_DATA(a), sizeof out->mtu);
+        if (a->rta_type == IFLA_MASTER) memcpy(&out->master, RTA_DATA(a), sizeof out->master);
+        if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) <= sizeof out->mac) {
+          out->mac_len = (int)RTA_PAYLOAD(a);
+          memcpy(out->mac, RTA_DATA(a), (size_t)out->mac_len);
+        }
+      }
+      return 0;
+    }
+  }
+}
+
+static int link_index(int fd, const char *name) {
+  struct link_info info;
+  int err = get_link(fd, name, &info);
+  return err < 0 ? err : info.index;
+}
+
+/* --- arguments ------------------------------------------------------------------------------ */
+
+/* The namespace argument: a netns fd, or null/undefined for the daemon's own (-1). */
+static bool arg_netns(napi_env env, napi_value value, int *out) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok) return false;
+  if (type == napi_null || type == napi_undefined) {
+    *out = -1;
+    return true;
+  }
+  uint32_t fd;
+  if (!berth_arg_uint32(env, value, "netns", &fd)) return false;
+  *out = (int)fd;
+  return true;
+}
+
+/* A link name: at most IFNAMSIZ-1 bytes, which the kernel would otherwise refuse with a bare EINVAL. */
+static bool arg_ifname(napi_env env, napi_value value, const char *what, char out[IFNAMSIZ]) {
+  char *s;
+  if (!berth_arg_string(env, value, what, &s)) return false;
+  size_t len = strlen(s);
+  if (len == 0 || len >= IFNAMSIZ || strchr(s, '/') != NULL) {
+    char message[160];
+    snprintf(message, sizeof message, "invalid link name \"%.40s\": 1 to %d characters, no '/'", s, IFNAMSIZ - 1);
+    free(s);
+    berth_throw_type(env, message);
+    return false;
+  }
+  memcpy(out, s, len + 1);
+  free(s);
+  return true;
+}
+
+/* An IPv4 address with an optional prefix length ("10.0.0.1/24"; a bare address is /32). */
+static bool arg_cidr(napi_env env, napi_value value, const char *what, struct in_addr *addr, unsigned *prefix) {
+  char *s;
+  if (!berth_arg_string(env, value, what, &s)) return false;
+  char *slash = strchr(s, '/');
+  bool ok = true;
+  *prefix = 32;
+  if (slash != NULL) {
+    *slash = '\0';
+    char *end;
+    unsigned long p = strtoul(slash + 1, &end, 10);
+    ok = slash[1] != '\0' && *end == '\0' && p <= 32;
+    *prefix = (unsigned)p;
+  }
+  if (ok) ok = inet_pton(AF_INET, s, addr) == 1;
+  if (!ok) {
+    if (slash != NULL) *slash = '/';
+    char message[160];
+    snprintf(message, sizeof message, "invalid IPv4 address \"%.60s\" for %s: expected a.b.c.d or a.b.c.d/len", s, what);
+    berth_throw_type(env, message);
+  }
+  free(s);
+  return ok;
+}
+
+static bool arg_ipv4(napi_env env, napi_value value, const char *what, struct in_addr *addr) {
+  unsigned prefix;
+  if (!arg_cidr(env, value, what, addr, &prefix)) return false;
+  if (prefix != 32) {
+    berth_throw_type(env, "a gateway is an address, not a subnet");
+    return false;
+  }
+  return true;
+}
+
+static bool is_nullish(napi_env env, napi_value value) {
+  napi_valuetype type;
+  return napi_typeof(env, value, &type) == napi_ok && (type == napi_null || type == napi_undefined);
+}
+
+/* Opens the socket for `netns`, throwing on failure (-1). */
+static int open_or_throw(napi_env env, int netns, const char *what, const char *name) {
+  int fd = route_socket(netns);
+  if (fd < 0) berth_throw_errno(env, -fd, what, name);
+  return fd;
+}
+
+/* Resolves `name` in the socket's namespace, throwing "ENODEV: no such device, <what> '<name>'". */
+static int index_or_throw(napi_env env, int fd, const char *name, const char *what) {
+  int index = link_index(fd, name);
+  if (index < 0) berth_throw_errno(env, -index, what, name);
+  return index;
+}
+
+/* --- exported calls ------------------------------------------------------------------------- */
+
+/* netlinkCreateBridge(netns, name, mtu) */
+napi_value berth_netlink_create_bridge(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!berth_args(env, info, 3, argv)) return NULL;
+  int netns;
+  char name[IFNAMSIZ];
+  uint32_t mtu;
+  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name) ||
+      !berth_arg_uint32(env, argv[2], "mtu", &mtu))
+    return NULL;
+  int fd = open_or_throw(env, netns, "creating bridge", name);
+  if (fd < 0) return NULL;
+  nl_msg m;
+  struct ifinfomsg *ifi = msg_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  attr_str(&m, IFLA_IFNAME, name);
+  if (mtu) attr_u32(&m, IFLA_MTU, mtu);
+  struct rtattr *linkinfo = nest_begin(&m, IFLA_LINKINFO);
+  attr_str(&m, IFLA_INFO_KIND, "bridge");
+  nest_end(&m, linkinfo);
+  int err = transact(fd, &m);
+  close(fd);
+  if (err < 0) berth_throw_errno(env, -err, "creating bridge", name);
+  return NULL;
+}
+
+/* netlinkCreateVeth(netns, name, peerName, mtu, peerNetns): the peer is created directly in
+ * `peerNetns` (an fd, or null for the same namespace), so it never shows up in the daemon's. */
+napi_value berth_netlink_create_veth(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!berth_args(env, info, 5, argv)) return NULL;
+  int netns, peer_netns;
+  char name[IFNAMSIZ], peer[IFNAMSIZ];
+  uint32_t mtu;
+  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name) ||
+      !arg_ifname(env, argv[2], "peerName", peer) || !berth_arg_uint32(env, argv[3], "mtu", &mtu) ||
+      !arg_netns(env, argv[4], &peer_netns))
+    return NULL;
+  int fd = open_or_throw(env, netns, "creating veth", name);
+  if (fd < 0) return NULL;
+  nl_msg m;
+  struct ifinfomsg *ifi = msg_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  attr_str(&m, IFLA_IFNAME, name);
+  if (mtu) attr_u32(&m, IFLA_MTU, mtu);
+  struct rtattr *linkinfo = nest_begin(&m, IFLA_LINKINFO);
+  attr_str(&m, IFLA_INFO_KIND, "veth");
+  struct rtattr *data = nest_begin(&m, IFLA_INFO_DATA);
+  struct rtattr *peer_info = nest_begin(&m, VETH_INFO_PEER);
+  /* The peer's attributes follow its own ifinfomsg inside the nest. */
+  struct ifinfomsg peer_ifi = {.ifi_family = AF_UNSPEC};
+  msg_append(&m, &peer_ifi, sizeof peer_ifi);
+  attr_str(&m, IFLA_IFNAME, peer);
+  if (mtu) attr_u32(&m, IFLA_MTU, mtu);
+  if (peer_netns >= 0) attr_u32(&m, IFLA_NET_NS_FD, (uint32_t)peer_netns);
+  nest_end(&m, peer_info);
+  nest_end(&m, data);
+  nest_end(&m, linkinfo);
+  int err = transact(fd, &m);
+  close(fd);
+  if (err < 0) berth_throw_errno(env, -err, "creating veth", name);
+  return NULL;
+}
+
+/* Changes one link with RTM_NEWLINK; `setup` adds what changes. */
+static napi_value modify_link(napi_env env, int netns, const char *name, const char *what,
+                              void (*setup)(nl_msg *m, struct ifinfomsg *ifi, const void *ctx), const void *ctx) {
+  int fd = open_or_throw(env, netns, what, name);
+  if (fd < 0) return NULL;
+  int index = index_or_throw(env, fd, name, what);
+  if (index < 0) {
+    close(fd);
+    return NULL;
+  }
+  nl_msg m;
+  struct ifinfomsg *ifi = msg_init(&m, RTM_NEWLINK, 0, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = index;
+  setup(&m, ifi, ctx);
+  int err = transact(fd, &m);
+  close(fd);
+  if (err < 0) berth_throw_errno(env, -err, what, name);
+  return NULL;
+}
+
+static void setup_netns(nl_msg *m, struct ifinfomsg *ifi, const void *ctx) {
+  (void)ifi;
+  attr_u32(m, IFLA_NET_NS_FD, *(const uint32_t *)ctx);
+}
+static void setup_name(nl_msg *m, struct ifinfomsg *ifi, const void *ctx) {
+  (void)ifi;
+  attr_str(m, IFLA_IFNAME, ctx);
+}
+static void setup_up(nl_msg *m, struct ifinfomsg *ifi, const void *ctx) {
+  (void)m;
+  ifi->ifi_change = IFF_UP;
+  ifi->ifi_flags = *(const bool *)ctx ? IFF_UP : 0;
+}
+static void setup_master(nl_msg *m, struct ifinfomsg *ifi, const void *ctx) {
+  (void)ifi;
+  attr_u32(m, IFLA_MASTER, *(const uint32_t *)ctx);
+}
+static void setup_mtu(nl_msg *m, struct ifinfomsg *ifi, const void *ctx) {
+  (void)ifi;
+  attr_u32(m, IFLA_MTU, *(const uint32_t *)ctx);
+}
+
+/* netlinkSetLinkNetns(netns, name, targetNetns) */
+napi_value berth_netlink_set_link_netns(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!berth_args(env, info, 3, argv)) return NULL;
+  int netns;
+  char name[IFNAMSIZ];
+  uint32_t target;
+  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name) ||
+      !berth_arg_uint32(env, argv[2], "targetNetns", &target))
+    return NULL;
+  return modify_link(env, netns, name, "moving link to netns", setup_netns, &target);
+}
+
+/* netlinkRenameLink(netns, name, newName): the link must be down. */
+napi_value berth_netlink_rename_link(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!berth_args(env, info, 3, argv)) return NULL;
+  int netns;
+  char name[IFNAMSIZ], new_name[IFNAMSIZ];
+  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name) ||
+      !arg_ifname(env, argv[2], "newName", new_name))
+    return NULL;
+  return modify_link(env, netns, name, "renaming link", setup_name, new_name);
+}
+
+/* netlinkSetLinkUp(netns, name, up) */
+napi_value berth_netlink_set_link_up(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!berth_args(env, info, 3, argv)) return NULL;
+  int netns;
+  char name[IFNAMSIZ];
+  bool up;
+  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name)) return NULL;
+  if (napi_get_value_bool(env, argv[2], &up) != napi_ok) {
+    berth_throw_type(env, "the \"up\" argument must be a boolean");
+    return NULL;
+  }
+  return modify_link(env, netns, name, up ? "setting link up" : "setting link down", setup_up, &up);
+}
+
+/* netlinkSetLinkMaster(netns, name, master): master null detaches the link from its bridge. */
+napi_value berth_netlink_set_link_master(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!berth_args(env, info, 3, argv)) return NULL;
+  int netns;
+  char name[IFNAMSIZ], master[IFNAMSIZ];
+  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name)) return NULL;
+  uint32_t master_index = 0;
+  if (!is_nullish(env, argv[2])) {
+    if (!arg_ifname(env, argv[2], "master", master)) return NULL;
+    int fd = open_or_throw(env, netns, "setting link master", master);
+    if (fd < 0) return NULL;
+    int index = index_or_throw(env, fd, master, "setting link master");
+    close(fd);
+    if (index < 0) return NULL;
+    master_index = (uint32_t)index;
+  }
+  return modify_link(env, netns, name, "setting link master", setup_master, &master_index);
+}
+
+/* netlinkSetLinkMtu(netns, name, mtu) */
+napi_value berth_netlink_set_link_mtu(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!berth_args(env, info, 3, argv)) return NULL;
+  int netns;
+  char name[IFNAMSIZ];
+  uint32_t mtu;
+  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name) ||
+      !berth_arg_uint32(env, argv[2], "mtu", &mtu))
+    return NULL;
+  return modify_link(env, netns, name, "setting link mtu", setup_mtu, &mtu);
+}
+
+/* netlinkDeleteLink(netns, name): deleting one end of a veth pair deletes both. */
+napi_value berth_netlink_delete_link(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!berth_args(env, info, 2, argv)) return NULL;
+  int netns;
+  char name[IFNAMSIZ];
+  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name)) return NULL;
+  int fd = open_or_throw(env, netns, "deleting link", name);
+  if (fd < 0) return NULL;
+  int index = index_or_throw(env, fd, name, "deleting link");
+  if (index >= 0) {
+    nl_msg m;
+    struct ifinfomsg *ifi = msg_init(&m, RTM_DELLINK, 0, sizeof *ifi);
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = index;
+    int err = transact(fd, &m);
+    if (err < 0) berth_throw_errno(env, -err, "deleting link", name);
+  }
+  close(fd);
+  return NULL;
+}
+
+/* netlinkLink(netns, name): { index, mac, mtu, up, master } (master: the bridge's index or 0). */
+napi_value berth_netlink_link(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!berth_args(env, info, 2, argv)) return NULL;
+  int netns;
+  char name[IFNAMSIZ];
+  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name)) return NULL;
+  int fd = open_or_throw(env, netns, "reading link", name);
+  if (fd < 0) return NULL;
+  struct link_info link;
+  int err = get_link(fd, name, &link);
+  close(fd);
+  if (err < 0) {
+    berth_throw_errno(env, -err, "reading link", name);
+    return NULL;
+  }
+  char mac[3 * sizeof link.mac + 1] = "";
+  for (int i = 0; i < link.mac_len; i++) sprintf(mac + 3 * i, "%02x:", link.mac[i]);
+  if (link.mac_len > 0) mac[3 * link.mac_len - 1] = '\0';
+  napi_value result, v;
+  BERTH_CALL(env, napi_create_object(env, &result));
+  BERTH_CALL(env, napi_create_int32(env, link.index, &v));
+  BERTH_CALL(env, napi_set_named_property(env, result, "index", v));
+  BERTH_CALL(env, napi_create_string_utf8(env, mac, NAPI_AUTO_LENGTH, &v));
+  BERTH_CALL(env, napi_set_named_property(env, result, "mac", v));
+  BERTH_CALL(env, napi_create_uint32(env, link.mtu, &v));
+  BERTH_CALL(env, napi_set_named_property(env, result, "mtu", v));
+  BERTH_CALL(env, napi_get_boolean(env, (link.flags & IFF_UP) != 0, &v));
+  BERTH_CALL(env, napi_set_named_property(env, result, "up", v));
+  BERTH_CALL(env, napi_create_uint32(env, link.master, &v));
+  BERTH_CALL(env, napi_set_named_property(env, result, "master", v));
+  return result;
+}
+
+/* netlinkAddAddress(netns, name, cidr): e.g. "172.18.0.2/16", with the subnet's broadcast address. */
+napi_value berth_netlink_add_address(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!berth_args(env, info, 3, argv)) return NULL;
+  int netns;
+  char name[IFNAMSIZ];
+  struct in_addr addr;
+  unsigned prefix;
+  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name) ||
+      !arg_cidr(env, argv[2], "address", &addr, &prefix))
+    return NULL;
+  int fd = open_or_throw(env, netns, "adding address", name);
+  if (fd < 0) return NULL;
+  int index = index_or_throw(env, fd, name, "adding address");
+  if (index >= 0) {
+    nl_msg m;
+    struct ifaddrmsg *ifa = msg_init(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof *ifa);
+    ifa->ifa_family = AF_INET;
+    ifa->ifa_prefixlen = (unsigned char)prefix;
+    ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+    ifa->ifa_index = (unsigned)index;
+    attr_put(&m, IFA_LOCAL, &addr, sizeof addr);
+    attr_put(&m, IFA_ADDRESS, &addr, sizeof addr);
+    if (prefix < 31) {
+      uint32_t host_mask = prefix == 0 ? 0xffffffffu : (1u << (32 - prefix)) - 1;
+      struct in_addr broadcast = {.s_addr = addr.s_addr | htonl(host_mask)};
+      attr_put(&m, IFA_BROADCAST, &broadcast, sizeof broadcast);
+    }
+    int err = transact(fd, &m);
+    if (err < 0) berth_throw_errno(env, -err, "adding address", name);
+  }
+  close(fd);
+  return NULL;
+}
+
+/* netlinkAddRoute(netns, destination, gateway, link): destination null is the default route;
+ * gateway null makes a route straight out of `link`; link null lets the kernel find it by gateway. */
+napi_value berth_netlink_add_route(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!berth_args(env, info, 4, argv)) return NULL;
+  int netns;
+  struct in_addr dst = {0}, gateway = {0};
+  unsigned dst_len = 0;
+  bool has_gateway = !is_nullish(env, argv[2]), has_link = !is_nullish(env, argv[3]);
+  char link[IFNAMSIZ] = "";
+  if (!arg_netns(env, argv[0], &netns)) return NULL;
+  if (!is_nullish(env, argv[1]) && !arg_cidr(env, argv[1], "destination", &dst, &dst_len)) return NULL;
+  if (has_gateway && !arg_ipv4(env, argv[2], "gateway", &gateway)) return NULL;
+  if (has_link && !arg_ifname(env, argv[3], "link", link)) return NULL;
+  if (!has_gateway && !has_link) {
+    berth_throw_type(env, "a route needs a gateway or a link");
+    return NULL;
+  }
+  char what_target[64];
+  char dst_text[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &dst, dst_text, sizeof dst_text);
+  if (dst_len == 0)
+    snprintf(what_target, sizeof what_target, "default");
+  else
+    snprintf(what_target, sizeof what_target, "%s/%u", dst_text, dst_len);
+  int fd = open_or_throw(env, netns, "adding route", what_target);
+  if (fd < 0) return NULL;
+  int index = 0;
+  if (has_link) {
+    index = index_or_throw(env, fd, link, "adding route");
+    if (index < 0) {
+      close(fd);
+      return NULL;
+    }
+  }
+  nl_msg m;
+  struct rtmsg *rt = msg_init(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof *rt);
+  rt->rtm_family = AF_INET;
+  rt->rtm_dst_len = (unsigned char)dst_len;
+  rt->rtm_table = RT_TABLE_MAIN;
+  rt->rtm_protocol = RTPROT_BOOT;
+  rt->rtm_scope = has_gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+  rt->rtm_type = RTN_UNICAST;
+  if (dst_len) attr_put(&m, RTA_DST, &dst, sizeof dst);
+  if (has_gateway) attr_put(&m, RTA_GATEWAY, &gateway, sizeof gateway);
+  if (has_link) attr_u32(&m, RTA_OIF, (uint32_t)index);
+  int err = transact(fd, &m);
+  close(fd);
+  if (err < 0) berth_throw_errno(env, -err, "adding route", what_target);
+  return NULL;
+}
+
+struct route_list {
+  napi_env env;
+  napi_value array;
+  uint32_t count;
+};
+
+static const char *route_type_name(unsigned char type) {
+  switch (type) {
+    case RTN_UNICAST: return "unicast";
+    case RTN_LOCAL: return "local";
+    case RTN_BROADCAST: return "broadcast";
+    case RTN_ANYCAST: return "anycast";
+    case RTN_MULTICAST: return "multicast";
+    case RTN_BLACKHOLE: return "blackhole";
+    case RTN_UNREACHABLE: return "unreachable";
+    case RTN_PROHIBIT: return "prohibit";
+    default: return "other";
+  }
+}
+
+static int set_string_property(napi_env env, napi_value obj, const char *key, const char *value) {
+  napi_value v;
+  if (napi_create_string_utf8(env, value, NAPI_AUTO_LENGTH, &v) != napi_ok) return -EINVAL;
+  return napi_set_named_property(env, obj, key, v) == napi_ok ? 0 : -EINVAL;
+}
+
+static int add_route(struct nlmsghdr *h, void *ctx) {
+  struct route_list *list = ctx;
+  napi_env env = list->env;
+  if (h->nlmsg_type != RTM_NEWROUTE) return 0;
+  struct rtmsg *rt = NLMSG_DATA(h);
+  if (rt->rtm_family != AF_INET) return 0;
+  uint32_t table = rt->rtm_table, oif = 0;
+  struct in_addr dst = {0}, gateway = {0}, source = {0};
+  bool has_gateway = false, has_source = false;
+  int len = (int)RTM_PAYLOAD(h);
+  for (struct rtattr *a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    if (a->rta_type == RTA_TABLE) memcpy(&table, RTA_DATA(a), sizeof table);
+    if (a->rta_type == RTA_OIF) memcpy(&oif, RTA_DATA(a), sizeof oif);
+    if (a->rta_type == RTA_DST) memcpy(&dst, RTA_DATA(a), sizeof dst);
+    if (a->rta_type == RTA_GATEWAY) {
+      memcpy(&gateway, RTA_DATA(a), sizeof gateway);
+      has_gateway = true;
+    }
+    if (a->rta_type == RTA_PREFSRC) {
+      memcpy(&source, RTA_DATA(a), sizeof source);
+      has_source = true;
+    }
+  }
+  char text[INET_ADDRSTRLEN + 8];
+  napi_value route, v;
+  if (napi_create_object(env, &route) != napi_ok) return -EINVAL;
+  inet_ntop(AF_INET, &dst, text, INET_ADDRSTRLEN);
+  snprintf(text + strlen(text), 8, "/%u", (unsigned)rt->rtm_dst_len);
+  if (set_string_property(env, route, "destination", text) < 0) return -EINVAL;
+  if (has_gateway) {
+    inet_ntop(AF_INET, &gateway, text, INET_ADDRSTRLEN);
+    if (set_string_property(env, route, "gateway", text) < 0) return -EINVAL;
+  }
+  if (has_source) {
+    inet_ntop(AF_INET, &source, text, INET_ADDRSTRLEN);
+    if (set_string_property(env, route, "source", text) < 0) return -EINVAL;
+  }
+  if (napi_create_uint32(env, oif, &v) != napi_ok || napi_set_named_property(env, route, "linkIndex", v) != napi_ok)
+    return -EINVAL;
+  if (napi_create_uint32(env, table, &v) != napi_ok || napi_set_named_property(env, route, "table", v) != napi_ok)
+    return -EINVAL;
+  if (set_string_property(env, route, "type", route_type_name(rt->rtm_type)) < 0) return -EINVAL;
+  if (napi_set_element(env, list->array, list->count++, route) != napi_ok) return -EINVAL;
+  return 0;
+}
+
+/* netlinkListRoutes(netns): the IPv4 routes of every table, as `ip -4 route show table all` has them. */
+napi_value berth_netlink_list_routes(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!berth_args(env, info, 1, argv)) return NULL;
+  int netns;
+  if (!arg_netns(env, argv[0], &netns)) return NULL;
+  int fd = open_or_throw(env, netns, "listing routes", NULL);
+  if (fd < 0) return NULL;
+  struct route_list list = {.env = env, .count = 0};
+  if (napi_create_array(env, &list.array) != napi_ok) {
+    close(fd);
+    return NULL;
+  }
+  nl_msg m;
+  struct rtmsg *rt = msg_init(&m, RTM_GETROUTE, 0, sizeof *rt);
+  rt->rtm_family = AF_INET;
+  int err = dump(fd, &m, add_route, &list);
+  close(fd);
+  if (err < 0) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) berth_throw_errno(env, -err, "listing routes", NULL);
+    return NULL;
+  }
+  return list.array;
+}
