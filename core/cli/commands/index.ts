@@ -17,6 +17,7 @@ import { saveCmd } from './save.ts';
 import { systemDfCmd } from './system-df.ts';
 import { tagCmd } from './tag.ts';
 import { versionCmd } from './version.ts';
+import { volumeGroup } from './volume.ts';
 
 function imageGroup(): Command {
   return {
@@ -40,7 +41,7 @@ export function rootCommands(): Command[] {
   return [
     pullCmd(), pushCmd(), imagesCmd(), loginCmd(), logoutCmd(), versionCmd(), infoCmd(),
     ...containerCommands(), containerGroup(),
-    imageGroup(), systemGroup(),
+    imageGroup(), systemGroup(), volumeGroup(),
     eventsCmd(), historyCmd(), inspectCmd(), loadCmd(), rmiCmd(), saveCmd(), tagCmd(),
   ].map((c) => (c.category ? c : { ...c, category: 'other' as const }));
 }

@@ -86,7 +86,7 @@ function durationFlag(ctx: ParseContext, long: string): number {
 }
 
 /** The key=value list flags that become maps (labels, log options, sysctls). */
-function toMap(items: string[]): Record<string, string> {
+export function toMap(items: string[]): Record<string, string> {
   const m: Record<string, string> = {};
   for (const item of items) {
     const i = item.indexOf('=');

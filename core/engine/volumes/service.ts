@@ -50,7 +50,11 @@ export class VolumeService {
   has(name: string): boolean { return this.volumes.has(name); }
 
   view(rec: VolumeRecord): VolumeJSON {
-    return { ...rec, Mountpoint: this.opts.host.mountpoint(rec.Name), Scope: 'local' };
+    // dockerd's field order (the Go struct's).
+    return {
+      CreatedAt: rec.CreatedAt, Driver: rec.Driver, Labels: rec.Labels, Mountpoint: this.opts.host.mountpoint(rec.Name), Name: rec.Name,
+      Options: rec.Options, Scope: 'local',
+    };
   }
 
   /** POST /volumes/create: an existing volume of that name is returned as it is, as dockerd does. */
@@ -65,9 +69,10 @@ export class VolumeService {
     validateVolumeName(name);
     const existing = this.volumes.get(name);
     if (existing) return existing;
-    const opts = body.DriverOpts && Object.keys(body.DriverOpts).length ? { ...body.DriverOpts } : null;
+    // Kept as sent: dockerd answers `{}` for `volume create` (the CLI sends empty maps) and null for `-v name:/p`.
+    const opts = body.DriverOpts ? { ...body.DriverOpts } : null;
     validateVolumeOptions(name, opts);
-    if (opts && !this.opts.host.mount) throw new BerthError('unsupported', `create ${name}: this host cannot mount volumes with options`);
+    if (opts?.type && !this.opts.host.mount) throw new BerthError('unsupported', `create ${name}: this host cannot mount volumes with options`);
     const labels = anonymous ? { ...(body.Labels ?? {}), [ANONYMOUS_LABEL]: '' } : (body.Labels ?? null);
     const rec: VolumeRecord = { Name: name, Driver: 'local', CreatedAt: volumeTime(this.now()), Labels: labels, Options: opts };
     await this.opts.host.createDir(name);
