@@ -15,8 +15,10 @@ const FLAGS: Record<string, number> = {
   ro: MS_RDONLY, bind: MS_BIND, rbind: MS_BIND | MS_REC, nosuid: MS_NOSUID, nodev: MS_NODEV, noexec: MS_NOEXEC,
   sync: MS_SYNCHRONOUS, noatime: MS_NOATIME, nodiratime: MS_NODIRATIME, relatime: MS_RELATIME, strictatime: MS_STRICTATIME,
 };
-// Flags that clear a default: nothing to set.
-const CLEARING = new Set(['rw', 'suid', 'dev', 'exec', 'async', 'atime', 'diratime']);
+// Flags that clear one of the above, as a later option does in mount(8).
+const CLEARING: Record<string, number> = {
+  rw: MS_RDONLY, suid: MS_NOSUID, dev: MS_NODEV, exec: MS_NOEXEC, async: MS_SYNCHRONOUS, atime: MS_NOATIME, diratime: MS_NODIRATIME,
+};
 
 /** `o=` as mount(8) reads it: known flags become MS_* bits, the rest the file system's data. */
 export function parseMountOptions(o: string): { flags: number; data: string } {
@@ -24,7 +26,8 @@ export function parseMountOptions(o: string): { flags: number; data: string } {
   const data: string[] = [];
   for (const opt of o.split(',').filter(Boolean)) {
     if (opt in FLAGS) flags |= FLAGS[opt]!;
-    else if (!CLEARING.has(opt)) data.push(opt);
+    else if (opt in CLEARING) flags &= ~CLEARING[opt]!;
+    else data.push(opt);
   }
   return { flags, data: data.join(',') };
 }
