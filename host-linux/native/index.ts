@@ -33,6 +33,52 @@ export interface NativeAddon {
   mallopt(param: number, value: number): boolean;
   /** V8's Isolate::LowMemoryNotification: a full collection that also shrinks the heap (young generation included). */
   lowMemoryNotification(): void;
+
+  // rtnetlink. `netns` is an open fd of a network namespace (/proc/<pid>/ns/net) or null for the
+  // daemon's own; the work happens there without moving the daemon's thread. Errors carry the
+  // errno's code and say what was being done: "EEXIST: file exists, creating veth 'berth0a'".
+  /** A bridge; `mtu` 0 keeps the kernel's default. */
+  netlinkCreateBridge(netns: number | null, name: string, mtu: number): void;
+  /** A veth pair; the peer is created directly in `peerNetns` (null: beside `name`). */
+  netlinkCreateVeth(netns: number | null, name: string, peerName: string, mtu: number, peerNetns: number | null): void;
+  /** Moves a link into the namespace `targetNetns` (an fd). */
+  netlinkSetLinkNetns(netns: number | null, name: string, targetNetns: number): void;
+  /** Renames a link (it must be down). */
+  netlinkRenameLink(netns: number | null, name: string, newName: string): void;
+  netlinkSetLinkUp(netns: number | null, name: string, up: boolean): void;
+  /** Attaches a link to a bridge; null detaches it. */
+  netlinkSetLinkMaster(netns: number | null, name: string, master: string | null): void;
+  netlinkSetLinkMtu(netns: number | null, name: string, mtu: number): void;
+  /** Deletes a link; deleting one end of a veth pair deletes both. */
+  netlinkDeleteLink(netns: number | null, name: string): void;
+  /** A link's index, MAC address ("aa:bb:..."), MTU, whether it is up, and its bridge's index (0: none). */
+  netlinkLink(netns: number | null, name: string): NetlinkLink;
+  /** Adds an IPv4 address in CIDR form ("172.18.0.2/16") with its subnet's broadcast address. */
+  netlinkAddAddress(netns: number | null, name: string, cidr: string): void;
+  /** Adds an IPv4 route to the main table; destination null is the default route. */
+  netlinkAddRoute(netns: number | null, destination: string | null, gateway: string | null, link: string | null): void;
+  /** The IPv4 routes of every table (main is 254, local 255). */
+  netlinkListRoutes(netns: number | null): NetlinkRoute[];
+}
+
+export interface NetlinkLink {
+  index: number;
+  mac: string;
+  mtu: number;
+  up: boolean;
+  master: number;
+}
+
+export interface NetlinkRoute {
+  /** CIDR; "0.0.0.0/0" is the default route. */
+  destination: string;
+  gateway?: string;
+  /** The preferred source address. */
+  source?: string;
+  /** The outgoing link's index (0 when the route has none). */
+  linkIndex: number;
+  table: number;
+  type: 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'other';
 }
 
 // mallopt(3) parameters (malloc.h).

@@ -1,0 +1,173 @@
+// rtnetlink through the native addon, inside network namespaces this test creates (`unshare -n`
+// children), never on the host's own network: a bridge in one namespace with a veth pair to each
+// of two others, addresses, routes and links up, proven by real pings; routes listed as `ip` lists
+// them; errors for duplicates and unknown links. `ip`, `nsenter` and busybox only check. As root.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readlinkSync } from 'node:fs';
+import { once } from 'node:events';
+import { native, type NetlinkRoute } from '../../host-linux/native/index.ts';
+
+interface Namespace {
+  child: ChildProcess;
+  pid: number;
+  fd: number;
+}
+
+/** A fresh network namespace held open by a sleeping child, ready once the child says so. */
+async function namespace(): Promise<Namespace> {
+  const child = spawn('unshare', ['-n', 'sh', '-c', 'echo ready; exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  assert.equal(line.toString().trim(), 'ready');
+  const pid = child.pid!;
+  return { child, pid, fd: openSync(`/proc/${pid}/ns/net`, 'r') };
+}
+
+/** Runs a command inside the namespace (checks only). */
+function inside(ns: Namespace, ...command: string[]): string {
+  return execFileSync('nsenter', ['-t', String(ns.pid), '-n', ...command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function ping(ns: Namespace, address: string): boolean {
+  try {
+    inside(ns, 'busybox', 'ping', '-c', '1', '-W', '3', address);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const ownNetns = () => readlinkSync('/proc/thread-self/ns/net');
+const ownLinks = () => execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n').map((l) => l.split(':')[1]?.trim()).filter(Boolean).sort();
+
+let bridgeNs: Namespace; // stands for the daemon's namespace, where the bridge lives
+let a: Namespace;
+let b: Namespace;
+let hostNetnsBefore: string;
+let hostLinksBefore: string[];
+
+before(async () => {
+  hostNetnsBefore = ownNetns();
+  hostLinksBefore = ownLinks();
+  [bridgeNs, a, b] = await Promise.all([namespace(), namespace(), namespace()]);
+});
+
+after(async () => {
+  for (const ns of [bridgeNs, a, b]) {
+    if (!ns) continue;
+    closeSync(ns.fd);
+    const exited = once(ns.child, 'exit');
+    ns.child.kill('SIGKILL');
+    await exited;
+  }
+});
+
+test('a bridge and two veth pairs connect two namespaces: pings over the bridge, the default route and lo', () => {
+  const nl = native();
+  nl.netlinkCreateBridge(bridgeNs.fd, 'berth-br0', 1450);
+  // One peer created directly in its namespace, the other moved there afterwards.
+  nl.netlinkCreateVeth(bridgeNs.fd, 'vetha', 'eth0', 1450, a.fd);
+  nl.netlinkCreateVeth(bridgeNs.fd, 'vethb', 'vethb-peer', 1450, null);
+  nl.netlinkSetLinkNetns(bridgeNs.fd, 'vethb-peer', b.fd);
+  nl.netlinkRenameLink(b.fd, 'vethb-peer', 'eth0');
+
+  nl.netlinkSetLinkMaster(bridgeNs.fd, 'vetha', 'berth-br0');
+  nl.netlinkSetLinkMaster(bridgeNs.fd, 'vethb', 'berth-br0');
+  nl.netlinkAddAddress(bridgeNs.fd, 'berth-br0', '10.77.0.1/24');
+  nl.netlinkAddAddress(bridgeNs.fd, 'berth-br0', '10.88.0.1/24'); // reachable from a only through its default route
+  for (const link of ['berth-br0', 'vetha', 'vethb']) nl.netlinkSetLinkUp(bridgeNs.fd, link, true);
+  nl.netlinkAddAddress(a.fd, 'eth0', '10.77.0.2/24');
+  nl.netlinkAddAddress(b.fd, 'eth0', '10.77.0.3/24');
+  for (const ns of [a, b]) {
+    nl.netlinkSetLinkUp(ns.fd, 'lo', true);
+    nl.netlinkSetLinkUp(ns.fd, 'eth0', true);
+  }
+  nl.netlinkAddRoute(a.fd, null, '10.77.0.1', null);
+
+  const bridge = nl.netlinkLink(bridgeNs.fd, 'berth-br0');
+  const vetha = nl.netlinkLink(bridgeNs.fd, 'vetha');
+  assert.equal(vetha.master, bridge.index);
+  assert.equal(vetha.mtu, 1450);
+  assert.equal(vetha.up, true);
+  const eth0 = nl.netlinkLink(a.fd, 'eth0');
+  assert.match(eth0.mac, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+  assert.equal(eth0.mtu, 1450);
+  assert.equal(eth0.master, 0);
+  // The kernel's own view agrees.
+  assert.match(inside(a, 'ip', '-o', 'link', 'show', 'eth0'), new RegExp(`mtu 1450 .*link/ether ${eth0.mac}`));
+  assert.match(inside(bridgeNs, 'ip', '-o', 'link', 'show', 'vethb'), /master berth-br0/);
+
+  assert.ok(ping(a, '10.77.0.3'), 'a reaches b across the bridge');
+  assert.ok(ping(b, '10.77.0.2'), 'b reaches a across the bridge');
+  assert.ok(ping(a, '10.88.0.1'), 'a reaches another subnet through its default route');
+  assert.ok(!ping(b, '10.88.0.1'), 'b, without a default route, does not');
+  assert.ok(ping(a, '127.0.0.1'), 'lo is up');
+
+  // The daemon's own thread never left its namespace, and its links are untouched.
+  assert.equal(ownNetns(), hostNetnsBefore);
+  assert.deepEqual(ownLinks(), hostLinksBefore);
+});
+
+test('routes are listed as the kernel has them, in a namespace and in the daemon\'s own', () => {
+  const nl = native();
+  nl.netlinkAddRoute(b.fd, '10.99.0.0/16', '10.77.0.1', 'eth0');
+  const main = (routes: NetlinkRoute[]) => routes.filter((r) => r.table === 254);
+  const routesA = nl.netlinkListRoutes(a.fd);
+  const eth0 = nl.netlinkLink(a.fd, 'eth0');
+  assert.deepEqual(main(routesA).map((r) => ({ ...r })).sort((x, y) => x.destination.localeCompare(y.destination)), [
+    { destination: '0.0.0.0/0', gateway: '10.77.0.1', linkIndex: eth0.index, table: 254, type: 'unicast' },
+    { destination: '10.77.0.0/24', source: '10.77.0.2', linkIndex: eth0.index, table: 254, type: 'unicast' },
+  ]);
+  assert.ok(routesA.some((r) => r.table === 255 && r.type === 'local' && r.destination === '10.77.0.2/32'));
+  assert.ok(main(nl.netlinkListRoutes(b.fd)).some((r) => r.destination === '10.99.0.0/16' && r.gateway === '10.77.0.1'));
+
+  // Read-only in the daemon's namespace: what IPAM consults to avoid the host's subnets. Other
+  // work on this machine may change the host's routes between the two reads: compare again then.
+  const ipRoutes = () => execFileSync('ip', ['-4', 'route', 'show', 'table', 'main'], { encoding: 'utf8' })
+    .split('\n').filter(Boolean).map((l) => l.split(' ')[0]!).map((d) => (d === 'default' ? '0.0.0.0/0' : d.includes('/') ? d : `${d}/32`)).sort();
+  const listed = () => main(nl.netlinkListRoutes(null)).map((r) => r.destination).sort();
+  let attempt = 0;
+  for (let expected = ipRoutes(), got = listed(); ; expected = ipRoutes(), got = listed()) {
+    if (++attempt === 5 || JSON.stringify(got) === JSON.stringify(expected)) {
+      assert.deepEqual(got, expected);
+      break;
+    }
+  }
+});
+
+test('duplicates and unknown links fail with the errno and what was being done', () => {
+  const nl = native();
+  const fails = (fn: () => void, code: string, message: string) => assert.throws(fn, (e: NodeJS.ErrnoException) => {
+    assert.equal(e.code, code);
+    assert.equal(e.message, message);
+    return true;
+  });
+  fails(() => nl.netlinkCreateBridge(bridgeNs.fd, 'berth-br0', 0), 'EEXIST', "EEXIST: file exists, creating bridge 'berth-br0'");
+  fails(() => nl.netlinkCreateVeth(bridgeNs.fd, 'vetha', 'other0', 0, null), 'EEXIST', "EEXIST: file exists, creating veth 'vetha'");
+  fails(() => nl.netlinkAddAddress(a.fd, 'eth0', '10.77.0.2/24'), 'EEXIST', "EEXIST: file exists, adding address 'eth0'");
+  fails(() => nl.netlinkAddRoute(a.fd, null, '10.77.0.1', null), 'EEXIST', "EEXIST: file exists, adding route 'default'");
+  fails(() => nl.netlinkSetLinkUp(a.fd, 'vetha', true), 'ENODEV', "ENODEV: no such device, setting link up 'vetha'");
+  fails(() => nl.netlinkDeleteLink(bridgeNs.fd, 'nope0'), 'ENODEV', "ENODEV: no such device, deleting link 'nope0'");
+  fails(() => nl.netlinkSetLinkMaster(bridgeNs.fd, 'vetha', 'nobridge'), 'ENODEV', "ENODEV: no such device, setting link master 'nobridge'");
+  fails(() => nl.netlinkAddRoute(b.fd, '10.66.0.0/16', '192.0.2.1', null), 'ENETUNREACH', "ENETUNREACH: network is unreachable, adding route '10.66.0.0/16'");
+  fails(() => nl.netlinkRenameLink(a.fd, 'eth0', 'lo'), 'EEXIST', "EEXIST: file exists, renaming link 'eth0'");
+  assert.throws(() => nl.netlinkCreateBridge(bridgeNs.fd, 'a-name-longer-than-15', 0), { name: 'TypeError', message: /invalid link name/ });
+  assert.throws(() => nl.netlinkAddAddress(a.fd, 'eth0', '10.77.0.300/24'), { name: 'TypeError', message: /invalid IPv4 address "10.77.0.300\/24"/ });
+  assert.throws(() => nl.netlinkAddAddress(a.fd, 'eth0', '10.77.0.4/33'), { name: 'TypeError', message: /invalid IPv4 address/ });
+  // A failed call changed nothing.
+  assert.equal(nl.netlinkListRoutes(b.fd).some((r) => r.destination === '10.66.0.0/16'), false);
+});
+
+test('deleting one end of a veth pair removes the other from its namespace; a detached link leaves the bridge', () => {
+  const nl = native();
+  nl.netlinkSetLinkMaster(bridgeNs.fd, 'vethb', null);
+  assert.equal(nl.netlinkLink(bridgeNs.fd, 'vethb').master, 0);
+  nl.netlinkSetLinkMtu(bridgeNs.fd, 'vethb', 1400);
+  assert.equal(nl.netlinkLink(bridgeNs.fd, 'vethb').mtu, 1400);
+  nl.netlinkDeleteLink(bridgeNs.fd, 'vetha');
+  assert.throws(() => nl.netlinkLink(a.fd, 'eth0'), { code: 'ENODEV' });
+  assert.doesNotMatch(inside(a, 'ip', '-o', 'link', 'show'), /eth0/);
+  nl.netlinkDeleteLink(bridgeNs.fd, 'berth-br0');
+  assert.throws(() => nl.netlinkLink(bridgeNs.fd, 'berth-br0'), { code: 'ENODEV' });
+});
