@@ -3,7 +3,7 @@
 // inspect, anonymous volumes from `-v /path` and an image's VOLUME filled from the image (copy-up).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { containersMissing, startContainerDaemon } from '../helpers/containers.ts';
 import type { TestDaemon } from '../helpers/berthd.ts';
 
@@ -112,6 +112,26 @@ describe('volumes through the docker CLI', { skip }, () => {
     await ok('volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=1m', 'tv');
     const out = await ok('run', '--rm', '-v', 'tv:/t', 'busybox', 'sh', '-c', 'df -k /t | tail -1');
     assert.match(out, /^tmpfs +1024 /);
+    // Unmounted once no running container has it, as dockerd's local driver does.
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(`${d.dataRoot}/volumes/tv/_data`));
     await ok('volume', 'rm', 'tv');
+    const bad = await docker('volume', 'create', '--opt', 'type=nfs', '--opt', 'device=:/x', '--opt', 'o=addr=127.0.0.1', 'nv');
+    assert.equal(bad.code, 0, 'dockerd accepts the options at create and fails at first use');
+    const use = await docker('run', '--rm', '-v', 'nv:/n', 'busybox', 'true');
+    assert.equal(use.code, 125);
+    assert.match(use.stderr, /type "nfs" is not supported by berth's local driver/);
+    await ok('volume', 'rm', 'nv');
+  });
+
+  test('mount and unmount events', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const id = (await ok('run', '-d', '-v', 'ev1:/e', 'busybox', 'true')).trim();
+    await ok('wait', id);
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const events = await ok('events', '--since', String(since), '--until', String(until), '--filter', 'type=volume', '--format', '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.container}}');
+    const mine = events.split('\n').filter((l) => l.split(' ')[1] === 'ev1');
+    assert.deepEqual(mine, ['create ev1 <no value>', `mount ev1 ${id}`, `unmount ev1 ${id}`]);
+    await ok('rm', id);
+    await ok('volume', 'rm', 'ev1');
   });
 });

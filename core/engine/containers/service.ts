@@ -252,6 +252,8 @@ export class ContainerService {
     this.event(c, 'die', { exitCode: String(status.exitCode) });
     const network = this.opts.networks && predefinedNetworkOf(c.rec.HostConfig.NetworkMode);
     if (network) this.opts.networks!.publish('disconnect', network, c.id);
+    await this.opts.volumes?.released(c.id, c.rec.Mounts ?? [], (name) => this.volumeUsers(name).some((id) => this.containers.get(id)?.running))
+      .catch((e: unknown) => this.log('warn', `unmounting the volumes of ${c.id}: ${errorMessage(e)}`));
     const delay = c.removing ? undefined : nextRestart(c, status.exitCode, ranMs, this.shuttingDown);
     if (delay !== undefined) {
       Object.assign(st, { Status: 'restarting', Running: true, Restarting: true });

@@ -7,6 +7,7 @@ import type { EventBus } from '../events.ts';
 import { matchLabel } from '../../api/query.ts';
 import { generateId } from '../containers/names.ts';
 import type { VolumeHost } from './host.ts';
+import type { MountPoint } from '../containers/types.ts';
 import {
   ANONYMOUS_LABEL, isAnonymous, validateVolumeName, validateVolumeOptions, volumeTime, type VolumeJSON, type VolumeRecord,
 } from './volume.ts';
@@ -180,6 +181,19 @@ export class VolumeService {
     if (!rec) throw new BerthError('not_found', `get ${name}: no such volume`);
     if (rec.Options?.type) await this.opts.host.mount!(name, rec.Options);
     return this.opts.host.mountpoint(name);
+  }
+
+  /**
+   * A container stopped: dockerd's `unmount` events, and a volume with options (a tmpfs) unmounted
+   * once no running container has it, as dockerd's local driver does (a tmpfs volume's data goes then).
+   */
+  async released(containerId: string, mounts: MountPoint[], stillMounted: (name: string) => boolean): Promise<void> {
+    for (const m of mounts) {
+      if (m.Type !== 'volume' || !m.Name) continue;
+      this.opts.events.publish('volume', 'unmount', m.Name, { container: containerId, driver: 'local' });
+      const rec = this.volumes.get(m.Name);
+      if (rec?.Options?.type && !stillMounted(m.Name)) await this.opts.host.unmount?.(m.Name);
+    }
   }
 
   /** GET /system/df's Volumes. */
