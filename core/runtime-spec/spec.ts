@@ -71,8 +71,8 @@ export interface SpecInput {
   lookupDevices?: HostDeviceLookup;
   /** Host path for a volume mount (issue 5); without it, volume mounts are refused. */
   resolveVolume?: (m: UserMount) => string;
-  /** The anonymous volumes of the image's VOLUMEs that no user mount covers (their host paths resolved). */
-  imageVolumes?: UserMount[];
+  /** Mounts not in the HostConfig's binds and mounts: the image's VOLUMEs and --volumes-from's. */
+  inheritedMounts?: UserMount[];
 }
 
 export interface SpecResult { spec: Spec; warnings: string[] }
@@ -151,7 +151,7 @@ export async function generateSpec(input: SpecInput): Promise<SpecResult> {
 
   // Mounts.
   const shmSize = hc.ShmSize || DEFAULT_SHM_SIZE;
-  const user_ = [...userMounts(hc), ...(input.imageVolumes ?? [])];
+  const user_ = [...userMounts(hc), ...(input.inheritedMounts ?? [])];
   const taken = new Set(user_.map((m) => m.Destination));
   const mountsDev = taken.has('/dev');
   let mounts = defaultMounts(shmSize).filter((m) => !taken.has(m.destination)

@@ -67,7 +67,8 @@ export function linuxSpec(cgroupVersion: 1 | 2, log?: Logger, volumes?: VolumeSe
     const volumeMounts = (rec.Mounts ?? []).filter((m) => m.Type === 'volume');
     if (volumes) await prepareVolumes(rec, input.rootfs, volumes);
     const userDests = new Set(userMounts(rec.HostConfig as HostConfig).map((m) => m.Destination));
-    const imageVolumes: UserMount[] = volumeMounts.filter((m) => !userDests.has(m.Destination)).map((m) => ({ ...m, origin: 'Binds' }));
+    const inheritedMounts: UserMount[] = (rec.Mounts ?? []).filter((m) => (m.Type === 'volume' || m.Type === 'bind') && !userDests.has(m.Destination))
+      .map((m) => ({ ...m, origin: 'Binds' }));
     const result = await generateSpec({
       id: rec.Id,
       config: rec.Config as ContainerConfig,
@@ -89,7 +90,7 @@ export function linuxSpec(cgroupVersion: 1 | 2, log?: Logger, volumes?: VolumeSe
       ...(input.initPath ? { initPath: input.initPath } : {}),
       cgroupParent: '/berth',
       ...(volumes ? {
-        imageVolumes,
+        inheritedMounts,
         resolveVolume: (m: UserMount) => {
           const mp = volumeMounts.find((v) => v.Destination === m.Destination);
           if (!mp) throw new Error(`no volume recorded for ${m.Destination}: recreate the container`);

@@ -123,6 +123,21 @@ describe('volumes through the docker CLI', { skip }, () => {
     await ok('volume', 'rm', 'nv');
   });
 
+  test('--volumes-from takes the other container\'s volumes and binds, :ro makes them read-only', async () => {
+    await ok('create', '--name', 'vsrc', '-v', 'shared1:/s', '-v', `${d.dir}:/hostdir`, 'busybox', 'true');
+    assert.equal(await ok('run', '--rm', '--volumes-from', 'vsrc', 'busybox', 'sh', '-c', 'echo hi > /s/f && ls -d /hostdir'), '/hostdir\n');
+    const ro = await docker('run', '--rm', '--volumes-from', 'vsrc:ro', 'busybox', 'sh', '-c', 'cat /s/f; echo x > /s/g');
+    assert.equal(ro.code, 1);
+    assert.equal(ro.stdout, 'hi\n');
+    assert.match(ro.stderr, /Read-only file system/);
+    const missing = await docker('run', '--rm', '--volumes-from', 'nosuch', 'busybox', 'true');
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /No such container: nosuch/);
+    assert.match((await docker('run', '--rm', '--volumes-from', 'vsrc:xx', 'busybox', 'true')).stderr, /invalid mode for volumes-from: xx/);
+    await ok('rm', 'vsrc');
+    await ok('volume', 'rm', 'shared1');
+  });
+
   test('mount and unmount events', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     const id = (await ok('run', '-d', '-v', 'ev1:/e', 'busybox', 'true')).trim();
