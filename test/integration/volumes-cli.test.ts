@@ -51,6 +51,10 @@ describe('berth volume and docker volume print the same', { skip }, () => {
     await same(() => ['volume', 'ls', '--filter', 'bogus=1']);
     await same((s) => ['volume', 'inspect', '--format', '{{.Name}} {{.Mountpoint}} {{json .Labels}} {{json .Options}}', `vol-${s}`]);
     await same((s) => ['volume', 'inspect', `vol-${s}`, 'nosuch']);
+    const df = await same(() => ['system', 'df']);
+    assert.match(df.stdout, /\nLocal Volumes +4 +0 +0B +0B\n/);
+    const dfv = await berth(['system', 'df', '-v']);
+    assert.match(dfv.stdout, /Local Volumes space usage:\n\nVOLUME NAME +LINKS +SIZE\n(.*\n)*other-b +0 +0B\n/);
   });
 
   test('rm in use, missing, -f; prune', async () => {

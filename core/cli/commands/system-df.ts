@@ -5,12 +5,12 @@ import type { Command, CommandContext } from '../command.ts';
 import { ellipsis, FORMAT_HELP, RAW_FORMAT_KEY, renderFormat, SubContext, TABLE_FORMAT_KEY, truncateID } from '../formatter.ts';
 import { humanDuration, humanSize } from '../units.ts';
 import { IMAGE_HEADER, ImageContext, type ImageSummary } from './images.ts';
+import { VolumeContext, type VolumeSummary } from './volume-ls.ts';
 
 interface ContainerSummary {
   Id: string; Names?: string[]; Image?: string; Command?: string; Created?: number; State?: string; Status?: string;
   SizeRw?: number; Mounts?: { Type?: string }[];
 }
-interface VolumeSummary { Name: string; UsageData?: { Size: number; RefCount: number } | null }
 interface BuildCacheRecord { ID: string; Type?: string; Size: number; CreatedAt?: string; LastUsedAt?: string; UsageCount?: number; InUse?: boolean; Shared?: boolean }
 interface DiskUsage {
   LayersSize?: number;
@@ -86,15 +86,6 @@ class ContainerRow extends SubContext {
   Names() { return (this.c.Names ?? []).map((n) => n.replace(/^\//, '')).filter((n) => !n.includes('/')).join(','); }
 }
 
-class VolumeRow extends SubContext {
-  constructor(private readonly v: VolumeSummary) { super('*formatter.volumeContext'); }
-  header() { return VOLUME_HEADER; }
-  protected fields() { return Object.keys(VOLUME_HEADER); }
-  Name() { return this.v.Name; }
-  Links() { return this.v.UsageData ? String(this.v.UsageData.RefCount) : 'N/A'; }
-  Size() { return this.v.UsageData && this.v.UsageData.Size !== -1 ? humanSize(this.v.UsageData.Size) : 'N/A'; }
-}
-
 class CacheRow extends SubContext {
   constructor(private readonly b: BuildCacheRecord, private readonly now: Date) { super('*formatter.buildCacheContext'); }
   header() { return CACHE_HEADER; }
@@ -140,7 +131,7 @@ async function runDf(ctx: CommandContext): Promise<void> {
   out += '\nContainers space usage:\n\n';
   out += renderFormat('table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}', (du.Containers ?? []).map((c) => new ContainerRow(c, now)), CONTAINER_HEADER);
   out += '\nLocal Volumes space usage:\n\n';
-  out += renderFormat('table {{.Name}}\t{{.Links}}\t{{.Size}}', (du.Volumes ?? []).map((v) => new VolumeRow(v)), VOLUME_HEADER);
+  out += renderFormat('table {{.Name}}\t{{.Links}}\t{{.Size}}', (du.Volumes ?? []).map((v) => new VolumeContext(v)), VOLUME_HEADER);
   const cache = du.BuildCache ?? [];
   out += `\nBuild cache usage: ${humanSize(cache.filter((b) => !b.Shared).reduce((a, b) => a + b.Size, 0))}\n\n`;
   out += renderFormat('table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}', cache.map((b) => new CacheRow(b, now)), CACHE_HEADER);
