@@ -33,6 +33,9 @@ typedef struct {
   };
 } nl_msg;
 
+/* The kernel's text for the last failed request on this thread, or "". */
+static _Thread_local char ack_message[200];
+
 /* --- sockets -------------------------------------------------------------------------------- */
 
 struct ns_socket_job {
@@ -43,6 +46,11 @@ struct ns_socket_job {
 static int open_route_socket(void) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) return -errno;
+  /* Extended acks carry the kernel's reason for an EINVAL ("MTU greater than device maximum");
+   * capped acks leave out the echoed request. Both are optional: older kernels just lack the text. */
+  int on = 1;
+  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof on);
+  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof on);
   struct sockaddr_nl local = {.nl_family = AF_NETLINK};
   if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0) {
     int err = errno;
@@ -63,6 +71,7 @@ static void *ns_socket_thread(void *arg) {
 
 /* A NETLINK_ROUTE socket in the namespace `netns_fd` (-1: the caller's); fd or -errno. */
 static int route_socket(int netns_fd) {
+  ack_message[0] = '\0';
   if (netns_fd < 0) return open_route_socket();
   struct ns_socket_job job = {.netns_fd = netns_fd, .result = -EINVAL};
   pthread_t thread;
@@ -106,6 +115,49 @@ static void nest_end(nl_msg *m, struct rtattr *nest) {
   nest->rta_len = (unsigned short)(m->buf + m->h.nlmsg_len - (char *)nest);
 }
 
+/* An error reply's errno, keeping its extended-ack text in ack_message. */
+static int ack_error(struct nlmsghdr *h) {
+  struct nlmsgerr *e = NLMSG_DATA(h);
+  ack_message[0] = '\0';
+  if (e->error == 0 || !(h->nlmsg_flags & NLM_F_ACK_TLVS)) return e->error;
+  size_t offset = sizeof *e;
+  if (!(h->nlmsg_flags & NLM_F_CAPPED)) offset += e->msg.nlmsg_len - sizeof e->msg;
+  if (NLMSG_LENGTH(offset) > h->nlmsg_len) return e->error;
+  int len = (int)(h->nlmsg_len - NLMSG_LENGTH(offset));
+  struct nlattr *a = (struct nlattr *)((char *)e + NLA_ALIGN(offset));
+  while (len >= (int)sizeof *a && a->nla_len >= sizeof *a && a->nla_len <= len) {
+    if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
+      int text = a->nla_len - (int)NLA_HDRLEN;
+      snprintf(ack_message, sizeof ack_message, "%.*s", text, (char *)a + NLA_HDRLEN);
+      break;
+    }
+    len -= NLA_ALIGN(a->nla_len);
+    a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+  }
+  return e->error;
+}
+
+/* berth_throw_errno, with the kernel's reason when it gave one:
+ * "EINVAL: invalid argument, setting link mtu 'eth0' (MTU greater than device maximum)". */
+static void throw_netlink(napi_env env, int err, const char *what, const char *name) {
+  berth_throw_errno(env, err, what, name);
+  size_t len = strnlen(ack_message, sizeof ack_message);
+  while (len > 0 && (ack_message[len - 1] == '\n' || ack_message[len - 1] == '\0')) ack_message[--len] = '\0';
+  if (len == 0) return;
+  napi_value error, message;
+  if (napi_get_and_clear_last_exception(env, &error) != napi_ok) return;
+  char text[4096];
+  size_t got = 0;
+  if (napi_get_named_property(env, error, "message", &message) == napi_ok &&
+      napi_get_value_string_utf8(env, message, text, sizeof text - sizeof ack_message - 4, &got) == napi_ok) {
+    snprintf(text + got, sizeof text - got, " (%s)", ack_message);
+    if (napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message) == napi_ok)
+      napi_set_named_property(env, error, "message", message);
+  }
+  ack_message[0] = '\0';
+  napi_throw(env, error);
+}
+
 /* Sends `m` and waits for its acknowledgement; 0 or -errno. */
 static int transact(int fd, nl_msg *m) {
   static uint32_t seq;
@@ -123,7 +175,7 @@ static int transact(int fd, nl_msg *m) {
     int len = (int)n;
     for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_seq != m->h.nlmsg_seq) continue;
-      if (h->nlmsg_type == NLMSG_ERROR) return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+      if (h->nlmsg_type == NLMSG_ERROR) return ack_error(h);
     }
   }
 }
@@ -150,7 +202,7 @@ static int dump(int fd, nl_msg *m, int (*each)(struct nlmsghdr *h, void *ctx), v
       if (h->nlmsg_seq != m->h.nlmsg_seq) continue;
       if (h->nlmsg_type == NLMSG_DONE) goto done;
       if (h->nlmsg_type == NLMSG_ERROR) {
-        result = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+        result = ack_error(h);
         goto done;
       }
       if (result == 0) result = each(h, ctx);
@@ -192,7 +244,7 @@ static int get_link(int fd, const char *name, struct link_info *out) {
     int len = (int)n;
     for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_seq != m.h.nlmsg_seq) continue;
-      if (h->nlmsg_type == NLMSG_ERROR) return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+      if (h->nlmsg_type == NLMSG_ERROR) return ack_error(h);
       if (h->nlmsg_type != RTM_NEWLINK) continue;
       struct ifinfomsg *got = NLMSG_DATA(h);
       memset(out, 0, sizeof *out);
@@ -294,14 +346,14 @@ static bool is_nullish(napi_env env, napi_value value) {
 /* Opens the socket for `netns`, throwing on failure (-1). */
 static int open_or_throw(napi_env env, int netns, const char *what, const char *name) {
   int fd = route_socket(netns);
-  if (fd < 0) berth_throw_errno(env, -fd, what, name);
+  if (fd < 0) throw_netlink(env, -fd, what, name);
   return fd;
 }
 
 /* Resolves `name` in the socket's namespace, throwing "ENODEV: no such device, <what> '<name>'". */
 static int index_or_throw(napi_env env, int fd, const char *name, const char *what) {
   int index = link_index(fd, name);
-  if (index < 0) berth_throw_errno(env, -index, what, name);
+  if (index < 0) throw_netlink(env, -index, what, name);
   return index;
 }
 
@@ -329,7 +381,7 @@ napi_value berth_netlink_create_bridge(napi_env env, napi_callback_info info) {
   nest_end(&m, linkinfo);
   int err = transact(fd, &m);
   close(fd);
-  if (err < 0) berth_throw_errno(env, -err, "creating bridge", name);
+  if (err < 0) throw_netlink(env, -err, "creating bridge", name);
   return NULL;
 }
 
@@ -367,7 +419,7 @@ napi_value berth_netlink_create_veth(napi_env env, napi_callback_info info) {
   nest_end(&m, linkinfo);
   int err = transact(fd, &m);
   close(fd);
-  if (err < 0) berth_throw_errno(env, -err, "creating veth", name);
+  if (err < 0) throw_netlink(env, -err, "creating veth", name);
   return NULL;
 }
 
@@ -388,7 +440,7 @@ static napi_value modify_link(napi_env env, int netns, const char *name, const c
   setup(&m, ifi, ctx);
   int err = transact(fd, &m);
   close(fd);
-  if (err < 0) berth_throw_errno(env, -err, what, name);
+  if (err < 0) throw_netlink(env, -err, what, name);
   return NULL;
 }
 
@@ -503,7 +555,7 @@ napi_value berth_netlink_delete_link(napi_env env, napi_callback_info info) {
     ifi->ifi_family = AF_UNSPEC;
     ifi->ifi_index = index;
     int err = transact(fd, &m);
-    if (err < 0) berth_throw_errno(env, -err, "deleting link", name);
+    if (err < 0) throw_netlink(env, -err, "deleting link", name);
   }
   close(fd);
   return NULL;
@@ -522,7 +574,7 @@ napi_value berth_netlink_link(napi_env env, napi_callback_info info) {
   int err = get_link(fd, name, &link);
   close(fd);
   if (err < 0) {
-    berth_throw_errno(env, -err, "reading link", name);
+    throw_netlink(env, -err, "reading link", name);
     return NULL;
   }
   char mac[3 * sizeof link.mac + 1] = "";
@@ -572,7 +624,7 @@ napi_value berth_netlink_add_address(napi_env env, napi_callback_info info) {
       attr_put(&m, IFA_BROADCAST, &broadcast, sizeof broadcast);
     }
     int err = transact(fd, &m);
-    if (err < 0) berth_throw_errno(env, -err, "adding address", name);
+    if (err < 0) throw_netlink(env, -err, "adding address", name);
   }
   close(fd);
   return NULL;
@@ -626,7 +678,7 @@ napi_value berth_netlink_add_route(napi_env env, napi_callback_info info) {
   if (has_link) attr_u32(&m, RTA_OIF, (uint32_t)index);
   int err = transact(fd, &m);
   close(fd);
-  if (err < 0) berth_throw_errno(env, -err, "adding route", what_target);
+  if (err < 0) throw_netlink(env, -err, "adding route", what_target);
   return NULL;
 }
 
@@ -723,7 +775,7 @@ napi_value berth_netlink_list_routes(napi_env env, napi_callback_info info) {
   if (err < 0) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
-    if (!pending) berth_throw_errno(env, -err, "listing routes", NULL);
+    if (!pending) throw_netlink(env, -err, "listing routes", NULL);
     return NULL;
   }
   return list.array;
