@@ -1,0 +1,148 @@
+// The embedded DNS server's answers, with queries and answers going through dns-packet's wire
+// encoding as they do between a container's resolver and berth.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as dnsPacket from 'dns-packet';
+import { ServiceRecords, endpointNames } from '../../core/network/dns/service-records.ts';
+import { nameCandidates, resolveName } from '../../core/network/dns/resolve-name.ts';
+import { DNS_TTL, answerQuery, serverFailure, type DnsClient } from '../../core/network/dns/resolver.ts';
+
+const WEB_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9';
+const DB_ID = 'ffeeddccbbaa00112233445566778899ffeeddccbbaa00112233445566778899';
+
+function records(): ServiceRecords {
+  const r = new ServiceRecords();
+  r.add({ network: 'front', containerId: WEB_ID, containerName: 'web', aliases: ['www', 'Site'], ipv4: '172.18.0.2' });
+  r.add({ network: 'back', containerId: WEB_ID, containerName: 'web', ipv4: '172.19.0.2' });
+  r.add({ network: 'back', containerId: DB_ID, containerName: 'db', aliases: ['store'], ipv4: '172.19.0.3' });
+  return r;
+}
+
+/** A query as a container's resolver sends it, through the wire format and back. */
+function ask(name: string, type: dnsPacket.RecordType, client: DnsClient, r = records(), id = 4242) {
+  const bytes = dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] });
+  const verdict = answerQuery(dnsPacket.decode(bytes), client, r);
+  if (verdict.action === 'forward') return 'forward' as const;
+  return dnsPacket.decode(dnsPacket.encode(verdict.response)) as dnsPacket.DecodedPacket & { rcode: string };
+}
+
+function addressesOf(response: ReturnType<typeof ask>): string[] {
+  assert.notEqual(response, 'forward');
+  if (response === 'forward') return [];
+  return (response.answers ?? []).map((a) => (a as dnsPacket.StringAnswer).data);
+}
+
+test('an endpoint answers to its container name, short ID and aliases, case-insensitively', () => {
+  assert.deepEqual(endpointNames({ network: 'n', containerId: WEB_ID, containerName: 'Web', aliases: ['web', 'api'], ipv4: '10.0.0.2' }),
+    ['web', 'a1b2c3d4e5f6', 'api']);
+  const client = { networks: ['front'] };
+  for (const name of ['web', 'WEB', 'www', 'site', 'a1b2c3d4e5f6', 'web.']) assert.deepEqual(addressesOf(ask(name, 'A', client)), ['172.18.0.2'], name);
+  // The full ID is not a name dockerd serves.
+  assert.equal(ask(WEB_ID, 'A', client), 'forward');
+});
+
+test('an A answer is a NOERROR reply to the query: same id, RD echoed, RA set, not authoritative, TTL 600', () => {
+  const response = ask('db', 'A', { networks: ['back'] });
+  assert.notEqual(response, 'forward');
+  if (response === 'forward') return;
+  assert.equal(response.type, 'response');
+  assert.equal(response.id, 4242);
+  assert.equal(response.rcode, 'NOERROR');
+  assert.equal(response.flag_rd, true);
+  assert.equal(response.flag_ra, true);
+  assert.equal(response.flag_aa, false);
+  assert.deepEqual(response.questions, [{ name: 'db', type: 'A', class: 'IN' }]);
+  assert.deepEqual(response.answers, [{ name: 'db', type: 'A', class: 'IN', ttl: DNS_TTL, flush: false, data: '172.19.0.3' }]);
+});
+
+test('names resolve only on the networks the asking container shares', () => {
+  // web is on front and back; db only on back.
+  assert.deepEqual(addressesOf(ask('db', 'A', { networks: ['back'] })), ['172.19.0.3']);
+  assert.equal(ask('db', 'A', { networks: ['front'] }), 'forward');
+  assert.equal(ask('store', 'A', { networks: ['front', 'other'] }), 'forward');
+  // The first of the client's networks that knows the name answers, with its address there.
+  assert.deepEqual(addressesOf(ask('web', 'A', { networks: ['back', 'front'] })), ['172.19.0.2']);
+  assert.deepEqual(addressesOf(ask('web', 'A', { networks: ['front', 'back'] })), ['172.18.0.2']);
+});
+
+test('name.network resolves the name on that network only, as dockerd splits dotted names', () => {
+  assert.deepEqual(nameCandidates('a.b.c'), [{ name: 'a.b.c' }, { name: 'a.b', network: 'c' }, { name: 'a', network: 'b.c' }]);
+  const client = { networks: ['front', 'back'] };
+  assert.deepEqual(addressesOf(ask('web.back', 'A', client)), ['172.19.0.2']);
+  assert.deepEqual(addressesOf(ask('web.front', 'A', client)), ['172.18.0.2']);
+  assert.deepEqual(addressesOf(ask('WEB.Back.', 'A', client)), ['172.19.0.2']);
+  // A network the client is not on is not searched, even when named.
+  assert.equal(ask('db.back', 'A', { networks: ['front'] }), 'forward');
+  // Dotted network and container names.
+  const r = records();
+  r.add({ network: 'my.net', containerId: DB_ID, containerName: 'svc.v1', ipv4: '10.1.0.5' });
+  assert.deepEqual(addressesOf(ask('svc.v1', 'A', { networks: ['my.net'] }, r)), ['10.1.0.5']);
+  assert.deepEqual(addressesOf(ask('svc.v1.my.net', 'A', { networks: ['my.net'] }, r)), ['10.1.0.5']);
+});
+
+test('a name with one of the container\'s search domains appended resolves as the bare name', () => {
+  const client = { networks: ['back'], searchDomains: ['corp.example.'] };
+  assert.deepEqual(addressesOf(ask('db.corp.example', 'A', client)), ['172.19.0.3']);
+  assert.equal(ask('db.other.example', 'A', client), 'forward');
+  assert.equal(ask('db.corp.example', 'A', { networks: ['back'] }), 'forward');
+  assert.equal(resolveName(records(), 'corp.example', ['back'], ['corp.example']), undefined);
+});
+
+test('an alias shared by several containers answers with all their addresses, in the order they joined', () => {
+  const r = records();
+  r.add({ network: 'back', containerId: 'c'.repeat(64), containerName: 'db2', aliases: ['store'], ipv4: '172.19.0.4' });
+  assert.deepEqual(addressesOf(ask('store', 'A', { networks: ['back'] }, r)), ['172.19.0.3', '172.19.0.4']);
+});
+
+test('records follow connect, disconnect, reconnect and removal', () => {
+  const r = records();
+  r.remove(DB_ID, 'back');
+  assert.equal(ask('db', 'A', { networks: ['back'] }, r), 'forward');
+  r.add({ network: 'back', containerId: DB_ID, containerName: 'db', ipv4: '172.19.0.9' });
+  r.add({ network: 'back', containerId: DB_ID, containerName: 'db', ipv4: '172.19.0.10' });
+  assert.deepEqual(addressesOf(ask('db', 'A', { networks: ['back'] }, r)), ['172.19.0.10']);
+  r.removeContainer(WEB_ID);
+  assert.equal(ask('web', 'A', { networks: ['front', 'back'] }, r), 'forward');
+  assert.deepEqual(r.endpoints('front'), []);
+  r.removeNetwork('back');
+  assert.equal(ask('db', 'A', { networks: ['back'] }, r), 'forward');
+});
+
+test('AAAA for a known name is an empty NOERROR answer; for an unknown one it is forwarded', () => {
+  const response = ask('web', 'AAAA', { networks: ['front'] });
+  assert.notEqual(response, 'forward');
+  if (response === 'forward') return;
+  assert.equal(response.rcode, 'NOERROR');
+  assert.deepEqual(response.answers, []);
+  assert.equal(ask('example.com', 'AAAA', { networks: ['front'] }), 'forward');
+});
+
+test('PTR for a container\'s address answers container.network; other addresses are forwarded', () => {
+  const response = ask('3.0.19.172.in-addr.arpa', 'PTR', { networks: ['front', 'back'] });
+  assert.notEqual(response, 'forward');
+  if (response === 'forward') return;
+  assert.deepEqual(response.answers?.map((a) => [a.type, (a as dnsPacket.StringAnswer).data]), [['PTR', 'db.back']]);
+  assert.equal(ask('3.0.19.172.in-addr.arpa', 'PTR', { networks: ['front'] }), 'forward');
+  assert.equal(ask('8.8.8.8.in-addr.arpa', 'PTR', { networks: ['back'] }), 'forward');
+});
+
+test('names berth does not know and other record types go to the host\'s resolvers', () => {
+  const client = { networks: ['front', 'back'] };
+  assert.equal(ask('example.com', 'A', client), 'forward');
+  assert.equal(ask('web', 'MX', client), 'forward');
+  assert.equal(ask('web', 'TXT', client), 'forward');
+  assert.equal(ask('web', 'A', { networks: [] }), 'forward');
+});
+
+test('malformed queries get FORMERR; a failed forward is SERVFAIL for the same question', () => {
+  const twoQuestions = dnsPacket.decode(dnsPacket.encode({ type: 'query', id: 7, questions: [{ type: 'A', name: 'web' }, { type: 'A', name: 'db' }] }));
+  const verdict = answerQuery(twoQuestions, { networks: ['front'] }, records());
+  assert.equal(verdict.action, 'answer');
+  if (verdict.action !== 'answer') return;
+  assert.equal((dnsPacket.decode(dnsPacket.encode(verdict.response)) as unknown as { rcode: string }).rcode, 'FORMERR');
+  const query = dnsPacket.decode(dnsPacket.encode({ type: 'query', id: 9, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'example.com' }] }));
+  const failed = dnsPacket.decode(dnsPacket.encode(serverFailure(query))) as dnsPacket.DecodedPacket & { rcode: string };
+  assert.equal(failed.rcode, 'SERVFAIL');
+  assert.equal(failed.id, 9);
+  assert.deepEqual(failed.questions?.map((q) => q.name), ['example.com']);
+});
