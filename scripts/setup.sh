@@ -73,11 +73,17 @@ if [ "$START" = 1 ]; then
   step "Starting berthd"
   mkdir -p /var/log/berth /run/berth
   if [ -f /run/berth/berthd.pid ] && kill -0 "$(cat /run/berth/berthd.pid)" 2>/dev/null; then
-    kill "$(cat /run/berth/berthd.pid)"; for _ in $(seq 50); do kill -0 "$(cat /run/berth/berthd.pid 2>/dev/null)" 2>/dev/null || break; sleep 0.1; done
+    kill "$(cat /run/berth/berthd.pid)"; for _ in $(seq 150); do kill -0 "$(cat /run/berth/berthd.pid 2>/dev/null)" 2>/dev/null || break; sleep 0.1; done
   fi
   nohup node "$ROOT/dist/berthd.mjs" >>/var/log/berth/berthd.log 2>&1 &
-  for _ in $(seq 100); do [ -S /run/berth/berth.sock ] && break; sleep 0.1; done
-  if ! node dist/berth.mjs version >/dev/null 2>&1; then
+  # The socket file may still be the previous daemon's: wait until the new one answers, not until the file exists.
+  up=0
+  for _ in $(seq 60); do
+    if node dist/berth.mjs version >/dev/null 2>&1; then up=1; break; fi
+    kill -0 $! 2>/dev/null || break
+    sleep 0.5
+  done
+  if [ "$up" != 1 ]; then
     echo "setup: berthd did not come up; see /var/log/berth/berthd.log" >&2; tail -n 20 /var/log/berth/berthd.log >&2; exit 1
   fi
 
