@@ -15,7 +15,7 @@ describe('volumes through the docker CLI', { skip }, () => {
   const docker = (...args: string[]) => d.docker(args);
   const ok = async (...args: string[]) => {
     const r = await docker(...args);
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}\ndaemon log:\n${d.logs().slice(-3000)}`);
     return r.stdout;
   };
 
@@ -115,6 +115,16 @@ describe('volumes through the docker CLI', { skip }, () => {
     // Unmounted once no running container has it, as dockerd's local driver does.
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(`${d.dataRoot}/volumes/tv/_data`));
     await ok('volume', 'rm', 'tv');
+    // A bind volume: the host directory behind a name.
+    await ok('volume', 'create', '--opt', 'type=none', '--opt', 'o=bind', '--opt', `device=${d.dir}`, 'bv');
+    await ok('run', '--rm', '-v', 'bv:/b', 'busybox', 'sh', '-c', 'echo through-bind > /b/bound.txt');
+    assert.equal(readFileSync(`${d.dir}/bound.txt`, 'utf8'), 'through-bind\n');
+    await ok('volume', 'rm', 'bv');
+    assert.ok(existsSync(`${d.dir}/bound.txt`), 'removing a bind volume unmounts it and leaves the host directory alone');
+    // --mount creates the volume with its volume-opt and volume-label.
+    assert.match(await ok('run', '--rm', '--mount', 'type=volume,src=mv,dst=/m,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=2m,volume-label=k=v', 'busybox', 'df', '-k', '/m'), /tmpfs +2048 /);
+    assert.equal(await ok('volume', 'inspect', '--format', '{{json .Options}} {{json .Labels}}', 'mv'), '{"device":"tmpfs","o":"size=2m","type":"tmpfs"} {"k":"v"}\n');
+    await ok('volume', 'rm', 'mv');
     const bad = await docker('volume', 'create', '--opt', 'type=nfs', '--opt', 'device=:/x', '--opt', 'o=addr=127.0.0.1', 'nv');
     assert.equal(bad.code, 0, 'dockerd accepts the options at create and fails at first use');
     const use = await docker('run', '--rm', '-v', 'nv:/n', 'busybox', 'true');

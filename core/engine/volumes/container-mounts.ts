@@ -29,7 +29,9 @@ export async function containerMountPoints(
     if (m.Type === 'bind') {
       out.push({ Type: 'bind', Source: m.Source, Destination: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation });
     } else if (m.Type === 'volume' && volumes) {
-      const v = await volumes.ensure(m.Source || undefined, !m.Source);
+      // `--mount type=volume,volume-opt=...,volume-label=...` gives a volume it creates its options and labels.
+      const given = m.origin === 'Mounts' ? hc.Mounts?.find((x) => x.Type === 'volume' && cleanPath(x.Target) === m.Destination)?.VolumeOptions : undefined;
+      const v = await volumes.ensure(m.Source || undefined, !m.Source, { DriverOpts: given?.DriverConfig?.Options ?? null, Labels: given?.Labels ?? null });
       out.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: m.Destination, Driver: 'local', Mode: m.Mode, RW: m.RW, Propagation: '' });
     }
   }

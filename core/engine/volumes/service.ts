@@ -171,8 +171,8 @@ export class VolumeService {
   }
 
   /** The volume a container mounts, created on demand (`-v name:/path`); its host path. */
-  async ensure(name: string | undefined, anonymous: boolean): Promise<VolumeJSON> {
-    return this.create({ Name: name ?? '' }, anonymous);
+  async ensure(name: string | undefined, anonymous: boolean, extra: Pick<VolumeCreateBody, 'DriverOpts' | 'Labels'> = {}): Promise<VolumeJSON> {
+    return this.create({ Name: name ?? '', ...extra }, anonymous);
   }
 
   /** Before a container starts: mounts a volume with options (tmpfs, bind, nfs) at first use. */
