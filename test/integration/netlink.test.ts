@@ -8,6 +8,8 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { native, type NetlinkRoute } from '../../host-linux/native/index.ts';
+import { hostRoutes } from '../../host-linux/net/host-routes.ts';
+import { pickSubnet } from '../../core/network/default-pools.ts';
 
 interface Namespace {
   child: ChildProcess;
@@ -122,6 +124,12 @@ test('routes are listed as the kernel has them, in a namespace and in the daemon
   assert.ok(routesA.some((r) => r.table === 255 && r.type === 'local' && r.destination === '10.77.0.2/32'));
   assert.ok(main(nl.netlinkListRoutes(b.fd)).some((r) => r.destination === '10.99.0.0/16' && r.gateway === '10.77.0.1'));
 
+  // What IPAM avoids: b routes 172.17.0.0/16 (dockerd's first pool), so a new network skips it.
+  nl.netlinkAddRoute(b.fd, '172.17.0.0/16', '10.77.0.1', null);
+  assert.deepEqual(hostRoutes(b.fd).sort(), ['10.77.0.0/24', '10.99.0.0/16', '172.17.0.0/16']);
+  assert.equal(pickSubnet(hostRoutes(b.fd)), '172.18.0.0/16');
+  assert.equal(pickSubnet(hostRoutes(a.fd)), '172.17.0.0/16');
+
   // Read-only in the daemon's namespace: what IPAM consults to avoid the host's subnets. Other
   // work on this machine may change the host's routes between the two reads: compare again then.
   const ipRoutes = () => execFileSync('ip', ['-4', 'route', 'show', 'table', 'main'], { encoding: 'utf8' })
@@ -157,6 +165,7 @@ test('duplicates and unknown links fail with the errno and what was being done',
   assert.throws(() => nl.netlinkSetLinkMtu(b.fd, 'eth0', 70000), { code: 'EINVAL', message: /^EINVAL: invalid argument, setting link mtu 'eth0' \(.*mtu.*\)$/i });
   assert.equal(nl.netlinkLink(b.fd, 'eth0').mtu, 1450);
   assert.throws(() => nl.netlinkCreateBridge(bridgeNs.fd, 'a-name-longer-than-15', 0), { name: 'TypeError', message: /invalid link name/ });
+  assert.throws(() => nl.netlinkRenameLink(b.fd, 'eth0', 'eth 1'), { name: 'TypeError', message: /invalid link name "eth 1"/ });
   assert.throws(() => nl.netlinkAddAddress(a.fd, 'eth0', '10.77.0.300/24'), { name: 'TypeError', message: /invalid IPv4 address "10.77.0.300\/24"/ });
   assert.throws(() => nl.netlinkAddAddress(a.fd, 'eth0', '10.77.0.4/33'), { name: 'TypeError', message: /invalid IPv4 address/ });
   // A failed call changed nothing.

@@ -6,6 +6,7 @@
  * and exits: CLONE_NEWNET changes only the calling thread, and the daemon's main thread (where
  * N-API runs) never leaves its namespace. Requests then go through that socket from the main thread. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
@@ -234,7 +235,8 @@ static int get_link(int fd, const char *name, struct link_info *out) {
   m.h.nlmsg_seq = ++seq;
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   if (sendto(fd, m.buf, m.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
-  char reply[NL_BUFSIZE];
+  /* A link's message carries its statistics and more: room for a large one. */
+  char reply[32768];
   for (;;) {
     ssize_t n = recv(fd, reply, sizeof reply, 0);
     if (n < 0) {
@@ -291,9 +293,12 @@ static bool arg_ifname(napi_env env, napi_value value, const char *what, char ou
   char *s;
   if (!berth_arg_string(env, value, what, &s)) return false;
   size_t len = strlen(s);
-  if (len == 0 || len >= IFNAMSIZ || strchr(s, '/') != NULL) {
+  /* The kernel's dev_valid_name: no '/', ':' or white space, and not "." or "..". */
+  bool valid = len > 0 && len < IFNAMSIZ && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+  for (const char *c = s; valid && *c; c++) valid = *c != '/' && *c != ':' && !isspace((unsigned char)*c);
+  if (!valid) {
     char message[160];
-    snprintf(message, sizeof message, "invalid link name \"%.40s\": 1 to %d characters, no '/'", s, IFNAMSIZ - 1);
+    snprintf(message, sizeof message, "invalid link name \"%.40s\": 1 to %d characters, no '/', ':' or spaces", s, IFNAMSIZ - 1);
     free(s);
     berth_throw_type(env, message);
     return false;
@@ -343,6 +348,11 @@ static bool is_nullish(napi_env env, napi_value value) {
   return napi_typeof(env, value, &type) == napi_ok && (type == napi_null || type == napi_undefined);
 }
 
+/* The (netns, name, ...) arguments most calls start with; `n` is how many the call takes. */
+static bool link_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv, int *netns, char name[IFNAMSIZ]) {
+  return berth_args(env, info, n, argv) && arg_netns(env, argv[0], netns) && arg_ifname(env, argv[1], "name", name);
+}
+
 /* Opens the socket for `netns`, throwing on failure (-1). */
 static int open_or_throw(napi_env env, int netns, const char *what, const char *name) {
   int fd = route_socket(netns);
@@ -357,28 +367,33 @@ static int index_or_throw(napi_env env, int fd, const char *name, const char *wh
   return index;
 }
 
+/* Starts a request creating the link `name` of `kind` (mtu 0: the kernel's default); returns its
+ * IFLA_LINKINFO nest, open for the kind's own data. */
+static struct rtattr *new_link(nl_msg *m, const char *name, uint32_t mtu, const char *kind) {
+  struct ifinfomsg *ifi = msg_init(m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  attr_str(m, IFLA_IFNAME, name);
+  if (mtu) attr_u32(m, IFLA_MTU, mtu);
+  struct rtattr *linkinfo = nest_begin(m, IFLA_LINKINFO);
+  attr_str(m, IFLA_INFO_KIND, kind);
+  return linkinfo;
+}
+
 /* --- exported calls ------------------------------------------------------------------------- */
 
 /* netlinkCreateBridge(netns, name, mtu) */
 napi_value berth_netlink_create_bridge(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  if (!berth_args(env, info, 3, argv)) return NULL;
   int netns;
   char name[IFNAMSIZ];
   uint32_t mtu;
-  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name) ||
+  if (!link_args(env, info, 3, argv, &netns, name) ||
       !berth_arg_uint32(env, argv[2], "mtu", &mtu))
     return NULL;
   int fd = open_or_throw(env, netns, "creating bridge", name);
   if (fd < 0) return NULL;
   nl_msg m;
-  struct ifinfomsg *ifi = msg_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *ifi);
-  ifi->ifi_family = AF_UNSPEC;
-  attr_str(&m, IFLA_IFNAME, name);
-  if (mtu) attr_u32(&m, IFLA_MTU, mtu);
-  struct rtattr *linkinfo = nest_begin(&m, IFLA_LINKINFO);
-  attr_str(&m, IFLA_INFO_KIND, "bridge");
-  nest_end(&m, linkinfo);
+  nest_end(&m, new_link(&m, name, mtu, "bridge"));
   int err = transact(fd, &m);
   close(fd);
   if (err < 0) throw_netlink(env, -err, "creating bridge", name);
@@ -389,23 +404,17 @@ napi_value berth_netlink_create_bridge(napi_env env, napi_callback_info info) {
  * `peerNetns` (an fd, or null for the same namespace), so it never shows up in the daemon's. */
 napi_value berth_netlink_create_veth(napi_env env, napi_callback_info info) {
   napi_value argv[5];
-  if (!berth_args(env, info, 5, argv)) return NULL;
   int netns, peer_netns;
   char name[IFNAMSIZ], peer[IFNAMSIZ];
   uint32_t mtu;
-  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name) ||
+  if (!link_args(env, info, 5, argv, &netns, name) ||
       !arg_ifname(env, argv[2], "peerName", peer) || !berth_arg_uint32(env, argv[3], "mtu", &mtu) ||
       !arg_netns(env, argv[4], &peer_netns))
     return NULL;
   int fd = open_or_throw(env, netns, "creating veth", name);
   if (fd < 0) return NULL;
   nl_msg m;
-  struct ifinfomsg *ifi = msg_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *ifi);
-  ifi->ifi_family = AF_UNSPEC;
-  attr_str(&m, IFLA_IFNAME, name);
-  if (mtu) attr_u32(&m, IFLA_MTU, mtu);
-  struct rtattr *linkinfo = nest_begin(&m, IFLA_LINKINFO);
-  attr_str(&m, IFLA_INFO_KIND, "veth");
+  struct rtattr *linkinfo = new_link(&m, name, mtu, "veth");
   struct rtattr *data = nest_begin(&m, IFLA_INFO_DATA);
   struct rtattr *peer_info = nest_begin(&m, VETH_INFO_PEER);
   /* The peer's attributes follow its own ifinfomsg inside the nest. */
@@ -444,9 +453,14 @@ static napi_value modify_link(napi_env env, int netns, const char *name, const c
   return NULL;
 }
 
-static void setup_netns(nl_msg *m, struct ifinfomsg *ifi, const void *ctx) {
+struct u32_attr {
+  unsigned short type;
+  uint32_t value;
+};
+static void setup_u32(nl_msg *m, struct ifinfomsg *ifi, const void *ctx) {
   (void)ifi;
-  attr_u32(m, IFLA_NET_NS_FD, *(const uint32_t *)ctx);
+  const struct u32_attr *attr = ctx;
+  attr_u32(m, attr->type, attr->value);
 }
 static void setup_name(nl_msg *m, struct ifinfomsg *ifi, const void *ctx) {
   (void)ifi;
@@ -461,31 +475,29 @@ static void setup_master(nl_msg *m, struct ifinfomsg *ifi, const void *ctx) {
   (void)ifi;
   attr_u32(m, IFLA_MASTER, *(const uint32_t *)ctx);
 }
-static void setup_mtu(nl_msg *m, struct ifinfomsg *ifi, const void *ctx) {
-  (void)ifi;
-  attr_u32(m, IFLA_MTU, *(const uint32_t *)ctx);
+
+/* Sets one 32-bit attribute of a link: (netns, name, value). */
+static napi_value set_link_u32(napi_env env, napi_callback_info info, unsigned short type, const char *arg,
+                               const char *what) {
+  napi_value argv[3];
+  int netns;
+  char name[IFNAMSIZ];
+  struct u32_attr attr = {.type = type};
+  if (!link_args(env, info, 3, argv, &netns, name) || !berth_arg_uint32(env, argv[2], arg, &attr.value)) return NULL;
+  return modify_link(env, netns, name, what, setup_u32, &attr);
 }
 
 /* netlinkSetLinkNetns(netns, name, targetNetns) */
 napi_value berth_netlink_set_link_netns(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!berth_args(env, info, 3, argv)) return NULL;
-  int netns;
-  char name[IFNAMSIZ];
-  uint32_t target;
-  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name) ||
-      !berth_arg_uint32(env, argv[2], "targetNetns", &target))
-    return NULL;
-  return modify_link(env, netns, name, "moving link to netns", setup_netns, &target);
+  return set_link_u32(env, info, IFLA_NET_NS_FD, "targetNetns", "moving link to netns");
 }
 
 /* netlinkRenameLink(netns, name, newName): the link must be down. */
 napi_value berth_netlink_rename_link(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  if (!berth_args(env, info, 3, argv)) return NULL;
   int netns;
   char name[IFNAMSIZ], new_name[IFNAMSIZ];
-  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name) ||
+  if (!link_args(env, info, 3, argv, &netns, name) ||
       !arg_ifname(env, argv[2], "newName", new_name))
     return NULL;
   return modify_link(env, netns, name, "renaming link", setup_name, new_name);
@@ -494,11 +506,10 @@ napi_value berth_netlink_rename_link(napi_env env, napi_callback_info info) {
 /* netlinkSetLinkUp(netns, name, up) */
 napi_value berth_netlink_set_link_up(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  if (!berth_args(env, info, 3, argv)) return NULL;
   int netns;
   char name[IFNAMSIZ];
   bool up;
-  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name)) return NULL;
+  if (!link_args(env, info, 3, argv, &netns, name)) return NULL;
   if (napi_get_value_bool(env, argv[2], &up) != napi_ok) {
     berth_throw_type(env, "the \"up\" argument must be a boolean");
     return NULL;
@@ -509,10 +520,9 @@ napi_value berth_netlink_set_link_up(napi_env env, napi_callback_info info) {
 /* netlinkSetLinkMaster(netns, name, master): master null detaches the link from its bridge. */
 napi_value berth_netlink_set_link_master(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  if (!berth_args(env, info, 3, argv)) return NULL;
   int netns;
   char name[IFNAMSIZ], master[IFNAMSIZ];
-  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name)) return NULL;
+  if (!link_args(env, info, 3, argv, &netns, name)) return NULL;
   uint32_t master_index = 0;
   if (!is_nullish(env, argv[2])) {
     if (!arg_ifname(env, argv[2], "master", master)) return NULL;
@@ -528,24 +538,15 @@ napi_value berth_netlink_set_link_master(napi_env env, napi_callback_info info) 
 
 /* netlinkSetLinkMtu(netns, name, mtu) */
 napi_value berth_netlink_set_link_mtu(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!berth_args(env, info, 3, argv)) return NULL;
-  int netns;
-  char name[IFNAMSIZ];
-  uint32_t mtu;
-  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name) ||
-      !berth_arg_uint32(env, argv[2], "mtu", &mtu))
-    return NULL;
-  return modify_link(env, netns, name, "setting link mtu", setup_mtu, &mtu);
+  return set_link_u32(env, info, IFLA_MTU, "mtu", "setting link mtu");
 }
 
 /* netlinkDeleteLink(netns, name): deleting one end of a veth pair deletes both. */
 napi_value berth_netlink_delete_link(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  if (!berth_args(env, info, 2, argv)) return NULL;
   int netns;
   char name[IFNAMSIZ];
-  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name)) return NULL;
+  if (!link_args(env, info, 2, argv, &netns, name)) return NULL;
   int fd = open_or_throw(env, netns, "deleting link", name);
   if (fd < 0) return NULL;
   int index = index_or_throw(env, fd, name, "deleting link");
@@ -564,10 +565,9 @@ napi_value berth_netlink_delete_link(napi_env env, napi_callback_info info) {
 /* netlinkLink(netns, name): { index, mac, mtu, up, master } (master: the bridge's index or 0). */
 napi_value berth_netlink_link(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  if (!berth_args(env, info, 2, argv)) return NULL;
   int netns;
   char name[IFNAMSIZ];
-  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name)) return NULL;
+  if (!link_args(env, info, 2, argv, &netns, name)) return NULL;
   int fd = open_or_throw(env, netns, "reading link", name);
   if (fd < 0) return NULL;
   struct link_info link;
@@ -598,12 +598,11 @@ napi_value berth_netlink_link(napi_env env, napi_callback_info info) {
 /* netlinkAddAddress(netns, name, cidr): e.g. "172.18.0.2/16", with the subnet's broadcast address. */
 napi_value berth_netlink_add_address(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  if (!berth_args(env, info, 3, argv)) return NULL;
   int netns;
   char name[IFNAMSIZ];
   struct in_addr addr;
   unsigned prefix;
-  if (!arg_netns(env, argv[0], &netns) || !arg_ifname(env, argv[1], "name", name) ||
+  if (!link_args(env, info, 3, argv, &netns, name) ||
       !arg_cidr(env, argv[2], "address", &addr, &prefix))
     return NULL;
   int fd = open_or_throw(env, netns, "adding address", name);
