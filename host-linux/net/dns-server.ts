@@ -64,6 +64,7 @@ async function handle(socket: Socket, options: DnsServerOptions, message: Buffer
     response = dnsPacket.encode(reply(query, RCODE.REFUSED));
   } else {
     const verdict = answerQuery(query, client, options.records);
+    if (verdict.action === 'drop') return;
     if (verdict.action === 'answer') response = fitUdp(query, verdict.response);
     else response = await forwardOrFail(options.forward, message, query);
   }
@@ -81,24 +82,31 @@ async function forwardOrFail(forward: DnsForwarder | undefined, message: Buffer,
   return dnsPacket.encode(serverFailure(query));
 }
 
-/** The encoded response, or an empty one with TC set when it is larger than the client can take over UDP. */
+/**
+ * The encoded response, cut to the answers that fit with TC set when it is larger than the client
+ * can take over UDP (as miekg/dns's Truncate, which dockerd applies), so the client retries over TCP.
+ */
 function fitUdp(query: dnsPacket.DecodedPacket, response: dnsPacket.Packet): Uint8Array {
   const opt = query.additionals?.find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
   const limit = Math.max(UDP_MIN_SIZE, opt?.udpPayloadSize ?? 0);
   const encoded = dnsPacket.encode(response);
   if (encoded.length <= limit) return encoded;
-  return dnsPacket.encode({ ...response, flags: (response.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [] });
+  const answers = [...(response.answers ?? [])];
+  const truncated = { ...response, flags: (response.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers };
+  while (answers.length > 0 && dnsPacket.encodingLength(truncated) > limit) answers.pop();
+  return dnsPacket.encode(truncated);
 }
 
 /**
- * Forwards over UDP to the host's resolvers (from its resolv.conf), trying each in turn; a
- * resolver that does not answer within `timeoutMs` is skipped.
+ * Forwards over UDP to the host's resolvers (from its resolv.conf), trying each in turn as dockerd
+ * does: one that does not answer within `timeoutMs`, or answers SERVFAIL or REFUSED, is skipped.
  */
 export function udpForwarder(upstreams: readonly { address: string; port?: number }[], timeoutMs = 4000): DnsForwarder {
   return async (query) => {
     for (const upstream of upstreams) {
       const answer = await askOnce(upstream.address, upstream.port ?? 53, query, timeoutMs).catch(() => undefined);
-      if (answer) return answer;
+      const rcode = answer && answer.length >= 4 ? answer[3]! & 0xf : undefined;
+      if (rcode !== undefined && rcode !== RCODE.SERVFAIL && rcode !== RCODE.REFUSED) return answer!;
     }
     throw new Error('no upstream DNS server answered');
   };

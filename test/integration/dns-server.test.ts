@@ -108,6 +108,25 @@ test('an upstream that does not answer is a SERVFAIL, not a hang', async () => {
   }
 });
 
+test('an upstream that answers SERVFAIL is skipped for the next one, as dockerd does', async () => {
+  const failing = createSocket('udp4');
+  failing.on('message', (message, remote) => {
+    const q = dnsPacket.decode(message);
+    failing.send(dnsPacket.encode({ type: 'response', id: q.id, flags: 2, questions: q.questions }), remote.port, remote.address);
+  });
+  await new Promise<void>((resolve) => failing.bind(0, '127.0.0.1', resolve));
+  const failingPort = failing.address().port;
+  const both = await startDnsServer({ records, client: () => ({ networks: ['mynet'] }), forward: udpForwarder([{ address: '127.0.0.1', port: failingPort }, { address: '127.0.0.1', port: upstreamPort }]) });
+  const onlyFailing = await startDnsServer({ records, client: () => ({ networks: ['mynet'] }), forward: udpForwarder([{ address: '127.0.0.1', port: failingPort }]) });
+  try {
+    assert.deepEqual(data(await query(both, 'outside.test', 'A')), ['192.0.2.7']);
+    assert.equal((await query(onlyFailing, 'outside.test', 'A')).rcode, 'SERVFAIL');
+  } finally {
+    await Promise.all([both.close(), onlyFailing.close()]);
+    failing.close();
+  }
+});
+
 test('a source that is no container is refused', async () => {
   assert.equal((await query(closed, 'web', 'A')).rcode, 'REFUSED');
 });
@@ -115,7 +134,8 @@ test('a source that is no container is refused', async () => {
 test('an answer larger than 512 bytes is truncated (TC) over UDP unless EDNS0 offers more room', async () => {
   const plain = await query(server, 'crowd', 'A');
   assert.equal(plain.flag_tc, true);
-  assert.deepEqual(plain.answers, []);
+  assert.ok(plain.answers!.length > 0 && plain.answers!.length < 40, String(plain.answers!.length));
+  assert.ok(dnsPacket.encodingLength(plain) <= 512);
   const edns = await query(server, 'crowd', 'A', { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096 } as dnsPacket.Answer] });
   assert.equal(edns.flag_tc, false);
   assert.equal(edns.answers?.length, 40);

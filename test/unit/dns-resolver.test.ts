@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dnsPacket from 'dns-packet';
 import { ServiceRecords, endpointNames } from '../../core/network/dns/service-records.ts';
-import { nameCandidates, resolveName } from '../../core/network/dns/resolve-name.ts';
+import { nameCandidates } from '../../core/network/dns/resolve-name.ts';
 import { DNS_TTL, answerQuery, serverFailure, type DnsClient } from '../../core/network/dns/resolver.ts';
 
 const WEB_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9';
@@ -80,12 +80,21 @@ test('name.network resolves the name on that network only, as dockerd splits dot
   assert.deepEqual(addressesOf(ask('svc.v1.my.net', 'A', { networks: ['my.net'] }, r)), ['10.1.0.5']);
 });
 
-test('a name with one of the container\'s search domains appended resolves as the bare name', () => {
-  const client = { networks: ['back'], searchDomains: ['corp.example.'] };
-  assert.deepEqual(addressesOf(ask('db.corp.example', 'A', client)), ['172.19.0.3']);
-  assert.equal(ask('db.other.example', 'A', client), 'forward');
-  assert.equal(ask('db.corp.example', 'A', { networks: ['back'] }), 'forward');
-  assert.equal(resolveName(records(), 'corp.example', ['back'], ['corp.example']), undefined);
+test('with ndots set, an unknown single-label name gets an empty answer so the client tries its search domains', () => {
+  const client = { networks: ['back'], ndotsSet: true };
+  for (const type of ['A', 'AAAA'] as const) {
+    const response = ask('printer', type, client);
+    assert.notEqual(response, 'forward');
+    if (response === 'forward') return;
+    assert.equal(response.rcode, 'NOERROR');
+    assert.deepEqual(response.answers, []);
+  }
+  assert.deepEqual(addressesOf(ask('db', 'A', client)), ['172.19.0.3']);
+  assert.equal(ask('printer.corp.example', 'A', client), 'forward');
+  assert.equal(ask('printer', 'TXT', client), 'forward');
+  assert.equal(ask('printer', 'A', { networks: ['back'] }), 'forward');
+  // Search domains are not stripped by the server (dockerd does not): `db.corp.example` is not `db`.
+  assert.equal(ask('db.corp.example', 'A', client), 'forward');
 });
 
 test('an alias shared by several containers answers with all their addresses, in the order they joined', () => {
@@ -108,13 +117,15 @@ test('records follow connect, disconnect, reconnect and removal', () => {
   assert.equal(ask('db', 'A', { networks: ['back'] }, r), 'forward');
 });
 
-test('AAAA for a known name is an empty NOERROR answer; for an unknown one it is forwarded', () => {
-  const response = ask('web', 'AAAA', { networks: ['front'] });
-  assert.notEqual(response, 'forward');
-  if (response === 'forward') return;
-  assert.equal(response.rcode, 'NOERROR');
-  assert.deepEqual(response.answers, []);
-  assert.equal(ask('example.com', 'AAAA', { networks: ['front'] }), 'forward');
+test('AAAA and MX for a known name are empty NOERROR answers; for an unknown one they are forwarded', () => {
+  for (const type of ['AAAA', 'MX'] as const) {
+    const response = ask('web', type, { networks: ['front'] });
+    assert.notEqual(response, 'forward');
+    if (response === 'forward') return;
+    assert.equal(response.rcode, 'NOERROR');
+    assert.deepEqual(response.answers, []);
+    assert.equal(ask('example.com', type, { networks: ['front'] }), 'forward');
+  }
 });
 
 test('PTR for a container\'s address answers container.network; other addresses are forwarded', () => {
@@ -129,17 +140,19 @@ test('PTR for a container\'s address answers container.network; other addresses 
 test('names berth does not know and other record types go to the host\'s resolvers', () => {
   const client = { networks: ['front', 'back'] };
   assert.equal(ask('example.com', 'A', client), 'forward');
-  assert.equal(ask('web', 'MX', client), 'forward');
   assert.equal(ask('web', 'TXT', client), 'forward');
   assert.equal(ask('web', 'A', { networks: [] }), 'forward');
 });
 
-test('malformed queries get FORMERR; a failed forward is SERVFAIL for the same question', () => {
+test('a message without a question (or a response) is dropped; only the first question counts; a failed forward is SERVFAIL', () => {
+  const client = { networks: ['front'] };
+  assert.equal(answerQuery(dnsPacket.decode(dnsPacket.encode({ type: 'query', id: 7, questions: [] })), client, records()).action, 'drop');
+  assert.equal(answerQuery(dnsPacket.decode(dnsPacket.encode({ type: 'response', id: 7, questions: [{ type: 'A', name: 'web' }] })), client, records()).action, 'drop');
   const twoQuestions = dnsPacket.decode(dnsPacket.encode({ type: 'query', id: 7, questions: [{ type: 'A', name: 'web' }, { type: 'A', name: 'db' }] }));
-  const verdict = answerQuery(twoQuestions, { networks: ['front'] }, records());
+  const verdict = answerQuery(twoQuestions, client, records());
   assert.equal(verdict.action, 'answer');
   if (verdict.action !== 'answer') return;
-  assert.equal((dnsPacket.decode(dnsPacket.encode(verdict.response)) as unknown as { rcode: string }).rcode, 'FORMERR');
+  assert.deepEqual(verdict.response.answers?.map((a) => (a as dnsPacket.StringAnswer).data), ['172.18.0.2']);
   const query = dnsPacket.decode(dnsPacket.encode({ type: 'query', id: 9, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'example.com' }] }));
   const failed = dnsPacket.decode(dnsPacket.encode(serverFailure(query))) as dnsPacket.DecodedPacket & { rcode: string };
   assert.equal(failed.rcode, 'SERVFAIL');

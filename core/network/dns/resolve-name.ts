@@ -19,27 +19,10 @@ export function nameCandidates(name: string): { name: string; network?: string }
 
 /**
  * The addresses of `name` (no trailing dot) as seen from a container on `networks` (in the order
- * it joined them), or undefined when no network of the container knows it. A search domain of the
- * container's (from the host's resolv.conf) is stripped when the name as asked matches nothing,
- * so `web.corp.example` finds `web` when `corp.example` is in the search list.
+ * it joined them), or undefined when no network of the container knows it. Search domains are not
+ * stripped (dockerd does not either): resolv.conf's `ndots:0` makes clients ask the bare name first.
  */
-export function resolveName(
-  records: ServiceRecords, name: string, networks: readonly string[], searchDomains: readonly string[] = [],
-): NameMatch | undefined {
-  const found = lookup(records, name, networks);
-  if (found) return found;
-  const lower = name.toLowerCase();
-  for (const domain of searchDomains) {
-    const suffix = `.${domain.toLowerCase().replace(/\.$/, '')}`;
-    if (lower.endsWith(suffix) && lower.length > suffix.length) {
-      const stripped = lookup(records, name.slice(0, -suffix.length), networks);
-      if (stripped) return stripped;
-    }
-  }
-  return undefined;
-}
-
-function lookup(records: ServiceRecords, name: string, networks: readonly string[]): NameMatch | undefined {
+export function resolveName(records: ServiceRecords, name: string, networks: readonly string[]): NameMatch | undefined {
   for (const candidate of nameCandidates(name)) {
     const scope = candidate.network === undefined
       ? networks
