@@ -23,6 +23,8 @@ function ask(name: string, type: dnsPacket.RecordType, client: DnsClient, r = re
   const bytes = dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] });
   const verdict = answerQuery(dnsPacket.decode(bytes), client, r);
   if (verdict.action === 'forward') return 'forward' as const;
+  assert.equal(verdict.action, 'answer');
+  if (verdict.action !== 'answer') throw new Error('dropped');
   return dnsPacket.decode(dnsPacket.encode(verdict.response)) as dnsPacket.DecodedPacket & { rcode: string };
 }
 
