@@ -59,7 +59,8 @@ test('list filters (name, label, driver, dangling), inspect and rm answers, in-u
   const { volumes, call, events } = await service(root);
   await volumes.create({ Name: 'web-data', Labels: { app: 'web' } });
   await volumes.create({ Name: 'db-data', Labels: { app: 'db' } });
-  const anon = await volumes.ensure(undefined, true);
+  let anon!: Awaited<ReturnType<typeof volumes.create>>;
+  await volumes.ensure(undefined, true, {}, (v) => { anon = v; });
   assert.deepEqual(anon.Labels, { 'com.docker.volume.anonymous': '' });
   const used = new Set(['db-data']);
   volumes.users = (n) => (used.has(n) ? ['c0ffee'] : []);

@@ -48,7 +48,7 @@ export async function createContainer(svc: ContainerService, body: CreateBody, n
   const c = new Container(rec);
   svc.add(c);
   try {
-    rec.Mounts = await containerMountPoints(hostConfig, rec.Config.Volumes as Record<string, unknown> | undefined, svc.opts.volumes, (ref) => svc.get(ref).rec.Mounts ?? []);
+    await containerMountPoints(hostConfig, rec.Config.Volumes as Record<string, unknown> | undefined, svc.opts.volumes, (ref) => svc.get(ref).rec.Mounts ?? [], rec.Mounts);
     Object.assign(rec, await svc.runtime.prepare(rec, { id: image.id, config: imageConfig, diffIDs: imageConfig.rootfs.diff_ids }));
     await svc.save(c);
   } catch (e) {

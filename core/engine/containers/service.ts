@@ -304,12 +304,13 @@ export class ContainerService {
       await this.save(c);
       throw new BerthError('internal', `unable to remove filesystem for ${c.id}: ${errorMessage(e)}`, { cause: e });
     }
+    // `rm -v` and `--rm` remove the container's anonymous volumes (named ones stay), before the
+    // container is gone, as dockerd does: `run --rm` returns when it is.
+    if (removeVolumes || c.rec.HostConfig.AutoRemove) {
+      await this.opts.volumes?.removeAnonymous(volumeNames(c.rec.Mounts), c.id).catch((e: unknown) => this.log('warn', `removing the volumes of ${c.id}: ${errorMessage(e)}`));
+    }
     await this.forget(c);
     this.event(c, 'destroy');
-    // `rm -v` and `--rm` remove the container's anonymous volumes; named ones stay, as in dockerd.
-    if (removeVolumes || c.rec.HostConfig.AutoRemove) {
-      await this.opts.volumes?.removeAnonymous(volumeNames(c.rec.Mounts)).catch((e: unknown) => this.log('warn', `removing the volumes of ${c.id}: ${errorMessage(e)}`));
-    }
     // Its files are gone: records a full disk held back may fit now.
     if (this.records.behind) void this.records.flush();
     // The image went before the container (`rmi -f`): the layers only it kept can go now.

@@ -9,8 +9,9 @@ import type { VolumeService } from './service.ts';
 export async function containerMountPoints(
   hc: HostConfig, imageVolumes: Record<string, unknown> | null | undefined, volumes: VolumeService | undefined,
   mountsOf?: (container: string) => MountPoint[],
+  /** The container's own list (rec.Mounts): a volume is in it before a prune can see it unused. */
+  out: MountPoint[] = [],
 ): Promise<MountPoint[]> {
-  const out: MountPoint[] = [];
   const user = userMounts(hc);
   const taken = new Set(user.map((m) => m.Destination));
   // --volumes-from c[:ro|:rw]: the other container's volumes and binds, unless a mount of this one takes the path.
@@ -31,16 +32,18 @@ export async function containerMountPoints(
     } else if (m.Type === 'volume' && volumes) {
       // `--mount type=volume,volume-opt=...,volume-label=...` gives a volume it creates its options and labels.
       const given = m.origin === 'Mounts' ? hc.Mounts?.find((x) => x.Type === 'volume' && cleanPath(x.Target) === m.Destination)?.VolumeOptions : undefined;
-      const v = await volumes.ensure(m.Source || undefined, !m.Source, { DriverOpts: given?.DriverConfig?.Options ?? null, Labels: given?.Labels ?? null });
-      out.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: m.Destination, Driver: 'local', Mode: m.Mode, RW: m.RW, Propagation: '' });
+      await volumes.ensure(m.Source || undefined, !m.Source, { DriverOpts: given?.DriverConfig?.Options ?? null, Labels: given?.Labels ?? null }, (v) => {
+        out.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: m.Destination, Driver: 'local', Mode: m.Mode, RW: m.RW, Propagation: '' });
+      });
     }
   }
   if (volumes) {
     for (const dest of Object.keys(imageVolumes ?? {}).map(cleanPath).sort()) {
       if (taken.has(dest) || dest === '/') continue;
       taken.add(dest);
-      const v = await volumes.ensure(undefined, true);
-      out.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: dest, Driver: 'local', Mode: '', RW: true, Propagation: '' });
+      await volumes.ensure(undefined, true, {}, (v) => {
+        out.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: dest, Driver: 'local', Mode: '', RW: true, Propagation: '' });
+      });
     }
   }
   return out;

@@ -128,8 +128,8 @@ export class VolumeService {
     });
   }
 
-  private async removeLocked(rec: VolumeRecord): Promise<void> {
-    const users = this.users(rec.Name);
+  private async removeLocked(rec: VolumeRecord, removing?: string): Promise<void> {
+    const users = this.users(rec.Name).filter((id) => id !== removing);
     if (users.length) throw new BerthError('conflict', `remove ${rec.Name}: volume is in use - [${users.join(', ')}]`);
     // The record goes first: a crash in between leaves a stray directory, never a record without data.
     await this.opts.store.delete(PREFIX + rec.Name);
@@ -138,12 +138,12 @@ export class VolumeService {
     this.opts.events.publish('volume', 'destroy', rec.Name, { driver: 'local' });
   }
 
-  /** A container's anonymous volumes after `rm -v` and `--rm`; named ones and those still used stay. */
-  async removeAnonymous(names: string[]): Promise<void> {
+  /** A container's anonymous volumes at `rm -v` and `--rm` (the container being removed); named ones and those others use stay. */
+  async removeAnonymous(names: string[], container?: string): Promise<void> {
     for (const name of names) {
       await this.lock.run(async () => {
         const rec = this.volumes.get(name);
-        if (rec && isAnonymous(rec) && this.users(name).length === 0) await this.removeLocked(rec);
+        if (rec && isAnonymous(rec) && this.users(name).every((id) => id === container)) await this.removeLocked(rec, container);
       });
     }
   }
@@ -171,8 +171,9 @@ export class VolumeService {
   }
 
   /** The volume a container mounts, created on demand (`-v name:/path`); its host path. */
-  async ensure(name: string | undefined, anonymous: boolean, extra: Pick<VolumeCreateBody, 'DriverOpts' | 'Labels'> = {}): Promise<VolumeJSON> {
-    return this.create({ Name: name ?? '', ...extra }, anonymous);
+  /** `claim` runs under the store's lock, so the container holds the volume before a prune or rm can look. */
+  ensure(name: string | undefined, anonymous: boolean, extra: Pick<VolumeCreateBody, 'DriverOpts' | 'Labels'>, claim: (v: VolumeJSON) => void): Promise<void> {
+    return this.lock.run(async () => { claim(this.view(await this.createLocked({ Name: name ?? '', ...extra }, anonymous))); });
   }
 
   /** Before a container starts: mounts a volume with options (tmpfs, bind, nfs) at first use. */
