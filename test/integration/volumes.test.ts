@@ -86,6 +86,15 @@ describe('volumes through the docker CLI', { skip }, () => {
     assert.match(anon.Name!, /^[0-9a-f]{64}$/);
     assert.equal(anon.Source, `${d.dataRoot}/volumes/${anon.Name}/_data`);
 
+    // nocopy (either syntax) leaves a fresh volume empty; a non-empty volume is never filled over.
+    assert.equal(await ok('run', '--rm', '--mount', 'type=volume,src=nc1,dst=/seed,volume-nocopy', 'volimg:1', 'ls', '-A', '/seed'), '');
+    assert.equal(await ok('run', '--rm', '-v', 'nc2:/seed:nocopy', 'volimg:1', 'ls', '-A', '/seed'), '');
+    await ok('run', '--rm', '-v', 'nc2:/seed', 'busybox', 'sh', '-c', 'echo mine > /seed/own');
+    assert.equal(await ok('run', '--rm', '-v', 'nc2:/seed:ro', 'volimg:1', 'ls', '-A', '/seed'), 'own\n');
+    const ro = await docker('run', '--rm', '-v', 'nc2:/seed:ro', 'busybox', 'touch', '/seed/x');
+    assert.match(ro.stderr, /Read-only file system/);
+    await ok('volume', 'rm', 'nc1', 'nc2');
+
     // A named volume beside it, and rm -v: the anonymous one goes, the named one stays.
     await ok('run', '--name', 'both', '-v', 'keep1:/k', '-v', '/tmpvol', 'busybox', 'true');
     const [b] = JSON.parse(await ok('inspect', 'both')) as { Mounts: Record<string, string>[] }[];
