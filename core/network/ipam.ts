@@ -11,6 +11,8 @@ import {
 /** What persists of a network's IPAM (plain JSON). */
 export interface IpamState {
   subnet: string;
+  /** The subnet came from `--subnet`, not a default pool: only then may endpoints ask for an address. */
+  configured?: boolean;
   ipRange?: string;
   gateway: string;
   /** Addresses held by endpoints (the gateway is not among them). */
@@ -26,11 +28,14 @@ export interface NetworkLabel {
 }
 
 export const ADDRESS_IN_USE = 'Address already in use';
+export const STATIC_IP_NEEDS_SUBNET =
+  'user specified IP address is supported only when connecting to networks with user configured subnets';
 
 export class NetworkIpam {
   readonly subnet: Ipv4Prefix;
   readonly ipRange: Ipv4Prefix;
   readonly gateway: number;
+  readonly configured: boolean;
   readonly #network: NetworkLabel;
   readonly #allocated = new Set<number>();
   #next: number;
@@ -39,6 +44,7 @@ export class NetworkIpam {
     this.subnet = mustParsePrefix(state.subnet);
     this.ipRange = state.ipRange ? mustParsePrefix(state.ipRange) : this.subnet;
     this.gateway = mustParseAddress(state.gateway);
+    this.configured = state.configured === true;
     this.#network = network;
     for (const a of state.allocated) this.#allocated.add(mustParseAddress(a));
     this.#next = mustParseAddress(state.next);
@@ -73,7 +79,7 @@ export class NetworkIpam {
     }
     const start = firstUsable(range, prefix) ?? firstAddress(range);
     return new NetworkIpam({
-      subnet, ...(config.IPRange ? { ipRange: config.IPRange } : {}), gateway: formatIpv4(gateway), allocated: [],
+      subnet, ...(config.Subnet ? { configured: true } : {}), ...(config.IPRange ? { ipRange: config.IPRange } : {}), gateway: formatIpv4(gateway), allocated: [],
       next: formatIpv4(start),
     }, options.network);
   }
@@ -85,6 +91,7 @@ export class NetworkIpam {
   state(): IpamState {
     return {
       subnet: formatPrefix(this.subnet),
+      ...(this.configured ? { configured: true } : {}),
       ...(this.ipRange !== this.subnet ? { ipRange: formatPrefix(this.ipRange) } : {}),
       gateway: formatIpv4(this.gateway),
       allocated: [...this.#allocated].sort((a, b) => a - b).map(formatIpv4),
@@ -104,7 +111,8 @@ export class NetworkIpam {
 
   /**
    * An address for an endpoint: `requested` (`--ip`) when given, which must lie in the subnet (it
-   * may lie outside the ip-range, as with dockerd) and be free; else the next free one of the range.
+   * may lie outside the ip-range, as with dockerd) and be free, on a network whose subnet the user
+   * configured; else the next free one of the range.
    */
   allocate(requested?: string): string {
     if (requested !== undefined && requested !== '') return this.#allocateRequested(requested);
@@ -134,6 +142,7 @@ export class NetworkIpam {
     if (a === undefined) {
       throw new BerthError('invalid_argument', `invalid IPv4 address: ${requested}`);
     }
+    if (!this.configured) throw new BerthError('invalid_argument', STATIC_IP_NEEDS_SUBNET);
     if (!prefixContains(this.subnet, a)) {
       throw new BerthError('invalid_argument', `no configured subnet or ip-range contain the IP address ${requested}`);
     }

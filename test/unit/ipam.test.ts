@@ -4,7 +4,7 @@ import { BerthError } from '../../core/errors.ts';
 import { formatIpv4, formatPrefix, masked, parseIpv4, parseIpv4Prefix, prefixesOverlap } from '../../core/network/ipv4.ts';
 import { DEFAULT_ADDRESS_POOLS, DEFAULT_BRIDGE_SUBNET, NO_AVAILABLE_POOL, candidateSubnets, pickSubnet } from '../../core/network/default-pools.ts';
 import { POOL_OVERLAP, ipamConfigProblems, validateIpamConfig } from '../../core/network/ipam-config.ts';
-import { ADDRESS_IN_USE, NetworkIpam } from '../../core/network/ipam.ts';
+import { ADDRESS_IN_USE, NetworkIpam, STATIC_IP_NEEDS_SUBNET } from '../../core/network/ipam.ts';
 
 const NET = { name: 'mynet', id: 'abc123' };
 
@@ -87,6 +87,8 @@ test('a network without --subnet gets a default pool subnet avoiding networks an
   assert.deepEqual(ipam.state(), { subnet: '172.19.0.0/16', gateway: '172.19.0.1', allocated: [], next: '172.19.0.1' });
   assert.equal(ipam.allocate(), '172.19.0.2');
   assert.equal(ipam.allocate(), '172.19.0.3');
+  // dockerd takes --ip only on networks created with --subnet.
+  rejects(() => ipam.allocate('172.19.0.9'), STATIC_IP_NEEDS_SUBNET, 400);
 });
 
 test('addresses are handed out serially: gateway, network and broadcast are never given; a released one is not reused at once', () => {
@@ -138,7 +140,7 @@ test('the state round-trips through JSON and the restored allocator goes on wher
   ipam.allocate();
   ipam.release('10.6.0.129');
   const state = JSON.parse(JSON.stringify(ipam.state()));
-  assert.deepEqual(state, { subnet: '10.6.0.0/24', ipRange: '10.6.0.128/25', gateway: '10.6.0.128', allocated: ['10.6.0.9', '10.6.0.130'], next: '10.6.0.131' });
+  assert.deepEqual(state, { subnet: '10.6.0.0/24', configured: true, ipRange: '10.6.0.128/25', gateway: '10.6.0.128', allocated: ['10.6.0.9', '10.6.0.130'], next: '10.6.0.131' });
   const restored = NetworkIpam.restore(state, NET);
   assert.deepEqual(restored.state(), state);
   assert.equal(restored.allocate(), '10.6.0.131');
