@@ -1,7 +1,8 @@
-// The UDP transport of the embedded DNS server: decodes a container's query, lets core's resolver
+// The transport of the embedded DNS server (UDP, and TCP for answers too large for UDP): decodes a container's query, lets core's resolver
 // answer it, and sends what it does not know to the host's resolvers unchanged. Which container
 // is asking comes from the query's source address (the caller maps it to the container's networks).
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import type { ServiceRecords } from '../../core/network/dns/service-records.ts';
 import { RCODE, answerQuery, reply, serverFailure, type DnsClient } from '../../core/network/dns/resolver.ts';
@@ -22,53 +23,107 @@ export interface DnsServerOptions {
 
 export interface DnsServer {
   address: string;
+  /** The same port serves UDP and TCP (clients retry a truncated answer over TCP). */
   port: number;
   close(): Promise<void>;
 }
 
 // RFC 1035's UDP limit, unless the query's EDNS0 record offers more (miekg/dns's MinMsgSize, as dockerd uses).
 const UDP_MIN_SIZE = 512;
+const TCP_MAX_SIZE = 65535;
 
 export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer> {
+  const host = options.host ?? '127.0.0.1';
+  // With port 0 the kernel picks a UDP port; the TCP side must get the same one, which another
+  // process may hold: then both are tried again on a new port.
+  for (let attempt = 0; ; attempt++) {
+    const udp = await bindUdp(options, host, options.port ?? 0);
+    const port = udp.address().port;
+    const tcp = await listenTcp(options, host, port).catch((e: NodeJS.ErrnoException) => {
+      udp.close();
+      if (e.code === 'EADDRINUSE' && !options.port && attempt < 5) return undefined;
+      throw e;
+    });
+    if (!tcp) continue;
+    return {
+      address: host,
+      port,
+      close: async () => {
+        await Promise.all([
+          new Promise<void>((resolve) => udp.close(() => resolve())),
+          new Promise<void>((resolve) => tcp.close(() => resolve())),
+        ]);
+      },
+    };
+  }
+}
+
+async function bindUdp(options: DnsServerOptions, host: string, port: number): Promise<Socket> {
   const socket = createSocket('udp4');
   socket.on('message', (message, remote) => {
-    void handle(socket, options, message, remote);
+    void respond(options, message, remote, (query) => udpLimit(query)).then((response) => {
+      if (response) socket.send(response, remote.port, remote.address);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+    socket.bind(port, host, () => {
       socket.off('error', reject);
       resolve();
     });
   });
   // A send to a client that went away must not bring the daemon down.
   socket.on('error', () => {});
-  const bound = socket.address();
-  return {
-    address: bound.address,
-    port: bound.port,
-    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
-  };
+  return socket;
 }
 
-async function handle(socket: Socket, options: DnsServerOptions, message: Buffer, remote: RemoteInfo): Promise<void> {
+/** DNS over TCP: each message is preceded by its length in two bytes (RFC 1035 4.2.2). */
+async function listenTcp(options: DnsServerOptions, host: string, port: number): Promise<Server> {
+  const server = createServer((conn) => {
+    conn.on('error', () => conn.destroy());
+    let pending = Buffer.alloc(0);
+    conn.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        const message = pending.subarray(2, 2 + pending.readUInt16BE(0));
+        pending = pending.subarray(2 + message.length);
+        const source = { address: conn.remoteAddress ?? '', port: conn.remotePort ?? 0 };
+        void respond(options, message, source, () => TCP_MAX_SIZE).then((response) => {
+          if (!response || conn.destroyed) return;
+          const length = Buffer.alloc(2);
+          length.writeUInt16BE(response.length);
+          conn.write(Buffer.concat([length, response]));
+        });
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+/** The bytes to send back for one query message, or undefined when it gets no reply. */
+async function respond(
+  options: DnsServerOptions, message: Buffer, source: { address: string; port: number },
+  limit: (query: dnsPacket.DecodedPacket) => number,
+): Promise<Uint8Array | undefined> {
   let query: dnsPacket.DecodedPacket;
   try {
     query = dnsPacket.decode(message);
   } catch {
-    return; // Not a DNS message: nothing to answer to (dockerd drops these too).
+    return undefined; // Not a DNS message: nothing to answer to (dockerd drops these too).
   }
-  const client = options.client({ address: remote.address, port: remote.port });
-  let response: Uint8Array;
-  if (!client) {
-    response = dnsPacket.encode(reply(query, RCODE.REFUSED));
-  } else {
-    const verdict = answerQuery(query, client, options.records);
-    if (verdict.action === 'drop') return;
-    if (verdict.action === 'answer') response = fitUdp(query, verdict.response);
-    else response = await forwardOrFail(options.forward, message, query);
-  }
-  socket.send(response, remote.port, remote.address);
+  const client = options.client(source);
+  if (!client) return dnsPacket.encode(reply(query, RCODE.REFUSED));
+  const verdict = answerQuery(query, client, options.records);
+  if (verdict.action === 'drop') return undefined;
+  if (verdict.action === 'answer') return fit(verdict.response, limit(query));
+  return forwardOrFail(options.forward, message, query);
 }
 
 async function forwardOrFail(forward: DnsForwarder | undefined, message: Buffer, query: dnsPacket.Packet): Promise<Uint8Array> {
@@ -82,13 +137,16 @@ async function forwardOrFail(forward: DnsForwarder | undefined, message: Buffer,
   return dnsPacket.encode(serverFailure(query));
 }
 
-/**
- * The encoded response, cut to the answers that fit with TC set when it is larger than the client
- * can take over UDP (as miekg/dns's Truncate, which dockerd applies), so the client retries over TCP.
- */
-function fitUdp(query: dnsPacket.DecodedPacket, response: dnsPacket.Packet): Uint8Array {
+function udpLimit(query: dnsPacket.DecodedPacket): number {
   const opt = query.additionals?.find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
-  const limit = Math.max(UDP_MIN_SIZE, opt?.udpPayloadSize ?? 0);
+  return Math.max(UDP_MIN_SIZE, opt?.udpPayloadSize ?? 0);
+}
+
+/**
+ * The encoded response, cut to the answers that fit with TC set when it is larger than `limit`
+ * (as miekg/dns's Truncate, which dockerd applies), so a UDP client retries over TCP.
+ */
+function fit(response: dnsPacket.Packet, limit: number): Uint8Array {
   const encoded = dnsPacket.encode(response);
   if (encoded.length <= limit) return encoded;
   const answers = [...(response.answers ?? [])];

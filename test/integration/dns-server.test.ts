@@ -4,6 +4,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as dnsPacket from 'dns-packet';
@@ -105,6 +106,43 @@ test('an upstream that does not answer is a SERVFAIL, not a hang', async () => {
   } finally {
     await dead.close();
     silent.close();
+  }
+});
+
+test('over TCP (where a client retries a truncated answer) every address comes back, two queries on one connection', async () => {
+  const conn = connect(server.port, '127.0.0.1');
+  try {
+    await new Promise<void>((resolve, reject) => conn.once('connect', resolve).once('error', reject));
+    const frames: Buffer[] = [];
+    for (const [id, name] of [[1, 'crowd'], [2, 'db']] as const) {
+      const message = dnsPacket.encode({ type: 'query', id, questions: [{ type: 'A', name, class: 'IN' }] });
+      const length = Buffer.alloc(2);
+      length.writeUInt16BE(message.length);
+      frames.push(length, message);
+    }
+    // Both queries in one stream, cut inside the first message: the server must frame them by their lengths.
+    const all = Buffer.concat(frames);
+    conn.write(all.subarray(0, 5));
+    conn.write(all.subarray(5));
+    const answers = new Map<number, dnsPacket.Packet>();
+    let pending = Buffer.alloc(0);
+    await new Promise<void>((resolve, reject) => {
+      conn.on('error', reject);
+      conn.on('data', (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+          const response = dnsPacket.decode(pending.subarray(2, 2 + pending.readUInt16BE(0)));
+          pending = pending.subarray(2 + pending.readUInt16BE(0));
+          answers.set(response.id!, response);
+        }
+        if (answers.size === 2) resolve();
+      });
+    });
+    assert.equal(answers.get(1)!.answers?.length, 40);
+    assert.equal((answers.get(1) as dnsPacket.DecodedPacket).flag_tc, false);
+    assert.deepEqual(data(answers.get(2)!), ['172.18.0.3']);
+  } finally {
+    conn.destroy();
   }
 });
 
