@@ -74,6 +74,11 @@ describe('berth volume and docker volume print the same', { skip }, () => {
       reports.push(r.stdout.replace(/\b[0-9a-f]{64}\b/g, '<id>'));
     }
     assert.equal(reports[0], reports[1]);
+    await same(() => ['system', 'prune', '--volumes'], 'n\n');
+    await same(() => ['system', 'prune', '--volumes', '-a'], 'n\n');
+    const c = await d.docker(['create', '-v', '/anon2', 'busybox', 'true'], { configDir });
+    await d.docker(['rm', c.stdout.trim()], { configDir });
+    assert.match((await berth(['system', 'prune', '-f', '--volumes'])).stdout, /^(Deleted Containers:\n(.*\n)*\n)?Deleted Volumes:\n[0-9a-f]{64}\n\n/);
     assert.match(reports[0]!, /^Deleted Volumes:\n<id>\n\nTotal reclaimed space: 0B\n$/);
     await same((s) => ['volume', 'rm', `inuse-${s}`, `vol-${s}`]);
     const all = await same((s) => ['volume', 'prune', '-a', '-f', '--filter', `label=owner=-${s}`]);

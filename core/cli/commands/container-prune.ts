@@ -4,6 +4,7 @@ import { encodeFilters } from '../api-client.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { humanSize } from '../units.ts';
 import { confirm } from './image-prune.ts';
+import { pruneVolumes } from './volume-prune.ts';
 
 interface ContainerPruneReport { ContainersDeleted?: string[] | null; SpaceReclaimed?: number }
 interface ImagePruneReport { ImagesDeleted?: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number }
@@ -55,12 +56,15 @@ export const systemPruneCmd = (): Command => ({
   ],
   run: async (ctx) => {
     const all = ctx.flags.all as boolean;
+    const volumes = ctx.flags.volumes as boolean;
     const warning = `WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n${
-      all ? '  - all images without at least one container associated to them\n' : '  - all dangling images\n'}  - unused build cache\n\nAre you sure you want to continue?`;
+      volumes ? '  - all anonymous volumes not used by at least one container\n' : ''}${
+      all ? '  - all images without at least one container associated to them\n' : '  - all dangling images\n'}  - ${all ? 'all' : 'unused'} build cache\n\nAre you sure you want to continue?`;
     if (!(ctx.flags.force as boolean) && !(await confirm(ctx, warning))) return;
     const filters = ctx.flags.filter as string[];
     const c = await pruneContainers(ctx, filters);
+    const v = volumes ? await pruneVolumes(ctx, filters, false) : { text: '', space: 0 };
     const i = await pruneImages(ctx, filters, all);
-    await ctx.out(`${c.text}${i.text}Total reclaimed space: ${humanSize(c.space + i.space)}\n`);
+    await ctx.out(`${c.text}${v.text}${i.text}Total reclaimed space: ${humanSize(c.space + v.space + i.space)}\n`);
   },
 });
