@@ -49,3 +49,10 @@ test('--volumes-from: the other container\'s mounts with :ro/:rw, under the cont
   assert.deepEqual((await containerMountPoints({ VolumesFrom: ['c1'] }, null, volumes, mountsOf)).map(row), [['volume', 'shared', '/s', true], ['bind', '', '/h', true]]);
   await assert.rejects(containerMountPoints({ VolumesFrom: ['c1:rx'] }, null, volumes, mountsOf), { message: 'invalid mode for volumes-from: rx' });
 });
+
+test('volume-subpath is refused with a clear error, and nothing is created', async () => {
+  const before = volumes.list(new Map()).length;
+  await assert.rejects(containerMountPoints({ Mounts: [{ Type: 'volume', Source: 'sub1', Target: '/x', VolumeOptions: { Subpath: 'a/b' } }] }, null, volumes),
+    { message: 'volume-subpath is not supported by berth yet: mount the whole volume at /x' });
+  assert.equal(volumes.list(new Map()).length, before);
+});

@@ -32,6 +32,7 @@ export async function containerMountPoints(
     } else if (m.Type === 'volume' && volumes) {
       // `--mount type=volume,volume-opt=...,volume-label=...` gives a volume it creates its options and labels.
       const given = m.origin === 'Mounts' ? hc.Mounts?.find((x) => x.Type === 'volume' && cleanPath(x.Target) === m.Destination)?.VolumeOptions : undefined;
+      if (given?.Subpath) throw new BerthError('unsupported', `volume-subpath is not supported by berth yet: mount the whole volume at ${m.Destination}`);
       await volumes.ensure(m.Source || undefined, !m.Source, { DriverOpts: given?.DriverConfig?.Options ?? null, Labels: given?.Labels ?? null }, (v) => {
         out.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: m.Destination, Driver: 'local', Mode: m.Mode, RW: m.RW, Propagation: '' });
       });
