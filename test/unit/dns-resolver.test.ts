@@ -99,10 +99,22 @@ test('with ndots set, an unknown single-label name gets an empty answer so the c
   assert.equal(ask('db.corp.example', 'A', client), 'forward');
 });
 
-test('an alias shared by several containers answers with all their addresses, in the order they joined', () => {
+test('an alias shared by several containers answers with all their addresses, shuffled for round-robin', () => {
   const r = records();
   r.add({ network: 'back', containerId: 'c'.repeat(64), containerName: 'db2', aliases: ['store'], ipv4: '172.19.0.4' });
-  assert.deepEqual(addressesOf(ask('store', 'A', { networks: ['back'] }, r)), ['172.19.0.3', '172.19.0.4']);
+  r.add({ network: 'back', containerId: 'd'.repeat(64), containerName: 'db3', aliases: ['store'], ipv4: '172.19.0.5' });
+  assert.deepEqual(r.addresses('store', 'back'), ['172.19.0.3', '172.19.0.4', '172.19.0.5']);
+  const query = dnsPacket.decode(dnsPacket.encode({ type: 'query', id: 1, questions: [{ type: 'A', name: 'store' }] }));
+  const order = (random: () => number) => {
+    const verdict = answerQuery(query, { networks: ['back'] }, r, random);
+    assert.equal(verdict.action, 'answer');
+    return verdict.action === 'answer' ? verdict.response.answers!.map((a) => (a as dnsPacket.StringAnswer).data) : [];
+  };
+  // random() near 1 keeps every element in place; 0 rotates the first one to the end.
+  assert.deepEqual(order(() => 0.999), ['172.19.0.3', '172.19.0.4', '172.19.0.5']);
+  assert.deepEqual(order(() => 0), ['172.19.0.4', '172.19.0.5', '172.19.0.3']);
+  const firsts = new Set(Array.from({ length: 60 }, () => order(Math.random)[0]));
+  assert.equal(firsts.size, 3, 'with Math.random every replica comes first sometimes');
 });
 
 test('records follow connect, disconnect, reconnect and removal', () => {

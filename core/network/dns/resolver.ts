@@ -46,11 +46,12 @@ export function serverFailure(query: Packet): Packet {
   return reply(query, RCODE.SERVFAIL);
 }
 
-export function answerQuery(query: Packet, client: DnsClient, records: ServiceRecords): DnsVerdict {
+/** `random` (0 <= x < 1) orders several addresses of one name differently each time, as dockerd shuffles them: round-robin across `--network-alias` replicas. */
+export function answerQuery(query: Packet, client: DnsClient, records: ServiceRecords, random: () => number = Math.random): DnsVerdict {
   // Like dockerd, only the first question counts (no resolver sends more than one).
   const question = query.questions?.[0];
   if (query.type === 'response' || !question) return { action: 'drop' };
-  const local = localAnswer(query, question, client, records);
+  const local = localAnswer(query, question, client, records, random);
   if (local) return { action: 'answer', response: local };
   const name = question.name.replace(/\.$/, '');
   if ((question.type === 'A' || question.type === 'AAAA') && client.ndotsSet && !name.includes('.')) {
@@ -59,11 +60,11 @@ export function answerQuery(query: Packet, client: DnsClient, records: ServiceRe
   return { action: 'forward' };
 }
 
-function localAnswer(query: Packet, question: Question, client: DnsClient, records: ServiceRecords): Packet | undefined {
+function localAnswer(query: Packet, question: Question, client: DnsClient, records: ServiceRecords, random: () => number): Packet | undefined {
   switch (question.type) {
     case 'A':
     case 'AAAA':
-      return addressAnswer(query, question, client, records);
+      return addressAnswer(query, question, client, records, random);
     case 'MX':
       // A container name has no mail exchanger; NOERROR without answers lets mail clients fall back
       // to its A record ("implicit MX", RFC 5321 5.1), as dockerd answers.
@@ -75,13 +76,23 @@ function localAnswer(query: Packet, question: Question, client: DnsClient, recor
   }
 }
 
-function addressAnswer(query: Packet, question: Question, client: DnsClient, records: ServiceRecords): Packet | undefined {
+function addressAnswer(query: Packet, question: Question, client: DnsClient, records: ServiceRecords, random: () => number): Packet | undefined {
   const match = resolveName(records, question.name.replace(/\.$/, ''), client.networks);
   if (!match) return undefined;
   // berth's networks are IPv4-only: a known name has no AAAA, which is an answer, not a reason to ask upstream.
   if (question.type === 'AAAA') return reply(query, RCODE.NOERROR);
-  const answers: Answer[] = match.addresses.map((data) => ({ type: 'A', class: 'IN', name: question.name, ttl: DNS_TTL, data }));
+  const answers: Answer[] = shuffle(match.addresses, random).map((data) => ({ type: 'A', class: 'IN', name: question.name, ttl: DNS_TTL, data }));
   return reply(query, RCODE.NOERROR, answers);
+}
+
+/** Fisher-Yates, as dockerd's shuffleAddr. */
+function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 const REVERSE_V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.in-addr\.arpa\.?$/i;
