@@ -144,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
     ({ engine, metadata } = await buildEngine(config, flags, log));
     const images = engine.images;
     const gc = idleGc();
-    engine.volumes = new VolumeService({ store: metadata, host: localVolumeHost(config.dataRoot), events: engine.events });
+    engine.volumes = new VolumeService({ store: metadata, host: localVolumeHost(config.dataRoot), events: engine.events, log: (level, m) => log[level](m) });
     await engine.volumes.load();
     engine.containers = await startContainerService({
       dataRoot: config.dataRoot, execRoot: config.execRoot, images: engine.images, events: engine.events, log, metadata, volumes: engine.volumes,

@@ -50,6 +50,8 @@ test('create answers 201 with dockerd\'s Volume JSON and makes <root>/volumes/<n
   assert.deepEqual(await call('POST', '/volumes/create', { Name: 'o1', DriverOpts: { foo: '1' } }), { status: 400, body: { message: 'create o1: invalid option key: "foo"' } });
   assert.equal((await call('POST', '/volumes/create', { Name: 'o2', Driver: 'nfsplugin' })).status, 404);
   assert.ok(!existsSync(join(root, 'volumes/o1')) && !existsSync(join(root, 'volumes/o2')), 'refused volumes leave no directory');
+  assert.deepEqual(await call('POST', '/volumes/create', { Name: 'l1', Labels: ['a'] }), { status: 400, body: { message: 'invalid volume create request: Labels must be an object of strings' } });
+  assert.equal((await call('POST', '/volumes/create', { Name: 7 })).body!.message, 'invalid volume create request: Name must be a string');
   const anon = await call('POST', '/volumes/create', {});
   assert.match(anon.body!.Name as string, /^[0-9a-f]{64}$/);
 });
@@ -89,7 +91,8 @@ test('list filters (name, label, driver, dangling), inspect and rm answers, in-u
   assert.deepEqual(events.recent().filter((e) => e.Action === 'destroy').map((e) => e.Actor.ID), [anon.Name, 'web-data']);
   assert.equal(events.recent().filter((e) => e.Action === 'prune').length, 3);
 
-  // A new service over the same root (a daemon restart) finds the volume as it was.
+  // A new service over the same root (a daemon restart) finds the volume as it was; a torn record is skipped.
+  await writeFile(join(root, 'metadata', 'volume%2Fbroken'), '{"Na');
   const again = await service(root);
   assert.deepEqual(again.volumes.get('db-data'), volumes.get('db-data'));
   assert.deepEqual(again.volumes.list(new Map()).map((v) => v.Name), ['db-data']);

@@ -19,6 +19,7 @@ export interface VolumeServiceOptions {
   host: VolumeHost;
   events: EventBus;
   now?: () => Date;
+  log?: (level: 'warn', message: string) => void;
 }
 
 /** POST /volumes/create's body. */
@@ -43,7 +44,15 @@ export class VolumeService {
     for (const key of await this.opts.store.keys(PREFIX)) {
       const raw = await this.opts.store.get(key);
       if (!raw) continue;
-      const rec = JSON.parse(new TextDecoder().decode(raw)) as VolumeRecord;
+      let rec: VolumeRecord;
+      try {
+        rec = JSON.parse(new TextDecoder().decode(raw)) as VolumeRecord;
+        if (typeof rec.Name !== 'string' || rec.Name !== key.slice(PREFIX.length)) throw new Error('the record does not name its volume');
+      } catch (e) {
+        // One unreadable record must not stop the daemon; its data stays where it is.
+        this.opts.log?.('warn', `skipping volume record ${key}: ${(e as Error).message}`);
+        continue;
+      }
       this.volumes.set(rec.Name, rec);
     }
   }
@@ -64,6 +73,7 @@ export class VolumeService {
   }
 
   private async createLocked(body: VolumeCreateBody, anonymous: boolean): Promise<VolumeRecord> {
+    checkCreateBody(body);
     const driver = body.Driver || 'local';
     const name = body.Name || generateId();
     if (driver !== 'local') throw new BerthError('not_found', `create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
@@ -208,3 +218,13 @@ export class VolumeService {
   }
 }
 
+const isStringMap = (v: unknown) => v === null || v === undefined
+  || (typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every((x) => typeof x === 'string'));
+
+function checkCreateBody(body: VolumeCreateBody): void {
+  const bad = (field: string, what: string) => new BerthError('invalid_argument', `invalid volume create request: ${field} must be ${what}`);
+  if (body.Name !== undefined && body.Name !== null && typeof body.Name !== 'string') throw bad('Name', 'a string');
+  if (body.Driver !== undefined && body.Driver !== null && typeof body.Driver !== 'string') throw bad('Driver', 'a string');
+  if (!isStringMap(body.DriverOpts)) throw bad('DriverOpts', 'an object of strings');
+  if (!isStringMap(body.Labels)) throw bad('Labels', 'an object of strings');
+}
