@@ -24,6 +24,8 @@ export function endpointNames(endpoint: DnsEndpoint): string[] {
 export class ServiceRecords {
   /** Endpoints in the order they joined, per network: the order answers list their addresses in. */
   readonly #byNetwork = new Map<string, DnsEndpoint[]>();
+  /** Per network, name -> endpoints answering to it (in joining order): queries outnumber changes. */
+  readonly #index = new Map<string, Map<string, DnsEndpoint[]>>();
 
   /** Adds an endpoint, replacing the container's earlier one on that network (a reconnect). */
   add(endpoint: DnsEndpoint): void {
@@ -31,6 +33,7 @@ export class ServiceRecords {
     const list = this.#byNetwork.get(endpoint.network) ?? [];
     list.push({ ...endpoint, aliases: [...(endpoint.aliases ?? [])] });
     this.#byNetwork.set(endpoint.network, list);
+    this.#reindex(endpoint.network);
   }
 
   /** Drops a container's endpoint on one network (disconnect). */
@@ -40,6 +43,7 @@ export class ServiceRecords {
     const rest = list.filter((e) => e.containerId !== containerId);
     if (rest.length > 0) this.#byNetwork.set(network, rest);
     else this.#byNetwork.delete(network);
+    this.#reindex(network);
   }
 
   /** Drops a container's endpoints on every network (container removal). */
@@ -50,6 +54,7 @@ export class ServiceRecords {
   /** Drops a network's records (network removal). */
   removeNetwork(network: string): void {
     this.#byNetwork.delete(network);
+    this.#index.delete(network);
   }
 
   endpoints(network: string): readonly DnsEndpoint[] {
@@ -58,8 +63,20 @@ export class ServiceRecords {
 
   /** The IPv4 addresses `name` has on `network` (empty when it has none). */
   addresses(name: string, network: string): string[] {
-    const wanted = name.toLowerCase();
-    return this.endpoints(network).filter((e) => endpointNames(e).includes(wanted)).map((e) => e.ipv4);
+    return (this.#index.get(network)?.get(name.toLowerCase()) ?? []).map((e) => e.ipv4);
+  }
+
+  #reindex(network: string): void {
+    const list = this.#byNetwork.get(network);
+    if (!list) {
+      this.#index.delete(network);
+      return;
+    }
+    const names = new Map<string, DnsEndpoint[]>();
+    for (const endpoint of list) {
+      for (const name of endpointNames(endpoint)) names.set(name, [...(names.get(name) ?? []), endpoint]);
+    }
+    this.#index.set(network, names);
   }
 
   /** `container.network` for an endpoint's address on `network`, as dockerd answers PTR queries. */
