@@ -4,7 +4,6 @@ import { BerthError } from '../../core/errors.ts';
 import { formatIpv4, formatPrefix, masked, parseIpv4, parseIpv4Prefix, prefixesOverlap } from '../../core/network/ipv4.ts';
 import { DEFAULT_ADDRESS_POOLS, DEFAULT_BRIDGE_SUBNET, NO_AVAILABLE_POOL, candidateSubnets, pickSubnet } from '../../core/network/default-pools.ts';
 import { POOL_OVERLAP, ipamConfigProblems, validateIpamConfig } from '../../core/network/ipam-config.ts';
-import { parseProcNetRoute } from '../../core/network/host-routes.ts';
 import { ADDRESS_IN_USE, NetworkIpam, STATIC_IP_NEEDS_SUBNET } from '../../core/network/ipam.ts';
 
 const NET = { name: 'mynet', id: 'abc123' };
@@ -146,20 +145,4 @@ test('the state round-trips through JSON and the restored allocator goes on wher
   assert.deepEqual(restored.state(), state);
   assert.equal(restored.allocate(), '10.6.0.131');
   rejects(() => restored.allocate('10.6.0.9'), ADDRESS_IN_USE);
-});
-
-test('the host\'s routes come from /proc/net/route\'s text, the default route left out', () => {
-  const text = [
-    'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
-    'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0',
-    'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
-    'tun0\t000012AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0',
-    'wg0\t0A0A0A0A\t00000000\t0005\t0\t0\t0\tFFFFFFFF\t0\t0\t0',
-    'eth1\t000200C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0',
-    '',
-  ].join('\n');
-  const routes = parseProcNetRoute(text);
-  assert.deepEqual(routes, ['192.0.2.0/24', '172.18.0.0/16', '10.10.10.10/32']);
-  // A VPN's 172.18/16 route pushes a new network past it.
-  assert.equal(pickSubnet(['172.17.0.0/16', ...routes]), '172.19.0.0/16');
 });
