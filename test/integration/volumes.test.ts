@@ -123,6 +123,9 @@ describe('volumes through the docker CLI', { skip }, () => {
     assert.match(out, /^tmpfs +1024 /);
     // Unmounted once no running container has it, as dockerd's local driver does.
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(`${d.dataRoot}/volumes/tv/_data`));
+    // Nor does a start that fails leave it mounted.
+    assert.equal((await docker('run', '--rm', '-v', 'tv:/t', 'busybox', '/no/such/binary')).code, 127);
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(`${d.dataRoot}/volumes/tv/_data`));
     await ok('volume', 'rm', 'tv');
     // A bind volume: the host directory behind a name.
     await ok('volume', 'create', '--opt', 'type=none', '--opt', 'o=bind', '--opt', `device=${d.dir}`, 'bv');

@@ -198,6 +198,7 @@ export class ContainerService {
       }
       c.task = undefined;
       await this.runtime.cleanup(c.rec).catch((err) => this.log('warn', `cleanup of ${c.id} after a failed start: ${errorMessage(err)}`));
+      await this.opts.volumes?.unmountUnused(c.rec.Mounts ?? [], (name) => this.volumeUsers(name).some((id) => this.containers.get(id)?.running)).catch(() => {});
       if (network) this.opts.networks!.publish('disconnect', network, c.id);
       // A container that never ran stays "created" (with the code and error), as dockerd leaves it.
       const created = st.Status === 'created';

@@ -200,10 +200,16 @@ export class VolumeService {
    */
   async released(containerId: string, mounts: MountPoint[], stillMounted: (name: string) => boolean): Promise<void> {
     for (const m of mounts) {
-      if (m.Type !== 'volume' || !m.Name) continue;
-      this.opts.events.publish('volume', 'unmount', m.Name, { container: containerId, driver: 'local' });
-      const rec = this.volumes.get(m.Name);
-      if (rec?.Options?.type && !stillMounted(m.Name)) await this.opts.host.unmount?.(m.Name);
+      if (m.Type === 'volume' && m.Name) this.opts.events.publish('volume', 'unmount', m.Name, { container: containerId, driver: 'local' });
+    }
+    await this.unmountUnused(mounts, stillMounted);
+  }
+
+  /** Unmounts the volumes with options no running container has (also after a start that failed). */
+  async unmountUnused(mounts: MountPoint[], stillMounted: (name: string) => boolean): Promise<void> {
+    for (const m of mounts) {
+      const rec = m.Type === 'volume' && m.Name ? this.volumes.get(m.Name) : undefined;
+      if (rec?.Options?.type && !stillMounted(rec.Name)) await this.opts.host.unmount?.(rec.Name);
     }
   }
 
