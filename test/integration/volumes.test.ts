@@ -3,6 +3,7 @@
 // inspect, anonymous volumes from `-v /path` and an image's VOLUME filled from the image (copy-up).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { containersMissing, startContainerDaemon } from '../helpers/containers.ts';
 import type { TestDaemon } from '../helpers/berthd.ts';
@@ -20,7 +21,13 @@ describe('volumes through the docker CLI', { skip }, () => {
   };
 
   before(async () => { d = await startContainerDaemon({ keepExecRoot: true }); });
-  after(async () => { await d?.cleanup(); if (first && first !== d) await first.cleanup(); });
+  after(async () => {
+    // A failed test may leave a tmpfs volume mounted: unmount it, or the temp dir could not go.
+    const left = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => d && m.startsWith(`${d.dataRoot}/volumes/`));
+    for (const m of left) execFileSync('umount', ['-l', m]);
+    await d?.cleanup();
+    if (first && first !== d) await first.cleanup();
+  });
 
   test('create, inspect, ls, rm with docker 28 output and errors', async () => {
     assert.equal(await ok('volume', 'create', '--label', 'team=a', 'v1'), 'v1\n');
