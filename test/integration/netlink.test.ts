@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { native, type NetlinkRoute } from '../../host-linux/native/index.ts';
 import { hostRoutes } from '../../host-linux/net/host-routes.ts';
@@ -168,6 +168,11 @@ test('duplicates and unknown links fail with the errno and what was being done',
   assert.throws(() => nl.netlinkRenameLink(b.fd, 'eth0', 'eth 1'), { name: 'TypeError', message: /invalid link name "eth 1"/ });
   assert.throws(() => nl.netlinkAddAddress(a.fd, 'eth0', '10.77.0.300/24'), { name: 'TypeError', message: /invalid IPv4 address "10.77.0.300\/24"/ });
   assert.throws(() => nl.netlinkAddAddress(a.fd, 'eth0', '10.77.0.4/33'), { name: 'TypeError', message: /invalid IPv4 address/ });
+  // Failed calls leave no socket open behind them.
+  const fds = readdirSync('/proc/self/fd').length;
+  for (let i = 0; i < 20; i++) assert.throws(() => nl.netlinkSetLinkUp(a.fd, 'nope0', true), { code: 'ENODEV' });
+  for (let i = 0; i < 20; i++) assert.throws(() => nl.netlinkCreateBridge(bridgeNs.fd, 'berth-br0', 0), { code: 'EEXIST' });
+  assert.equal(readdirSync('/proc/self/fd').length, fds);
   // A failed call changed nothing.
   assert.equal(nl.netlinkListRoutes(b.fd).some((r) => r.destination === '10.66.0.0/16'), false);
 });

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -52,6 +53,9 @@ static int open_route_socket(void) {
   int on = 1;
   setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof on);
   setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof on);
+  /* The kernel answers at once; a reply that never comes must not hang the daemon's main thread. */
+  struct timeval timeout = {.tv_sec = 10};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   struct sockaddr_nl local = {.nl_family = AF_NETLINK};
   if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0) {
     int err = errno;
@@ -159,43 +163,27 @@ static void throw_netlink(napi_env env, int err, const char *what, const char *n
   napi_throw(env, error);
 }
 
-/* Sends `m` and waits for its acknowledgement; 0 or -errno. */
-static int transact(int fd, nl_msg *m) {
+typedef int (*reply_fn)(struct nlmsghdr *h, void *ctx);
+
+/* Sends `m` and reads the replies until its acknowledgement (or, for a dump, its end), calling
+ * `each` (may be NULL) for every reply that is neither; 0 or -errno. (NLM_F_DUMP's bits overlap
+ * NLM_F_EXCL's, so whether `m` is a dump is said, not read from its flags.) */
+static int exchange(int fd, nl_msg *m, bool dump, reply_fn each, void *ctx) {
   static uint32_t seq;
   m->h.nlmsg_seq = ++seq;
-  m->h.nlmsg_flags |= NLM_F_ACK;
+  m->h.nlmsg_flags |= dump ? NLM_F_DUMP : NLM_F_ACK;
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   if (sendto(fd, m->buf, m->h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
-  char reply[NL_BUFSIZE];
-  for (;;) {
-    ssize_t n = recv(fd, reply, sizeof reply, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    int len = (int)n;
-    for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_seq != m->h.nlmsg_seq) continue;
-      if (h->nlmsg_type == NLMSG_ERROR) return ack_error(h);
-    }
-  }
-}
-
-/* Sends the dump request `m` and calls `each` for every reply message; 0 or -errno. */
-static int dump(int fd, nl_msg *m, int (*each)(struct nlmsghdr *h, void *ctx), void *ctx) {
-  static uint32_t seq = 0x40000000;
-  m->h.nlmsg_seq = ++seq;
-  m->h.nlmsg_flags |= NLM_F_DUMP;
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  if (sendto(fd, m->buf, m->h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
-  char *reply = malloc(32768);
+  /* A link's message carries its statistics and more, and dumps pack many: room for large ones. */
+  enum { REPLY_SIZE = 32768 };
+  char *reply = malloc(REPLY_SIZE);
   if (reply == NULL) return -ENOMEM;
   int result = 0;
   for (;;) {
-    ssize_t n = recv(fd, reply, 32768, 0);
+    ssize_t n = recv(fd, reply, REPLY_SIZE, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
-      result = -errno;
+      result = errno == EAGAIN ? -ETIMEDOUT : -errno;
       break;
     }
     int len = (int)n;
@@ -203,16 +191,20 @@ static int dump(int fd, nl_msg *m, int (*each)(struct nlmsghdr *h, void *ctx), v
       if (h->nlmsg_seq != m->h.nlmsg_seq) continue;
       if (h->nlmsg_type == NLMSG_DONE) goto done;
       if (h->nlmsg_type == NLMSG_ERROR) {
-        result = ack_error(h);
+        int err = ack_error(h);
+        if (result == 0) result = err;
         goto done;
       }
-      if (result == 0) result = each(h, ctx);
+      /* After a failed callback keep reading, so the socket is left at a message boundary. */
+      if (each != NULL && result == 0) result = each(h, ctx);
     }
   }
 done:
   free(reply);
   return result;
 }
+
+static int transact(int fd, nl_msg *m) { return exchange(fd, m, false, NULL, NULL); }
 
 /* --- links ---------------------------------------------------------------------------------- */
 
@@ -225,45 +217,33 @@ struct link_info {
   int mac_len;
 };
 
+static int read_link(struct nlmsghdr *h, void *ctx) {
+  struct link_info *out = ctx;
+  if (h->nlmsg_type != RTM_NEWLINK) return 0;
+  struct ifinfomsg *got = NLMSG_DATA(h);
+  out->index = got->ifi_index;
+  out->flags = got->ifi_flags;
+  int len = (int)IFLA_PAYLOAD(h);
+  for (struct rtattr *a = IFLA_RTA(got); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    if (a->rta_type == IFLA_MTU) memcpy(&out->mtu, RTA_DATA(a), sizeof out->mtu);
+    if (a->rta_type == IFLA_MASTER) memcpy(&out->master, RTA_DATA(a), sizeof out->master);
+    if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) <= sizeof out->mac) {
+      out->mac_len = (int)RTA_PAYLOAD(a);
+      memcpy(out->mac, RTA_DATA(a), (size_t)out->mac_len);
+    }
+  }
+  return 0;
+}
+
 /* The link called `name` in the socket's namespace; 0 or -errno (-ENODEV when there is none). */
 static int get_link(int fd, const char *name, struct link_info *out) {
   nl_msg m;
   struct ifinfomsg *ifi = msg_init(&m, RTM_GETLINK, 0, sizeof *ifi);
   ifi->ifi_family = AF_UNSPEC;
   attr_str(&m, IFLA_IFNAME, name);
-  static uint32_t seq = 0x20000000;
-  m.h.nlmsg_seq = ++seq;
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  if (sendto(fd, m.buf, m.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
-  /* A link's message carries its statistics and more: room for a large one. */
-  char reply[32768];
-  for (;;) {
-    ssize_t n = recv(fd, reply, sizeof reply, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    int len = (int)n;
-    for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_seq != m.h.nlmsg_seq) continue;
-      if (h->nlmsg_type == NLMSG_ERROR) return ack_error(h);
-      if (h->nlmsg_type != RTM_NEWLINK) continue;
-      struct ifinfomsg *got = NLMSG_DATA(h);
-      memset(out, 0, sizeof *out);
-      out->index = got->ifi_index;
-      out->flags = got->ifi_flags;
-      int alen = (int)IFLA_PAYLOAD(h);
-      for (struct rtattr *a = IFLA_RTA(got); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-        if (a->rta_type == IFLA_MTU) memcpy(&out->mtu, RTA_DATA(a), sizeof out->mtu);
-        if (a->rta_type == IFLA_MASTER) memcpy(&out->master, RTA_DATA(a), sizeof out->master);
-        if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) <= sizeof out->mac) {
-          out->mac_len = (int)RTA_PAYLOAD(a);
-          memcpy(out->mac, RTA_DATA(a), (size_t)out->mac_len);
-        }
-      }
-      return 0;
-    }
-  }
+  memset(out, 0, sizeof *out);
+  int err = exchange(fd, &m, false, read_link, out);
+  return err < 0 ? err : out->index > 0 ? 0 : -ENODEV;
 }
 
 static int link_index(int fd, const char *name) {
@@ -379,6 +359,24 @@ static struct rtattr *new_link(nl_msg *m, const char *name, uint32_t mtu, const 
   return linkinfo;
 }
 
+/* A socket in `netns` and the index of `name` there: the fd, or -1 after throwing. */
+static int open_link(napi_env env, int netns, const char *name, const char *what, int *index) {
+  int fd = open_or_throw(env, netns, what, name);
+  if (fd < 0) return -1;
+  *index = index_or_throw(env, fd, name, what);
+  if (*index >= 0) return fd;
+  close(fd);
+  return -1;
+}
+
+/* Sends the request, closes the socket and throws when the kernel refused. */
+static napi_value finish(napi_env env, int fd, nl_msg *m, const char *what, const char *name) {
+  int err = transact(fd, m);
+  close(fd);
+  if (err < 0) throw_netlink(env, -err, what, name);
+  return NULL;
+}
+
 /* --- exported calls ------------------------------------------------------------------------- */
 
 /* netlinkCreateBridge(netns, name, mtu) */
@@ -394,10 +392,7 @@ napi_value berth_netlink_create_bridge(napi_env env, napi_callback_info info) {
   if (fd < 0) return NULL;
   nl_msg m;
   nest_end(&m, new_link(&m, name, mtu, "bridge"));
-  int err = transact(fd, &m);
-  close(fd);
-  if (err < 0) throw_netlink(env, -err, "creating bridge", name);
-  return NULL;
+  return finish(env, fd, &m, "creating bridge", name);
 }
 
 /* netlinkCreateVeth(netns, name, peerName, mtu, peerNetns): the peer is created directly in
@@ -426,31 +421,21 @@ napi_value berth_netlink_create_veth(napi_env env, napi_callback_info info) {
   nest_end(&m, peer_info);
   nest_end(&m, data);
   nest_end(&m, linkinfo);
-  int err = transact(fd, &m);
-  close(fd);
-  if (err < 0) throw_netlink(env, -err, "creating veth", name);
-  return NULL;
+  return finish(env, fd, &m, "creating veth", name);
 }
 
 /* Changes one link with RTM_NEWLINK; `setup` adds what changes. */
 static napi_value modify_link(napi_env env, int netns, const char *name, const char *what,
                               void (*setup)(nl_msg *m, struct ifinfomsg *ifi, const void *ctx), const void *ctx) {
-  int fd = open_or_throw(env, netns, what, name);
+  int index;
+  int fd = open_link(env, netns, name, what, &index);
   if (fd < 0) return NULL;
-  int index = index_or_throw(env, fd, name, what);
-  if (index < 0) {
-    close(fd);
-    return NULL;
-  }
   nl_msg m;
   struct ifinfomsg *ifi = msg_init(&m, RTM_NEWLINK, 0, sizeof *ifi);
   ifi->ifi_family = AF_UNSPEC;
   ifi->ifi_index = index;
   setup(&m, ifi, ctx);
-  int err = transact(fd, &m);
-  close(fd);
-  if (err < 0) throw_netlink(env, -err, what, name);
-  return NULL;
+  return finish(env, fd, &m, what, name);
 }
 
 struct u32_attr {
@@ -547,19 +532,14 @@ napi_value berth_netlink_delete_link(napi_env env, napi_callback_info info) {
   int netns;
   char name[IFNAMSIZ];
   if (!link_args(env, info, 2, argv, &netns, name)) return NULL;
-  int fd = open_or_throw(env, netns, "deleting link", name);
+  int index;
+  int fd = open_link(env, netns, name, "deleting link", &index);
   if (fd < 0) return NULL;
-  int index = index_or_throw(env, fd, name, "deleting link");
-  if (index >= 0) {
-    nl_msg m;
-    struct ifinfomsg *ifi = msg_init(&m, RTM_DELLINK, 0, sizeof *ifi);
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_index = index;
-    int err = transact(fd, &m);
-    if (err < 0) throw_netlink(env, -err, "deleting link", name);
-  }
-  close(fd);
-  return NULL;
+  nl_msg m;
+  struct ifinfomsg *ifi = msg_init(&m, RTM_DELLINK, 0, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = index;
+  return finish(env, fd, &m, "deleting link", name);
 }
 
 /* netlinkLink(netns, name): { index, mac, mtu, up, master } (master: the bridge's index or 0). */
@@ -605,28 +585,23 @@ napi_value berth_netlink_add_address(napi_env env, napi_callback_info info) {
   if (!link_args(env, info, 3, argv, &netns, name) ||
       !arg_cidr(env, argv[2], "address", &addr, &prefix))
     return NULL;
-  int fd = open_or_throw(env, netns, "adding address", name);
+  int index;
+  int fd = open_link(env, netns, name, "adding address", &index);
   if (fd < 0) return NULL;
-  int index = index_or_throw(env, fd, name, "adding address");
-  if (index >= 0) {
-    nl_msg m;
-    struct ifaddrmsg *ifa = msg_init(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof *ifa);
-    ifa->ifa_family = AF_INET;
-    ifa->ifa_prefixlen = (unsigned char)prefix;
-    ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-    ifa->ifa_index = (unsigned)index;
-    attr_put(&m, IFA_LOCAL, &addr, sizeof addr);
-    attr_put(&m, IFA_ADDRESS, &addr, sizeof addr);
-    if (prefix < 31) {
-      uint32_t host_mask = prefix == 0 ? 0xffffffffu : (1u << (32 - prefix)) - 1;
-      struct in_addr broadcast = {.s_addr = addr.s_addr | htonl(host_mask)};
-      attr_put(&m, IFA_BROADCAST, &broadcast, sizeof broadcast);
-    }
-    int err = transact(fd, &m);
-    if (err < 0) throw_netlink(env, -err, "adding address", name);
+  nl_msg m;
+  struct ifaddrmsg *ifa = msg_init(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof *ifa);
+  ifa->ifa_family = AF_INET;
+  ifa->ifa_prefixlen = (unsigned char)prefix;
+  ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+  ifa->ifa_index = (unsigned)index;
+  attr_put(&m, IFA_LOCAL, &addr, sizeof addr);
+  attr_put(&m, IFA_ADDRESS, &addr, sizeof addr);
+  if (prefix < 31) {
+    uint32_t host_mask = prefix == 0 ? 0xffffffffu : (1u << (32 - prefix)) - 1;
+    struct in_addr broadcast = {.s_addr = addr.s_addr | htonl(host_mask)};
+    attr_put(&m, IFA_BROADCAST, &broadcast, sizeof broadcast);
   }
-  close(fd);
-  return NULL;
+  return finish(env, fd, &m, "adding address", name);
 }
 
 /* netlinkAddRoute(netns, destination, gateway, link): destination null is the default route;
@@ -675,10 +650,7 @@ napi_value berth_netlink_add_route(napi_env env, napi_callback_info info) {
   if (dst_len) attr_put(&m, RTA_DST, &dst, sizeof dst);
   if (has_gateway) attr_put(&m, RTA_GATEWAY, &gateway, sizeof gateway);
   if (has_link) attr_u32(&m, RTA_OIF, (uint32_t)index);
-  int err = transact(fd, &m);
-  close(fd);
-  if (err < 0) throw_netlink(env, -err, "adding route", what_target);
-  return NULL;
+  return finish(env, fd, &m, "adding route", what_target);
 }
 
 struct route_list {
@@ -769,7 +741,7 @@ napi_value berth_netlink_list_routes(napi_env env, napi_callback_info info) {
   nl_msg m;
   struct rtmsg *rt = msg_init(&m, RTM_GETROUTE, 0, sizeof *rt);
   rt->rtm_family = AF_INET;
-  int err = dump(fd, &m, add_route, &list);
+  int err = exchange(fd, &m, true, add_route, &list);
   close(fd);
   if (err < 0) {
     bool pending = false;
