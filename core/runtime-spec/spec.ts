@@ -127,7 +127,12 @@ export async function generateSpec(input: SpecInput): Promise<SpecResult> {
     user, args: argv, env: containerEnv(config, hostname), cwd: config.WorkingDir || '/', capabilities,
     oomScoreAdj: hc.OomScoreAdj ?? 0,
   };
-  if (config.Tty) process.terminal = true;
+  if (config.Tty) {
+    process.terminal = true;
+    // dockerd starts the process at the client's size (API 1.42+), so the first screen is drawn right.
+    const [height = 0, width = 0] = hc.ConsoleSize ?? [];
+    if (height > 0 && width > 0) process.consoleSize = { height, width };
+  }
   if (limits.rlimits.length) process.rlimits = limits.rlimits;
   if (security.noNewPrivileges) process.noNewPrivileges = true;
 

@@ -104,6 +104,17 @@ describe('container streams and live resources', { skip }, () => {
     await ok(['rm', '-f', id]);
   });
 
+  test('a tty container starts at the ConsoleSize the client sent at create, before any resize', async () => {
+    const body = JSON.stringify({ Image: 'busybox', Cmd: ['stty', 'size'], Tty: true, HostConfig: { ConsoleSize: [30, 100], NetworkMode: 'none' } });
+    const created = await d.request('POST', '/v1.47/containers/create', body, { 'content-type': 'application/json' });
+    assert.equal(created.status, 201, created.body);
+    const { Id: id } = JSON.parse(created.body) as { Id: string };
+    assert.equal((await d.request('POST', `/v1.47/containers/${id}/start`)).status, 204);
+    assert.equal(JSON.parse((await d.request('POST', `/v1.47/containers/${id}/wait`)).body).StatusCode, 0);
+    assert.equal((await ok(['logs', id])).trim(), '30 100');
+    await ok(['rm', id]);
+  });
+
   test('attach with logs=1 replays the output so far, stream=0 then ends', async () => {
     const id = (await ok(['run', '-d', 'busybox', 'sh', '-c', 'echo one; echo two >&2; sleep 300'])).trim();
     await waitUntil('the logs', async () => (await dk(['logs', id])).stdout === 'one\n');

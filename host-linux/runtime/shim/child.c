@@ -124,7 +124,7 @@ void child_create(const struct spec *s, const char *bundle, void *seccomp, struc
   int slave = -1;
   if (s->proc.terminal) {
     int master;
-    if (console_open_in_container(true, &master, &slave) < 0) fail(sync);
+    if (console_open_in_container(true, &s->proc, &master, &slave) < 0) fail(sync);
     if (fd_send(sync, 'T', master) < 0) fail(sync);
     close(master);
   }
@@ -179,7 +179,7 @@ void child_exec(const struct process_spec *p, pid_t target, void *seccomp, struc
   int slave = -1;
   if (p->terminal) {
     int master;
-    if (console_open_in_container(false, &master, &slave) < 0) fail(sync);
+    if (console_open_in_container(false, p, &master, &slave) < 0) fail(sync);
     if (fd_send(sync, 'T', master) < 0) fail(sync);
     close(master);
   }

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int console_open_in_container(bool bind_console, int *master, int *slave) {
+int console_open_in_container(bool bind_console, const struct process_spec *p, int *master, int *slave) {
   int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (m < 0) return err_errno("opening /dev/ptmx");
   if (unlockpt(m) < 0) { close(m); return err_errno("unlockpt"); }
@@ -20,6 +20,11 @@ int console_open_in_container(bool bind_console, int *master, int *slave) {
   if (ptsname_r(m, name, sizeof name) != 0) { close(m); return err_errno("ptsname"); }
   int s = open(name, O_RDWR | O_NOCTTY);
   if (s < 0) { close(m); return err_errno("opening %s", name); }
+  /* The size the client had at create: without it the process starts at 0x0 until the first resize arrives. */
+  if (p->console_height && p->console_width) {
+    struct winsize ws = {.ws_row = p->console_height, .ws_col = p->console_width};
+    if (ioctl(m, TIOCSWINSZ, &ws) < 0) { close(m); close(s); return err_errno("setting the terminal size"); }
+  }
   if (bind_console) {
     int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) close(fd);

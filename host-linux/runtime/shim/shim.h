@@ -44,6 +44,7 @@ struct rlimit_spec { int resource; uint64_t soft, hard; };
 
 struct process_spec {
   bool terminal;
+  unsigned short console_height, console_width; /* process.consoleSize: 0 when not given */
   uid_t uid;
   gid_t gid;
   gid_t *gids;
@@ -132,7 +133,7 @@ int devices_create(const struct spec *s, const char *rootfs);
 int loopback_up(void);
 
 /* ---- console.c ---- */
-int console_open_in_container(bool bind_console, int *master, int *slave);
+int console_open_in_container(bool bind_console, const struct process_spec *p, int *master, int *slave);
 int console_make_controlling(int slave);
 int fd_send(int sock, char tag, int fd);
 ssize_t msg_recv(int sock, char *tag, char *text, size_t textlen, int *fd); /* non-blocking */

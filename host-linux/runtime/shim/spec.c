@@ -60,6 +60,11 @@ int process_parse(json_object *p, struct process_spec *out) {
   if (!p || !json_object_is_type(p, json_type_object)) return err_set("process: missing or not an object");
   json_object *v;
   if ((v = get(p, "terminal"))) out->terminal = json_object_get_boolean(v);
+  json_object *size = get(p, "consoleSize");
+  if (size) {
+    if ((v = get(size, "height"))) out->console_height = (unsigned short)json_object_get_int(v);
+    if ((v = get(size, "width"))) out->console_width = (unsigned short)json_object_get_int(v);
+  }
   json_object *user = get(p, "user");
   if (user) {
     if ((v = get(user, "uid"))) out->uid = (uid_t)json_object_get_int64(v);
