@@ -43,10 +43,15 @@ export function sha256(data: Uint8Array): string {
 
 const FIXED_TIME = new Date('2024-01-01T00:00:00Z');
 
-async function buildLayer(spec: TestLayerSpec, oci: boolean): Promise<BuiltLayer> {
-  const tar = await packTar(Object.entries(spec.files).map(([name, body]) => name.endsWith('/')
+/** An uncompressed layer tar of `files` (a path ending in `/` is a directory), files with `fileMode`. */
+export function packLayerTar(files: TestLayerSpec['files'], fileMode = 0o644): Promise<Uint8Array> {
+  return packTar(Object.entries(files).map(([name, body]) => name.endsWith('/')
     ? { header: { name, type: 'directory' as const, size: 0, mode: 0o755, mtime: FIXED_TIME } }
-    : { header: { name, size: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength, mode: 0o644, mtime: FIXED_TIME }, body }));
+    : { header: { name, size: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength, mode: fileMode, mtime: FIXED_TIME }, body }));
+}
+
+async function buildLayer(spec: TestLayerSpec, oci: boolean): Promise<BuiltLayer> {
+  const tar = await packLayerTar(spec.files);
   const gzip = (spec.compression ?? 'gzip') === 'gzip';
   const data = gzip ? new Uint8Array(gzipSync(tar)) : tar;
   const mediaType = oci

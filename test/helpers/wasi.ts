@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packTar } from 'modern-tar';
 import { REPO_ROOT } from './registry.ts';
+import { packLayerTar } from './test-image.ts';
 
 export const PROBE_C = join(REPO_ROOT, 'test/fixtures/wasi/probe.c');
 
@@ -25,12 +25,9 @@ export function probeWasm(): Uint8Array {
   }
 }
 
-/** An uncompressed layer tar: path -> content; a path ending in `/` is a directory. */
-export async function layerTar(files: Record<string, string | Uint8Array>): Promise<Uint8Array> {
-  const mtime = new Date('2024-01-01T00:00:00Z');
-  return packTar(Object.entries(files).map(([name, body]) => name.endsWith('/')
-    ? { header: { name, type: 'directory' as const, size: 0, mode: 0o755, mtime } }
-    : { header: { name, size: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength, mode: 0o755, mtime }, body }));
+/** An uncompressed layer tar: path -> content; a path ending in `/` is a directory; files executable. */
+export function layerTar(files: Record<string, string | Uint8Array>): Promise<Uint8Array> {
+  return packLayerTar(files, 0o755);
 }
 
 /** The probe image's files: the module at /probe.wasm and a file to read. */
