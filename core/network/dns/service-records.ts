@@ -29,8 +29,7 @@ export class ServiceRecords {
 
   /** Adds an endpoint, replacing the container's earlier one on that network (a reconnect). */
   add(endpoint: DnsEndpoint): void {
-    this.remove(endpoint.containerId, endpoint.network);
-    const list = this.#byNetwork.get(endpoint.network) ?? [];
+    const list = (this.#byNetwork.get(endpoint.network) ?? []).filter((e) => e.containerId !== endpoint.containerId);
     list.push({ ...endpoint, aliases: [...(endpoint.aliases ?? [])] });
     this.#byNetwork.set(endpoint.network, list);
     this.#reindex(endpoint.network);
@@ -41,6 +40,8 @@ export class ServiceRecords {
     const list = this.#byNetwork.get(network);
     if (!list) return;
     const rest = list.filter((e) => e.containerId !== containerId);
+    // Not on this network: nothing to reindex (removeContainer asks every network).
+    if (rest.length === list.length) return;
     if (rest.length > 0) this.#byNetwork.set(network, rest);
     else this.#byNetwork.delete(network);
     this.#reindex(network);
@@ -74,7 +75,11 @@ export class ServiceRecords {
     }
     const names = new Map<string, DnsEndpoint[]>();
     for (const endpoint of list) {
-      for (const name of endpointNames(endpoint)) names.set(name, [...(names.get(name) ?? []), endpoint]);
+      for (const name of endpointNames(endpoint)) {
+        const same = names.get(name);
+        if (same) same.push(endpoint);
+        else names.set(name, [endpoint]);
+      }
     }
     this.#index.set(network, names);
   }
