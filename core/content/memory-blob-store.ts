@@ -7,7 +7,7 @@ import { parseDigest } from '../digest.ts';
 import { BerthError } from '../errors.ts';
 import { collect } from './ingest.ts';
 import { corruptedBlobError } from './corrupted.ts';
-import { writeOnce } from './write-once.ts';
+import { checkSize, writeOnce } from './write-once.ts';
 
 export class MemoryBlobStore implements BlobStore {
   private readonly blobs = new Map<string, Uint8Array>();
@@ -48,9 +48,7 @@ export class MemoryBlobStore implements BlobStore {
     return writeOnce(this.flights, expected, () => this.info(expected.digest), async () => {
       // Copy: the caller may reuse its buffer, and the store must not change under us.
       const bytes = source instanceof Uint8Array ? source.slice() : await collect(await source());
-      if (expected.size !== undefined && bytes.byteLength !== expected.size) {
-        throw new BerthError('digest_mismatch', `size mismatch for ${expected.digest}: expected ${expected.size} bytes, got ${bytes.byteLength}`);
-      }
+      checkSize(expected, { digest: expected.digest, size: bytes.byteLength });
       const h = this.hash(algorithm);
       h.update(bytes);
       const actual = `${algorithm}:${h.digest()}`;

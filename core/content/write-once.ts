@@ -17,7 +17,7 @@ export async function writeOnce(
   return checkSize(expected, await flights.run(expected.digest, async () => (await present()) ?? transfer()));
 }
 
-/** A blob that another writer stored must still be the size this writer expects. */
+/** A blob (this writer's, or one another writer stored) must be the size this writer expects. */
 export function checkSize(expected: Expected, info: BlobInfo): BlobInfo {
   if (expected.size !== undefined && info.size !== expected.size) {
     throw new BerthError('digest_mismatch', `size mismatch for ${expected.digest}: expected ${expected.size} bytes, got ${info.size}`);
