@@ -180,8 +180,10 @@ export class VolumeService {
     });
   }
 
-  /** The volume a container mounts, created on demand (`-v name:/path`); its host path. */
-  /** `claim` runs under the store's lock, so the container holds the volume before a prune or rm can look. */
+  /**
+   * The volume a container mounts, created on demand (`-v name:/path`). `claim` runs under the
+   * store's lock, so the container holds the volume before a prune or rm can look.
+   */
   ensure(name: string | undefined, anonymous: boolean, extra: Pick<VolumeCreateBody, 'DriverOpts' | 'Labels'>, claim: (v: VolumeJSON) => void): Promise<void> {
     return this.lock.run(async () => { claim(this.view(await this.createLocked({ Name: name ?? '', ...extra }, anonymous))); });
   }
