@@ -1,5 +1,6 @@
 // IPv4 addresses and CIDR blocks as plain numbers, so the IPAM arithmetic (containment, overlap,
 // the next free address) is integer maths and the state serializes as the dotted strings users see.
+import { parseIP } from '../config/ip.ts';
 
 export interface Ipv4Prefix {
   /** The address as written (host bits may be set: `10.1.2.3/8`). */
@@ -7,20 +8,11 @@ export interface Ipv4Prefix {
   bits: number;
 }
 
-const DOTTED = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
 /** `a.b.c.d` as an unsigned 32-bit number, or undefined when it is not one (Go's netip.ParseAddr rules: no leading zeros). */
 export function parseIpv4(text: string): number | undefined {
-  const m = DOTTED.exec(text);
-  if (!m) return undefined;
-  let value = 0;
-  for (const part of m.slice(1)) {
-    if (part.length > 1 && part.startsWith('0')) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    value = value * 256 + octet;
-  }
-  return value;
+  // parseIP also takes IPv6 text (and unmaps ::ffff:a.b.c.d), which is no IPv4 address here.
+  const ip = text.includes(':') ? undefined : parseIP(text);
+  return ip ? ((ip[0]! << 24) | (ip[1]! << 16) | (ip[2]! << 8) | ip[3]!) >>> 0 : undefined;
 }
 
 export function formatIpv4(address: number): string {
