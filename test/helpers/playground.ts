@@ -1,10 +1,10 @@
 // `berth playground` run from the sources as a child process, for the tests that serve the built
 // playground the way users do.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT } from './registry.ts';
 
-const REPO = resolve(import.meta.dirname, '../..');
-export const CLI_MAIN = join(REPO, 'host-linux/cli/main.ts');
+export const CLI_MAIN = join(REPO_ROOT, 'host-linux/cli/main.ts');
 
 export interface RunningPlayground {
   url: string;
@@ -12,10 +12,14 @@ export interface RunningPlayground {
   stop(): Promise<void>;
 }
 
+function spawnPlayground(args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'playground', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
 /** Runs `berth playground ARGS` to its exit; resolves with the exit code and output. */
 export function playgroundOnce(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'playground', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnPlayground(args);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => { stdout += d; });
@@ -28,7 +32,7 @@ export function playgroundOnce(args: string[]): Promise<{ code: number | null; s
 /** Starts `berth playground --port 0 ARGS` and resolves once it printed its URL. */
 export function startPlayground(args: string[]): Promise<RunningPlayground> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'playground', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnPlayground(['--port', '0', ...args]);
     let out = '';
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     const stop = async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGTERM'); await exited; } };
