@@ -102,13 +102,17 @@ export class ContainerService {
     return new BerthError('conflict', `Conflict. The container name "${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`);
   }
 
-  /** The predefined network the container joins, with its ID in NetworkSettings as dockerd records it. */
-  private recordNetworkId(c: Container): PredefinedName | undefined {
-    const name = this.opts.networks && predefinedNetworkOf(c.rec.HostConfig.NetworkMode);
-    if (!name) return undefined;
+  /** The predefined network the container joins (none when the host has no predefined networks). */
+  private predefinedNetwork(c: Container): PredefinedName | undefined {
+    return this.opts.networks && predefinedNetworkOf(c.rec.HostConfig.NetworkMode);
+  }
+
+  /** The network's ID in NetworkSettings as dockerd records it: once, when the container joins the service. */
+  private recordNetworkId(c: Container): void {
+    const name = this.predefinedNetwork(c);
+    if (!name) return;
     const settings = (c.rec.NetworkSettings as { Networks?: Record<string, { NetworkID?: string }> } | undefined)?.Networks?.[name];
     if (settings) settings.NetworkID = this.opts.networks!.id(name);
-    return name;
   }
 
   /** Publishes a container event with dockerd's attributes (labels, image, name, extras), keys sorted. */
@@ -178,7 +182,7 @@ export class ContainerService {
       const image = await this.imageOf(c);
       const cfg = c.rec.Config;
       // dockerd joins the network before it creates the task: `network connect` precedes `start`.
-      network = this.recordNetworkId(c);
+      network = this.predefinedNetwork(c);
       if (network) this.opts.networks!.publish('connect', network, c.id);
       task = await this.runtime.create(c.rec, image, { stdin: !!cfg.OpenStdin, stdinOnce: !!cfg.StdinOnce, tty: !!cfg.Tty });
       c.task = task;
@@ -251,7 +255,7 @@ export class ContainerService {
     c.rec.ExecIDs = null;
     if (status.oomKilled) this.event(c, 'oom');
     this.event(c, 'die', { exitCode: String(status.exitCode) });
-    const network = this.opts.networks && predefinedNetworkOf(c.rec.HostConfig.NetworkMode);
+    const network = this.predefinedNetwork(c);
     if (network) this.opts.networks!.publish('disconnect', network, c.id);
     await this.opts.volumes?.released(c.id, c.rec.Mounts ?? [], (name) => this.volumeUsers(name).some((id) => this.containers.get(id)?.running))
       .catch((e: unknown) => this.log('warn', `unmounting the volumes of ${c.id}: ${errorMessage(e)}`));
