@@ -31,6 +31,10 @@ export interface ContainerServiceOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
+function mountsVolume(c: Container, name: string): boolean {
+  return !!c.rec.Mounts?.some((m) => m.Type === 'volume' && m.Name === name);
+}
+
 export class ContainerService {
   readonly containers = new Map<string, Container>();
   /** `/name` -> ID. */
@@ -139,8 +143,12 @@ export class ContainerService {
 
   /** The containers, running or stopped, that mount a volume (it cannot be removed while there are any). */
   volumeUsers(name: string): string[] {
-    return [...this.containers.values()].filter((c) => c.rec.Mounts?.some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.id);
+    return [...this.containers.values()].filter((c) => mountsVolume(c, name)).map((c) => c.id);
   }
+
+  /** Whether a running container mounts the volume (a tmpfs/bind volume stays mounted while one does). */
+  private readonly volumeMountedByRunning = (name: string): boolean =>
+    [...this.containers.values()].some((c) => c.running && mountsVolume(c, name));
 
   /** Whether any container, running or stopped, has its rootfs on this layer (snapshot GC asks). */
   layerInUse(diffID: string): boolean {
@@ -202,7 +210,7 @@ export class ContainerService {
       }
       c.task = undefined;
       await this.runtime.cleanup(c.rec).catch((err) => this.log('warn', `cleanup of ${c.id} after a failed start: ${errorMessage(err)}`));
-      await this.opts.volumes?.unmountUnused(c.rec.Mounts ?? [], (name) => this.volumeUsers(name).some((id) => this.containers.get(id)?.running)).catch(() => {});
+      await this.opts.volumes?.unmountUnused(c.rec.Mounts ?? [], this.volumeMountedByRunning).catch(() => {});
       if (network) this.opts.networks!.publish('disconnect', network, c.id);
       // A container that never ran stays "created" (with the code and error), as dockerd leaves it.
       const created = st.Status === 'created';
@@ -257,7 +265,7 @@ export class ContainerService {
     this.event(c, 'die', { exitCode: String(status.exitCode) });
     const network = this.predefinedNetwork(c);
     if (network) this.opts.networks!.publish('disconnect', network, c.id);
-    await this.opts.volumes?.released(c.id, c.rec.Mounts ?? [], (name) => this.volumeUsers(name).some((id) => this.containers.get(id)?.running))
+    await this.opts.volumes?.released(c.id, c.rec.Mounts ?? [], this.volumeMountedByRunning)
       .catch((e: unknown) => this.log('warn', `unmounting the volumes of ${c.id}: ${errorMessage(e)}`));
     const delay = c.removing ? undefined : nextRestart(c, status.exitCode, ranMs, this.shuttingDown);
     if (delay !== undefined) {
