@@ -8,6 +8,7 @@ import { progressMessage } from './json-message.ts';
 import type { EventBus } from './events.ts';
 import { storeImageContent, type ImageDeps } from './store-image.ts';
 import { missingContentError } from './missing-content.ts';
+import { undoably } from './undoable-lease.ts';
 
 export interface ArchiveContext extends ImageDeps { events: EventBus }
 
@@ -53,20 +54,12 @@ export async function loadImages(ctx: ArchiveContext, tar: ReadableStream<Uint8A
     }
   };
   // A bad archive leaves the content store as it was (dockerd keeps what it had ingested).
-  const lease = await ctx.store.lease({ undoable: true });
-  let images;
-  try {
-    ({ images } = await loadArchiveIntoStore(ctx.store, tar, ctx.codecs, ctx.hash, {
-      prepare: async (loaded) => {
-        const image = await LocalImage.open(ctx.blobs, loaded.manifest, { codecs: ctx.codecs, hash: ctx.hash });
-        return (await storeImageContent(ctx, { image, manifest: loaded.manifest }, layerEmit)).sizes;
-      },
-      onMessage: (line) => emit({ stream: `${line}\n` }),
-    }));
-  } catch (e) {
-    await lease.abandon();
-    throw e;
-  }
-  lease.release();
+  const { images } = await undoably(ctx.store, () => loadArchiveIntoStore(ctx.store, tar, ctx.codecs, ctx.hash, {
+    prepare: async (loaded) => {
+      const image = await LocalImage.open(ctx.blobs, loaded.manifest, { codecs: ctx.codecs, hash: ctx.hash });
+      return (await storeImageContent(ctx, { image, manifest: loaded.manifest }, layerEmit)).sizes;
+    },
+    onMessage: (line) => emit({ stream: `${line}\n` }),
+  }));
   for (const rec of images) ctx.events.publish('image', 'load', rec.id, { name: rec.id });
 }

@@ -21,6 +21,7 @@ import { pullImage, registryClient, resolvedSchemes, type PullContext, type Pull
 import { pushImage, type PushRequest } from './push.ts';
 import { loadImages, saveImages } from './image-archive.ts';
 import { trackCreatedSnapshots } from './created-snapshots.ts';
+import { undoably } from './undoable-lease.ts';
 import type { Snapshotter } from '../snapshot/snapshotter.ts';
 
 export interface ImageServiceOptions extends ImageDeps {
@@ -198,19 +199,10 @@ export class ImageService {
 
   /** Stores an image from any source silently and records it (the built-in images at start-up). */
   async storeSource(src: SourceImage, refs: { repoTags: string[]; repoDigests: string[] }): Promise<ImageRecord> {
-    return this.writing(async (snapshotter) => {
-      const lease = await this.store.lease({ undoable: true });
-      try {
-        const deps = { ...this.opts, snapshotter };
-        const content = await storeImageContent(deps, src, () => {});
-        const record = await recordStoredImage(deps, src, content, refs);
-        lease.release();
-        return record;
-      } catch (e) {
-        await lease.abandon();
-        throw e;
-      }
-    });
+    return this.writing((snapshotter) => undoably(this.store, async () => {
+      const deps = { ...this.opts, snapshotter };
+      return recordStoredImage(deps, src, await storeImageContent(deps, src, () => {}), refs);
+    }));
   }
 
   async push(req: PushRequest, emit: ProgressSink): Promise<void> {

@@ -19,6 +19,7 @@ import { choosePlatformImage } from './platform-image.ts';
 import { findBuiltin, openBuiltin, type BuiltinImages } from './builtin-images.ts';
 import { isDigest } from '../digest.ts';
 import type { ImageRecord } from '../metadata/image-store.ts';
+import { undoably } from './undoable-lease.ts';
 
 export interface PullContext extends ImageDeps {
   events: EventBus;
@@ -143,8 +144,7 @@ export async function pullImage(ctx: PullContext, req: PullRequest, emit: Progre
   const top = src.index?.descriptor ?? src.manifest;
   // dockerd keeps the layers a failed pull downloaded, to resume later; berth leaves the store as it
   // was instead (a pull again downloads them again), so a bad image never costs disk space.
-  const lease = await ctx.store.lease({ undoable: true });
-  try {
+  return undoably(ctx.store, async () => {
     if (resolved.note) emit({ status: resolved.note });
     emit({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag ?? 'latest' });
     const content = await storeImageContent(ctx, src, emit);
@@ -157,10 +157,6 @@ export async function pullImage(ctx: PullContext, req: PullRequest, emit: Progre
     const shown = familiarString(ref);
     emit({ status: before === record.id ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}` });
     ctx.events.publish('image', 'pull', shown, { name: shown, ...(content.config.config?.Labels ?? {}) });
-    lease.release();
     return record;
-  } catch (e) {
-    await lease.abandon();
-    throw e;
-  }
+  });
 }

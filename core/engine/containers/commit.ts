@@ -11,6 +11,7 @@ import { familiarString, parseReference, withDefaultTag, withTag, referenceStrin
 import type { ContainerService } from './service.ts';
 import type { Container } from './container.ts';
 import type { ImageRecord } from '../../metadata/image-store.ts';
+import { undoably } from '../undoable-lease.ts';
 
 export interface CommitOptions {
   repo: string;
@@ -74,17 +75,8 @@ export async function commitContainer(svc: ContainerService, ref: string, opts: 
   if (!deps.hash) throw new BerthError('unsupported', 'this host cannot commit containers');
   const base = await images.config(c.rec.Image);
   const baseRec = await images.resolve(c.rec.Image);
-  // The new layer, config and manifest are blobs no image reaches until the record is stored: the lease
-  // keeps a concurrent gc off them, and a failed commit takes them back out (as pull and load do).
-  const lease = await deps.store.lease({ undoable: true });
-  let id: string;
-  try {
-    id = await writeImage(svc, c, opts, base, baseRec);
-  } catch (e) {
-    await lease.abandon();
-    throw e;
-  }
-  lease.release();
+  // The new layer, config and manifest are blobs no image reaches until the record is stored.
+  const id = await undoably(deps.store, () => writeImage(svc, c, opts, base, baseRec));
   svc.event(c, 'commit', { comment: opts.comment });
   return id;
 }
