@@ -157,7 +157,6 @@ export class ImageService {
     const candidates = [...this.abandonedSnapshots];
     this.abandonedSnapshots.clear();
     const run = (async () => {
-      this.abandonedSnapshots.clear();
       const used = await this.usedLayers();
       if (!used) return;
       for (const d of candidates) if (!used.has(d)) await this.opts.snapshotter.remove(d);
@@ -274,8 +273,9 @@ export class ImageService {
     try {
       while (this.writers > 0) await new Promise<void>((r) => this.writersIdle.push(r));
       await this.store.gc();
-      // A config that cannot be read might name any layer: keep them all rather than guess.
+      // This sweep covers the abandoned layers too.
       this.abandonedSnapshots.clear();
+      // A config that cannot be read might name any layer: keep them all rather than guess.
       const used = await this.usedLayers();
       if (!used) return;
       for (const s of await this.opts.snapshotter.list()) {
