@@ -10,11 +10,12 @@ import { containerEnv } from '../../core/runtime-spec/process.ts';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, INIT_PATH_IN_CONTAINER } from '../../core/runtime-spec/spec.ts';
 import { userMounts } from '../../core/runtime-spec/mounts.ts';
 import { BerthError } from '../../core/errors.ts';
+import { collect } from '../../core/content/ingest.ts';
 import type { GuestVM } from '../vm/guest-vm.ts';
 import { AgentError, type AgentChannel } from '../vm/channel.ts';
 import { GuestContainer, GuestProcess } from './guest-task.ts';
 import { MemoryLog } from './memory-log.ts';
-import { readAll, type LayerSource } from './layer-source.ts';
+import type { LayerSource } from './layer-source.ts';
 
 export interface GuestRuntimeOptions {
   /** The running guest, or how to get it (booted or restored on first use). */
@@ -121,7 +122,7 @@ export class GuestRuntime implements ContainerRuntime {
         const vm = await this.vm();
         const have = await vm.channel.request('layer', { diffID });
         if (have.present === true) return;
-        const bytes = await readAll(await this.opts.layers.open(diffID, image));
+        const bytes = await collect(await this.opts.layers.open(diffID, image));
         const name = `layer-${diffID.replace(/^sha256:/, '')}`;
         await vm.putFile(name, bytes);
         await vm.channel.request('layer', { diffID, path: name });
@@ -235,7 +236,7 @@ export class GuestRuntime implements ContainerRuntime {
     const vm = await this.vm();
     const src = `put-${rec.Id.slice(0, 12)}-${this.nextCid++}.tar`;
     try {
-      await vm.putFile(src, await readAll(tar));
+      await vm.putFile(src, await collect(tar));
       await vm.channel.request('put', { ...this.files(rec), path, out: src });
     } catch (e) {
       throw agentError(e);

@@ -6,7 +6,3 @@ export interface LayerSource {
   /** The layer with this diffID (of `image`, the container's) as a tar stream, gzip-compressed or not. */
   open(diffID: string, image: ContainerImage): Promise<ReadableStream<Uint8Array>>;
 }
-
-export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
