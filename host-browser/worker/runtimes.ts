@@ -40,6 +40,8 @@ export function platformRuntime(runtimes: BrowserRuntimes): ContainerRuntime {
     if (!r) throw unavailable(kind);
     return r;
   };
+  // The runtime of a container's platform, if this page has it.
+  const present = (rec: ContainerRecord): ContainerRuntime | undefined => runtimes[runtimeKind(rec.Platform)];
   const forRecord = (rec: ContainerRecord) => of(runtimeKind(rec.Platform));
   const forImage = (image: ContainerImage) => {
     const kind = runtimeKind(image.config.os);
@@ -57,15 +59,15 @@ export function platformRuntime(runtimes: BrowserRuntimes): ContainerRuntime {
     prepare: async (rec, image) => forImage(image).prepare(rec, image),
     create: async (rec, image, stdio): Promise<ContainerTask> => forImage(image).create(rec, image, stdio),
     async reconnect(rec): Promise<ContainerTask | ExitStatus> {
-      const r = runtimes[runtimeKind(rec.Platform)];
+      const r = present(rec);
       // Nothing of a container outlives its runtime's absence (a page reloaded without it).
       if (!r) return { exitCode: 255, oomKilled: false, finishedAt: new Date().toISOString(), error: unavailable(runtimeKind(rec.Platform)).message };
       return r.reconnect(rec);
     },
-    cleanup: async (rec) => { await runtimes[runtimeKind(rec.Platform)]?.cleanup(rec); },
-    remove: async (rec) => { await runtimes[runtimeKind(rec.Platform)]?.remove(rec); },
+    cleanup: async (rec) => { await present(rec)?.cleanup(rec); },
+    remove: async (rec) => { await present(rec)?.remove(rec); },
     readLogs(rec, opts): AsyncIterable<LogEntry> {
-      const r = runtimes[runtimeKind(rec.Platform)];
+      const r = present(rec);
       return r ? r.readLogs(rec, opts) : (async function* () { /* no runtime, no logs */ })();
     },
     statPath: async (rec, path) => forRecord(rec).statPath(rec, path),
@@ -75,7 +77,7 @@ export function platformRuntime(runtimes: BrowserRuntimes): ContainerRuntime {
     export: async (rec) => forRecord(rec).export(rec),
     diffTar: async (rec) => forRecord(rec).diffTar(rec),
     size: async (rec) => {
-      const r = runtimes[runtimeKind(rec.Platform)];
+      const r = present(rec);
       return r ? r.size(rec) : { rw: 0, rootFs: 0 };
     },
   };
