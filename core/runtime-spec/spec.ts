@@ -2,7 +2,7 @@
 // request: process (argv, env, user, capabilities, rlimits), mounts, namespaces, seccomp, masked
 // and read-only paths, sysctls, resources. Pure: the daemon passes in host facts and paths.
 import { BerthError } from '../errors.ts';
-import type { ContainerConfig, HostConfig } from '../engine/containers/types.ts';
+import type { ContainerConfig, HostConfig, Ulimit } from '../engine/containers/types.ts';
 import { containerCapabilities } from './capabilities.ts';
 import { DEFAULT_DEVICES, deviceCgroupRules, mappedDevices, type HostDeviceLookup } from './devices.ts';
 import {
@@ -16,7 +16,6 @@ import { kernelAtLeast, resolveSeccomp } from './seccomp.ts';
 import { parseSecurityOpts } from './security-opts.ts';
 import type { Device, Mount, Namespace, NamespaceType, Spec } from './types.ts';
 import { resolveUser, type RootfsReader } from './user.ts';
-import type { Ulimit } from '../engine/containers/types.ts';
 
 export const OCI_VERSION = '1.0.2-dev';
 export const INIT_PATH_IN_CONTAINER = '/sbin/docker-init';

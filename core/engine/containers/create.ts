@@ -1,13 +1,11 @@
 // POST /containers/create: resolve the image, validate, record, prepare the container's files.
 import { BerthError } from '../../errors.ts';
 import type { ContainerService } from './service.ts';
-import type { CreateBody } from './types.ts';
+import type { CreateBody, HostConfig } from './types.ts';
 import { Container } from './container.ts';
 import { newRecord } from './record.ts';
 import { generateId, generateName, normalizeName } from './names.ts';
 import { adaptHostConfig, validateHostConfig } from '../../container/host-config.ts';
-import type { HostConfig as SpecHostConfig } from './types.ts';
-import type { HostConfig } from './types.ts';
 import { containerMountPoints, volumeNames } from '../volumes/container-mounts.ts';
 
 /**
@@ -16,9 +14,9 @@ import { containerMountPoints, volumeNames } from '../volumes/container-mounts.t
  */
 export function verifyHostConfig(svc: ContainerService, body: CreateBody): { hostConfig: HostConfig; warnings: string[] } {
   const host = svc.runtime.host;
-  const given = (body.HostConfig ?? {}) as SpecHostConfig;
+  const given: HostConfig = body.HostConfig ?? {};
   validateHostConfig(given, { ncpu: host?.ncpu ?? Number.MAX_SAFE_INTEGER });
-  let hostConfig = adaptHostConfig(given, { cgroupVersion: host?.cgroupVersion ?? 1 }) as HostConfig;
+  let hostConfig = adaptHostConfig(given, { cgroupVersion: host?.cgroupVersion ?? 1 });
   const warnings: string[] = [];
   if (svc.runtime.validateResources) {
     const v = svc.runtime.validateResources(hostConfig, {});
