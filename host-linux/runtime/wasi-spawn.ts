@@ -46,4 +46,7 @@ export function nodeWasiWorker(script: string): WasiWorker {
   };
 }
 
-export const spawnNodeWasiWorker: SpawnWorker = () => nodeWasiWorker(workerScript());
+let script: string | undefined;
+// The script is looked up on the first spawn (not at import, so a missing build fails the container, not the
+// daemon's start) and kept: every wasm container that outruns the spare spawns a worker.
+export const spawnNodeWasiWorker: SpawnWorker = () => nodeWasiWorker(script ??= workerScript());
