@@ -49,12 +49,13 @@ export function mappedDevices(mappings: readonly DeviceMapping[], lookup: HostDe
   return { devices, rules };
 }
 
-const CGROUP_RULE = /^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/;
+/** A `--device-cgroup-rule`: docker's CLI checks the same format as dockerd. */
+export const DEVICE_CGROUP_RULE = /^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/;
 
 /** `--device-cgroup-rule 'c 1:3 rwm'` as dockerd reads it (AppendDevicePermissionsFromCgroupRules). */
 export function deviceCgroupRules(rules: readonly string[]): DeviceCgroup[] {
   return rules.map((rule) => {
-    const m = CGROUP_RULE.exec(rule);
+    const m = DEVICE_CGROUP_RULE.exec(rule);
     if (!m) throw new BerthError('invalid_argument', `invalid device cgroup rule format: '${rule}'`);
     const num = (s: string) => (s === '*' ? -1 : Number(s));
     return { allow: true, type: m[1] as 'a' | 'b' | 'c', major: num(m[2]!), minor: num(m[3]!), access: m[4]! };

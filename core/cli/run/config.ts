@@ -4,6 +4,7 @@
 import { FlagError, goQuote, type FlagValue } from '../flags.ts';
 import { ramInBytes } from '../units.ts';
 import { parseThrottleBps, parseThrottleIops, parseWeightDevice } from './blkio.ts';
+import { DEVICE_CGROUP_RULE } from '../../runtime-spec/devices.ts';
 import { parseGoDuration } from './duration.ts';
 import { parseKeyValueFile } from './env-file.ts';
 import { parseMount, type ApiMount } from './mounts.ts';
@@ -404,7 +405,7 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
     CpusetMems: str('cpuset-mems'),
     Devices: list('device').map(parseDevice),
     DeviceCgroupRules: orNull(list('device-cgroup-rule').map((rule) => {
-      if (!/^[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}$/.test(rule)) throw invalid(rule, 'device-cgroup-rule', `invalid device cgroup format '${rule}'`);
+      if (!DEVICE_CGROUP_RULE.test(rule)) throw invalid(rule, 'device-cgroup-rule', `invalid device cgroup format '${rule}'`);
       return rule;
     })),
     DeviceRequests: null,
