@@ -1,13 +1,7 @@
-// What `docker version` shows under Server as "Git commit" and "Built": the commit of the checkout
-// the daemon runs from (or the one the bundler injected) and when the running file was built.
+// What `docker version` shows under Server as "Built": when the running file was built (its
+// "Git commit" is ../build-info.ts's, shared with the CLI).
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { checkoutCommit } from '../build-info.ts';
-
-/** The short commit of the checkout or bundle; '' when unknown. */
-export function daemonGitCommit(): string {
-  return checkoutCommit();
-}
 
 /**
  * When the running file was built (the bundle's mtime), RFC 3339 as dockerd's /version sends it;

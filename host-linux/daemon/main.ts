@@ -17,7 +17,8 @@ import { blockedFetch } from './blocked-fetch.ts';
 import { loggedHandler } from './api-log.ts';
 import { idleGc } from './idle-gc.ts';
 import { tuneMemory } from './memory.ts';
-import { daemonBuildTime, daemonGitCommit } from './build-info.ts';
+import { daemonBuildTime } from './build-info.ts';
+import { checkoutCommit } from '../build-info.ts';
 import { importBuiltinImages } from '../../core/engine/builtin-import.ts';
 import { startContainerService } from './containers.ts';
 import { VolumeService } from '../../core/engine/volumes/service.ts';
@@ -232,7 +233,7 @@ async function buildEngine(config: DaemonConfig, flags: DaemonFlags, log: Logger
   const engine = new Engine({
     id: await engineId(root, log),
     version: VERSION,
-    gitCommit: daemonGitCommit(),
+    gitCommit: checkoutCommit(),
     buildTime: daemonBuildTime(),
     dataRoot: root,
     execRoot: config.execRoot,
