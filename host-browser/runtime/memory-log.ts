@@ -1,36 +1,28 @@
 // A container's log kept in memory (the browser has no json-file log): entries split into lines
-// as dockerd's json-file driver does, capped so a chatty container cannot take the page's memory.
+// as dockerd's json-file driver does (core's LineSplitter, as the WASI runtime's), capped so a
+// chatty container cannot take the page's memory.
 import type { LogEntry, LogReadOptions } from '../../core/engine/containers/runtime.ts';
 import { parseTimestampNanos } from '../../core/api/query.ts';
+import { LineSplitter } from '../../core/wasi/logs.ts';
 
 const MAX_BYTES = 4 * 1024 * 1024;
 
 export class MemoryLog {
   private readonly entries: LogEntry[] = [];
   private bytes = 0;
-  private readonly partial: Record<'stdout' | 'stderr', Uint8Array[]> = { stdout: [], stderr: [] };
   private waiters: (() => void)[] = [];
+  private readonly lines = new LineSplitter((stream, line) => this.push(stream, line));
 
   append(stream: 'stdout' | 'stderr', data: Uint8Array): void {
-    let start = 0;
-    for (let i = 0; i < data.byteLength; i++) {
-      if (data[i] !== 0x0a) continue;
-      this.push(stream, [...this.partial[stream], data.subarray(start, i + 1)]);
-      this.partial[stream] = [];
-      start = i + 1;
-    }
-    if (start < data.byteLength) this.partial[stream].push(data.slice(start));
+    this.lines.push(stream, data);
   }
 
   /** The last line without a newline (the container ended). */
   flush(): void {
-    for (const s of ['stdout', 'stderr'] as const) if (this.partial[s].length) { this.push(s, this.partial[s]); this.partial[s] = []; }
+    this.lines.flush();
   }
 
-  private push(stream: 'stdout' | 'stderr', parts: Uint8Array[]): void {
-    const line = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-    let off = 0;
-    for (const p of parts) { line.set(p, off); off += p.byteLength; }
+  private push(stream: 'stdout' | 'stderr', line: Uint8Array): void {
     this.entries.push({ stream, line, time: new Date().toISOString() });
     this.bytes += line.byteLength;
     while (this.bytes > MAX_BYTES && this.entries.length > 1) this.bytes -= this.entries.shift()!.line.byteLength;
