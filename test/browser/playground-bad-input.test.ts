@@ -6,22 +6,19 @@
 // Docker Hub is out of reach the way it is offline and no test traffic leaves loopback.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserMissing, launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { startPlayground, type RunningPlayground } from '../helpers/playground.ts';
+import { guestMissing, startPlayground, terminalLines, typeCommand, type RunningPlayground } from '../helpers/playground.ts';
 import { removeDir, tempDir } from '../helpers/tmp.ts';
 import { freePort, waitFor } from '../helpers/ports.ts';
 import { buildTestImage, pushTestImage } from '../helpers/test-image.ts';
 import { probeFiles } from '../helpers/wasi.ts';
 import { buildPlayground } from '../../scripts/build-playground.mjs';
 import { serveRegistry, type Served } from '../../host-linux/registry/serve.ts';
-import { REPO_ROOT } from '../helpers/registry.ts';
 
 const skip = browserMissing();
-const guestMissing = existsSync(join(REPO_ROOT, 'build/guest/initrd.gz')) ? false : 'the v86 guest is not built (bash host-browser/guest/build.sh)';
 let dir: string;
 let server: RunningPlayground;
 let browser: TestBrowser;
@@ -61,10 +58,8 @@ after(async () => {
   for (const root of registryRoots) await removeDir(root);
 });
 
-/** The terminal's lines as the page shows them. */
-function screen(): Promise<string[]> {
-  return page.evaluate(() => document.querySelector('berth-playground')!.screenLines());
-}
+const screen = () => terminalLines(page);
+const run = (command: string, timeoutMs?: number) => typeCommand(page, command, timeoutMs);
 
 function busy(): Promise<boolean> {
   return page.evaluate(() => document.querySelector('berth-playground')!.shell?.busy ?? true);
@@ -73,19 +68,6 @@ function busy(): Promise<boolean> {
 /** The exit status of the last command. */
 function status(): Promise<number> {
   return page.evaluate(() => document.querySelector('berth-playground')!.shell!.status);
-}
-
-/** Types a command into the terminal and waits for the prompt to come back; returns the lines it printed. */
-async function run(command: string, timeoutMs = 30_000): Promise<string[]> {
-  const before = (await screen()).length;
-  await page.keyboard.type(command);
-  await page.keyboard.press('Enter');
-  let lines: string[] = [];
-  await waitFor(`"${command}" to finish`, async () => {
-    lines = await screen();
-    return !(await busy()) && lines.length > before && lines.at(-1) === '$';
-  }, timeoutMs);
-  return lines.slice(before, -1);
 }
 
 /** Types a command and waits until the terminal shows `line` while it still runs. */

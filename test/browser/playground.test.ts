@@ -3,20 +3,16 @@
 // screenshot of the session goes to test-results/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserMissing, launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { startPlayground, type RunningPlayground } from '../helpers/playground.ts';
+import { guestMissing, startPlayground, terminalLines, typeCommand, type RunningPlayground } from '../helpers/playground.ts';
 import { removeDir, tempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/ports.ts';
 import { buildPlayground } from '../../scripts/build-playground.mjs';
 import { serveRegistry, type Served } from '../../host-linux/registry/serve.ts';
-import { REPO_ROOT } from '../helpers/registry.ts';
 
 const skip = browserMissing();
-const guestMissing = existsSync(join(REPO_ROOT, 'build/guest/initrd.gz')) ? false : 'the v86 guest is not built (bash host-browser/guest/build.sh)';
 let dir: string;
 let server: RunningPlayground;
 let browser: TestBrowser;
@@ -44,25 +40,8 @@ after(async () => {
   await removeDir(registryRoot);
 });
 
-/** The terminal's lines as the page shows them. */
-function screen(): Promise<string[]> {
-  return page.evaluate(() => document.querySelector('berth-playground')!.screenLines());
-}
-
-/** Types a command into the terminal and waits for the prompt to come back; returns the lines it printed. */
-async function run(command: string, timeoutMs = 30_000): Promise<string[]> {
-  const before = (await screen()).length;
-  await page.keyboard.type(command);
-  await page.keyboard.press('Enter');
-  let lines: string[] = [];
-  await waitFor(`"${command}" to finish`, async () => {
-    lines = await screen();
-    const busy = await page.evaluate(() => document.querySelector('berth-playground')!.shell?.busy ?? true);
-    return !busy && lines.length > before && lines.at(-1) === '$';
-  }, timeoutMs);
-  // The prompt the command was typed at was the last line before it ran.
-  return lines.slice(before, -1);
-}
+const screen = () => terminalLines(page);
+const run = (command: string, timeoutMs?: number) => typeCommand(page, command, timeoutMs);
 
 test('the page loads, the terminal takes commands and berth images lists the built-in images', { skip }, async () => {
   await page.goto(`${server.url}/`);

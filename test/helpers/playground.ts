@@ -1,10 +1,16 @@
 // `berth playground` run from the sources as a child process, for the tests that serve the built
 // playground the way users do.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { REPO_ROOT } from './registry.ts';
+import { waitFor } from './ports.ts';
 
 export const CLI_MAIN = join(REPO_ROOT, 'host-linux/cli/main.ts');
+
+/** Why the playground cannot run Linux containers here (pass it as `{ skip }`), or false. */
+export const guestMissing = existsSync(join(REPO_ROOT, 'build/guest/initrd.gz')) ? false : 'the v86 guest is not built (bash host-browser/guest/build.sh)';
 
 export interface RunningPlayground {
   url: string;
@@ -44,4 +50,24 @@ export function startPlayground(args: string[]): Promise<RunningPlayground> {
     child.stderr!.on('data', (d) => { out += d; });
     child.once('exit', (code) => reject(new Error(`berth playground exited with ${code}: ${out}`)));
   });
+}
+
+/** The playground terminal's lines as the page shows them. */
+export function terminalLines(page: Page): Promise<string[]> {
+  return page.evaluate(() => document.querySelector('berth-playground')!.screenLines());
+}
+
+/** Types a command into the playground's terminal and waits for the prompt to come back; returns the lines it printed. */
+export async function typeCommand(page: Page, command: string, timeoutMs = 30_000): Promise<string[]> {
+  const before = (await terminalLines(page)).length;
+  await page.keyboard.type(command);
+  await page.keyboard.press('Enter');
+  let lines: string[] = [];
+  await waitFor(`"${command}" to finish`, async () => {
+    lines = await terminalLines(page);
+    const busy = await page.evaluate(() => document.querySelector('berth-playground')!.shell?.busy ?? true);
+    return !busy && lines.length > before && lines.at(-1) === '$';
+  }, timeoutMs);
+  // The prompt the command was typed at was the last line before it ran.
+  return lines.slice(before, -1);
 }
