@@ -56,14 +56,19 @@ function execFailure(err: unknown): string {
     : `OCI runtime exec failed: exec failed: unable to start container process: ${message}: unknown`;
 }
 
+/** An exec's failure as the client's output (a stdout frame, or raw bytes on a TTY). */
+async function writeFailure(client: StreamPair, failure: string, tty: boolean): Promise<void> {
+  const w = client.writable.getWriter();
+  const text = new TextEncoder().encode(failure + '\r\n');
+  await w.write(tty ? text : frame(1, text)).catch(() => {});
+  w.releaseLock();
+}
+
 /** The streamed answer of an exec that failed before its process existed: the error as output, exit 126. */
 function failedExec(svc: ContainerService, c: Container, e: ExecInstance, failure: string): (client: StreamPair) => Promise<void> {
   return async (client) => {
     svc.event(c, `exec_start: ${execCommandLine(e.cmd)}`, { execID: e.rec.ID });
-    const w = client.writable.getWriter();
-    const text = new TextEncoder().encode(failure + '\r\n');
-    await w.write(e.rec.ProcessConfig.tty ? text : frame(1, text)).catch(() => {});
-    w.releaseLock();
+    await writeFailure(client, failure, e.rec.ProcessConfig.tty);
     Object.assign(e.rec, { Running: false, ExitCode: 126, Pid: 0 });
     await client.writable.close().catch(() => {});
   };
@@ -163,12 +168,7 @@ export async function startExec(svc: ContainerService, id: string, opts: { detac
     tty,
     run: async (client) => {
       const failure = await startIt();
-      if (failure) {
-        const w = client.writable.getWriter();
-        const text = new TextEncoder().encode(failure + '\r\n');
-        await w.write(tty ? text : frame(1, text)).catch(() => {});
-        w.releaseLock();
-      }
+      if (failure) await writeFailure(client, failure, tty);
       try {
         await pump(proc, client, {
           stdin: r.OpenStdin, stdout: true, stderr: true, tty,
