@@ -21,10 +21,14 @@ export async function serverTls(flags: DaemonFlags, hosts: string[]): Promise<Se
     cert: flags.tlsCert ?? join(dir, 'cert.pem'),
     key: flags.tlsKey ?? join(dir, 'key.pem'),
   };
-  const read = async (what: string, path: string) => {
+  const read = async (what: string, path: string, flag: string) => {
     try { return await readFile(path); } catch (e) {
-      throw new Error(`could not read the TLS ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (set it with --tls${what === 'CA certificate' ? 'cacert' : what === 'certificate' ? 'cert' : 'key'})`);
+      throw new Error(`could not read the TLS ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (set it with --${flag})`);
     }
   };
-  return { ca: await read('CA certificate', files.ca), cert: await read('certificate', files.cert), key: await read('key', files.key) };
+  return {
+    ca: await read('CA certificate', files.ca, 'tlscacert'),
+    cert: await read('certificate', files.cert, 'tlscert'),
+    key: await read('key', files.key, 'tlskey'),
+  };
 }
