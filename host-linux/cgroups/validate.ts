@@ -88,11 +88,11 @@ export function sysInfo(layout: CgroupLayout): CgroupSysInfo {
 
 /** dockerd's per-device block I/O checks: the field, what sysinfo must say, and the warning's words. */
 const BLKIO_DEVICE_CHECKS = [
-  ['BlkioWeightDevice', 'blkioWeightDevice', 'Block I/O weight_device'],
-  ['BlkioDeviceReadBps', 'blkioReadBpsDevice', 'BPS Block I/O read limit'],
-  ['BlkioDeviceWriteBps', 'blkioWriteBpsDevice', 'BPS Block I/O write limit'],
-  ['BlkioDeviceReadIOps', 'blkioReadIOpsDevice', 'IOPS Block read limit'],
-  ['BlkioDeviceWriteIOps', 'blkioWriteIOpsDevice', 'IOPS Block write limit'],
+  ['BlkioWeightDevice', 'blkioWeightDevice', 'Block I/O weight_device', 'Weight-device'],
+  ['BlkioDeviceReadBps', 'blkioReadBpsDevice', 'BPS Block I/O read limit', 'Block I/O BPS read limit'],
+  ['BlkioDeviceWriteBps', 'blkioWriteBpsDevice', 'BPS Block I/O write limit', 'Block I/O BPS write limit'],
+  ['BlkioDeviceReadIOps', 'blkioReadIOpsDevice', 'IOPS Block read limit', 'Block I/O IOPS read limit'],
+  ['BlkioDeviceWriteIOps', 'blkioWriteIOpsDevice', 'IOPS Block write limit', 'Block I/O IOPS write limit'],
 ] as const;
 
 /** dockerd's floor for --memory and --memory-reservation. */
@@ -187,9 +187,9 @@ export function validateResources(input: CgroupResources, info: CgroupSysInfo, o
   }
   const weight = r.BlkioWeight ?? 0;
   if (weight > 0 && (weight < 10 || weight > 1000)) fail('Range of blkio weight is from 10 to 1000');
-  for (const [field, supported, what] of BLKIO_DEVICE_CHECKS) {
+  for (const [field, supported, what, discarded] of BLKIO_DEVICE_CHECKS) {
     if ((r[field]?.length ?? 0) > 0 && !info[supported]) {
-      warnings.push(`Your kernel does not support ${what} or the cgroup is not mounted. ${field === 'BlkioWeightDevice' ? 'Weight-device' : `Block I/O ${what.includes('BPS') ? 'BPS' : 'IOPS'} ${what.includes('read') ? 'read' : 'write'} limit`} discarded.`);
+      warnings.push(`Your kernel does not support ${what} or the cgroup is not mounted. ${discarded} discarded.`);
       r[field] = [];
     }
   }
