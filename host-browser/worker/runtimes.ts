@@ -7,6 +7,7 @@ import type {
 } from '../../core/engine/containers/runtime.ts';
 import type { ContainerRecord } from '../../core/engine/containers/types.ts';
 import { BerthError } from '../../core/errors.ts';
+import { isWasiPlatform } from '../../core/wasi/runtime.ts';
 
 export interface BrowserRuntimes {
   /** Linux containers in the v86 guest. */
@@ -22,7 +23,7 @@ export const GUEST_ARCHITECTURES = ['386'];
 
 /** Which runtime an image's (or a container record's) OS belongs to. */
 export function runtimeKind(os: string | undefined): RuntimeKind {
-  return os === 'wasi' || os?.startsWith('wasip') ? 'wasi' : 'linux';
+  return isWasiPlatform(os) ? 'wasi' : 'linux';
 }
 
 const WHAT: Record<RuntimeKind, string> = {
