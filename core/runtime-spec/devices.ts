@@ -6,6 +6,7 @@
 // to the pty) when process.terminal is set.
 import { BerthError } from '../errors.ts';
 import type { Device, DeviceCgroup } from './types.ts';
+import type { DeviceMapping } from '../engine/containers/types.ts';
 
 const chr = (path: string, major: number, minor: number): Device => ({ path, type: 'c', major, minor, fileMode: 0o666, uid: 0, gid: 0 });
 
@@ -24,8 +25,6 @@ export const DEV_SYMLINKS: readonly [link: string, target: string][] = [
  * directory, with `path` their host paths. Throws dockerd's error when there are none.
  */
 export type HostDeviceLookup = (pathOnHost: string) => Device[];
-
-export interface DeviceMapping { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }
 
 /**
  * `--device` mappings as dockerd's WithDevices adds them: the nodes to create (at PathInContainer;

@@ -1,6 +1,6 @@
 // linux.resources as dockerd fills it from HostConfig. The daemon's cgroup code applies the limits
 // (v1 or v2); the spec carries them too so the bundle says what the container was given.
-import type { HostConfig } from '../engine/containers/types.ts';
+import type { HostConfig, ThrottleDevice } from '../engine/containers/types.ts';
 import { BerthError } from '../errors.ts';
 import type { BlockIOResources, DeviceCgroup, Resources } from './types.ts';
 
@@ -51,7 +51,7 @@ function blockIO(hc: HostConfig, resolveDevice: DeviceResolver | undefined): Blo
     if (!resolveDevice) throw new BerthError('unsupported', `block I/O limits for ${path} are not supported on this host`);
     return resolveDevice(path);
   };
-  const throttle = (list: { Path: string; Rate: number }[] | null | undefined) => (list ?? []).map((d) => ({ ...resolve(d.Path), rate: d.Rate }));
+  const throttle = (list: ThrottleDevice[] | null | undefined) => (list ?? []).map((d) => ({ ...resolve(d.Path), rate: d.Rate }));
   if (hc.BlkioWeightDevice?.length) out.weightDevice = hc.BlkioWeightDevice.map((d) => ({ ...resolve(d.Path), weight: d.Weight }));
   if (hc.BlkioDeviceReadBps?.length) out.throttleReadBpsDevice = throttle(hc.BlkioDeviceReadBps);
   if (hc.BlkioDeviceWriteBps?.length) out.throttleWriteBpsDevice = throttle(hc.BlkioDeviceWriteBps);
