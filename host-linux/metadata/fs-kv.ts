@@ -75,18 +75,16 @@ export class FsMetadataStore implements MetadataStore {
     await this.init();
     const tmp = join(this.dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
     const fh = await open(tmp, 'wx');
-    let ok = false;
     try {
-      await fh.writeFile(value);
-      await fh.sync();
-      ok = true;
-    } finally {
-      await fh.close();
-      if (!ok) await unlink(tmp).catch(() => {});
-    }
-    try {
+      try {
+        await fh.writeFile(value);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await rename(tmp, join(this.dir, name));
     } catch (e) {
+      // A full disk: the old value stays, and the half-written temp must not hold on to the space.
       await unlink(tmp).catch(() => {});
       throw e;
     }
