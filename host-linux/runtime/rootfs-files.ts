@@ -184,11 +184,13 @@ async function existsInLowers(lowers: string[], rel: string): Promise<boolean> {
  * them in an init layer below the container's, so diff and commit never show them.
  */
 const INIT_PATHS = new Set(['.dockerenv', 'dev', 'proc', 'sys', 'etc/hostname', 'etc/hosts', 'etc/resolv.conf', 'etc/mtab']);
+/** The directories above an init path ('etc'), worked out once rather than for every file diff and commit walk. */
+const INIT_PARENTS = new Set([...INIT_PATHS].flatMap((p) => p.split('/').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('/'))));
 
 /** An init mount point still empty, or a directory holding nothing else (the /etc they were made in). */
 async function isInitStub(host: string, rel: string, st: import('node:fs').Stats): Promise<boolean> {
   if (INIT_PATHS.has(rel)) return st.isDirectory() ? (await readdir(host)).length === 0 : st.isFile() && st.size === 0;
-  if (!st.isDirectory() || ![...INIT_PATHS].some((p) => p.startsWith(`${rel}/`))) return false;
+  if (!st.isDirectory() || !INIT_PARENTS.has(rel)) return false;
   const names = await readdir(host);
   if (!names.length) return false;
   for (const n of names) {
