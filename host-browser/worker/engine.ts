@@ -17,8 +17,7 @@ import { createApi } from '../../core/api/api.ts';
 import { RegistryConfig } from '../../core/config/registry-config.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { LINUX_386 } from '../../core/image/platform.ts';
-import { importBuiltinImages } from '../../core/engine/builtin-import.ts';
-import type { Logger } from '../../host-linux/daemon/log.ts';
+import { importBuiltinImages, type ImportLog } from '../../core/engine/builtin-import.ts';
 import { LayerSnapshotter } from '../storage/layer-snapshotter.ts';
 import { platformRuntime, type BrowserRuntimes } from './runtimes.ts';
 import type { RuntimeContext } from './browser-runtimes.ts';
@@ -65,10 +64,12 @@ export interface BrowserEngine {
   ready: Promise<string[]>;
 }
 
-function logger(out: NonNullable<BrowserEngineServices['log']>): Logger {
-  const line = (level: 'debug' | 'info' | 'warn' | 'error') => (msg: string, fields?: Record<string, unknown>) =>
-    out(level, fields && Object.keys(fields).length ? `${msg} ${JSON.stringify(fields)}` : msg);
-  return { level: 'info', debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+/** The built-in import's log over the engine's log function (its fields as JSON after the message). */
+function importLog(out: NonNullable<BrowserEngineServices['log']>): ImportLog {
+  return {
+    info: (msg, fields) => out('info', fields && Object.keys(fields).length ? `${msg} ${JSON.stringify(fields)}` : msg),
+    warn: (msg) => out('warn', msg),
+  };
 }
 
 const consoleLog: NonNullable<BrowserEngineServices['log']> = (level, message) => {
@@ -99,7 +100,7 @@ function hostInfo(over: Partial<HostInfo> | undefined): () => Promise<HostInfo> 
 }
 
 export async function assembleEngine(s: BrowserEngineServices): Promise<BrowserEngine> {
-  const log = logger(s.log ?? consoleLog);
+  const log = s.log ?? consoleLog;
   const events = new EventBus();
   const registry = new RegistryConfig({ insecure: s.insecureRegistries ?? [], mirrors: [] });
   const images = new ImageService({
@@ -134,7 +135,7 @@ export async function assembleEngine(s: BrowserEngineServices): Promise<BrowserE
     images,
     events,
     ...(s.now ? { now: s.now } : {}),
-    log: (level, m) => log[level](m),
+    log,
   });
   engine.containers = containers;
   engine.containerCounts = async () => containers.counts();
@@ -143,7 +144,7 @@ export async function assembleEngine(s: BrowserEngineServices): Promise<BrowserE
   await restoreContainers(containers);
   const api = createApi(engine);
   const ready = s.builtin
-    ? importBuiltinImages(images, s.builtin, log).catch((e) => { log.error(`built-in images: ${errorMessage(e)}`); return []; })
+    ? importBuiltinImages(images, s.builtin, importLog(log)).catch((e) => { log('error', `built-in images: ${errorMessage(e)}`); return []; })
     : Promise.resolve([]);
   return {
     engine,
