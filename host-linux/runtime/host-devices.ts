@@ -42,15 +42,19 @@ export function hostDevices(dir = '/dev'): Device[] {
   return out;
 }
 
+/** Why a stat failed, in the words of Go's errors as dockerd prints them. */
+function statFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+}
+
 /** The numbers of the device at `path` (following symlinks), with dockerd's error when it cannot be read. */
 export function resolveDevice(path: string): { major: number; minor: number } {
   let st: BigIntStats;
   try {
     st = statSync(path, { bigint: true });
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
-    throw new BerthError('invalid_argument', `stat ${path}: ${why}`, { cause: e });
+    throw new BerthError('invalid_argument', `stat ${path}: ${statFailure(e)}`, { cause: e });
   }
   return devNumbers(st.rdev);
 }
@@ -73,8 +77,7 @@ export function devicesAt(pathOnHost: string): Device[] {
     }
     why = 'not a device node';
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    why = statFailure(e);
   }
   throw new BerthError('invalid_argument', `error gathering device information while adding custom device "${pathOnHost}": ${why}`);
 }
