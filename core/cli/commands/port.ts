@@ -2,13 +2,9 @@
 // NetworkSettings.Ports, in docker's natural sort order.
 import { StatusError, type Command } from '../command.ts';
 import { inspectContainer } from '../container-run.ts';
+import { naturalLess } from '../natural-order.ts';
 
 const joinHostPort = (ip: string, port: string) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
-
-/** sortorder.NaturalLess: digit runs compare as numbers. */
-function naturalLess(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
-}
 
 export const portCmd = (): Command => ({
   name: 'port',

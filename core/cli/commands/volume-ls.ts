@@ -3,6 +3,7 @@ import { encodeFilters } from '../api-client.ts';
 import type { Command } from '../command.ts';
 import { FORMAT_HELP, RAW_FORMAT_KEY, renderFormat, SubContext, TABLE_FORMAT_KEY } from '../formatter.ts';
 import { humanSize } from '../units.ts';
+import { naturalLess } from '../natural-order.ts';
 
 export interface VolumeSummary {
   Name: string;
@@ -33,11 +34,6 @@ export class VolumeContext extends SubContext {
   Availability() { return 'N/A'; }
   Group() { return 'N/A'; }
   Status() { return 'N/A'; }
-}
-
-/** Go's sortorder.NaturalLess: digit runs compare as numbers. */
-function naturalLess(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true, sensitivity: 'variant' }) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 export const volumeLsCmd = (): Command => ({
