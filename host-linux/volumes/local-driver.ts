@@ -35,6 +35,7 @@ export function parseMountOptions(o: string): { flags: number; data: string } {
 export function localVolumeHost(dataRoot: string): VolumeHost {
   const root = join(dataRoot, 'volumes');
   const data = (name: string) => join(root, name, '_data');
+  const unmountData = (name: string) => { if (isMountPoint(data(name))) unmount(data(name)); };
   return {
     mountpoint: data,
     async createDir(name) {
@@ -44,7 +45,7 @@ export function localVolumeHost(dataRoot: string): VolumeHost {
       await mkdir(data(name), { recursive: true, mode: 0o755 });
     },
     async removeDir(name) {
-      if (isMountPoint(data(name))) unmount(data(name));
+      unmountData(name);
       await rm(join(root, name), { recursive: true, force: true });
     },
     diskUsage: (name) => treeSize(data(name)),
@@ -63,8 +64,6 @@ export function localVolumeHost(dataRoot: string): VolumeHost {
         throw new BerthError('invalid_argument', `error while mounting volume '${target}': failed to mount local volume: mount ${opts.device}:${target}, flags: 0x${flags.toString(16)}, data: ${fsData}: ${(e as Error).message}`, { cause: e });
       }
     },
-    async unmount(name) {
-      if (isMountPoint(data(name))) unmount(data(name));
-    },
+    async unmount(name) { unmountData(name); },
   };
 }
