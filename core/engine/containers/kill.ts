@@ -9,6 +9,15 @@ export function stopSignal(c: Container): number {
   try { return s ? parseSignal(s) : 15; } catch { return 15; }
 }
 
+/** Resolves true when the running task exits, or after `ms` (ms < 0: no limit) with whether it has by then. */
+export function exited(c: Container, ms: number): Promise<boolean> {
+  if (!c.task) return Promise.resolve(true);
+  const exit = c.nextExit().then(() => true);
+  if (ms < 0) return exit;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([exit, new Promise<boolean>((r) => { timer = setTimeout(() => r(!c.task), ms); })]).finally(() => clearTimeout(timer));
+}
+
 /** Sends a signal to the container's init; the stop signal and SIGKILL cancel the restart policy. */
 export async function signalContainer(svc: ContainerService, c: Container, signal: number): Promise<void> {
   const task = c.task;
@@ -34,10 +43,10 @@ export async function killContainer(svc: ContainerService, ref: string, signalNa
   if (!c.task && !c.rec.State.Restarting) throw new BerthError('conflict', `Cannot kill container: ${ref}: Container ${c.id} is not running`);
   // dockerd's Kill: with SIGKILL the answer waits until the container has stopped, so a `docker rm`
   // right after `docker kill` finds it exited.
-  const exit = signal === 9 && c.task ? c.nextExit() : undefined;
+  const exit = signal === 9 && c.task ? exited(c, 10_000) : undefined;
   try {
     await signalContainer(svc, c, signal);
-    if (exit) await Promise.race([exit, new Promise((r) => setTimeout(r, 10_000).unref?.())]);
+    if (exit) await exit;
   } catch (e) {
     if (e instanceof BerthError && e.code === 'conflict') throw new BerthError('conflict', `Cannot kill container: ${ref}: ${e.message}`);
     throw e;

@@ -2,14 +2,7 @@
 import type { ContainerService } from './service.ts';
 import type { Container } from './container.ts';
 import { parseSignal } from './signals.ts';
-import { signalContainer, stopSignal } from './kill.ts';
-
-function exited(c: Container, ms: number): Promise<boolean> {
-  if (!c.task) return Promise.resolve(true);
-  const exit = c.nextExit().then(() => true);
-  if (ms < 0) return exit;
-  return Promise.race([exit, new Promise<boolean>((r) => setTimeout(() => r(!c.task), ms))]);
-}
+import { exited, signalContainer, stopSignal } from './kill.ts';
 
 /** Stops a running container; false when it was not running (the API answers 304). */
 export async function stopContainerNow(svc: ContainerService, c: Container, timeoutSec?: number, signalName?: string): Promise<boolean> {
