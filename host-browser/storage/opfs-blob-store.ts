@@ -8,7 +8,7 @@ import type { HashFactory } from '../../core/host.ts';
 import { digestBytes, digestingStream, parseDigest, verifyingStream } from '../../core/digest.ts';
 import { corruptedBlobError } from '../../core/content/corrupted.ts';
 import { BerthError } from '../../core/errors.ts';
-import { isNotFoundError, move, names } from './opfs.ts';
+import { isNotFoundError, move, names, removeSettled } from './opfs.ts';
 
 const ALGORITHMS = ['sha256', 'sha512'] as const;
 
@@ -116,7 +116,7 @@ export class OpfsBlobStore implements BlobStore {
       await counted.pipeTo(out as unknown as WritableStream<Uint8Array>);
       return { handle, size };
     } catch (e) {
-      await this.ingestDir.removeEntry(name).catch(() => {});
+      await removeSettled(this.ingestDir, name).catch(() => {});
       throw e;
     }
   }
@@ -125,7 +125,7 @@ export class OpfsBlobStore implements BlobStore {
     try {
       await move(handle, dir, name);
     } catch (e) {
-      await this.ingestDir.removeEntry(handle.name).catch(() => {});
+      await removeSettled(this.ingestDir, handle.name).catch(() => {});
       throw e;
     }
   }

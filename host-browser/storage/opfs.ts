@@ -18,6 +18,24 @@ export async function move(handle: FileSystemFileHandle, dir: FileSystemDirector
   await m.call(handle, dir, name);
 }
 
+/**
+ * Removes `name` from `dir`, waiting out the lock of a writable that is still being aborted:
+ * Chromium may release an aborted FileSystemWritableFileStream's lock a moment after `pipeTo`
+ * rejects (seen once under load in CI), and a removal in that moment fails.
+ */
+export async function removeSettled(dir: FileSystemDirectoryHandle, name: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await dir.removeEntry(name);
+      return;
+    } catch (e) {
+      if (isNotFoundError(e)) return;
+      if (attempt >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
 export function isNotFoundError(e: unknown): boolean {
   return (e as { name?: string } | null)?.name === 'NotFoundError';
 }

@@ -14,9 +14,9 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 export interface StoreChecks {
-  badDigest: { error: string; stored: boolean; leftovers: number };
+  badDigest: { error: string; stored: boolean; leftovers: string[] };
   good: { size: number | undefined; text: string; listed: boolean; streamed: string };
-  failedSource: { error: string; stored: boolean; leftovers: number };
+  failedSource: { error: string; stored: boolean; leftovers: string[] };
   sharedWrite: { sizes: number[]; secondOpened: boolean };
   ingest: { digest: string; expected: string };
   corrupted: { error: string; storedAfter: boolean; streamError: string };
@@ -36,17 +36,17 @@ async function storeChecks(): Promise<StoreChecks> {
   const bytes = enc.encode('hello, opfs');
   const digest = digestBytes(hash, bytes);
 
-  const badDigest = { error: '', stored: false, leftovers: 0 };
+  const badDigest = { error: '', stored: false, leftovers: [] as string[] };
   await store.write({ digest, size: bytes.byteLength }, enc.encode('hello, OPFS')).catch((e) => { badDigest.error = message(e); });
   badDigest.stored = (await store.info(digest)) !== undefined;
-  badDigest.leftovers = (await names(ingestDir)).length;
+  badDigest.leftovers = await names(ingestDir);
 
-  const failedSource = { error: '', stored: false, leftovers: 0 };
+  const failedSource = { error: '', stored: false, leftovers: [] as string[] };
   await store.write({ digest }, async () => new ReadableStream({
     start(c) { c.enqueue(bytes.subarray(0, 4)); c.error(new Error('the network went away')); },
   })).catch((e) => { failedSource.error = message(e); });
   failedSource.stored = (await store.info(digest)) !== undefined;
-  failedSource.leftovers = (await names(ingestDir)).length;
+  failedSource.leftovers = await names(ingestDir);
 
   let secondOpened = false;
   const [a, b] = await Promise.all([
