@@ -1,8 +1,9 @@
 // Writes an OCI image layout directory (oci-layout, index.json, blobs/sha256/...). Blobs are content-addressed,
 // so one already present is kept as it is; index.json is replaced atomically, and blobs no reference reaches
 // any more are removed so that rebuilding after a package update does not pile up old layers.
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { MediaType, isIndexMediaType, isManifestMediaType } from '../../core/image/media-types.ts';
 import type { Descriptor, Index, Manifest } from '../../core/image/types.ts';
 import { sha256 } from './layer.ts';
@@ -93,9 +94,7 @@ export class OciLayout {
     return removed;
   }
 
-  private async writeAtomic(path: string, data: Uint8Array): Promise<void> {
-    const tmp = `${path}.tmp-${process.pid}`;
-    await writeFile(tmp, data);
-    await rename(tmp, path);
+  private writeAtomic(path: string, data: Uint8Array): Promise<void> {
+    return writeFileAtomic(path, data);
   }
 }

@@ -1,9 +1,10 @@
 // The CliHost for Node: process stdio (with backpressure), prompts on the terminal, files for
 // -o/-i and config.json, the daemon fetch over unix sockets or TCP, and host-only commands.
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -128,9 +129,7 @@ export const nodeFiles: CliFiles = {
   },
   async writeText(path, text, mode) {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, text, { mode: mode ?? 0o644 });
-    await rename(tmp, path);
+    await writeFileAtomic(path, text, { mode: mode ?? 0o644 });
   },
   async openRead(path) {
     // Open first so a missing file fails here, with docker's wording, not mid-request.

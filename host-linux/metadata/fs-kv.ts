@@ -1,9 +1,10 @@
 // The metadata store on disk: one file per key in one directory. Keys are percent-encoded into
 // file names (so `/`, `..` and the like can never address another path), and every put is a temp
 // file + fsync + rename + directory fsync, so a crash leaves the old or the new value.
-import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { MetadataStore } from '../../core/metadata/kv.ts';
 import { BerthError } from '../../core/errors.ts';
 
@@ -74,20 +75,7 @@ export class FsMetadataStore implements MetadataStore {
     const name = encodeKey(key);
     await this.init();
     const tmp = join(this.dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
-    const fh = await open(tmp, 'wx');
-    try {
-      try {
-        await fh.writeFile(value);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, join(this.dir, name));
-    } catch (e) {
-      // A full disk: the old value stays, and the half-written temp must not hold on to the space.
-      await unlink(tmp).catch(() => {});
-      throw e;
-    }
+    await writeFileAtomic(join(this.dir, name), value, { tmp, sync: true });
     await this.syncDir();
   }
 

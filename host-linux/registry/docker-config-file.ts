@@ -1,10 +1,10 @@
 // The Node side of core/auth/docker-config.ts: Docker's config.json on disk, where the docker CLI
 // keeps it ($DOCKER_CONFIG/config.json, else ~/.docker/config.json), written atomically with
 // mode 0600 because it holds passwords.
-import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { TextFile } from '../../core/auth/docker-config.ts';
 
 export function defaultDockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -24,14 +24,7 @@ export function dockerConfigFile(path: string = defaultDockerConfigPath()): Text
     },
     async write(text: string) {
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
-      try {
-        await writeFile(tmp, text, { mode: 0o600 });
-        await rename(tmp, path);
-      } catch (e) {
-        await unlink(tmp).catch(() => {});
-        throw e;
-      }
+      await writeFileAtomic(path, text, { mode: 0o600 });
     },
   };
 }

@@ -1,29 +1,16 @@
 // Container records as dockerd keeps them: <data-root>/containers/<id>/config.v2.json (with
 // hostconfig.json beside it), each written atomically (temp file, fsync, rename, fsync dir).
-import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { MetadataStore } from '../../core/metadata/kv.ts';
 
 const ID = /^[a-f0-9]{64}$/;
 /** writeAtomic's temp files, named after the writing process. */
 const TEMP = /^(?:config\.v2|hostconfig)\.json\.tmp-(\d+)$/;
 
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    // A full disk: the old record stays, and the half-written temp must not hold on to the space.
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
+function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  return writeFileAtomic(path, data, { tmp: `${path}.tmp-${process.pid}`, mode: 0o600, sync: true });
 }
 
 export class ContainerRecordStore implements MetadataStore {
