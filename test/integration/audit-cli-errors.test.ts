@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.ts';
 import { docker, runCommand, type RunResult } from '../helpers/docker-cli.ts';
-import { REPO_ROOT, startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { buildTestImage, pushTestImage, type BuiltImage } from '../helpers/test-image.ts';
 import { removeDir, tempDir } from '../helpers/tmp.ts';
+import { bundleBerthCli } from '../helpers/berth-cli.ts';
 
 let daemon: TestDaemon;
 let registry: TestRegistry;
@@ -37,11 +37,7 @@ before(async () => {
   bundle = join(dir, 'berth.mjs');
   configDir = join(dir, 'config');
   await mkdir(configDir);
-  const bundling = build({
-    entryPoints: [join(REPO_ROOT, 'host-linux/cli/main.ts')], outfile: bundle, bundle: true, platform: 'node', format: 'esm',
-    target: 'node20', logLevel: 'error', external: ['*.node'],
-    banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
-  });
+  const bundling = bundleBerthCli(bundle);
   [daemon, registry] = await Promise.all([startBerthd(), startRegistry()]);
   await bundling;
   // Uncompressed layers: the archive streams the stored blob itself, so the corruption is met while saving.

@@ -11,7 +11,10 @@ import { removeDir, tempDir } from '../helpers/tmp.ts';
 import { containersMissing, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
 import type { TestDaemon } from '../helpers/berthd.ts';
 import { DOCKER_CLI, runCommand } from '../helpers/docker-cli.ts';
-import { REPO_ROOT } from '../helpers/registry.ts';
+
+import { berthCliCommand } from '../helpers/berth-cli.ts';
+
+const BERTH_CLI_ARGS = berthCliCommand()!.slice(1);
 
 const skip = containersMissing();
 
@@ -24,7 +27,7 @@ describe('issue 3 audit: containers beside dockerd', { skip }, () => {
     assert.equal(r.code, 0, `docker ${args.join(' ')} failed: ${r.stderr}\n${d.logs().slice(-2000)}`);
     return r.stdout;
   };
-  const berth = (args: string[]) => runCommand(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'host-linux/cli/main.ts'), ...args], {
+  const berth = (args: string[]) => runCommand(process.execPath, [...BERTH_CLI_ARGS, ...args], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, BERTH_HOST: d.host }, timeoutMs: 60_000,
   });
 

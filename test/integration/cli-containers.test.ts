@@ -7,26 +7,18 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.ts';
 import { dockerdMissing, importBusybox, startDockerd, type TestDockerd } from '../helpers/dockerd.ts';
 import { docker, runCommand, type RunOptions, type RunResult } from '../helpers/docker-cli.ts';
 import { REPO_ROOT } from '../helpers/registry.ts';
 import { removeDir, tempDir } from '../helpers/tmp.ts';
+import { bundleBerthCli } from '../helpers/berth-cli.ts';
 
 let dockerd: TestDockerd | undefined;
 let dir: string;
 let bundle: string;
 let configDir: string;
 const skip = dockerdMissing() ?? false;
-
-async function bundleCli(out: string): Promise<void> {
-  await build({
-    entryPoints: [join(REPO_ROOT, 'host-linux/cli/main.ts')],
-    outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error', external: ['*.node'],
-    banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
-  });
-}
 
 function env(host: string, extra: Record<string, string> = {}): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_HOST: host, DOCKER_CONFIG: configDir, DOCKER_CLI_HINTS: 'false', TZ: 'UTC', ...extra };
@@ -78,7 +70,7 @@ before(async () => {
   bundle = join(dir, 'berth.mjs');
   configDir = join(dir, 'config');
   await mkdir(configDir);
-  await bundleCli(bundle);
+  await bundleBerthCli(bundle);
   if (!skip) {
     dockerd = await startDockerd();
     await importBusybox(dockerd, 'busybox');

@@ -6,33 +6,18 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { startBerthd, type TestDaemon } from '../helpers/berthd.ts';
 import { docker, runCommand, type RunOptions, type RunResult } from '../helpers/docker-cli.ts';
-import { REPO_ROOT, startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { buildTestImage, pushTestImage } from '../helpers/test-image.ts';
 import { removeDir, tempDir } from '../helpers/tmp.ts';
+import { bundleBerthCli } from '../helpers/berth-cli.ts';
 
 let daemon: TestDaemon;
 let registry: TestRegistry;
 let dir: string;
 let bundle: string;
 let configDir: string;
-
-/** Bundles the CLI the way scripts/build.mjs does, into a temp file (leaves dist/ alone). */
-async function bundleCli(out: string): Promise<void> {
-  await build({
-    entryPoints: [join(REPO_ROOT, 'host-linux/cli/main.ts')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
-    logLevel: 'error',
-    external: ['*.node'],
-  });
-}
 
 function env(extra: Record<string, string> = {}, cfg = configDir): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_HOST: daemon.host, DOCKER_CONFIG: cfg, DOCKER_CLI_HINTS: 'false', TZ: 'UTC', ...extra };
@@ -73,7 +58,7 @@ before(async () => {
   bundle = join(dir, 'berth.mjs');
   configDir = join(dir, 'config');
   await mkdir(configDir);
-  [daemon, registry] = await Promise.all([startBerthd(), startRegistry(), bundleCli(bundle)]) as [TestDaemon, TestRegistry, void];
+  [daemon, registry] = await Promise.all([startBerthd(), startRegistry(), bundleBerthCli(bundle)]) as [TestDaemon, TestRegistry, void];
   const base = await buildTestImage({
     layers: [{ files: { 'etc/': '', 'etc/os-release': 'NAME=test\n' } }, { files: { 'app/': '', 'app/run.sh': 'echo hi\n'.repeat(2000) } }],
     labels: { 'org.example.role': 'app' },

@@ -14,21 +14,12 @@ import { waitFor } from '../helpers/ports.ts';
 import { REPO_ROOT, startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { buildTestImage, pushTestImage, type BuiltImage } from '../helpers/test-image.ts';
 import { removeDir, tempDir } from '../helpers/tmp.ts';
+import { CLI_BUNDLE, CLI_SOURCE, TEST_BUNDLE as BUNDLE, berthCliCommand } from '../helpers/berth-cli.ts';
 
 const skip = dockerdMissing();
 
-const CLI_SOURCE = join(REPO_ROOT, 'host-linux/cli/main.ts');
-const CLI_BUNDLE = join(REPO_ROOT, 'dist/berth.mjs');
 const BUILTIN_IMAGES = join(REPO_ROOT, 'build/images');
 
-/** With BERTH_TEST_BUNDLE=1 the bundles (dist/) are tested instead of the sources. */
-const BUNDLE = process.env.BERTH_TEST_BUNDLE === '1';
-
-/** berth's CLI; null while it does not exist yet. */
-function berthCliCommand(): string[] | null {
-  if (BUNDLE) return existsSync(CLI_BUNDLE) ? [process.execPath, CLI_BUNDLE] : null;
-  return existsSync(CLI_SOURCE) ? [process.execPath, '--import', 'tsx', CLI_SOURCE] : null;
-}
 const berthCliMissing = berthCliCommand() ? false : `berth's CLI is not there yet (${BUNDLE ? CLI_BUNDLE : CLI_SOURCE})`;
 
 interface Inspect { Id: string; RepoTags: string[]; RootFS: { Layers: string[] }; Architecture: string; Os: string }

@@ -15,6 +15,7 @@ import { startBerthd, type TestDaemon } from '../helpers/berthd.ts';
 import { runCommand } from '../helpers/docker-cli.ts';
 import { freePort, waitFor } from '../helpers/ports.ts';
 import { REPO_ROOT, startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { CLI_SOURCE, TEST_BUNDLE as BUNDLE, berthCliCommand } from '../helpers/berth-cli.ts';
 import { sha256 } from '../helpers/test-image.ts';
 import { removeDir, tempDir } from '../helpers/tmp.ts';
 
@@ -129,19 +130,10 @@ async function multiArchLayout(dir: string, tag: string): Promise<{ index: strin
   return { index: indexDigest, amd64, arm64 };
 }
 
-const CLI_SOURCE = join(REPO_ROOT, 'host-linux/cli/main.ts');
-const CLI_BUNDLE = join(REPO_ROOT, 'dist/berth.mjs');
-const BUNDLE = process.env.BERTH_TEST_BUNDLE === '1';
-
-/** `berth` from the sources, or from the bundle with BERTH_TEST_BUNDLE=1; null while it does not exist. */
-function berthCli(): string[] | null {
-  if (BUNDLE) return existsSync(CLI_BUNDLE) ? [process.execPath, CLI_BUNDLE] : null;
-  return existsSync(CLI_SOURCE) ? [process.execPath, '--import', 'tsx', CLI_SOURCE] : null;
-}
 
 /** `berth registry serve --addr 127.0.0.1:PORT --root ROOT`, the command a person runs. */
 async function serveWithCli(root: string): Promise<TestRegistry> {
-  const [cmd, ...pre] = berthCli()!;
+  const [cmd, ...pre] = berthCliCommand()!;
   const port = await freePort();
   const child = spawn(cmd!, [...pre, 'registry', 'serve', '--addr', `127.0.0.1:${port}`, '--root', root], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -295,7 +287,7 @@ describe('interop: real dockerd with registries', { skip: skip ?? false }, () =>
     });
   });
 
-  describe('the berth registry serve command', { skip: berthCli() ? false : `berth's CLI is not there (${CLI_SOURCE})` }, () => {
+  describe('the berth registry serve command', { skip: berthCliCommand() ? false : `berth's CLI is not there (${CLI_SOURCE})` }, () => {
     let served: TestRegistry | undefined;
     after(async () => { await served?.stop(); });
 

@@ -7,8 +7,11 @@ import { join } from 'node:path';
 import { containersMissing, startContainerDaemon } from '../helpers/containers.ts';
 import type { TestDaemon } from '../helpers/berthd.ts';
 import { runCommand, type RunResult } from '../helpers/docker-cli.ts';
-import { REPO_ROOT } from '../helpers/registry.ts';
+
 import { tempDir } from '../helpers/tmp.ts';
+import { berthCliCommand } from '../helpers/berth-cli.ts';
+
+const BERTH_CLI_ARGS = berthCliCommand()!.slice(1);
 
 const skip = containersMissing();
 
@@ -16,7 +19,7 @@ describe('berth volume and docker volume print the same', { skip }, () => {
   let d: TestDaemon;
   let configDir: string;
   const env = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_HOST: d.host, DOCKER_CONFIG: configDir, DOCKER_CLI_HINTS: 'false', TZ: 'UTC' });
-  const berth = (args: string[], input?: string) => runCommand(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'host-linux/cli/main.ts'), ...args], { env: env(), ...(input ? { input } : {}) });
+  const berth = (args: string[], input?: string) => runCommand(process.execPath, [...BERTH_CLI_ARGS, ...args], { env: env(), ...(input ? { input } : {}) });
   const docker = (args: string[], input?: string) => d.docker(args, { configDir, ...(input ? { input } : {}) });
 
   /** Runs both CLIs in turn (names get a per-CLI suffix) and compares what they print. */

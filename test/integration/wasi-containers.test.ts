@@ -8,9 +8,12 @@ import { join } from 'node:path';
 import { containersMissing, startContainerDaemon } from '../helpers/containers.ts';
 import type { TestDaemon } from '../helpers/berthd.ts';
 import { runCommand, type RunOptions, type RunResult } from '../helpers/docker-cli.ts';
-import { REPO_ROOT, startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { buildTestImage, pushTestImage } from '../helpers/test-image.ts';
 import { probeFiles } from '../helpers/wasi.ts';
+import { berthCliCommand } from '../helpers/berth-cli.ts';
+
+const BERTH_CLI_ARGS = berthCliCommand()!.slice(1);
 
 const skip = containersMissing();
 let daemon: TestDaemon;
@@ -20,7 +23,7 @@ let registry: TestRegistry;
 let probe: string;
 
 function berth(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  return runCommand(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'host-linux/cli/main.ts'), ...args], {
+  return runCommand(process.execPath, [...BERTH_CLI_ARGS, ...args], {
     ...opts, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', BERTH_HOST: daemon.host, ...opts.env },
   });
 }
