@@ -36,7 +36,7 @@ describe('berth volume and docker volume print the same', { skip }, () => {
   }
 
   before(async () => {
-    d = await startContainerDaemon({ keepExecRoot: true });
+    d = await startContainerDaemon();
     configDir = await tempDir('volcli-');
   });
   after(async () => { await d?.cleanup(); });

@@ -6,13 +6,14 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { containersMissing, startContainerDaemon } from '../helpers/containers.ts';
-import type { TestDaemon } from '../helpers/berthd.ts';
 
 const skip = containersMissing();
 
+type ContainerDaemon = Awaited<ReturnType<typeof startContainerDaemon>>;
+
 describe('volumes through the docker CLI', { skip }, () => {
-  let d: TestDaemon;
-  let first: TestDaemon | undefined;
+  let d: ContainerDaemon;
+  let first: ContainerDaemon | undefined;
   const docker = (...args: string[]) => d.docker(args);
   const ok = async (...args: string[]) => {
     const r = await docker(...args);
@@ -20,7 +21,7 @@ describe('volumes through the docker CLI', { skip }, () => {
     return r.stdout;
   };
 
-  before(async () => { d = await startContainerDaemon({ keepExecRoot: true }); });
+  before(async () => { d = await startContainerDaemon(); });
   after(async () => {
     // A failed test may leave a tmpfs volume mounted: unmount it, or the temp dir could not go.
     const left = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => d && m.startsWith(`${d.dataRoot}/volumes/`));
@@ -74,7 +75,7 @@ describe('volumes through the docker CLI', { skip }, () => {
 
     await d.stop();
     first = d;
-    d = await startContainerDaemon({ dataRoot: d.dataRoot, keepExecRoot: true });
+    d = await startContainerDaemon({ dataRoot: d.dataRoot, execRoot: first.shortExecRoot });
     assert.equal(await ok('run', '--rm', '-v', 'data1:/data', 'busybox', 'cat', '/data/f'), 'kept\n');
     await ok('rm', 'user1');
     assert.equal(await ok('volume', 'ls', '-q', '--filter', 'dangling=true'), 'data1\n');
