@@ -40,6 +40,18 @@ describe('exec exit codes', { skip }, () => {
     assert.deepEqual(codes, Array.from({ length: 8 }, (_, i) => i + 1));
   });
 
+  test("an exec's environment is dockerd's: the container's PATH and HOSTNAME, TERM only with -t, then -e", async () => {
+    const env = async (args: string[]) => (await dk(['exec', ...args, 'ex', 'env'])).stdout.replace(/\r/g, '').split('\n').filter(Boolean).sort();
+    const id = (await dk(['inspect', '-f', '{{.Config.Hostname}}', 'ex'])).stdout.trim();
+    const plain = await env([]);
+    assert.ok(plain.includes(`HOSTNAME=${id}`), plain.join(' '));
+    assert.ok(plain.some((e) => e.startsWith('PATH=/')), plain.join(' '));
+    assert.ok(!plain.some((e) => e.startsWith('TERM=')), plain.join(' '));
+    assert.ok((await env(['-t'])).includes('TERM=xterm'));
+    const set = await env(['-e', 'HOSTNAME=mine', '-e', 'EXTRA=1']);
+    assert.ok(set.includes('HOSTNAME=mine') && set.includes('EXTRA=1') && !set.includes(`HOSTNAME=${id}`), set.join(' '));
+  });
+
   test('a detached exec is inspectable: running, then its code', async () => {
     const created = await d.request('POST', '/containers/ex/exec', JSON.stringify({ Cmd: ['sh', '-c', 'sleep 0.3; exit 7'] }), { 'content-type': 'application/json' });
     assert.equal(created.status, 201, created.body);

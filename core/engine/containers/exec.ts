@@ -5,6 +5,7 @@ import type { ContainerService } from './service.ts';
 import type { Container, ExecInstance } from './container.ts';
 import type { StreamPair } from './runtime.ts';
 import { generateId } from './names.ts';
+import { containerEnv, replaceOrAppendEnv } from '../../runtime-spec/process.ts';
 import { pump } from './pump.ts';
 import { frame } from './stdcopy.ts';
 import { unsupported } from '../../wasi/task.ts';
@@ -98,14 +99,9 @@ export function createExec(svc: ContainerService, ref: string, body: ExecCreateB
   return { Id: id };
 }
 
-function mergeEnv(base: string[], extra: string[]): string[] {
-  const out = [...base];
-  for (const kv of extra) {
-    const k = kv.split('=')[0];
-    const i = out.findIndex((x) => x.split('=')[0] === k);
-    if (i >= 0) out[i] = kv; else out.push(kv);
-  }
-  return out;
+/** dockerd's exec environment: the container's (PATH, HOSTNAME, TERM with the exec's TTY, Config.Env), then the exec's own. */
+function execEnv(config: { Env?: string[] | null; Hostname?: string }, tty: boolean, env: readonly string[]): string[] {
+  return replaceOrAppendEnv(containerEnv({ Env: config.Env ?? [], Tty: tty }, config.Hostname ?? ''), env);
 }
 
 /**
@@ -125,7 +121,7 @@ export async function startExec(svc: ContainerService, id: string, opts: { detac
     const cfg = c.rec.Config;
     task = await c.task!.exec(id, {
       args: e.cmd,
-      env: mergeEnv(cfg.Env ?? [], r.Env),
+      env: execEnv(cfg, tty, r.Env),
       cwd: r.WorkingDir || cfg.WorkingDir || '/',
       user: r.User || cfg.User || '',
       privileged: r.Privileged,
