@@ -3,7 +3,7 @@
 // are kept is the host's: the json-file log on Linux, memory in the browser (MemoryLogs).
 import type { ContainerRecord } from '../engine/containers/types.ts';
 import type { LogEntry, LogReadOptions } from '../engine/containers/runtime.ts';
-import { concatBytes } from './bytes.ts';
+import { concatBytes } from '../bytes.ts';
 
 export interface LogWriter {
   write(entry: LogEntry): void;

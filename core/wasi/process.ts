@@ -6,7 +6,7 @@ import type { RootfsImage } from './rootfs.ts';
 import {
   COUNTER_BLOCKED, COUNTER_BLOCKED_MS, COUNTER_OUTPUT_IN_FLIGHT, COUNTERS_BYTES, type SpawnWorker, type WasiWorker, type WorkerMessage,
 } from './protocol.ts';
-import { concatBytes } from './bytes.ts';
+import { concatBytes } from '../bytes.ts';
 import { createStdinRing, StdinRingWriter, stdinRingSupported } from './stdin-ring.ts';
 
 export const SIGABRT = 6;

@@ -5,7 +5,7 @@
 import { BerthError } from '../errors.ts';
 import { TarReader } from '../layer/tar-read.ts';
 import { classifyWhiteout } from '../layer/whiteout.ts';
-import { concatBytes } from './bytes.ts';
+import { concatBytes } from '../bytes.ts';
 
 export interface RootfsEntry {
   /** Relative, '/'-separated, no leading slash; '' is never listed (the root is implicit). */

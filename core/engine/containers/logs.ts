@@ -4,7 +4,7 @@ import { BerthError } from '../../errors.ts';
 import type { ContainerService } from './service.ts';
 import type { Container } from './container.ts';
 import { frame } from './stdcopy.ts';
-import { concatBytes } from '../../wasi/bytes.ts';
+import { concatBytes } from '../../bytes.ts';
 
 export interface LogsOptions {
   stdout: boolean;
