@@ -1,6 +1,7 @@
 // The /etc/hosts dockerd writes for a container (libnetwork's etchosts): the fixed localhost and
 // IPv6 lines, `--add-host` records, then the container's own addresses with its name.
 import { BerthError } from '../errors.ts';
+import type { ContainerConfig, HostConfig } from '../engine/containers/types.ts';
 
 export const DEFAULT_HOSTS = [
   ['127.0.0.1', 'localhost'],
@@ -51,4 +52,35 @@ export function generateHosts(hostname: string, extraHosts: readonly string[] | 
   const dot = fqdn.indexOf('.');
   const names = dot > 0 ? `${fqdn} ${fqdn.slice(0, dot)}` : fqdn;
   return DEFAULT_HOSTS.map(([ip, n]) => record(ip, n)).join('') + extra + ips.map((ip) => record(ip, names)).join('');
+}
+
+/** The parts of a container record its /etc/hosts depends on. */
+export interface HostsRecord {
+  Config: Pick<ContainerConfig, 'Hostname' | 'Domainname'>;
+  HostConfig: Pick<HostConfig, 'NetworkMode' | 'ExtraHosts'>;
+}
+
+/** What the container's networks give its /etc/hosts; the caller reads files and knows the networks. */
+export interface ContainerHostsFacts {
+  /**
+   * The container's IPv4 addresses on its bridge networks in joining order: each gets a
+   * `<ip>\t<hostname>` line, as dockerd appends one per network joined. None with `none`, `host`,
+   * or at create (before the start allocates them).
+   */
+  addresses?: readonly string[];
+  /** The default bridge's gateway, which `--add-host name:host-gateway` stands for (dockerd's HostGatewayIP). */
+  hostGateway?: string;
+  /** The host's /etc/hosts text, which a `--network host` container without `--add-host` gets as it is. */
+  hostHosts?: string;
+}
+
+/** A container's /etc/hosts as dockerd writes it, from its record and its network facts. */
+export function containerHosts(rec: HostsRecord, facts: ContainerHostsFacts = {}): string {
+  const host = rec.HostConfig.NetworkMode === 'host';
+  return generateHosts(rec.Config.Hostname ?? '', rec.HostConfig.ExtraHosts, host ? [] : facts.addresses ?? [], {
+    domainname: rec.Config.Domainname,
+    hostGateway: facts.hostGateway,
+    // dockerd copies the host's file only when there is no --add-host; with some it builds its own.
+    hostHosts: host && !rec.HostConfig.ExtraHosts?.length ? facts.hostHosts : undefined,
+  });
 }

@@ -4,7 +4,11 @@
 // had become the embedded server's upstreams.
 import { buildResolvConf, nameservers, resolvOptions, searchDomains } from '../../container/resolv-conf.ts';
 
-/** The address the embedded DNS server answers on inside a container. */
+/**
+ * Where dockerd's embedded DNS server answers inside a container. berth's Linux host puts each
+ * user network's server on that network's gateway instead (no NAT in the container's namespace):
+ * its callers pass the gateway as `nameserver`.
+ */
 export const EMBEDDED_DNS_ADDRESS = '127.0.0.11';
 
 export interface EmbeddedResolvConf {
@@ -21,6 +25,7 @@ export function embeddedResolvConf(
   dns?: readonly string[] | null,
   dnsSearch?: readonly string[] | null,
   dnsOptions?: readonly string[] | null,
+  nameserver: string = EMBEDDED_DNS_ADDRESS,
 ): EmbeddedResolvConf {
   const upstreams = dns?.length ? [...dns] : nameservers(hostResolvConf);
   const search = dnsSearch?.length ? dnsSearch : searchDomains(hostResolvConf);
@@ -28,5 +33,5 @@ export function embeddedResolvConf(
   const ndots = options.find((o) => o.startsWith('ndots:'));
   if (!ndots) options.push('ndots:0');
   const ndotsSet = ndots !== undefined && Number(ndots.slice('ndots:'.length)) > 0;
-  return { text: buildResolvConf([EMBEDDED_DNS_ADDRESS], search, options), upstreams, ndotsSet };
+  return { text: buildResolvConf([nameserver], search, options), upstreams, ndotsSet };
 }
