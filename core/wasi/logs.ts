@@ -4,6 +4,7 @@
 import type { ContainerRecord } from '../engine/containers/types.ts';
 import type { LogEntry, LogReadOptions } from '../engine/containers/runtime.ts';
 import { concatBytes } from '../bytes.ts';
+import { MemoryLog } from '../engine/containers/memory-log.ts';
 
 export interface LogWriter {
   write(entry: LogEntry): void;
@@ -49,44 +50,23 @@ export function logTime(now: Date, seq: number): string {
   return `${iso.slice(0, 23)}${String(seq % 1_000_000).padStart(6, '0')}Z`;
 }
 
-/** Logs kept in memory (the browser host, tests): follow wakes on new entries. */
+/** Logs kept in memory (the browser host, tests): one capped MemoryLog per container. */
 export class MemoryLogs implements WasiLogs {
-  private readonly logs = new Map<string, { entries: LogEntry[]; wake: Set<() => void> }>();
+  private readonly logs = new Map<string, MemoryLog>();
 
-  private log(id: string): { entries: LogEntry[]; wake: Set<() => void> } {
+  private log(id: string): MemoryLog {
     let l = this.logs.get(id);
-    if (!l) { l = { entries: [], wake: new Set() }; this.logs.set(id, l); }
+    if (!l) { l = new MemoryLog(); this.logs.set(id, l); }
     return l;
   }
 
   writer(rec: ContainerRecord): LogWriter {
     const l = this.log(rec.Id);
-    return {
-      write: (entry) => { l.entries.push(entry); for (const w of [...l.wake]) w(); },
-      close: async () => {},
-    };
+    return { write: (entry) => l.write(entry), close: async () => {} };
   }
 
-  async *read(rec: ContainerRecord, opts: LogReadOptions): AsyncIterable<LogEntry> {
-    const l = this.log(rec.Id);
-    const inWindow = (e: LogEntry): boolean => {
-      const t = BigInt(Date.parse(e.time)) * 1_000_000n;
-      return (opts.since === undefined || t > opts.since) && (opts.until === undefined || t <= opts.until);
-    };
-    let start = opts.tail === undefined ? 0 : Math.max(0, l.entries.length - opts.tail);
-    let stopped = false;
-    void opts.stopped.then(() => { stopped = true; for (const w of [...l.wake]) w(); });
-    for (;;) {
-      const end = l.entries.length;
-      for (let i = start; i < end; i++) if (inWindow(l.entries[i]!)) yield l.entries[i]!;
-      start = end;
-      if (!opts.follow || stopped || opts.signal.aborted) return;
-      await new Promise<void>((resolve) => {
-        const done = (): void => { l.wake.delete(done); opts.signal.removeEventListener('abort', done); resolve(); };
-        l.wake.add(done);
-        opts.signal.addEventListener('abort', done, { once: true });
-      });
-    }
+  read(rec: ContainerRecord, opts: LogReadOptions): AsyncIterable<LogEntry> {
+    return this.log(rec.Id).read(opts);
   }
 
   async remove(rec: ContainerRecord): Promise<void> { this.logs.delete(rec.Id); }

@@ -14,7 +14,7 @@ import { collect } from '../../core/content/ingest.ts';
 import type { GuestVM } from '../vm/guest-vm.ts';
 import { AgentError, type AgentChannel } from '../vm/channel.ts';
 import { GuestContainer, GuestProcess } from './guest-task.ts';
-import { MemoryLog } from './memory-log.ts';
+import { GuestLog } from './guest-log.ts';
 import type { LayerSource } from './layer-source.ts';
 
 export interface GuestRuntimeOptions {
@@ -35,7 +35,7 @@ export class GuestRuntime implements ContainerRuntime {
   private vmPromise: Promise<GuestVM> | undefined;
   private readonly pushing = new Map<string, Promise<void>>();
   private readonly cids = new Map<string, number>();
-  private readonly logs = new Map<string, MemoryLog>();
+  private readonly logs = new Map<string, GuestLog>();
   private nextCid = 1;
   /** Host numbers on the guest's bridge 172.17.0.0/16 in use, by container. */
   private readonly addresses = new Map<string, number>();
@@ -148,7 +148,7 @@ export class GuestRuntime implements ContainerRuntime {
     const privileged = !!hc.Privileged;
     const mounts = this.mounts(rec);
     let log = this.logs.get(rec.Id);
-    if (!log) { log = new MemoryLog(); this.logs.set(rec.Id, log); }
+    if (!log) { log = new GuestLog(); this.logs.set(rec.Id, log); }
     try {
       const r = await vm.channel.request('create', {
         cid, name: rec.Id, layers: image.diffIDs, env: containerEnv(cfg, hostname),
@@ -212,7 +212,7 @@ export class GuestRuntime implements ContainerRuntime {
   }
 
   readLogs(rec: ContainerRecord, opts: LogReadOptions): AsyncIterable<LogEntry> {
-    return (this.logs.get(rec.Id) ?? new MemoryLog()).read(opts);
+    return (this.logs.get(rec.Id) ?? new GuestLog()).read(opts);
   }
 
   async statPath(rec: ContainerRecord, path: string): Promise<PathStat> {

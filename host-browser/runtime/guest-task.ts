@@ -5,7 +5,7 @@ import type { ContainerTask, ExecProcess, ExitStatus, ProcessTask, StdioOptions,
 import { frame, STDERR, STDOUT } from '../../core/engine/containers/stdcopy.ts';
 import type { HostConfig } from '../../core/engine/containers/types.ts';
 import type { AgentChannel, AgentExit } from '../vm/channel.ts';
-import type { MemoryLog } from './memory-log.ts';
+import type { GuestLog } from './guest-log.ts';
 import { dockerStats, psTable, type GuestInspect } from './guest-inspect.ts';
 
 export class GuestProcess implements ProcessTask {
@@ -19,7 +19,7 @@ export class GuestProcess implements ProcessTask {
     readonly cid: number,
     readonly pid: number,
     private readonly stdio: StdioOptions,
-    private readonly log?: MemoryLog,
+    private readonly log?: GuestLog,
   ) {
     let resolveExit!: (s: ExitStatus) => void;
     this.exited = new Promise((r) => { resolveExit = r; });
@@ -83,7 +83,7 @@ export class GuestProcess implements ProcessTask {
 }
 
 export class GuestContainer extends GuestProcess implements ContainerTask {
-  constructor(channel: AgentChannel, cid: number, pid: number, stdio: StdioOptions, log: MemoryLog,
+  constructor(channel: AgentChannel, cid: number, pid: number, stdio: StdioOptions, log: GuestLog,
     private readonly execFn: (execId: string, p: ExecProcess) => Promise<ProcessTask>) {
     super(channel, cid, pid, stdio, log);
   }

@@ -1,9 +1,8 @@
-// A container's log kept in memory (the browser has no json-file log): entries split into lines
-// as dockerd's json-file driver does (core's LineSplitter, as the WASI runtime's), capped so a
-// chatty container cannot take the page's memory.
-import type { LogEntry, LogReadOptions } from '../../core/engine/containers/runtime.ts';
-import { parseTimestampNanos } from '../../core/api/query.ts';
-import { LineSplitter } from '../../core/wasi/logs.ts';
+// A container's log kept in memory, for hosts without a json-file log (the browser; wasm containers
+// in tests): entries in order, capped so a chatty container cannot take the page's memory, read
+// with dockerd's tail/since/until and followed until the container stops.
+import type { LogEntry, LogReadOptions } from './runtime.ts';
+import { parseTimestampNanos } from '../../api/query.ts';
 
 const MAX_BYTES = 4 * 1024 * 1024;
 
@@ -11,20 +10,10 @@ export class MemoryLog {
   private readonly entries: LogEntry[] = [];
   private bytes = 0;
   private waiters: (() => void)[] = [];
-  private readonly lines = new LineSplitter((stream, line) => this.push(stream, line));
 
-  append(stream: 'stdout' | 'stderr', data: Uint8Array): void {
-    this.lines.push(stream, data);
-  }
-
-  /** The last line without a newline (the container ended). */
-  flush(): void {
-    this.lines.flush();
-  }
-
-  private push(stream: 'stdout' | 'stderr', line: Uint8Array): void {
-    this.entries.push({ stream, line, time: new Date().toISOString() });
-    this.bytes += line.byteLength;
+  write(entry: LogEntry): void {
+    this.entries.push(entry);
+    this.bytes += entry.line.byteLength;
     while (this.bytes > MAX_BYTES && this.entries.length > 1) this.bytes -= this.entries.shift()!.line.byteLength;
     for (const w of this.waiters.splice(0)) w();
   }
@@ -38,6 +27,7 @@ export class MemoryLog {
     if (opts.tail !== undefined) list = opts.tail === 0 ? [] : list.slice(-opts.tail);
     for (const e of list) yield e;
     if (!opts.follow) return;
+    // The cap drops entries from the front: the last one seen, not an index, says where to go on.
     let seen = this.entries.length ? this.entries[this.entries.length - 1] : undefined;
     let stopped = false;
     void opts.stopped.then(() => { stopped = true; for (const w of this.waiters.splice(0)) w(); });
