@@ -3,7 +3,8 @@ import { BerthError } from '../../errors.ts';
 import type { Filters } from '../../api/query.ts';
 import type { ContainerService } from './service.ts';
 
-function untilMs(v: string, now: number): number {
+/** `until` as dockerd reads it: a unix timestamp, an RFC 3339 time or a duration before now. */
+export function untilMs(v: string, now: number): number {
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
   const d = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
   if (d) return now - Number(d[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as Record<string, number>)[d[2]!]!;
