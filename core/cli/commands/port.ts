@@ -1,10 +1,9 @@
 // `berth port CONTAINER [PRIVATE_PORT[/PROTO]]`: the published ports from the container's
 // NetworkSettings.Ports, in docker's natural sort order.
+import { joinHostPort } from '../../network/host-ports.ts';
 import { StatusError, type Command } from '../command.ts';
 import { inspectContainer } from '../container-run.ts';
 import { naturalLess } from '../natural-order.ts';
-
-const joinHostPort = (ip: string, port: string) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
 export const portCmd = (): Command => ({
   name: 'port',
@@ -19,7 +18,9 @@ export const portCmd = (): Command => ({
     const ports = c.NetworkSettings?.Ports ?? {};
     const out: string[] = [];
     if (want !== undefined) {
-      const [port, proto = 'tcp'] = want.split('/') as [string, string?];
+      const slash = want.indexOf('/');
+      const port = slash < 0 ? want : want.slice(0, slash);
+      const proto = slash < 0 ? 'tcp' : want.slice(slash + 1);
       if (!/^\d+$/.test(port) || Number(port) > 65535) {
         throw new StatusError(`Error: invalid port (${port}): strconv.ParseUint: parsing ${JSON.stringify(port)}: ${/^\d+$/.test(port) ? 'value out of range' : 'invalid syntax'}`, 1);
       }

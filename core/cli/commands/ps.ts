@@ -1,5 +1,7 @@
 // `berth ps` / `berth container ls`: GET /containers/json rendered with docker's container
 // formatter (columns CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES; -s adds SIZE).
+import { joinHostPort } from '../../network/host-ports.ts';
+import { comparePortSummaries, type PortSummary } from '../../network/port-mappings.ts';
 import { parseReference, familiarString, familiarName } from '../../reference/reference.ts';
 import { encodeFilters } from '../api-client.ts';
 import type { Command, CommandContext } from '../command.ts';
@@ -8,7 +10,8 @@ import {
 } from '../formatter.ts';
 import { goTimeString, humanDuration, humanSizeWithPrecision } from '../units.ts';
 
-export interface ContainerPort { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }
+/** `GET /containers/json`'s Ports entry. */
+export type ContainerPort = PortSummary;
 
 export interface ContainerSummary {
   Id: string;
@@ -50,18 +53,9 @@ export function containerFormat(source: string, quiet: boolean, size: boolean): 
   return quiet ? DEFAULT_QUIET_FORMAT : source;
 }
 
-function joinHostPort(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
-
 /** formatter.DisplayablePorts: consecutive ports grouped, host mappings last. */
 export function displayablePorts(ports: ContainerPort[]): string {
-  const sorted = [...ports].sort((a, b) => {
-    if (a.PrivatePort !== b.PrivatePort) return a.PrivatePort - b.PrivatePort;
-    if ((a.IP ?? '') !== (b.IP ?? '')) return (a.IP ?? '') < (b.IP ?? '') ? -1 : 1;
-    if ((a.PublicPort ?? 0) !== (b.PublicPort ?? 0)) return (a.PublicPort ?? 0) - (b.PublicPort ?? 0);
-    return a.Type < b.Type ? -1 : a.Type > b.Type ? 1 : 0;
-  });
+  const sorted = [...ports].sort(comparePortSummaries);
   const groups = new Map<string, { first: number; last: number }>();
   const result: string[] = [];
   const hostMappings: string[] = [];
@@ -72,7 +66,7 @@ export function displayablePorts(ports: ContainerPort[]): string {
     if (parts.length > 1) { ip = parts[0]!; type = parts[1]!; }
     let group = String(first);
     if (first !== last) group = `${group}-${last}`;
-    if (ip) group = `${ip}:${group}->${group}`;
+    if (ip) group = `${joinHostPort(ip, group)}->${group}`;
     return `${group}/${type}`;
   };
   for (const p of sorted) {
