@@ -3,15 +3,16 @@
 // lower bound); then 20 concurrent `run -d` (time until all 20 are running) for berthd and dockerd.
 // Rounds interleave the contenders so that load from elsewhere on the machine falls on all of them alike.
 // Env: BENCH_RUNS (rounds, default 5; the concurrent test does max(2, BENCH_RUNS/2)), BENCH_NO_WRITE=1.
-import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { berthBundles, berthCliPresent, berthdMissing, startBerthd, type Berthd } from './lib/berthd.ts';
+import { berthBundles, berthCliPresent, berthdMissing, startBerthd, waitForImage, type Berthd } from './lib/berthd.ts';
 import { startDockerd, type Dockerd } from './lib/dockerd.ts';
-import { unmountUnder } from './lib/mounts.ts';
 import { bundleFromSave } from './lib/oci-bundle.ts';
 import { runPhases, type Phases } from './lib/run-phases.ts';
-import { run, runTimed } from './lib/process.ts';
+import { onPath as exists, run, runTimed } from './lib/process.ts';
+import { preparePodman, type Podman } from './lib/podman.ts';
+import { workspace } from './lib/workspace.ts';
 import { handWrittenNotes, machineDescription, markdownTable, median, updateSection } from './lib/report.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -38,23 +39,9 @@ interface Contender {
 
 function log(line: string): void { process.stderr.write(`${line}\n`); }
 
-async function exists(cmd: string): Promise<boolean> {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    try { await access(join(dir, cmd)); return true; } catch { /* next */ }
-  }
-  return false;
-}
-
 async function main(): Promise<void> {
-  const work = await mkdtemp('/tmp/berth-bench-run-');
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanUp = async () => {
-    for (const c of cleanups.reverse()) await c().catch((e) => log(`clean-up: ${(e as Error).message}`));
-    cleanups.length = 0;
-    await unmountUnder(work);
-    await rm(work, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => { void cleanUp().then(() => process.exit(130)); });
+  const ws = await workspace('/tmp/berth-bench-run-', log);
+  const work = ws.dir;
   const uptimeAtStart = (await run('uptime', []).catch(() => '?')).trim();
   try {
     const env = { ...process.env, DOCKER_CONFIG: join(work, 'docker-config') };
@@ -63,38 +50,28 @@ async function main(): Promise<void> {
     if (missingBerthd) throw new Error(`cannot benchmark berth: ${missingBerthd}`);
 
     const berthd: Berthd = await startBerthd(REPO, join(work, 'berthd'));
-    cleanups.push(() => berthd.stop());
-    cleanups.push(() => removeAll(berthd.host, env));
+    ws.defer(() => berthd.stop());
+    ws.defer(() => removeAll(berthd.host, env));
     const saved = join(work, 'busybox.tar');
     // berthd imported the built-in busybox at start; the others get the very same image from it.
-    await waitForImage(berthd.host, env);
+    await waitForImage(berthd.host, env, IMAGE);
     await docker(berthd.host, ['save', '-o', saved, IMAGE]);
 
     let dockerd: Dockerd | undefined;
     if (await exists('dockerd')) {
       dockerd = await startDockerd(join(work, 'dockerd'));
-      cleanups.push(() => dockerd!.stop());
-      cleanups.push(() => removeAll(dockerd!.host, env));
+      ws.defer(() => dockerd!.stop());
+      ws.defer(() => removeAll(dockerd!.host, env));
       await docker(dockerd.host, ['load', '-i', saved]);
     }
-    const podmanDir = join(work, 'podman');
-    // Its own storage, run root and tmp dir; cgroupfs and file events because there is no systemd here.
-    const podmanGlobal = ['--root', join(podmanDir, 'root'), '--runroot', join(podmanDir, 'run'), '--tmpdir', join(podmanDir, 'tmp'),
-      '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
     const hasPodman = await exists('podman');
-    // podman's default rlimits for root are above this machine's hard limits (no CAP_SYS_RESOURCE), and even
-    // nproc at the hard limit fails in runc's init here: explicit, modest limits.
-    const podmanUlimits = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+    let podman: Podman | undefined;
     if (hasPodman) {
-      await run('podman', [...podmanGlobal, 'load', '-q', '-i', saved]);
-      cleanups.push(async () => {
-        await run('podman', [...podmanGlobal, 'rm', '-af']).catch(() => '');
-        await run('podman', [...podmanGlobal, 'system', 'reset', '-f']).catch(() => '');
-        await unmountUnder(podmanDir);
-        // podman's cgroupfs manager leaves its parent cgroup behind; rmdir only removes it when empty.
-        await run('sh', ['-c', 'find /sys/fs/cgroup -depth -type d -path "*/libpod_parent*" -exec rmdir {} + 2>/dev/null; true']);
-      });
+      podman = await preparePodman(join(work, 'podman'), saved);
+      ws.defer(() => podman!.cleanUp());
     }
+    const podmanGlobal = podman?.global ?? [];
+    const podmanUlimits = podman?.ulimits ?? [];
     const bundle = await bundleFromSave(saved, join(work, 'bundle'), ['true']);
     const runcRoot = join(work, 'runc-state');
 
@@ -205,17 +182,8 @@ async function main(): Promise<void> {
     const report = await writeReport(contenders, concurrent, phases, { uptimeAtStart, uptimeAtEnd });
     process.stdout.write(`${report}\n`);
   } finally {
-    await cleanUp();
+    await ws.cleanUp();
   }
-}
-
-async function waitForImage(host: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (await run('docker', ['-H', host, 'image', 'inspect', IMAGE], { env }).then(() => true, () => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`berthd did not import the built-in ${IMAGE} within 30 s`);
 }
 
 /** Starts CONCURRENT detached containers at once; the time until every `run -d` has returned, i.e. all are running. */

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { access, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { httpStatus, stopChild, waitFor } from './process.ts';
+import { httpStatus, run, stopChild, waitFor } from './process.ts';
 import { unmountUnder } from './mounts.ts';
 
 export interface Berthd { socket: string; host: string; /** berthd's pid. */ pid: number; stop(): Promise<void> }
@@ -57,4 +57,14 @@ export async function startBerthd(repo: string, dir: string, nodeArgs: string[] 
       await rm(execRoot, { recursive: true, force: true });
     },
   };
+}
+
+/** Waits until berthd has imported its built-in `image` (it does so at start-up, in the background). */
+export async function waitForImage(host: string, env: NodeJS.ProcessEnv, image: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (await run('docker', ['-H', host, 'image', 'inspect', image], { env }).then(() => true, () => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`berthd did not import the built-in ${image} within 30 s`);
 }

@@ -1,7 +1,17 @@
 // Small helpers for driving real programs from a benchmark: free ports, timed runs, waiting for services.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
+import { access } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** Whether `cmd` is an executable file in one of PATH's directories (a contender that is not installed is skipped). */
+export async function onPath(cmd: string): Promise<boolean> {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    try { await access(join(dir, cmd)); return true; } catch { /* next */ }
+  }
+  return false;
+}
 
 /** A port the kernel says is free on loopback right now. */
 export function freePort(): Promise<number> {

@@ -38,11 +38,12 @@ function attach(socketPath: string, path: string): Promise<{ closed: Promise<voi
 
 const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
 
-export async function runPhases(socketPath: string, image: string, cmd: string[]): Promise<Phases> {
+/** `networkMode`: `none` (the default), `bridge` or a user network's name: what the network adds to each step. */
+export async function runPhases(socketPath: string, image: string, cmd: string[], networkMode = 'none'): Promise<Phases> {
   const t0 = process.hrtime.bigint();
   const created = await call(socketPath, 'POST', '/v1.41/containers/create', {
     Image: image, Cmd: cmd, AttachStdout: true, AttachStderr: true,
-    HostConfig: { AutoRemove: true, NetworkMode: 'none' },
+    HostConfig: { AutoRemove: true, NetworkMode: networkMode },
   });
   if (created.status !== 201) throw new Error(`create answered ${created.status}: ${created.body}`);
   const id = (JSON.parse(created.body) as { Id: string }).Id;
