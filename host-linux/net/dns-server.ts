@@ -7,8 +7,8 @@ import * as dnsPacket from 'dns-packet';
 import type { ServiceRecords } from '../../core/network/dns/service-records.ts';
 import { RCODE, answerQuery, reply, serverFailure, type DnsClient } from '../../core/network/dns/resolver.ts';
 
-/** A host service: sends a query's bytes to an upstream resolver and resolves with its answer's bytes. */
-export type DnsForwarder = (query: Uint8Array) => Promise<Uint8Array>;
+/** A host service: sends a query's bytes (from `client`) to an upstream resolver and resolves with its answer's bytes. */
+export type DnsForwarder = (query: Uint8Array, client: DnsClient) => Promise<Uint8Array>;
 
 export interface DnsServerOptions {
   records: ServiceRecords;
@@ -19,6 +19,11 @@ export interface DnsServerOptions {
   host?: string;
   /** 0 (the default) picks a free port. */
   port?: number;
+  /**
+   * SO_REUSEADDR on the UDP socket: binding one address's port then works beside a resolver that
+   * holds the port on every address with the same option (TCP servers always have it in Node).
+   */
+  reuseAddr?: boolean;
 }
 
 export interface DnsServer {
@@ -59,7 +64,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
 }
 
 async function bindUdp(options: DnsServerOptions, host: string, port: number): Promise<Socket> {
-  const socket = createSocket('udp4');
+  const socket = createSocket({ type: 'udp4', reuseAddr: options.reuseAddr ?? false });
   socket.on('message', (message, remote) => {
     void respond(options, message, remote, (query) => udpLimit(query)).then((response) => {
       if (response) socket.send(response, remote.port, remote.address);
@@ -123,13 +128,13 @@ async function respond(
   const verdict = answerQuery(query, client, options.records);
   if (verdict.action === 'drop') return undefined;
   if (verdict.action === 'answer') return fit(verdict.response, limit(query));
-  return forwardOrFail(options.forward, message, query);
+  return forwardOrFail(options.forward, message, query, client);
 }
 
-async function forwardOrFail(forward: DnsForwarder | undefined, message: Buffer, query: dnsPacket.Packet): Promise<Uint8Array> {
+async function forwardOrFail(forward: DnsForwarder | undefined, message: Buffer, query: dnsPacket.Packet, client: DnsClient): Promise<Uint8Array> {
   if (forward) {
     try {
-      return await forward(message);
+      return await forward(message, client);
     } catch {
       // Every upstream failed or timed out: the client gets a prompt SERVFAIL instead of its own timeout.
     }

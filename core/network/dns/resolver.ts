@@ -26,6 +26,8 @@ const OPCODE_MASK = 0xf << 11;
 export interface DnsClient {
   networks: readonly string[];
   ndotsSet?: boolean;
+  /** The container's own resolvers (`--dns`): where its unknown names go instead of the network's upstreams. */
+  upstreams?: readonly string[];
 }
 
 export type DnsVerdict =
