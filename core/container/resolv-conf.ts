@@ -32,6 +32,15 @@ export function resolvOptions(text: string): string[] {
   return out;
 }
 
+/**
+ * Whether a host's resolv.conf only names systemd-resolved's stub (127.0.0.53): dockerd then reads
+ * the servers behind it from /run/systemd/resolve/resolv.conf instead (libnetwork's resolvconf.Path).
+ */
+export function onlySystemdResolvedStub(text: string): boolean {
+  const servers = nameservers(text);
+  return servers.length === 1 && servers[0] === '127.0.0.53';
+}
+
 export interface ResolvConfOptions {
   /** `--network host`: the host's file is used unchanged. */
   hostNetwork?: boolean;

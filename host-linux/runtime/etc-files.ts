@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { ContainerRecord } from '../../core/engine/containers/types.ts';
 import { containerHosts, type ContainerHostsFacts } from '../../core/container/hosts-file.ts';
 import { containerResolvConf, type ContainerResolvConf } from '../../core/network/dns/container-resolv-conf.ts';
+import { onlySystemdResolvedStub } from '../../core/container/resolv-conf.ts';
 
 // Before a default bridge exists (its gateway unknown), `host-gateway` stays the host's loopback as it was.
 const NO_BRIDGE_GATEWAY = '127.0.0.1';
@@ -13,10 +14,16 @@ export async function hostsFile(rec: ContainerRecord, facts: Omit<ContainerHosts
   return containerHosts(rec, { ...facts, hostGateway: facts.hostGateway ?? NO_BRIDGE_GATEWAY, hostHosts });
 }
 
+/** The host's resolv.conf as dockerd reads it: systemd-resolved's upstream file when /etc/resolv.conf names only its stub. */
+export async function hostResolvConf(): Promise<string> {
+  const text = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  if (!onlySystemdResolvedStub(text)) return text;
+  return readFile('/run/systemd/resolve/resolv.conf', 'utf8').catch(() => text);
+}
+
 /** `embeddedDns`: the gateway of the container's first user-defined network (its DNS server's address). */
 export async function containerResolv(rec: ContainerRecord, embeddedDns?: string): Promise<ContainerResolvConf> {
-  const hostResolvConf = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  return containerResolvConf(rec, { hostResolvConf, embeddedDns });
+  return containerResolvConf(rec, { hostResolvConf: await hostResolvConf(), embeddedDns });
 }
 
 export async function resolvConf(rec: ContainerRecord, embeddedDns?: string): Promise<string> {

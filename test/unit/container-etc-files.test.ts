@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { containerHosts, type HostsRecord } from '../../core/container/hosts-file.ts';
 import { containerResolvConf, type ResolvConfRecord } from '../../core/network/dns/container-resolv-conf.ts';
+import { onlySystemdResolvedStub } from '../../core/container/resolv-conf.ts';
 import { EMBEDDED_DNS_ADDRESS } from '../../core/network/dns/embedded-resolv-conf.ts';
 import { dockerdMissing, importBusybox, startDockerd, type TestDockerd } from '../helpers/dockerd.ts';
 
@@ -60,6 +61,12 @@ describe('texts from the record and the network facts', () => {
     const extra = record({ Hostname: 'h' }, { NetworkMode: 'host', ExtraHosts: ['x:10.0.0.9'] });
     assert.equal(containerHosts(extra, { addresses: ['10.250.1.2'], hostHosts: '127.0.0.1 localhost myhost' }), `${DEFAULTS}10.0.0.9\tx\n`);
     assert.equal(containerResolvConf(rec, { hostResolvConf: HOST_RESOLV, embeddedDns: '10.250.1.1' }).text, HOST_RESOLV);
+  });
+
+  it('a host file naming only systemd-resolved\'s stub is read through to its upstream file, as dockerd does', () => {
+    assert.equal(onlySystemdResolvedStub('# stub\nnameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n'), true);
+    assert.equal(onlySystemdResolvedStub('nameserver 127.0.0.53\nnameserver 192.0.2.1\n'), false);
+    assert.equal(onlySystemdResolvedStub('nameserver 127.0.0.1\n'), false);
   });
 
   it('host-gateway without a known gateway is dockerd\'s error, not a made-up address', () => {
