@@ -51,22 +51,78 @@ export interface NativeAddon {
   netlinkSetLinkMtu(netns: number | null, name: string, mtu: number): void;
   /** Deletes a link; deleting one end of a veth pair deletes both. */
   netlinkDeleteLink(netns: number | null, name: string): void;
-  /** A link's index, MAC address ("aa:bb:..."), MTU, whether it is up, and its bridge's index (0: none). */
+  /** A link's name, index, kind, MAC address ("aa:bb:..."), MTU, whether it is up, and its bridge's index (0: none). */
   netlinkLink(netns: number | null, name: string): NetlinkLink;
+  /** Every link of the namespace. */
+  netlinkListLinks(netns: number | null): NetlinkLink[];
+  /** Sets a link's MAC address; a bridge given one keeps it instead of taking its lowest port's. */
+  netlinkSetLinkAddress(netns: number | null, name: string, mac: string): void;
   /** Adds an IPv4 address in CIDR form ("172.18.0.2/16") with its subnet's broadcast address. */
   netlinkAddAddress(netns: number | null, name: string, cidr: string): void;
-  /** Adds an IPv4 route to the main table; destination null is the default route. */
-  netlinkAddRoute(netns: number | null, destination: string | null, gateway: string | null, link: string | null): void;
+  /** The IPv4 addresses of every link. */
+  netlinkListAddresses(netns: number | null): NetlinkAddress[];
+  /**
+   * Adds an IPv4 route (to the main table, unicast, unless `options` says otherwise); destination
+   * null is the default route. A prohibit/blackhole/unreachable route takes no gateway or link.
+   */
+  netlinkAddRoute(netns: number | null, destination: string | null, gateway: string | null, link: string | null, options?: NetlinkRouteOptions): void;
+  /** Deletes the route to `destination` (null: the default) from `options.table` (main), of any type unless `options.type`. */
+  netlinkDeleteRoute(netns: number | null, destination: string | null, options?: NetlinkRouteOptions): void;
   /** The IPv4 routes of every table (main is 254, local 255). */
   netlinkListRoutes(netns: number | null): NetlinkRoute[];
+  /**
+   * Adds an IPv4 policy-routing rule, `ip rule add pref <priority> [iif <iif>] [to <destination>]
+   * lookup <table> | prohibit` (table 0 for actions other than lookup).
+   */
+  netlinkAddRule(netns: number | null, priority: number, action: NetlinkRuleAction, table: number, iif: string | null, destination: string | null): void;
+  /** Deletes the rule with exactly these selectors and action. */
+  netlinkDeleteRule(netns: number | null, priority: number, action: NetlinkRuleAction, table: number, iif: string | null, destination: string | null): void;
+  /** The IPv4 rules, as `ip rule` lists them. */
+  netlinkListRules(netns: number | null): NetlinkRule[];
+  /**
+   * A container's interface, in two namespaces and as few requests as it takes: a veth pair with
+   * `hostName` on `bridge` and up, its peer made directly in `peerNetns` as `peerName` with
+   * `peerMac`, up, with `address` (CIDR) and, unless `gateway` is null, the default route through it.
+   * On failure nothing is left behind.
+   */
+  netlinkJoinEndpoint(netns: number | null, bridge: string, hostName: string, peerNetns: number, peerName: string, peerMac: string, mtu: number, address: string, gateway: string | null): void;
 }
 
 export interface NetlinkLink {
+  name: string;
   index: number;
+  /** IFLA_INFO_KIND: "bridge", "veth", ...; "" for links without one (lo, physical NICs). */
+  kind: string;
   mac: string;
   mtu: number;
   up: boolean;
   master: number;
+}
+
+export interface NetlinkAddress {
+  linkIndex: number;
+  /** CIDR: "172.18.0.1/16". */
+  address: string;
+}
+
+export type NetlinkRouteType = 'unicast' | 'prohibit' | 'blackhole' | 'unreachable';
+
+export interface NetlinkRouteOptions {
+  /** Default 254 (main). */
+  table?: number;
+  type?: NetlinkRouteType;
+}
+
+export type NetlinkRuleAction = 'lookup' | 'prohibit' | 'unreachable' | 'blackhole' | 'nop';
+
+export interface NetlinkRule {
+  priority: number;
+  action: NetlinkRuleAction | 'goto' | 'other';
+  /** 0 for rules that look up no table. */
+  table: number;
+  iif?: string;
+  /** CIDR, when the rule selects a destination. */
+  destination?: string;
 }
 
 export interface NetlinkRoute {

@@ -1,7 +1,9 @@
 // rtnetlink through the native addon, inside network namespaces this test creates (`unshare -n`
 // children), never on the host's own network: a bridge in one namespace with a veth pair to each
 // of two others, addresses, routes and links up, proven by real pings; routes listed as `ip` lists
-// them; errors for duplicates and unknown links. `ip`, `nsenter` and busybox only check. As root.
+// them; errors for duplicates and unknown links; policy-routing rules and routes in other tables
+// and of other types; link and address dumps, MACs; a whole endpoint joined in one call and undone
+// when it fails. `ip`, `nsenter` and busybox only check. As root.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -188,4 +190,103 @@ test('deleting one end of a veth pair removes the other from its namespace; a de
   assert.doesNotMatch(inside(a, 'ip', '-o', 'link', 'show'), /eth0/);
   nl.netlinkDeleteLink(bridgeNs.fd, 'berth-br0');
   assert.throws(() => nl.netlinkLink(bridgeNs.fd, 'berth-br0'), { code: 'ENODEV' });
+});
+
+test('rules and table routes: added, listed as `ip rule` / `ip route show table` have them, deleted; errors say which', () => {
+  const nl = native();
+  nl.netlinkAddRoute(bridgeNs.fd, '10.55.0.0/24', null, null, { table: 1599, type: 'prohibit' });
+  nl.netlinkAddRule(bridgeNs.fd, 31000, 'lookup', 1599, 'brq0', null);
+  nl.netlinkAddRule(bridgeNs.fd, 31001, 'prohibit', 0, 'brq0', null);
+  nl.netlinkAddRule(bridgeNs.fd, 31002, 'lookup', 100, null, '10.1.0.0/16');
+  const berthRules = () => nl.netlinkListRules(bridgeNs.fd).filter((r) => r.priority >= 31000 && r.priority < 31100).map((r) => ({ ...r }));
+  assert.deepEqual(berthRules(), [
+    { priority: 31000, action: 'lookup', table: 1599, iif: 'brq0' },
+    { priority: 31001, action: 'prohibit', table: 0, iif: 'brq0' },
+    { priority: 31002, action: 'lookup', table: 100, destination: '10.1.0.0/16' },
+  ]);
+  // The kernel's own view agrees.
+  const ipRules = inside(bridgeNs, 'ip', 'rule', 'show');
+  assert.match(ipRules, /^31000:\s+from all iif brq0 (\[detached\] )?lookup 1599/m);
+  assert.match(ipRules, /^31001:\s+from all iif brq0 (\[detached\] )?prohibit/m);
+  assert.match(ipRules, /^31002:\s+from all to 10\.1\.0\.0\/16 lookup 100/m);
+  assert.match(inside(bridgeNs, 'ip', 'route', 'show', 'table', '1599'), /^prohibit 10\.55\.0\.0\/24/m);
+  assert.deepEqual(nl.netlinkListRoutes(bridgeNs.fd).filter((r) => r.table === 1599).map((r) => ({ ...r })),
+    [{ destination: '10.55.0.0/24', linkIndex: 0, table: 1599, type: 'prohibit' }]);
+
+  assert.throws(() => nl.netlinkAddRule(bridgeNs.fd, 31000, 'lookup', 1599, 'brq0', null), { code: 'EEXIST', message: /^EEXIST: file exists, creating rule 'pref 31000'/ });
+  assert.throws(() => nl.netlinkAddRoute(bridgeNs.fd, '10.55.0.0/24', null, null, { table: 1599, type: 'prohibit' }), { code: 'EEXIST', message: /^EEXIST: file exists, adding route '10.55.0.0\/24'/ });
+  assert.throws(() => nl.netlinkAddRoute(bridgeNs.fd, '10.56.0.0/24', '10.77.0.1', null, { table: 1599, type: 'prohibit' }), { name: 'TypeError', message: /no gateway or link/ });
+  assert.throws(() => nl.netlinkAddRoute(bridgeNs.fd, '10.56.0.0/24', null, null, { type: 'nat' as 'prohibit' }), { name: 'TypeError', message: /type must be/ });
+  assert.throws(() => nl.netlinkAddRule(bridgeNs.fd, 31003, 'jump' as 'lookup', 1, null, null), { name: 'TypeError', message: /action must be/ });
+  assert.throws(() => nl.netlinkAddRule(bridgeNs.fd, 31003, 'lookup', 0, null, null), { name: 'TypeError', message: /needs a table/ });
+
+  // Deleting matches the rule exactly: the same priority with another table is another rule.
+  assert.throws(() => nl.netlinkDeleteRule(bridgeNs.fd, 31000, 'lookup', 1598, 'brq0', null), { code: 'ENOENT', message: /^ENOENT: no such file or directory, deleting rule 'pref 31000'/ });
+  nl.netlinkDeleteRule(bridgeNs.fd, 31000, 'lookup', 1599, 'brq0', null);
+  nl.netlinkDeleteRule(bridgeNs.fd, 31001, 'prohibit', 0, 'brq0', null);
+  nl.netlinkDeleteRule(bridgeNs.fd, 31002, 'lookup', 100, null, '10.1.0.0/16');
+  assert.deepEqual(berthRules(), []);
+  // A route is deleted from its own table only.
+  assert.throws(() => nl.netlinkDeleteRoute(bridgeNs.fd, '10.55.0.0/24'), { code: 'ESRCH', message: /^ESRCH: no such process, deleting route '10.55.0.0\/24'/ });
+  nl.netlinkDeleteRoute(bridgeNs.fd, '10.55.0.0/24', { table: 1599 });
+  assert.equal(nl.netlinkListRoutes(bridgeNs.fd).some((r) => r.table === 1599), false);
+  nl.netlinkAddRoute(b.fd, '10.98.0.0/16', '10.77.0.1', null);
+  nl.netlinkDeleteRoute(b.fd, '10.98.0.0/16');
+  assert.equal(nl.netlinkListRoutes(b.fd).some((r) => r.destination === '10.98.0.0/16'), false);
+});
+
+test('links and addresses are listed with their kind; a MAC set on a bridge is kept', () => {
+  const nl = native();
+  nl.netlinkCreateBridge(bridgeNs.fd, 'brq1', 0);
+  nl.netlinkSetLinkAddress(bridgeNs.fd, 'brq1', '02:00:00:00:00:01');
+  nl.netlinkAddAddress(bridgeNs.fd, 'brq1', '10.66.0.1/24');
+  const links = nl.netlinkListLinks(bridgeNs.fd);
+  const brq1 = links.find((l) => l.name === 'brq1');
+  assert.deepEqual({ ...brq1 }, { ...nl.netlinkLink(bridgeNs.fd, 'brq1') });
+  assert.equal(brq1?.kind, 'bridge');
+  assert.equal(brq1?.mac, '02:00:00:00:00:01');
+  assert.equal(links.find((l) => l.name === 'lo')?.kind, '');
+  assert.deepEqual(links.filter((l) => l.kind === 'veth').map((l) => l.name), ['vethb']);
+  assert.deepEqual(nl.netlinkListAddresses(bridgeNs.fd).filter((a) => a.linkIndex === brq1!.index).map((a) => ({ ...a })),
+    [{ linkIndex: brq1!.index, address: '10.66.0.1/24' }]);
+  assert.match(inside(bridgeNs, 'ip', '-o', 'link', 'show', 'brq1'), /link\/ether 02:00:00:00:00:01/);
+  // A port with a lower MAC joins: the bridge keeps the one it was given.
+  nl.netlinkCreateVeth(bridgeNs.fd, 'vethq', 'vethq-peer', 0, null);
+  nl.netlinkSetLinkAddress(bridgeNs.fd, 'vethq', '00:00:00:00:00:09');
+  nl.netlinkSetLinkMaster(bridgeNs.fd, 'vethq', 'brq1');
+  assert.equal(nl.netlinkLink(bridgeNs.fd, 'brq1').mac, '02:00:00:00:00:01');
+  nl.netlinkDeleteLink(bridgeNs.fd, 'vethq');
+  assert.throws(() => nl.netlinkSetLinkAddress(bridgeNs.fd, 'brq1', '02:00:00:00:01'), { name: 'TypeError', message: /invalid MAC address "02:00:00:00:01"/ });
+  assert.throws(() => nl.netlinkSetLinkAddress(bridgeNs.fd, 'brq1', '02:00:00:00:00:0g'), { name: 'TypeError', message: /invalid MAC address/ });
+});
+
+test('an endpoint is joined in one call: veth on the bridge, the peer named, addressed and routed in its namespace; a failure leaves nothing', () => {
+  const nl = native();
+  nl.netlinkSetLinkUp(bridgeNs.fd, 'brq1', true);
+  nl.netlinkJoinEndpoint(bridgeNs.fd, 'brq1', 'vethj1', a.fd, 'eth1', '02:42:0a:42:00:02', 1400, '10.66.0.2/24', '10.66.0.1');
+  const bridge = nl.netlinkLink(bridgeNs.fd, 'brq1');
+  const host = nl.netlinkLink(bridgeNs.fd, 'vethj1');
+  assert.equal(host.master, bridge.index);
+  assert.equal(host.up, true);
+  assert.equal(host.mtu, 1400);
+  const eth1 = nl.netlinkLink(a.fd, 'eth1');
+  assert.deepEqual([eth1.kind, eth1.mac, eth1.mtu, eth1.up], ['veth', '02:42:0a:42:00:02', 1400, true]);
+  assert.match(inside(a, 'ip', '-o', '-4', 'addr', 'show', 'eth1'), /inet 10\.66\.0\.2\/24 brd 10\.66\.0\.255/);
+  assert.ok(ping(a, '10.66.0.1'), 'the new interface reaches its gateway');
+  // a already had a default route (through eth0): the second one is refused and undone.
+  assert.throws(() => nl.netlinkJoinEndpoint(bridgeNs.fd, 'brq1', 'vethj2', a.fd, 'eth2', '02:42:0a:42:00:03', 0, '10.66.0.3/24', '10.66.0.1'),
+    { code: 'EEXIST', message: /^EEXIST: file exists, adding route 'default'/ });
+  // The same name twice in the container, or a gateway outside the subnet: refused, nothing left.
+  assert.throws(() => nl.netlinkJoinEndpoint(bridgeNs.fd, 'brq1', 'vethj2', a.fd, 'eth1', '02:42:0a:42:00:03', 0, '10.66.0.3/24', null), { code: 'EEXIST' });
+  assert.throws(() => nl.netlinkJoinEndpoint(bridgeNs.fd, 'brq1', 'vethj2', b.fd, 'eth2', '02:42:0a:42:00:03', 0, '10.66.0.3/24', '10.99.0.1'),
+    { code: 'ENETUNREACH', message: /^ENETUNREACH: network is unreachable, adding route 'default'/ });
+  assert.deepEqual(nl.netlinkListLinks(b.fd).map((l) => l.name).sort(), ['eth0', 'lo']);
+  assert.throws(() => nl.netlinkJoinEndpoint(bridgeNs.fd, 'nobridge', 'vethj2', a.fd, 'eth2', '02:42:0a:42:00:03', 0, '10.66.0.3/24', null),
+    { code: 'ENODEV', message: /^ENODEV: no such device, joining bridge 'nobridge'/ });
+  assert.throws(() => nl.netlinkJoinEndpoint(bridgeNs.fd, 'brq1', 'vethj2', null as unknown as number, 'eth2', '02:42:0a:42:00:03', 0, '10.66.0.3/24', null), { name: 'TypeError' });
+  assert.deepEqual(nl.netlinkListLinks(a.fd).map((l) => l.name).sort(), ['eth1', 'lo']); // (its eth0 went with vetha)
+  assert.equal(nl.netlinkListLinks(bridgeNs.fd).some((l) => l.name === 'vethj2'), false);
+  nl.netlinkDeleteLink(a.fd, 'eth1');
+  assert.throws(() => nl.netlinkLink(bridgeNs.fd, 'vethj1'), { code: 'ENODEV' });
+  nl.netlinkDeleteLink(bridgeNs.fd, 'brq1');
 });

@@ -27,5 +27,13 @@ napi_value berth_netlink_link(napi_env env, napi_callback_info info);
 napi_value berth_netlink_add_address(napi_env env, napi_callback_info info);
 napi_value berth_netlink_add_route(napi_env env, napi_callback_info info);
 napi_value berth_netlink_list_routes(napi_env env, napi_callback_info info);
+napi_value berth_netlink_delete_route(napi_env env, napi_callback_info info);
+napi_value berth_netlink_list_links(napi_env env, napi_callback_info info);
+napi_value berth_netlink_list_addresses(napi_env env, napi_callback_info info);
+napi_value berth_netlink_set_link_address(napi_env env, napi_callback_info info);
+napi_value berth_netlink_add_rule(napi_env env, napi_callback_info info);
+napi_value berth_netlink_delete_rule(napi_env env, napi_callback_info info);
+napi_value berth_netlink_list_rules(napi_env env, napi_callback_info info);
+napi_value berth_netlink_join_endpoint(napi_env env, napi_callback_info info);
 
 #endif

@@ -32,6 +32,14 @@ static napi_value init(napi_env env, napi_value exports) {
       {"netlinkAddAddress", NULL, berth_netlink_add_address, NULL, NULL, NULL, napi_enumerable, NULL},
       {"netlinkAddRoute", NULL, berth_netlink_add_route, NULL, NULL, NULL, napi_enumerable, NULL},
       {"netlinkListRoutes", NULL, berth_netlink_list_routes, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkDeleteRoute", NULL, berth_netlink_delete_route, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkListLinks", NULL, berth_netlink_list_links, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkListAddresses", NULL, berth_netlink_list_addresses, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkSetLinkAddress", NULL, berth_netlink_set_link_address, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkAddRule", NULL, berth_netlink_add_rule, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkDeleteRule", NULL, berth_netlink_delete_rule, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkListRules", NULL, berth_netlink_list_rules, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkJoinEndpoint", NULL, berth_netlink_join_endpoint, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   BERTH_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

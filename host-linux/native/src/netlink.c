@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <linux/fib_rules.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -215,23 +216,40 @@ struct link_info {
   uint32_t master;
   unsigned char mac[6];
   int mac_len;
+  char name[IFNAMSIZ];
+  /* IFLA_INFO_KIND: "bridge", "veth", ...; "" for a link without one (lo, most physical NICs). */
+  char kind[32];
 };
 
-static int read_link(struct nlmsghdr *h, void *ctx) {
-  struct link_info *out = ctx;
-  if (h->nlmsg_type != RTM_NEWLINK) return 0;
+/* Copies a string attribute, NUL-terminated and cut to `size`. */
+static void attr_copy_str(struct rtattr *a, char *out, size_t size) {
+  snprintf(out, size, "%.*s", (int)strnlen(RTA_DATA(a), RTA_PAYLOAD(a)), (const char *)RTA_DATA(a));
+}
+
+static void parse_link(struct nlmsghdr *h, struct link_info *out) {
   struct ifinfomsg *got = NLMSG_DATA(h);
+  memset(out, 0, sizeof *out);
   out->index = got->ifi_index;
   out->flags = got->ifi_flags;
   int len = (int)IFLA_PAYLOAD(h);
   for (struct rtattr *a = IFLA_RTA(got); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
     if (a->rta_type == IFLA_MTU) memcpy(&out->mtu, RTA_DATA(a), sizeof out->mtu);
     if (a->rta_type == IFLA_MASTER) memcpy(&out->master, RTA_DATA(a), sizeof out->master);
+    if (a->rta_type == IFLA_IFNAME) attr_copy_str(a, out->name, sizeof out->name);
     if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) <= sizeof out->mac) {
       out->mac_len = (int)RTA_PAYLOAD(a);
       memcpy(out->mac, RTA_DATA(a), (size_t)out->mac_len);
     }
+    if (a->rta_type == IFLA_LINKINFO) {
+      int info_len = (int)RTA_PAYLOAD(a);
+      for (struct rtattr *i = RTA_DATA(a); RTA_OK(i, info_len); i = RTA_NEXT(i, info_len))
+        if (i->rta_type == IFLA_INFO_KIND) attr_copy_str(i, out->kind, sizeof out->kind);
+    }
   }
+}
+
+static int read_link(struct nlmsghdr *h, void *ctx) {
+  if (h->nlmsg_type == RTM_NEWLINK) parse_link(h, ctx);
   return 0;
 }
 
@@ -542,7 +560,30 @@ napi_value berth_netlink_delete_link(napi_env env, napi_callback_info info) {
   return finish(env, fd, &m, "deleting link", name);
 }
 
-/* netlinkLink(netns, name): { index, mac, mtu, up, master } (master: the bridge's index or 0). */
+/* A link as JavaScript sees it: { name, index, kind, mac, mtu, up, master }; false after throwing. */
+static bool link_object(napi_env env, const struct link_info *link, napi_value *out) {
+  char mac[3 * sizeof link->mac + 1] = "";
+  for (int i = 0; i < link->mac_len; i++) sprintf(mac + 3 * i, "%02x:", link->mac[i]);
+  if (link->mac_len > 0) mac[3 * link->mac_len - 1] = '\0';
+  napi_value result, v;
+  return napi_create_object(env, &result) == napi_ok &&
+         napi_create_string_utf8(env, link->name, NAPI_AUTO_LENGTH, &v) == napi_ok &&
+         napi_set_named_property(env, result, "name", v) == napi_ok &&
+         napi_create_int32(env, link->index, &v) == napi_ok &&
+         napi_set_named_property(env, result, "index", v) == napi_ok &&
+         napi_create_string_utf8(env, link->kind, NAPI_AUTO_LENGTH, &v) == napi_ok &&
+         napi_set_named_property(env, result, "kind", v) == napi_ok &&
+         napi_create_string_utf8(env, mac, NAPI_AUTO_LENGTH, &v) == napi_ok &&
+         napi_set_named_property(env, result, "mac", v) == napi_ok &&
+         napi_create_uint32(env, link->mtu, &v) == napi_ok &&
+         napi_set_named_property(env, result, "mtu", v) == napi_ok &&
+         napi_get_boolean(env, (link->flags & IFF_UP) != 0, &v) == napi_ok &&
+         napi_set_named_property(env, result, "up", v) == napi_ok &&
+         napi_create_uint32(env, link->master, &v) == napi_ok &&
+         napi_set_named_property(env, result, "master", v) == napi_ok && (*out = result, true);
+}
+
+/* netlinkLink(netns, name): { name, index, kind, mac, mtu, up, master } (master: the bridge's index or 0). */
 napi_value berth_netlink_link(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int netns;
@@ -557,21 +598,8 @@ napi_value berth_netlink_link(napi_env env, napi_callback_info info) {
     throw_netlink(env, -err, "reading link", name);
     return NULL;
   }
-  char mac[3 * sizeof link.mac + 1] = "";
-  for (int i = 0; i < link.mac_len; i++) sprintf(mac + 3 * i, "%02x:", link.mac[i]);
-  if (link.mac_len > 0) mac[3 * link.mac_len - 1] = '\0';
-  napi_value result, v;
-  BERTH_CALL(env, napi_create_object(env, &result));
-  BERTH_CALL(env, napi_create_int32(env, link.index, &v));
-  BERTH_CALL(env, napi_set_named_property(env, result, "index", v));
-  BERTH_CALL(env, napi_create_string_utf8(env, mac, NAPI_AUTO_LENGTH, &v));
-  BERTH_CALL(env, napi_set_named_property(env, result, "mac", v));
-  BERTH_CALL(env, napi_create_uint32(env, link.mtu, &v));
-  BERTH_CALL(env, napi_set_named_property(env, result, "mtu", v));
-  BERTH_CALL(env, napi_get_boolean(env, (link.flags & IFF_UP) != 0, &v));
-  BERTH_CALL(env, napi_set_named_property(env, result, "up", v));
-  BERTH_CALL(env, napi_create_uint32(env, link.master, &v));
-  BERTH_CALL(env, napi_set_named_property(env, result, "master", v));
+  napi_value result;
+  BERTH_CALL(env, link_object(env, &link, &result) ? napi_ok : napi_generic_failure);
   return result;
 }
 
@@ -604,31 +632,108 @@ napi_value berth_netlink_add_address(napi_env env, napi_callback_info info) {
   return finish(env, fd, &m, "adding address", name);
 }
 
-/* netlinkAddRoute(netns, destination, gateway, link): destination null is the default route;
- * gateway null makes a route straight out of `link`; link null lets the kernel find it by gateway. */
+/* A route's type by the name `ip route` gives it; false after throwing. */
+static bool arg_route_type(napi_env env, napi_value value, unsigned char *out) {
+  static const struct { const char *name; unsigned char type; } types[] = {
+      {"unicast", RTN_UNICAST}, {"prohibit", RTN_PROHIBIT}, {"blackhole", RTN_BLACKHOLE}, {"unreachable", RTN_UNREACHABLE}};
+  char *s;
+  if (!berth_arg_string(env, value, "type", &s)) return false;
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+    if (strcmp(s, types[i].name) == 0) {
+      free(s);
+      *out = types[i].type;
+      return true;
+    }
+  free(s);
+  berth_throw_type(env, "a route's type must be unicast, prohibit, blackhole or unreachable");
+  return false;
+}
+
+/* The optional { table, type } of a route call (absent: main, unicast); false after throwing. */
+static bool arg_route_options(napi_env env, napi_value value, uint32_t *table, unsigned char *type) {
+  *table = RT_TABLE_MAIN;
+  *type = RTN_UNICAST;
+  if (is_nullish(env, value)) return true;
+  napi_value v;
+  bool has = false;
+  if (napi_has_named_property(env, value, "table", &has) == napi_ok && has &&
+      napi_get_named_property(env, value, "table", &v) == napi_ok && !is_nullish(env, v) &&
+      !berth_arg_uint32(env, v, "table", table))
+    return false;
+  if (*table == 0) {
+    berth_throw_type(env, "a route's table is 1 to 2^32-1");
+    return false;
+  }
+  if (napi_has_named_property(env, value, "type", &has) == napi_ok && has &&
+      napi_get_named_property(env, value, "type", &v) == napi_ok && !is_nullish(env, v) &&
+      !arg_route_type(env, v, type))
+    return false;
+  return true;
+}
+
+/* Up to `max` arguments, at least `min`; the missing ones are undefined. */
+static bool optional_args(napi_env env, napi_callback_info info, size_t min, size_t max, napi_value *argv) {
+  size_t argc = max;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return false;
+  if (argc < min) {
+    char message[128];
+    snprintf(message, sizeof message, "expected at least %zu arguments, got %zu", min, argc);
+    berth_throw_type(env, message);
+    return false;
+  }
+  return true;
+}
+
+/* "default" or "10.0.0.0/24": how errors name a route. */
+static void route_target(char *out, size_t size, struct in_addr dst, unsigned dst_len) {
+  char text[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &dst, text, sizeof text);
+  if (dst_len == 0)
+    snprintf(out, size, "default");
+  else
+    snprintf(out, size, "%s/%u", text, dst_len);
+}
+
+/* Starts a route request for `table` (tables above 255 only fit RTA_TABLE). */
+static struct rtmsg *route_msg(nl_msg *m, uint16_t type, uint16_t flags, struct in_addr dst, unsigned dst_len, uint32_t table) {
+  struct rtmsg *rt = msg_init(m, type, flags, sizeof *rt);
+  rt->rtm_family = AF_INET;
+  rt->rtm_dst_len = (unsigned char)dst_len;
+  rt->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+  if (table >= 256) attr_u32(m, RTA_TABLE, table);
+  if (dst_len) attr_put(m, RTA_DST, &dst, sizeof dst);
+  return rt;
+}
+
+/* netlinkAddRoute(netns, destination, gateway, link, options?): destination null is the default
+ * route; gateway null makes a route straight out of `link`; link null lets the kernel find it by
+ * gateway. options.table (default main) and options.type (default unicast; prohibit, blackhole and
+ * unreachable routes take neither gateway nor link). */
 napi_value berth_netlink_add_route(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  if (!berth_args(env, info, 4, argv)) return NULL;
+  napi_value argv[5];
+  if (!optional_args(env, info, 4, 5, argv)) return NULL;
   int netns;
   struct in_addr dst = {0}, gateway = {0};
   unsigned dst_len = 0;
   bool has_gateway = !is_nullish(env, argv[2]), has_link = !is_nullish(env, argv[3]);
   char link[IFNAMSIZ] = "";
+  uint32_t table;
+  unsigned char type;
   if (!arg_netns(env, argv[0], &netns)) return NULL;
   if (!is_nullish(env, argv[1]) && !arg_cidr(env, argv[1], "destination", &dst, &dst_len)) return NULL;
   if (has_gateway && !arg_ipv4(env, argv[2], "gateway", &gateway)) return NULL;
   if (has_link && !arg_ifname(env, argv[3], "link", link)) return NULL;
-  if (!has_gateway && !has_link) {
+  if (!arg_route_options(env, argv[4], &table, &type)) return NULL;
+  if (type == RTN_UNICAST && !has_gateway && !has_link) {
     berth_throw_type(env, "a route needs a gateway or a link");
     return NULL;
   }
+  if (type != RTN_UNICAST && (has_gateway || has_link)) {
+    berth_throw_type(env, "a prohibit, blackhole or unreachable route has no gateway or link");
+    return NULL;
+  }
   char what_target[64];
-  char dst_text[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &dst, dst_text, sizeof dst_text);
-  if (dst_len == 0)
-    snprintf(what_target, sizeof what_target, "default");
-  else
-    snprintf(what_target, sizeof what_target, "%s/%u", dst_text, dst_len);
+  route_target(what_target, sizeof what_target, dst, dst_len);
   int fd = open_or_throw(env, netns, "adding route", what_target);
   if (fd < 0) return NULL;
   int index = 0;
@@ -640,17 +745,43 @@ napi_value berth_netlink_add_route(napi_env env, napi_callback_info info) {
     }
   }
   nl_msg m;
-  struct rtmsg *rt = msg_init(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof *rt);
-  rt->rtm_family = AF_INET;
-  rt->rtm_dst_len = (unsigned char)dst_len;
-  rt->rtm_table = RT_TABLE_MAIN;
+  struct rtmsg *rt = route_msg(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, dst, dst_len, table);
   rt->rtm_protocol = RTPROT_BOOT;
-  rt->rtm_scope = has_gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
-  rt->rtm_type = RTN_UNICAST;
-  if (dst_len) attr_put(&m, RTA_DST, &dst, sizeof dst);
+  rt->rtm_scope = type == RTN_UNICAST && !has_gateway ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+  rt->rtm_type = type;
   if (has_gateway) attr_put(&m, RTA_GATEWAY, &gateway, sizeof gateway);
   if (has_link) attr_u32(&m, RTA_OIF, (uint32_t)index);
   return finish(env, fd, &m, "adding route", what_target);
+}
+
+/* netlinkDeleteRoute(netns, destination, options?): the route to `destination` (null: default) in
+ * options.table (default main) of options.type (default: any). */
+napi_value berth_netlink_delete_route(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!optional_args(env, info, 2, 3, argv)) return NULL;
+  int netns;
+  struct in_addr dst = {0};
+  unsigned dst_len = 0;
+  uint32_t table;
+  unsigned char type;
+  if (!arg_netns(env, argv[0], &netns)) return NULL;
+  if (!is_nullish(env, argv[1]) && !arg_cidr(env, argv[1], "destination", &dst, &dst_len)) return NULL;
+  if (!arg_route_options(env, argv[2], &table, &type)) return NULL;
+  bool any_type = true;
+  if (!is_nullish(env, argv[2])) {
+    bool has = false;
+    napi_has_named_property(env, argv[2], "type", &has);
+    any_type = !has;
+  }
+  char what_target[64];
+  route_target(what_target, sizeof what_target, dst, dst_len);
+  int fd = open_or_throw(env, netns, "deleting route", what_target);
+  if (fd < 0) return NULL;
+  nl_msg m;
+  struct rtmsg *rt = route_msg(&m, RTM_DELROUTE, 0, dst, dst_len, table);
+  rt->rtm_scope = RT_SCOPE_NOWHERE; /* any scope, protocol and type unless said */
+  rt->rtm_type = any_type ? RTN_UNSPEC : type;
+  return finish(env, fd, &m, "deleting route", what_target);
 }
 
 struct route_list {
@@ -750,4 +881,365 @@ napi_value berth_netlink_list_routes(napi_env env, napi_callback_info info) {
     return NULL;
   }
   return list.array;
+}
+
+/* --- dumps: links and addresses -------------------------------------------------------------- */
+
+struct object_list {
+  napi_env env;
+  napi_value array;
+  uint32_t count;
+};
+
+static int push(struct object_list *list, napi_value value) {
+  return napi_set_element(list->env, list->array, list->count++, value) == napi_ok ? 0 : -EINVAL;
+}
+
+/* Runs a dump request, collecting what `each` makes into an array; NULL after throwing. */
+static napi_value dump_list(napi_env env, int netns, nl_msg *m, reply_fn each, const char *what) {
+  int fd = open_or_throw(env, netns, what, NULL);
+  if (fd < 0) return NULL;
+  struct object_list list = {.env = env, .count = 0};
+  if (napi_create_array(env, &list.array) != napi_ok) {
+    close(fd);
+    return NULL;
+  }
+  int err = exchange(fd, m, true, each, &list);
+  close(fd);
+  if (err < 0) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) throw_netlink(env, -err, what, NULL);
+    return NULL;
+  }
+  return list.array;
+}
+
+static int add_link(struct nlmsghdr *h, void *ctx) {
+  struct object_list *list = ctx;
+  if (h->nlmsg_type != RTM_NEWLINK) return 0;
+  struct link_info link;
+  parse_link(h, &link);
+  napi_value object;
+  return link_object(list->env, &link, &object) ? push(list, object) : -EINVAL;
+}
+
+/* netlinkListLinks(netns): every link of the namespace, as netlinkLink describes one. */
+napi_value berth_netlink_list_links(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int netns;
+  if (!berth_args(env, info, 1, argv) || !arg_netns(env, argv[0], &netns)) return NULL;
+  nl_msg m;
+  struct ifinfomsg *ifi = msg_init(&m, RTM_GETLINK, 0, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  /* Statistics and VF data are most of a link's message and of no use here. */
+  attr_u32(&m, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+  return dump_list(env, netns, &m, add_link, "listing links");
+}
+
+static int add_address(struct nlmsghdr *h, void *ctx) {
+  struct object_list *list = ctx;
+  if (h->nlmsg_type != RTM_NEWADDR) return 0;
+  struct ifaddrmsg *ifa = NLMSG_DATA(h);
+  if (ifa->ifa_family != AF_INET) return 0;
+  struct in_addr local = {0};
+  bool has_local = false;
+  int len = (int)IFA_PAYLOAD(h);
+  for (struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    /* IFA_LOCAL is the interface's own address; IFA_ADDRESS differs from it only on point-to-point links. */
+    if (a->rta_type == IFA_LOCAL || (a->rta_type == IFA_ADDRESS && !has_local)) {
+      memcpy(&local, RTA_DATA(a), sizeof local);
+      has_local = a->rta_type == IFA_LOCAL;
+    }
+  }
+  char text[INET_ADDRSTRLEN + 8];
+  inet_ntop(AF_INET, &local, text, INET_ADDRSTRLEN);
+  snprintf(text + strlen(text), 8, "/%u", (unsigned)ifa->ifa_prefixlen);
+  napi_value object, v;
+  if (napi_create_object(list->env, &object) != napi_ok ||
+      napi_create_uint32(list->env, ifa->ifa_index, &v) != napi_ok ||
+      napi_set_named_property(list->env, object, "linkIndex", v) != napi_ok ||
+      set_string_property(list->env, object, "address", text) < 0)
+    return -EINVAL;
+  return push(list, object);
+}
+
+/* netlinkListAddresses(netns): the IPv4 addresses, { linkIndex, address: "172.18.0.1/16" }. */
+napi_value berth_netlink_list_addresses(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int netns;
+  if (!berth_args(env, info, 1, argv) || !arg_netns(env, argv[0], &netns)) return NULL;
+  nl_msg m;
+  struct ifaddrmsg *ifa = msg_init(&m, RTM_GETADDR, 0, sizeof *ifa);
+  ifa->ifa_family = AF_INET;
+  return dump_list(env, netns, &m, add_address, "listing addresses");
+}
+
+/* --- MAC addresses --------------------------------------------------------------------------- */
+
+/* "02:42:ac:11:00:02" into 6 bytes; false after throwing. */
+static bool arg_mac(napi_env env, napi_value value, const char *what, unsigned char mac[6]) {
+  char *s;
+  if (!berth_arg_string(env, value, what, &s)) return false;
+  unsigned v[6];
+  int end = 0;
+  bool ok = strlen(s) == 17 &&
+            sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) == 6 && end == 17;
+  for (int i = 0; ok && i < 17; i++) ok = i % 3 == 2 ? s[i] == ':' : isxdigit((unsigned char)s[i]);
+  if (!ok) {
+    char message[160];
+    snprintf(message, sizeof message, "invalid MAC address \"%.40s\" for %s: expected six hex pairs, aa:bb:cc:dd:ee:ff", s, what);
+    free(s);
+    berth_throw_type(env, message);
+    return false;
+  }
+  free(s);
+  for (int i = 0; i < 6; i++) mac[i] = (unsigned char)v[i];
+  return true;
+}
+
+static void setup_mac(nl_msg *m, struct ifinfomsg *ifi, const void *ctx) {
+  (void)ifi;
+  attr_put(m, IFLA_ADDRESS, ctx, 6);
+}
+
+/* netlinkSetLinkAddress(netns, name, mac): a MAC set this way is kept (a bridge no longer takes its
+ * lowest port's). */
+napi_value berth_netlink_set_link_address(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int netns;
+  char name[IFNAMSIZ];
+  unsigned char mac[6];
+  if (!link_args(env, info, 3, argv, &netns, name) || !arg_mac(env, argv[2], "mac", mac)) return NULL;
+  return modify_link(env, netns, name, "setting link address", setup_mac, mac);
+}
+
+/* --- policy routing rules -------------------------------------------------------------------- */
+
+static const struct {
+  const char *name;
+  unsigned char action;
+} rule_actions[] = {
+    {"lookup", FR_ACT_TO_TBL}, {"prohibit", FR_ACT_PROHIBIT}, {"unreachable", FR_ACT_UNREACHABLE},
+    {"blackhole", FR_ACT_BLACKHOLE}, {"goto", FR_ACT_GOTO}, {"nop", FR_ACT_NOP},
+};
+
+static const char *rule_action_name(unsigned char action) {
+  for (size_t i = 0; i < sizeof rule_actions / sizeof rule_actions[0]; i++)
+    if (rule_actions[i].action == action) return rule_actions[i].name;
+  return "other";
+}
+
+/* A rule request: (netns, priority, action, table, iif, destination) as `ip rule` spells them:
+ * "pref <priority> [iif <iif>] [to <destination>] lookup <table> | prohibit". */
+static napi_value rule_call(napi_env env, napi_callback_info info, uint16_t type, const char *what) {
+  napi_value argv[6];
+  int netns;
+  uint32_t priority, table;
+  char *action_name, iif[IFNAMSIZ] = "";
+  struct in_addr dst = {0};
+  unsigned dst_len = 0;
+  if (!berth_args(env, info, 6, argv) || !arg_netns(env, argv[0], &netns) ||
+      !berth_arg_uint32(env, argv[1], "priority", &priority) ||
+      !berth_arg_string(env, argv[2], "action", &action_name))
+    return NULL;
+  int action = -1;
+  for (size_t i = 0; i < sizeof rule_actions / sizeof rule_actions[0]; i++)
+    if (strcmp(action_name, rule_actions[i].name) == 0 && rule_actions[i].action != FR_ACT_GOTO) action = rule_actions[i].action;
+  free(action_name);
+  if (action < 0) {
+    berth_throw_type(env, "a rule's action must be lookup, prohibit, unreachable, blackhole or nop");
+    return NULL;
+  }
+  if (!berth_arg_uint32(env, argv[3], "table", &table)) return NULL;
+  if (action == FR_ACT_TO_TBL && table == 0) {
+    berth_throw_type(env, "a lookup rule needs a table");
+    return NULL;
+  }
+  if (!is_nullish(env, argv[4]) && !arg_ifname(env, argv[4], "iif", iif)) return NULL;
+  if (!is_nullish(env, argv[5]) && !arg_cidr(env, argv[5], "destination", &dst, &dst_len)) return NULL;
+  char target[64];
+  snprintf(target, sizeof target, "pref %u", priority);
+  int fd = open_or_throw(env, netns, what, target);
+  if (fd < 0) return NULL;
+  nl_msg m;
+  struct fib_rule_hdr *rule = msg_init(&m, type, type == RTM_NEWRULE ? NLM_F_CREATE | NLM_F_EXCL : 0, sizeof *rule);
+  rule->family = AF_INET;
+  rule->action = (unsigned char)action;
+  rule->dst_len = (unsigned char)dst_len;
+  rule->table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+  attr_u32(&m, FRA_PRIORITY, priority);
+  if (table >= 256) attr_u32(&m, FRA_TABLE, table);
+  if (iif[0]) attr_str(&m, FRA_IIFNAME, iif);
+  if (dst_len) attr_put(&m, FRA_DST, &dst, sizeof dst);
+  return finish(env, fd, &m, what, target);
+}
+
+/* netlinkAddRule(netns, priority, action, table, iif, destination) */
+napi_value berth_netlink_add_rule(napi_env env, napi_callback_info info) {
+  return rule_call(env, info, RTM_NEWRULE, "creating rule");
+}
+
+/* netlinkDeleteRule(netns, priority, action, table, iif, destination): the rule matching all of them. */
+napi_value berth_netlink_delete_rule(napi_env env, napi_callback_info info) {
+  return rule_call(env, info, RTM_DELRULE, "deleting rule");
+}
+
+static int add_rule(struct nlmsghdr *h, void *ctx) {
+  struct object_list *list = ctx;
+  napi_env env = list->env;
+  if (h->nlmsg_type != RTM_NEWRULE) return 0;
+  struct fib_rule_hdr *rule = NLMSG_DATA(h);
+  if (rule->family != AF_INET) return 0;
+  uint32_t priority = 0, table = rule->table;
+  char iif[IFNAMSIZ] = "";
+  struct in_addr dst = {0};
+  int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *rule));
+  for (struct rtattr *a = (struct rtattr *)((char *)rule + NLMSG_ALIGN(sizeof *rule)); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    if (a->rta_type == FRA_PRIORITY) memcpy(&priority, RTA_DATA(a), sizeof priority);
+    if (a->rta_type == FRA_TABLE) memcpy(&table, RTA_DATA(a), sizeof table);
+    if (a->rta_type == FRA_IIFNAME) attr_copy_str(a, iif, sizeof iif);
+    if (a->rta_type == FRA_DST) memcpy(&dst, RTA_DATA(a), sizeof dst);
+  }
+  napi_value object, v;
+  if (napi_create_object(env, &object) != napi_ok ||
+      napi_create_uint32(env, priority, &v) != napi_ok || napi_set_named_property(env, object, "priority", v) != napi_ok ||
+      set_string_property(env, object, "action", rule_action_name(rule->action)) < 0 ||
+      napi_create_uint32(env, table, &v) != napi_ok || napi_set_named_property(env, object, "table", v) != napi_ok)
+    return -EINVAL;
+  if (iif[0] && set_string_property(env, object, "iif", iif) < 0) return -EINVAL;
+  if (rule->dst_len) {
+    char text[INET_ADDRSTRLEN + 8];
+    inet_ntop(AF_INET, &dst, text, INET_ADDRSTRLEN);
+    snprintf(text + strlen(text), 8, "/%u", (unsigned)rule->dst_len);
+    if (set_string_property(env, object, "destination", text) < 0) return -EINVAL;
+  }
+  return push(list, object);
+}
+
+/* netlinkListRules(netns): the IPv4 rules, as `ip rule` lists them. */
+napi_value berth_netlink_list_rules(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int netns;
+  if (!berth_args(env, info, 1, argv) || !arg_netns(env, argv[0], &netns)) return NULL;
+  nl_msg m;
+  struct fib_rule_hdr *rule = msg_init(&m, RTM_GETRULE, 0, sizeof *rule);
+  rule->family = AF_INET;
+  return dump_list(env, netns, &m, add_rule, "listing rules");
+}
+
+/* --- endpoints ------------------------------------------------------------------------------- */
+
+/* netlinkJoinEndpoint(netns, bridge, hostName, peerNetns, peerName, peerMac, mtu, address, gateway):
+ * a container's interface in one go, as a container start wants it fast: the veth pair is made
+ * with its host end on `bridge` and up and its peer created directly in `peerNetns` under its final
+ * name and MAC (one request); then there, the peer up, `address` (CIDR, with broadcast) and, unless
+ * `gateway` is null, the default route through it. One socket per namespace. On failure the host
+ * end is deleted (taking the peer with it) and nothing is left. */
+napi_value berth_netlink_join_endpoint(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  int netns, peer_netns;
+  char bridge[IFNAMSIZ], host[IFNAMSIZ], peer[IFNAMSIZ];
+  unsigned char mac[6];
+  uint32_t mtu;
+  struct in_addr addr, gateway = {0};
+  unsigned prefix;
+  if (!berth_args(env, info, 9, argv) || !arg_netns(env, argv[0], &netns) ||
+      !arg_ifname(env, argv[1], "bridge", bridge) || !arg_ifname(env, argv[2], "hostName", host) ||
+      !arg_netns(env, argv[3], &peer_netns) || !arg_ifname(env, argv[4], "peerName", peer) ||
+      !arg_mac(env, argv[5], "peerMac", mac) || !berth_arg_uint32(env, argv[6], "mtu", &mtu) ||
+      !arg_cidr(env, argv[7], "address", &addr, &prefix))
+    return NULL;
+  bool has_gateway = !is_nullish(env, argv[8]);
+  if (has_gateway && !arg_ipv4(env, argv[8], "gateway", &gateway)) return NULL;
+  if (peer_netns < 0) {
+    berth_throw_type(env, "an endpoint's peer namespace must be a netns fd");
+    return NULL;
+  }
+  int bridge_index;
+  int fd = open_link(env, netns, bridge, "joining bridge", &bridge_index);
+  if (fd < 0) return NULL;
+
+  nl_msg m;
+  struct rtattr *linkinfo = new_link(&m, host, mtu, "veth");
+  struct ifinfomsg *ifi = NLMSG_DATA(&m.h);
+  ifi->ifi_change = IFF_UP;
+  ifi->ifi_flags = IFF_UP;
+  struct rtattr *data = nest_begin(&m, IFLA_INFO_DATA);
+  struct rtattr *peer_info = nest_begin(&m, VETH_INFO_PEER);
+  /* The peer cannot be brought up here: veth opens it before it knows its other end (ENOTCONN). */
+  struct ifinfomsg peer_ifi = {.ifi_family = AF_UNSPEC};
+  msg_append(&m, &peer_ifi, sizeof peer_ifi);
+  attr_str(&m, IFLA_IFNAME, peer);
+  attr_put(&m, IFLA_ADDRESS, mac, sizeof mac);
+  if (mtu) attr_u32(&m, IFLA_MTU, mtu);
+  attr_u32(&m, IFLA_NET_NS_FD, (uint32_t)peer_netns);
+  nest_end(&m, peer_info);
+  nest_end(&m, data);
+  nest_end(&m, linkinfo);
+  /* IFLA_MASTER goes outside IFLA_LINKINFO: the kernel enslaves the new link once it exists. */
+  attr_u32(&m, IFLA_MASTER, (uint32_t)bridge_index);
+  int err = transact(fd, &m);
+  if (err < 0) {
+    close(fd);
+    throw_netlink(env, -err, "creating veth", host);
+    return NULL;
+  }
+
+  const char *what = "opening netns for", *name = peer;
+  int peer_fd = route_socket(peer_netns);
+  err = peer_fd;
+  if (peer_fd >= 0) {
+    what = "setting link up";
+    err = link_index(peer_fd, peer);
+  }
+  int peer_index = err;
+  if (err >= 0) {
+    struct ifinfomsg *up = msg_init(&m, RTM_NEWLINK, 0, sizeof *up);
+    up->ifi_family = AF_UNSPEC;
+    up->ifi_index = peer_index;
+    up->ifi_change = IFF_UP;
+    up->ifi_flags = IFF_UP;
+    err = transact(peer_fd, &m);
+  }
+  if (err >= 0) {
+    what = "adding address";
+    struct ifaddrmsg *ifa = msg_init(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof *ifa);
+    ifa->ifa_family = AF_INET;
+    ifa->ifa_prefixlen = (unsigned char)prefix;
+    ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+    ifa->ifa_index = (unsigned)peer_index;
+    attr_put(&m, IFA_LOCAL, &addr, sizeof addr);
+    attr_put(&m, IFA_ADDRESS, &addr, sizeof addr);
+    if (prefix < 31) {
+      uint32_t host_mask = prefix == 0 ? 0xffffffffu : (1u << (32 - prefix)) - 1;
+      struct in_addr broadcast = {.s_addr = addr.s_addr | htonl(host_mask)};
+      attr_put(&m, IFA_BROADCAST, &broadcast, sizeof broadcast);
+    }
+    err = transact(peer_fd, &m);
+  }
+  if (err >= 0 && has_gateway) {
+    what = "adding route";
+    name = "default";
+    struct rtmsg *rt = route_msg(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, (struct in_addr){0}, 0, RT_TABLE_MAIN);
+    rt->rtm_protocol = RTPROT_BOOT;
+    rt->rtm_scope = RT_SCOPE_UNIVERSE;
+    rt->rtm_type = RTN_UNICAST;
+    attr_put(&m, RTA_GATEWAY, &gateway, sizeof gateway);
+    err = transact(peer_fd, &m);
+  }
+  if (peer_fd >= 0) close(peer_fd);
+  if (err < 0) {
+    /* Keep the kernel's reason across the clean-up's own request. */
+    char reason[sizeof ack_message];
+    memcpy(reason, ack_message, sizeof reason);
+    struct ifinfomsg *del = msg_init(&m, RTM_DELLINK, 0, sizeof *del);
+    del->ifi_family = AF_UNSPEC;
+    attr_str(&m, IFLA_IFNAME, host);
+    transact(fd, &m);
+    memcpy(ack_message, reason, sizeof reason);
+  }
+  close(fd);
+  if (err < 0) throw_netlink(env, -err, what, name);
+  return NULL;
 }
