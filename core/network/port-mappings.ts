@@ -150,7 +150,8 @@ export function portSummaries(ports: Record<string, PortBinding[] | null> | null
       continue;
     }
     for (const b of bindings) {
-      out.push({ IP: b.HostIp ?? '', PrivatePort: range.begin, PublicPort: Number(b.HostPort ?? 0), Type: protocol });
+      // Go's omitempty: no IP key for a binding without one.
+      out.push({ ...(b.HostIp ? { IP: b.HostIp } : {}), PrivatePort: range.begin, PublicPort: Number(b.HostPort ?? 0), Type: protocol });
     }
   }
   return out.sort(comparePortSummaries);

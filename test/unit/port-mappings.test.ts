@@ -6,6 +6,7 @@ import { displayablePorts } from '../../core/cli/commands/ps.ts';
 import { naturalLess } from '../../core/cli/natural-order.ts';
 import type { PortBinding } from '../../core/engine/containers/types.ts';
 import { ALL_PORTS_ALLOCATED, EPHEMERAL_PORTS, HostPortAllocator, type HostPortProbe } from '../../core/network/host-ports.ts';
+import { matchesPortFilter, portFilterKeys } from '../../core/network/port-filters.ts';
 import { portMappings, portsField, portSummaries, type PublishingConfig } from '../../core/network/port-mappings.ts';
 
 const IP = '172.17.0.2';
@@ -165,4 +166,19 @@ test('naturalLess is Go\'s sortorder: digits first, code units otherwise (docker
   assert.deepEqual([...lines].sort(naturalLess), [
     '9/udp -> 0.0.0.0:9', '10/tcp -> 0.0.0.0:32768', '80/tcp -> 0.0.0.0:8080', '80/tcp -> [::]:8080', 'B', 'a2', 'a02', 'a10', 'b',
   ]);
+});
+
+test('ps --filter publish= / expose=: dockerd\'s port forms, matched against PortBindings and ExposedPorts, and its errors', () => {
+  assert.deepEqual([...portFilterKeys('publish', ['80', '53/udp', '8000-8002/tcp'])], ['80/tcp', '53/udp', '8000/tcp', '8001/tcp', '8002/tcp']);
+  const rec = runConfig(['8080:80'], { expose: ['443'] });
+  assert.ok(matchesPortFilter('publish', portFilterKeys('publish', ['79-81']), rec));
+  assert.ok(!matchesPortFilter('publish', portFilterKeys('publish', ['443']), rec));
+  assert.ok(matchesPortFilter('expose', portFilterKeys('expose', ['443/tcp']), rec));
+  assert.ok(!matchesPortFilter('expose', portFilterKeys('expose', ['443/udp']), rec));
+  assert.ok(matchesPortFilter('expose', undefined, rec));
+  assert.throws(() => portFilterKeys('publish', ['8080:80']), isError("filter for 'publish' should not contain ':': 8080:80", 400));
+  assert.throws(() => portFilterKeys('expose', ['x/tcp']), isError('error while looking up for expose x/tcp: strconv.ParseUint: parsing "x": invalid syntax'));
+  assert.throws(() => portFilterKeys('publish', ['70000']), isError('error while looking up for publish 70000: strconv.ParseUint: parsing "70000": value out of range'));
+  assert.throws(() => portFilterKeys('publish', ['90-80']), isError('error while looking up for publish 90-80: invalid range specified for port: 90-80'));
+  assert.throws(() => portFilterKeys('publish', ['']), isError('error while looking up for publish : empty string specified for ports'));
 });

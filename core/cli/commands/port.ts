@@ -1,6 +1,7 @@
 // `berth port CONTAINER [PRIVATE_PORT[/PROTO]]`: the published ports from the container's
 // NetworkSettings.Ports, in docker's natural sort order.
 import { joinHostPort } from '../../network/host-ports.ts';
+import { portNumberError } from '../../network/port-filters.ts';
 import { StatusError, type Command } from '../command.ts';
 import { inspectContainer } from '../container-run.ts';
 import { naturalLess } from '../natural-order.ts';
@@ -21,9 +22,8 @@ export const portCmd = (): Command => ({
       const slash = want.indexOf('/');
       const port = slash < 0 ? want : want.slice(0, slash);
       const proto = slash < 0 ? 'tcp' : want.slice(slash + 1);
-      if (!/^\d+$/.test(port) || Number(port) > 65535) {
-        throw new StatusError(`Error: invalid port (${port}): strconv.ParseUint: parsing ${JSON.stringify(port)}: ${/^\d+$/.test(port) ? 'value out of range' : 'invalid syntax'}`, 1);
-      }
+      const why = portNumberError(port);
+      if (why) throw new StatusError(`Error: invalid port (${port}): ${why}`, 1);
       const frontends = ports[`${port}/${proto || 'tcp'}`];
       if (!frontends?.length) throw new StatusError(`Error: No public port '${want}' published for ${container}`, 1);
       for (const f of frontends) out.push(joinHostPort(f.HostIp, f.HostPort));

@@ -4,6 +4,8 @@ import type { Filters } from '../../api/query.ts';
 import type { ContainerService } from './service.ts';
 import type { Container } from './container.ts';
 import { statusString } from './duration.ts';
+import { matchesPortFilter, portFilterKeys } from '../../network/port-filters.ts';
+import { portSummaries } from '../../network/port-mappings.ts';
 
 const KEYS = ['id', 'name', 'label', 'label!', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'publish', 'expose', 'is-task'];
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
@@ -40,6 +42,8 @@ export async function listContainers(svc: ContainerService, opts: ListOptions): 
     try { ancestors.push((await svc.opts.images.resolve(a)).id); } catch { ancestors.push(a); }
   }
   const names = (f.get('name') ?? []).map((n) => { try { return new RegExp(n); } catch { throw new BerthError('invalid_argument', `invalid filter 'name=${n}': not a regular expression`); } });
+  const publish = portFilterKeys('publish', f.get('publish') ?? []);
+  const expose = portFilterKeys('expose', f.get('expose') ?? []);
   const all = opts.all || opts.limit > 0 || f.has('status') || f.has('exited') || f.has('before') || f.has('since');
   const now = svc.now();
   let list = [...svc.containers.values()].sort((a, b) => Date.parse(b.rec.Created) - Date.parse(a.rec.Created) || (a.id < b.id ? -1 : 1));
@@ -61,6 +65,7 @@ export async function listContainers(svc: ContainerService, opts: ListOptions): 
     if (ancestors.length && !ancestors.some((a) => r.Image === a || r.Config.Image === a || r.Image.startsWith(`sha256:${a}`))) return false;
     const nets = f.get('network');
     if (nets && !nets.some((n) => Object.keys((r.NetworkSettings.Networks as Record<string, unknown>) ?? {}).includes(n))) return false;
+    if (!matchesPortFilter('publish', publish, r) || !matchesPortFilter('expose', expose, r)) return false;
     if (f.has('is-task') && (f.get('is-task') ?? []).includes('true')) return false;
     return true;
   });
@@ -82,7 +87,7 @@ export async function listContainers(svc: ContainerService, opts: ListOptions): 
       ImageID: r.Image,
       Command: [r.Path, ...r.Args].join(' '),
       Created: Math.floor(Date.parse(r.Created) / 1000),
-      Ports: [],
+      Ports: portSummaries(r.NetworkSettings.Ports as Parameters<typeof portSummaries>[0]),
       Labels: r.Config.Labels ?? {},
       State: stateOf(c),
       Status: statusString(r.State, now, c.removing),
