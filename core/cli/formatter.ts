@@ -64,6 +64,14 @@ export abstract class SubContext {
   }
 }
 
+/**
+ * formatter.SubHeaderContext: the column titles, plus its Label method, which titles a
+ * `{{.Label "com.example.key"}}` column with the key's last dotted part.
+ */
+function subHeaderContext(header: Record<string, string>): object {
+  return { [GO_TYPE]: 'formatter.SubHeaderContext', ...header, Label: (name: string) => name.split('.').pop()!.replace(/[-_]/g, ' ') };
+}
+
 /** Renders rows with a --format value; returns the text to print (empty when nothing to print). */
 export function renderFormat(format: string, rows: SubContext[], header: Record<string, string>): string {
   const finalFormat = preFormat(format);
@@ -85,7 +93,7 @@ export function renderFormat(format: string, rows: SubContext[], header: Record<
   if (!isTableFormat(format)) return body;
   let head = '';
   try {
-    head = tmpl.withFuncs(headerFuncs).execute(header);
+    head = tmpl.withFuncs(headerFuncs).execute(subHeaderContext(header));
   } catch {
     // docker ignores a header that fails to render (e.g. a function applied to a column name).
   }

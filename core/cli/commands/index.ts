@@ -10,6 +10,7 @@ import { imageInspectCmd, inspectCmd } from './inspect.ts';
 import { infoCmd, systemInfoCmd } from './info.ts';
 import { loadCmd } from './load.ts';
 import { loginCmd, logoutCmd } from './login.ts';
+import { networkGroup } from './network.ts';
 import { pullCmd } from './pull.ts';
 import { pushCmd } from './push.ts';
 import { imageRmCmd, rmiCmd } from './rmi.ts';
@@ -41,7 +42,7 @@ export function rootCommands(): Command[] {
   return [
     pullCmd(), pushCmd(), imagesCmd(), loginCmd(), logoutCmd(), versionCmd(), infoCmd(),
     ...containerCommands(), containerGroup(),
-    imageGroup(), systemGroup(), volumeGroup(),
+    imageGroup(), networkGroup(), systemGroup(), volumeGroup(),
     eventsCmd(), historyCmd(), inspectCmd(), loadCmd(), rmiCmd(), saveCmd(), tagCmd(),
   ].map((c) => (c.category ? c : { ...c, category: 'other' as const }));
 }

@@ -103,7 +103,7 @@ function splitOnce(s: string): [string, string | undefined] {
 }
 
 /** encoding/csv's reader for one record: commas separate, double quotes protect. */
-function splitCSV(s: string): string[] {
+export function splitCSV(s: string): string[] {
   const out: string[] = [];
   let cur = '';
   let quoted = false;
