@@ -1,0 +1,48 @@
+// A container's interface on a bridge network: a veth pair from the bridge into the network
+// namespace of the container's init (created, not yet started), made in one native call so that
+// networking adds little to a container's start.
+import { closeSync, openSync } from 'node:fs';
+import type { EndpointSpec } from '../../core/engine/networks/host.ts';
+import { BerthError } from '../../core/errors.ts';
+import { native } from '../native/index.ts';
+
+/** An fd of the network namespace of `pid`, or undefined when the process is gone. */
+function openNetns(pid: number): number | undefined {
+  try {
+    return openSync(`/proc/${pid}/ns/net`, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ESRCH') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Connects the network namespace of `pid` to the endpoint's bridge network (see
+ * netlinkJoinEndpoint). `netns` (tests): where the bridge is, instead of the daemon's namespace.
+ */
+export async function joinEndpoint(pid: number, ep: EndpointSpec, netns: number | null = null): Promise<void> {
+  const container = openNetns(pid);
+  if (container === undefined) {
+    throw new BerthError('conflict', `cannot connect to network ${ep.network.name}: the container's process ${pid} has exited`);
+  }
+  try {
+    native().netlinkJoinEndpoint(netns, ep.network.bridge, ep.hostIfname, container, ep.ifname, ep.macAddress, ep.network.mtu,
+      ep.address, ep.defaultRoute ? ep.network.gateway : null);
+  } finally {
+    closeSync(container);
+  }
+}
+
+/** Deletes the container's interface (its veth pair with it); idempotent, also once the process is gone. */
+export async function leaveEndpoint(pid: number, ep: EndpointSpec, netns: number | null = null): Promise<void> {
+  const container = openNetns(pid);
+  try {
+    // Without the container's namespace, the host end: deleting either end deletes the pair.
+    if (container === undefined) native().netlinkDeleteLink(netns, ep.hostIfname);
+    else native().netlinkDeleteLink(container, ep.ifname);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENODEV') throw e;
+  } finally {
+    if (container !== undefined) closeSync(container);
+  }
+}
