@@ -9,14 +9,17 @@ import { containerRoutes } from './containers.ts';
 import { execRoutes } from './exec.ts';
 import { emptyPruneRoutes } from './empty-prunes.ts';
 import { volumeRoutes } from './volumes.ts';
+import { networkRoutes } from './networks.ts';
 
 export function createApi(engine: Engine): Router {
   const router = new Router();
   systemRoutes(router, engine);
   eventRoutes(router, engine.events, () => engine.now());
   imageRoutes(router, engine);
-  emptyPruneRoutes(router);
   if (engine.volumes) volumeRoutes(router, engine.volumes);
+  const networks = engine.containers?.opts.networks?.nets;
+  if (networks) networkRoutes(router, networks, engine.containers);
+  emptyPruneRoutes(router, { networks: !!networks });
   if (engine.containers) {
     containerRoutes(router, engine.containers);
     execRoutes(router, engine.containers);

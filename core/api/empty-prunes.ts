@@ -1,15 +1,17 @@
-// POST /networks/prune and /build/prune: `docker system prune` asks for both. berth has no networks
-// of its own making yet (the predefined ones are never pruned) and no build cache, so each answers
-// dockerd's empty result after checking the filters as dockerd does.
+// POST /networks/prune and /build/prune: `docker system prune` asks for both. A host without a
+// network service has only the predefined networks (never pruned), and berth has no build cache
+// yet, so each answers dockerd's empty result after checking the filters as dockerd does.
 import { parseFilters } from './query.ts';
 import { jsonResponse } from './http-error.ts';
 import type { Router } from './router.ts';
 
-export function emptyPruneRoutes(router: Router): void {
-  router.post('/networks/prune', ({ query }) => {
-    parseFilters(query.get('filters'), ['until', 'label', 'label!']);
-    return jsonResponse({ NetworksDeleted: null });
-  });
+export function emptyPruneRoutes(router: Router, opts: { networks: boolean }): void {
+  if (!opts.networks) {
+    router.post('/networks/prune', ({ query }) => {
+      parseFilters(query.get('filters'), ['until', 'label', 'label!']);
+      return jsonResponse({ NetworksDeleted: null });
+    });
+  }
   router.post('/build/prune', ({ query }) => {
     parseFilters(query.get('filters'), ['until', 'id', 'parent', 'type', 'description', 'inuse', 'shared', 'private', 'label', 'label!']);
     return jsonResponse({ CachesDeleted: null, SpaceReclaimed: 0 });

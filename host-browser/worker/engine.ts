@@ -13,6 +13,9 @@ import { EventBus } from '../../core/engine/events.ts';
 import { ContainerService } from '../../core/engine/containers/service.ts';
 import { guardSnapshotter } from '../../core/engine/containers/layers-in-use.ts';
 import { restoreContainers } from '../../core/engine/containers/restore.ts';
+import { PredefinedNetworks } from '../../core/engine/networks/predefined.ts';
+import { NetworkService } from '../../core/engine/networks/service.ts';
+import { ContainerNetworks } from '../../core/engine/networks/container-networks.ts';
 import { createApi } from '../../core/api/api.ts';
 import { RegistryConfig } from '../../core/config/registry-config.ts';
 import { errorMessage } from '../../core/errors.ts';
@@ -129,8 +132,16 @@ export async function assembleEngine(s: BrowserEngineServices): Promise<BrowserE
     runtimeVersion: 'browser worker',
     ...(s.now ? { now: s.now } : {}),
   });
+  // No network host here: the predefined networks only (the guest gives each container its own
+  // namespace with loopback, or the VM's with `--network host`).
+  const nets = new NetworkService({
+    store: s.metadata.engine, events, predefined: await PredefinedNetworks.open(s.metadata.engine, events, log), log,
+    ...(s.now ? { now: s.now } : {}),
+  });
+  await nets.load();
   const containers = new ContainerService({
     store: s.metadata.containers,
+    networks: new ContainerNetworks(nets, { log }),
     runtime: platformRuntime(s.runtimes({ images })),
     images,
     events,

@@ -8,6 +8,13 @@ import { fileURLToPath } from 'node:url';
 import type { EventBus } from '../../core/engine/events.ts';
 import type { MetadataStore } from '../../core/metadata/kv.ts';
 import { PredefinedNetworks } from '../../core/engine/networks/predefined.ts';
+import { NetworkService } from '../../core/engine/networks/service.ts';
+import { ContainerNetworks } from '../../core/engine/networks/container-networks.ts';
+import { HostPortAllocator } from '../../core/network/host-ports.ts';
+import { nameservers } from '../../core/container/resolv-conf.ts';
+import { linuxNetworkHost } from '../net/network-host.ts';
+import { hostPortProbe } from '../net/port-proxy.ts';
+import { hostResolvConf } from '../runtime/etc-files.ts';
 import type { ImageService } from '../../core/engine/image-service.ts';
 import { ContainerService } from '../../core/engine/containers/service.ts';
 import { guardSnapshotter } from '../../core/engine/containers/layers-in-use.ts';
@@ -104,6 +111,22 @@ export function linuxSpec(cgroupVersion: 1 | 2, log?: Logger, volumes?: VolumeSe
   };
 }
 
+/**
+ * The networks (records, bridges, isolation, DNS servers) made real before any container starts;
+ * the embedded DNS servers forward to the host's resolvers as the daemon found them at start.
+ */
+async function linuxNetworks(w: ContainerWiring): Promise<ContainerNetworks> {
+  const log = (level: 'info' | 'warn' | 'error', m: string) => w.log[level](m);
+  const upstreams = nameservers(await hostResolvConf());
+  const nets = new NetworkService({
+    store: w.metadata, events: w.events, host: linuxNetworkHost(), log, upstreams: () => upstreams,
+    predefined: await PredefinedNetworks.open(w.metadata, w.events, log),
+  });
+  await nets.load();
+  await nets.bringUp();
+  return new ContainerNetworks(nets, { ports: new HostPortAllocator(hostPortProbe), hostResolvConf, log });
+}
+
 export async function startContainerService(w: ContainerWiring): Promise<ContainerService> {
   const layout = detectCgroups();
   const cgroups: CgroupPort = w.cgroups ?? cgroupManager(layout) as unknown as CgroupPort;
@@ -124,6 +147,7 @@ export async function startContainerService(w: ContainerWiring): Promise<Contain
     },
     log: (level, m) => w.log[level](m),
   });
+  const networks = await linuxNetworks(w);
   const runtime = new PlatformRuntime(linux, wasiRuntime(w.images, (rec) => rec.LogPath || linux.paths(rec.Id).log, w.spareEnded));
   const svc = new ContainerService({
     store: new ContainerRecordStore(join(w.dataRoot, 'containers')),
@@ -132,7 +156,7 @@ export async function startContainerService(w: ContainerWiring): Promise<Contain
     runtime,
     images: w.images,
     events: w.events,
-    networks: await PredefinedNetworks.open(w.metadata, w.events, (level, m) => w.log[level](m)),
+    networks,
     ...(w.volumes ? { volumes: w.volumes } : {}),
     log: (level, m) => w.log[level](m),
   });

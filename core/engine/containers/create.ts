@@ -40,6 +40,9 @@ export async function createContainer(svc: ContainerService, body: CreateBody, n
     id, name: fullName, body: { ...body, HostConfig: hostConfig }, image: { id: image.id, config: imageConfig }, now: svc.now(),
     ...(svc.runtime.host?.hostname ? { hostHostname: svc.runtime.host.hostname } : {}),
   });
+  // Every network named exists and takes the endpoint options given (dockerd's 404 and 400s).
+  const networks = svc.opts.networks?.endpointsAtCreate(hostConfig, body.NetworkingConfig);
+  if (networks) (rec.NetworkSettings as { Networks: unknown }).Networks = networks;
   // Reserve the name before any await, so two concurrent creates cannot both take it.
   const again = svc.nameConflict(fullName);
   if (again) throw again;

@@ -6,6 +6,8 @@ import { restartsAtBoot } from './restart-policy.ts';
 
 export async function restoreContainers(svc: ContainerService): Promise<void> {
   const all = await svc.load();
+  // The running containers' addresses, names and ports are theirs again before any exit or start below.
+  await svc.opts.networks?.restore(all);
   await Promise.all(all.map(async (c) => {
     const st = c.rec.State;
     if (!st.Running) return;

@@ -13,7 +13,7 @@ import { nextRestart } from './restart-policy.ts';
 import { isZeroTime } from './duration.ts';
 import { RecordWriter } from './record-writer.ts';
 import { errorText } from '../../system-error.ts';
-import { predefinedNetworkOf, type PredefinedName, type PredefinedNetworks } from '../networks/predefined.ts';
+import type { ContainerNetworks } from '../networks/container-networks.ts';
 
 export interface ContainerServiceOptions {
   /** Records, one key per container ID. */
@@ -23,8 +23,8 @@ export interface ContainerServiceOptions {
   runtime: ContainerRuntime;
   images: ImageService;
   events: EventBus;
-  /** The predefined networks' IDs and events (a host without them sends no network events). */
-  networks?: PredefinedNetworks;
+  /** Containers' endpoints on networks (a host without networks sends no network events). */
+  networks?: ContainerNetworks;
   /** Named and anonymous volumes (a host without them refuses volume mounts). */
   volumes?: VolumeService;
   now?: () => Date;
@@ -45,6 +45,7 @@ export class ContainerService {
 
   constructor(readonly opts: ContainerServiceOptions) {
     this.records = new RecordWriter({ store: opts.store, pending: opts.pendingStore, log: (level, m) => this.log(level, m) });
+    if (opts.networks) opts.networks.containers = () => this.containers.values();
   }
 
   get runtime(): ContainerRuntime { return this.opts.runtime; }
@@ -73,7 +74,7 @@ export class ContainerService {
   }
 
   add(c: Container): void {
-    this.recordNetworkId(c);
+    this.opts.networks?.fillNetworkIds(c.rec);
     this.containers.set(c.id, c);
     this.names.set(c.rec.Name, c.id);
   }
@@ -104,19 +105,6 @@ export class ContainerService {
     const owner = this.names.get(name);
     if (!owner) return undefined;
     return new BerthError('conflict', `Conflict. The container name "${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`);
-  }
-
-  /** The predefined network the container joins (none when the host has no predefined networks). */
-  private predefinedNetwork(c: Container): PredefinedName | undefined {
-    return this.opts.networks && predefinedNetworkOf(c.rec.HostConfig.NetworkMode);
-  }
-
-  /** The network's ID in NetworkSettings as dockerd records it: once, when the container joins the service. */
-  private recordNetworkId(c: Container): void {
-    const name = this.predefinedNetwork(c);
-    if (!name) return;
-    const settings = (c.rec.NetworkSettings as { Networks?: Record<string, { NetworkID?: string }> } | undefined)?.Networks?.[name];
-    if (settings) settings.NetworkID = this.opts.networks!.id(name);
   }
 
   /** Publishes a container event with dockerd's attributes (labels, image, name, extras), keys sorted. */
@@ -185,15 +173,19 @@ export class ContainerService {
   async runTask(c: Container): Promise<void> {
     const st = c.rec.State;
     let task: ContainerTask | undefined;
-    let network: PredefinedName | undefined;
+    /** Networking failed (its text is dockerd's own) or succeeded (undone if the start fails). */
+    let networking: 'failed' | 'attached' | undefined;
     try {
       const image = await this.imageOf(c);
       const cfg = c.rec.Config;
-      // dockerd joins the network before it creates the task: `network connect` precedes `start`.
-      network = this.predefinedNetwork(c);
-      if (network) this.opts.networks!.publish('connect', network, c.id);
       task = await this.runtime.create(c.rec, image, { stdin: !!cfg.OpenStdin, stdinOnce: !!cfg.StdinOnce, tty: !!cfg.Tty });
       c.task = task;
+      // The init exists, stopped before exec: its namespace joins the networks before anything runs in it.
+      if (this.opts.networks) {
+        networking = 'failed';
+        await this.opts.networks.attach(c, task.pid);
+        networking = 'attached';
+      }
       const pending = c.pendingAttach.splice(0);
       await Promise.all(pending.map((p) => p.connect(task!).catch(() => {})));
       await task.start();
@@ -203,6 +195,8 @@ export class ContainerService {
         : /permission denied|is a directory/.test(message) ? 126 : 128;
       for (const p of c.pendingAttach.splice(0)) p.fail(e);
       let status: ExitStatus | undefined;
+      // An init that never got to exec (networking failed) waits for its start: end it.
+      if (task && networking === 'failed') await task.kill(9, true).catch(() => {});
       if (task) {
         // The shim has recorded the failed exec; wait for it so nothing is left running.
         status = await Promise.race([task.wait(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]).catch(() => undefined);
@@ -211,7 +205,7 @@ export class ContainerService {
       c.task = undefined;
       await this.runtime.cleanup(c.rec).catch((err) => this.log('warn', `cleanup of ${c.id} after a failed start: ${errorMessage(err)}`));
       await this.opts.volumes?.unmountUnused(c.rec.Mounts ?? [], this.volumeMountedByRunning).catch(() => {});
-      if (network) this.opts.networks!.publish('disconnect', network, c.id);
+      if (networking === 'attached') await this.opts.networks!.detach(c).catch(() => {});
       // A container that never ran stays "created" (with the code and error), as dockerd leaves it.
       const created = st.Status === 'created';
       Object.assign(st, {
@@ -223,7 +217,7 @@ export class ContainerService {
       await this.save(c);
       // dockerd's own checks at start (device paths it stats, the user, the working directory) are not runc's:
       // their text stands alone.
-      const text = /OCI runtime|failed to create|^stat \/|^error gathering device information|^unable to find (user|group) |^Cannot mkdir: /.test(message) ? message
+      const text = networking === 'failed' || /OCI runtime|failed to create|^stat \/|^error gathering device information|^unable to find (user|group) |^Cannot mkdir: /.test(message) ? message
         : `failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${message}: unknown`;
       const kind = code === 128 ? 'internal' : 'invalid_argument';
       throw new BerthError(e instanceof BerthError && code === 128 ? e.code : kind, text, { cause: e });
@@ -263,8 +257,7 @@ export class ContainerService {
     c.rec.ExecIDs = null;
     if (status.oomKilled) this.event(c, 'oom');
     this.event(c, 'die', { exitCode: String(status.exitCode) });
-    const network = this.predefinedNetwork(c);
-    if (network) this.opts.networks!.publish('disconnect', network, c.id);
+    await this.opts.networks?.detach(c).catch((e: unknown) => this.log('warn', `releasing the networks of ${c.id}: ${errorMessage(e)}`));
     await this.opts.volumes?.released(c.id, c.rec.Mounts ?? [], this.volumeMountedByRunning)
       .catch((e: unknown) => this.log('warn', `unmounting the volumes of ${c.id}: ${errorMessage(e)}`));
     const delay = c.removing ? undefined : nextRestart(c, status.exitCode, ranMs, this.shuttingDown);

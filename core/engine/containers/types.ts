@@ -257,6 +257,8 @@ export interface ContainerRecord {
   HasBeenManuallyStopped?: boolean;
   /** The image's layers, top last (as rootfs.diff_ids). */
   LayerDiffIDs?: string[];
+  /** Network ID -> the interface its endpoint has inside the container (`eth0`), for `network disconnect`. */
+  BerthInterfaces?: Record<string, string>;
 }
 
 /** An exec instance (dockerd's exec.Config), as `GET /exec/{id}/json` shows it. */

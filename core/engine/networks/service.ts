@@ -158,11 +158,15 @@ export class NetworkService {
     await this.opts.store.put(PREFIX + rec.network.Id, new TextEncoder().encode(JSON.stringify(rec)));
   }
 
-  /** Writes a network's IPAM state after an endpoint took or gave back an address. */
-  async saveIpam(networkId: string): Promise<void> {
-    const rec = this.records.get(networkId);
-    const ipam = this.ipams.get(networkId);
-    if (rec && ipam) await this.persist(rec, ipam);
+  /**
+   * The addresses endpoints hold, as a restarted daemon finds them (the running containers'):
+   * every other address of the network is free again.
+   */
+  holdAddresses(held: ReadonlyMap<string, readonly string[]>): void {
+    for (const [id, ipam] of this.ipams) {
+      const rec = this.records.get(id)!;
+      this.ipams.set(id, NetworkIpam.restore({ ...ipam.state(), allocated: [...(held.get(id) ?? [])] }, { name: rec.network.Name, id }));
+    }
   }
 
   predefinedId(name: PredefinedName): string {
