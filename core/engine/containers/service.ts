@@ -177,6 +177,7 @@ export class ContainerService {
     let networking: 'failed' | 'attached' | undefined;
     try {
       const image = await this.imageOf(c);
+      this.opts.networks?.checkNetworks(c.rec);
       const cfg = c.rec.Config;
       task = await this.runtime.create(c.rec, image, { stdin: !!cfg.OpenStdin, stdinOnce: !!cfg.StdinOnce, tty: !!cfg.Tty });
       c.task = task;
@@ -217,7 +218,8 @@ export class ContainerService {
       await this.save(c);
       // dockerd's own checks at start (device paths it stats, the user, the working directory) are not runc's:
       // their text stands alone.
-      const text = networking === 'failed' || /OCI runtime|failed to create|^stat \/|^error gathering device information|^unable to find (user|group) |^Cannot mkdir: /.test(message) ? message
+      // berth's own refusals (a network or image gone) and failed networking have their own texts.
+      const text = networking === 'failed' || (e instanceof BerthError && e.code === 'not_found') || /OCI runtime|failed to create|^stat \/|^error gathering device information|^unable to find (user|group) |^Cannot mkdir: /.test(message) ? message
         : `failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${message}: unknown`;
       const kind = code === 128 ? 'internal' : 'invalid_argument';
       throw new BerthError(e instanceof BerthError && code === 128 ? e.code : kind, text, { cause: e });

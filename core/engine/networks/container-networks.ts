@@ -42,6 +42,15 @@ function emptyEndpoint(networkId: string, config: EndpointSettings | null | unde
   };
 }
 
+/** The endpoint's static IPv4 address, parsed (dockerd refuses one that is not an address at create). */
+function checkAddress(config: EndpointSettings | null | undefined): number | undefined {
+  const ip = config?.IPAMConfig?.IPv4Address;
+  if (!ip) return undefined;
+  const a = parseIpv4(ip);
+  if (a === undefined) throw new BerthError('invalid_argument', `invalid IPv4 address: ${ip}`);
+  return a;
+}
+
 function networksOf(rec: ContainerRecord): Record<string, EndpointSettings> {
   const ns = rec.NetworkSettings as { Networks?: Record<string, EndpointSettings> };
   ns.Networks ??= {};
@@ -78,8 +87,9 @@ export class ContainerNetworks {
   private log(level: 'info' | 'warn' | 'error', m: string): void { this.opts.log?.(level, m); }
 
   /**
-   * At create: the record's `NetworkSettings.Networks` from NetworkMode and EndpointsConfig, every
-   * network looked up (dockerd's `network X not found`, 404) and its endpoint options checked.
+   * At create: the record's `NetworkSettings.Networks` from NetworkMode and EndpointsConfig, the
+   * endpoint options checked against the networks that exist. A network that does not exist (yet)
+   * is kept by the name given: as dockerd, the create succeeds and the start fails.
    */
   endpointsAtCreate(hostConfig: HostConfig, networking: NetworkingConfig | null | undefined): Record<string, EndpointSettings> {
     const mode = hostConfig.NetworkMode || 'default';
@@ -87,7 +97,12 @@ export class ContainerNetworks {
     const configs = { ...(networking?.EndpointsConfig ?? {}) };
     const out: Record<string, EndpointSettings> = {};
     const add = (term: string, config: EndpointSettings | null | undefined) => {
-      const network = this.nets.find(term);
+      const network = this.nets.lookup(term);
+      if (!network) {
+        checkAddress(config);
+        out[term] = emptyEndpoint('', config);
+        return;
+      }
       const { id, name } = this.nets.identity(network);
       this.checkEndpointConfig(network, config);
       out[name] = emptyEndpoint(id, config);
@@ -97,22 +112,26 @@ export class ContainerNetworks {
     if (main === 'host' || main === 'none') return out;
     for (const [term, config] of Object.entries(configs)) {
       if (term === mode || term === main || term === 'default') continue;
-      const network = this.nets.find(term);
-      if (network.kind !== 'bridge') throw new BerthError('invalid_argument', network.kind === 'host' ? HOST_NETWORK_CONFLICT : NONE_NETWORK_CONFLICT);
-      if (!(this.nets.identity(network).name in out)) add(term, config);
+      const network = this.nets.lookup(term);
+      if (network && network.kind !== 'bridge') throw new BerthError('invalid_argument', network.kind === 'host' ? HOST_NETWORK_CONFLICT : NONE_NETWORK_CONFLICT);
+      if (!network || !(this.nets.identity(network).name in out)) add(term, config);
     }
     return out;
+  }
+
+  /** Before a start makes anything: every network the container names exists (dockerd's `network X not found`, 404). */
+  checkNetworks(rec: ContainerRecord): void {
+    this.resolve(rec);
   }
 
   private checkEndpointConfig(network: FoundNetwork, config: EndpointSettings | null | undefined): void {
     const ip = config?.IPAMConfig?.IPv4Address;
     const user = network.kind === 'bridge' && !this.nets.isDefaultBridge(network.rec);
     if (ip) {
+      const a = checkAddress(config);
       if (!user) throw new BerthError('invalid_argument', IP_ON_DEFAULT_BRIDGE);
       if (!network.ipam.configured) throw new BerthError('invalid_argument', STATIC_IP_NEEDS_SUBNET);
-      const a = parseIpv4(ip);
-      if (a === undefined) throw new BerthError('invalid_argument', `invalid IPv4 address: ${ip}`);
-      if (!prefixContains(network.ipam.subnet, a)) throw new BerthError('invalid_argument', `no configured subnet or ip-range contain the IP address ${ip}`);
+      if (!prefixContains(network.ipam.subnet, a!)) throw new BerthError('invalid_argument', `no configured subnet or ip-range contain the IP address ${ip}`);
     }
     if (config?.Aliases?.length && !user) throw new BerthError('invalid_argument', ALIAS_ON_DEFAULT_BRIDGE);
   }
