@@ -20,6 +20,10 @@ export interface DaemonConfig {
   logLevel: LogLevel;
   pidfile: string;
   debug: boolean;
+  /** The Linux bridge of the default `bridge` network (dockerd's `--bridge`). */
+  bridge: string;
+  /** The default bridge's address and prefix (dockerd's `--bip`); empty: a free default pool subnet. */
+  bip: string;
 }
 
 /** Linux defaults (the browser host passes its own). */
@@ -32,6 +36,8 @@ export const DEFAULT_DAEMON_CONFIG: Readonly<DaemonConfig> = Object.freeze({
   logLevel: 'info',
   pidfile: '/var/run/berthd.pid',
   debug: false,
+  bridge: 'berth0',
+  bip: '',
 });
 
 type Kind = 'string' | 'string[]' | 'boolean';
@@ -49,6 +55,8 @@ interface Option {
  * options pair a flag with its file key.
  */
 export const DAEMON_OPTIONS: readonly Option[] = [
+  { key: 'bip', field: 'bip', kind: 'string' },
+  { key: 'bridge', field: 'bridge', kind: 'string' },
   { key: 'data-root', field: 'dataRoot', kind: 'string' },
   { key: 'debug', field: 'debug', kind: 'boolean' },
   { key: 'exec-root', field: 'execRoot', kind: 'string' },
@@ -187,6 +195,13 @@ export function mergeDaemonConfig(
   for (const key of ['data-root', 'exec-root', 'pidfile'] as const) {
     const field = BY_KEY.get(key)!.field;
     if (config[field] === '') throw invalid(`${key} must not be empty`);
+  }
+  // A Linux interface name: IFNAMSIZ (16) with its NUL, no '/', ':' or spaces.
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(config.bridge)) {
+    throw invalid(`invalid bridge name ${JSON.stringify(config.bridge)}: a Linux interface name of 1 to 15 letters, digits, '_', '.' or '-'`);
+  }
+  if (config.bip && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(config.bip)) {
+    throw invalid(`invalid bip ${JSON.stringify(config.bip)}: expected the bridge's IPv4 address with its prefix length, e.g. 172.30.0.1/16`);
   }
   if (!LOG_LEVELS.has(config.logLevel)) throw invalid(`unable to parse logging level: ${config.logLevel}`);
   if ((config.logLevel as string) === 'warning') config.logLevel = 'warn';

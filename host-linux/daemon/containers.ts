@@ -64,6 +64,10 @@ export interface ContainerWiring {
   spareEnded?: () => void;
   /** Named and anonymous volumes. */
   volumes?: VolumeService;
+  /** The default bridge network's Linux bridge (`--bridge`; berth0 when not given). */
+  bridge?: string;
+  /** `--bip`: the default bridge's address and subnet. */
+  bip?: string;
 }
 
 export function linuxSpec(cgroupVersion: 1 | 2, log?: Logger, volumes?: VolumeService) {
@@ -120,6 +124,7 @@ async function linuxNetworks(w: ContainerWiring): Promise<ContainerNetworks> {
   const upstreams = nameservers(await hostResolvConf());
   const nets = new NetworkService({
     store: w.metadata, events: w.events, host: linuxNetworkHost(), log, upstreams: () => upstreams,
+    ...(w.bridge ? { defaultBridge: w.bridge } : {}), ...(w.bip ? { defaultBridgeIp: w.bip } : {}),
     predefined: await PredefinedNetworks.open(w.metadata, w.events, log),
   });
   await nets.load();

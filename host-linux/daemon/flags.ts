@@ -12,6 +12,8 @@ export interface DaemonFlags {
   logLevel?: string;
   debug?: boolean;
   builtinImages?: string;
+  bridge?: string;
+  bip?: string;
   /** Verify API clients' certificates against tlscacert; required for tcp:// hosts. */
   tlsVerify?: boolean;
   tlsCaCert?: string;
@@ -37,6 +39,8 @@ const SPECS: FlagSpec[] = [
   { long: 'registry-mirror', kind: 'list', key: 'registryMirrors', value: 'list', help: 'Preferred registry mirror' },
   { long: 'log-level', short: 'l', kind: 'string', key: 'logLevel', value: 'string', help: 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")' },
   { long: 'debug', short: 'D', kind: 'bool', key: 'debug', help: 'Enable debug mode' },
+  { long: 'bridge', short: 'b', kind: 'string', key: 'bridge', value: 'string', help: 'Attach containers to a network bridge (default "berth0")' },
+  { long: 'bip', kind: 'string', key: 'bip', value: 'string', help: 'Specify default-bridge IPv4 network' },
   { long: 'builtin-images', kind: 'string', key: 'builtinImages', value: 'string', help: "OCI layout directory of the built-in images (default: the bundle's build/images)" },
   { long: 'tlsverify', kind: 'bool', key: 'tlsVerify', help: 'Use TLS and verify the remote (required to listen on tcp://)' },
   { long: 'tlscacert', kind: 'string', key: 'tlsCaCert', value: 'string', help: 'Trust certs signed only by this CA (default "~/.docker/ca.pem")' },

@@ -73,6 +73,8 @@ function flagSettings(f: DaemonFlags): DaemonSettings {
   if (f.registryMirrors.length) s['registry-mirrors'] = f.registryMirrors;
   if (f.logLevel !== undefined) s['log-level'] = f.logLevel;
   if (f.debug !== undefined) s.debug = f.debug;
+  if (f.bridge !== undefined) s.bridge = f.bridge;
+  if (f.bip !== undefined) s.bip = f.bip;
   return s;
 }
 
@@ -149,6 +151,7 @@ export async function main(argv: string[]): Promise<number> {
     await engine.volumes.load();
     engine.containers = await startContainerService({
       dataRoot: config.dataRoot, execRoot: config.execRoot, images: engine.images, events: engine.events, log, metadata, volumes: engine.volumes,
+      bridge: config.bridge, bip: config.bip,
       layerDir: (d) => images.opts.layerDir?.(d) ?? '',
       // A wasm container's spare worker is ended 60 s after the last one, long after the idle release.
       spareEnded: gc.poke,
@@ -195,6 +198,8 @@ export async function main(argv: string[]): Promise<number> {
         await Promise.all(servers.map((s) => s.close()));
         // Records a full disk held back get one more try; the next start reconciles the rest.
         await engine?.containers?.flushRecords();
+        // Bridges no running container uses go; the next start makes them again.
+        await engine?.containers?.opts.networks?.nets.shutdown();
         for (const h of config.hosts) if (h.startsWith('unix://')) await unlink(h.slice(7)).catch(() => {});
         await releasePid?.();
         log.info('Daemon shutdown complete');

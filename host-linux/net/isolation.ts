@@ -7,6 +7,7 @@
 import type { BridgeNetworkSpec } from '../../core/engine/networks/host.ts';
 import { native, type NetlinkRule, type NetlinkRuleAction } from '../native/index.ts';
 import { canonicalSubnet } from './subnet.ts';
+import { hostRoutes } from './host-routes.ts';
 
 export const ISOLATION_TABLE = 1599;
 export const RULE_PRIORITY_FIRST = 31000;
@@ -66,10 +67,12 @@ function ignoreExisting(add: () => void): void {
 }
 
 /**
- * Makes berth's rules and table-1599 routes exactly those `specs` (every bridge network berth has)
- * need: the missing ones are added first, so a network is never left open while the set changes,
- * then the stale ones (of networks gone) are removed. `netns` (tests): where, instead of the
- * daemon's namespace.
+ * Makes berth's rules and table-1599 routes those `specs` (every bridge network berth has) need:
+ * the missing ones are added first, so a network is never left open while the set changes, then
+ * the stale ones (of networks gone) are removed. Another berthd on the host (a second data root)
+ * shares the table: its rules (their bridge still exists) and routes (their subnet still routed)
+ * are not stale, so each daemon's networks stay apart from the other's. `netns` (tests): where,
+ * instead of the daemon's namespace.
  */
 export async function isolateNetworks(specs: readonly BridgeNetworkSpec[], netns: number | null = null): Promise<void> {
   const nl = native();
@@ -84,8 +87,12 @@ export async function isolateNetworks(specs: readonly BridgeNetworkSpec[], netns
   for (const [key, r] of wantedRules) {
     if (!haveRules.has(key)) ignoreExisting(() => nl.netlinkAddRule(netns, r.priority, r.action, r.table, r.iif, null));
   }
-  for (const rule of rules) if (!wantedRules.has(ruleKey(rule))) deleteRule(rule, netns);
-  for (const destination of routes) if (!wantedRoutes.has(destination)) deleteRoute(destination, netns);
+  const links = new Set(nl.netlinkListLinks(netns).filter((l) => l.kind === 'bridge').map((l) => l.name));
+  const routed = new Set(hostRoutes(netns));
+  for (const rule of rules) {
+    if (!wantedRules.has(ruleKey(rule)) && !(rule.iif && links.has(rule.iif) && !specs.some((s) => s.bridge === rule.iif))) deleteRule(rule, netns);
+  }
+  for (const destination of routes) if (!wantedRoutes.has(destination) && !routed.has(destination)) deleteRoute(destination, netns);
 }
 
 /** Removes one network's rules and route (its bridge is going away). */

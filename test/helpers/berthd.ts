@@ -1,6 +1,7 @@
 // Starts a berthd for a test: its own socket, data root, exec root and pidfile under a temp dir,
 // with helpers to talk to it (fetch over the socket, the docker CLI) and to stop it cleanly.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -63,6 +64,26 @@ export function unixRequest(socket: string, method: string, path: string, body?:
   });
 }
 
+/**
+ * The default bridge of a test daemon: its own per data root (a restarted daemon finds its
+ * bridge again), never the system daemon's berth0.
+ */
+export function testBridge(dataRoot: string): string {
+  return `bt${createHash('sha256').update(dataRoot).digest('hex').slice(0, 10)}`;
+}
+
+/**
+ * Removes what a daemon killed without its shutdown left of its default bridge: the link and
+ * berth's rules naming it (a cleanly stopped daemon without containers removed them itself).
+ */
+function removeTestBridge(bridge: string): void {
+  const ip = (args: string[]) => execFileSync('ip', args, { stdio: 'ignore' });
+  try { ip(['link', 'delete', bridge, 'type', 'bridge']); } catch { /* gone already */ }
+  for (let i = 0; i < 4; i++) {
+    try { ip(['rule', 'delete', 'iif', bridge]); } catch { break; }
+  }
+}
+
 export async function startBerthd(opts: StartOptions = {}): Promise<TestDaemon> {
   const dir = await tempDir('berthd-');
   const socket = join(dir, 'berth.sock');
@@ -72,8 +93,11 @@ export async function startBerthd(opts: StartOptions = {}): Promise<TestDaemon> 
   const [cmd, ...pre] = berthdCommand(opts.bundle);
   // An empty daemon.json of its own, so a host's /etc/berth/daemon.json never leaks into a test.
   await writeFile(join(dir, 'daemon.json'), '{}\n');
+  const given = opts.args ?? [];
+  const bridge = given.find((a, i) => given[i - 1] === '--bridge' || given[i - 1] === '-b') ?? testBridge(dataRoot);
   const args = [...pre, '-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot, '--pidfile', pidfile,
-    '--config-file', join(dir, 'daemon.json'), '--builtin-images', opts.builtinImages ?? join(dir, 'no-builtin-images'), ...(opts.args ?? [])];
+    '--config-file', join(dir, 'daemon.json'), '--builtin-images', opts.builtinImages ?? join(dir, 'no-builtin-images'),
+    ...(given.some((a) => a === '--bridge' || a === '-b') ? [] : ['--bridge', bridge]), ...given];
   const child = spawn(cmd!, args, { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
   child.stdout!.on('data', (d: Buffer) => { logs += d.toString(); });
@@ -96,7 +120,7 @@ export async function startBerthd(opts: StartOptions = {}): Promise<TestDaemon> 
     request: (method, path, body, headers) => unixRequest(socket, method, path, body, headers),
     docker: (a, o) => docker(host, a, o),
     stop,
-    cleanup: async () => { await stop(); await removeDir(dir); },
+    cleanup: async () => { await stop(); removeTestBridge(bridge); await removeDir(dir); },
   };
   try {
     await Promise.race([

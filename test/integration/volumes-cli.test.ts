@@ -26,10 +26,12 @@ describe('berth volume and docker volume print the same', { skip }, () => {
   async function same(args: (s: string) => string[], input?: string): Promise<RunResult> {
     const b = await berth(args('b'), input);
     const k = await docker(args('d'), input);
+    // The suffix as a whole word: the temp dirs' random names may hold `-b...` or `-d...` too.
+    const suffix = (s: string) => new RegExp(`-${s}(?![A-Za-z0-9])`, 'g');
     const norm = (r: RunResult, s: string) => ({
       code: r.code,
-      stdout: r.stdout.replaceAll(`-${s}`, '-X').replace(/\b[0-9a-f]{64}\b/g, '<id>'),
-      stderr: r.stderr.replaceAll(`-${s}`, '-X').replace(/\bdocker\b/g, 'berth').replace(/\b[0-9a-f]{64}\b/g, '<id>'),
+      stdout: r.stdout.replace(suffix(s), '-X').replace(/\b[0-9a-f]{64}\b/g, '<id>'),
+      stderr: r.stderr.replace(suffix(s), '-X').replace(/\bdocker\b/g, 'berth').replace(/\b[0-9a-f]{64}\b/g, '<id>'),
     });
     assert.deepEqual(norm(b, 'b'), norm(k, 'd'), `berth/docker ${args('b').join(' ')}`);
     return norm(b, 'b');

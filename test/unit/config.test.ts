@@ -156,7 +156,7 @@ describe('daemon configuration', () => {
     const want: DaemonConfig = {
       dataRoot: '/tmp/root', execRoot: '/tmp/exec', pidfile: '/tmp/p', debug: true, logLevel: 'warn',
       hosts: ['unix:///tmp/b.sock', 'tcp://0.0.0.0:2375'],
-      insecureRegistries: ['reg.local:5000', 'x.example'], registryMirrors: ['https://m.example/'],
+      insecureRegistries: ['reg.local:5000', 'x.example'], registryMirrors: ['https://m.example/'], bridge: 'berth0', bip: '',
     };
     assert.deepEqual(config, want);
     assert.equal(warnings.length, 1);

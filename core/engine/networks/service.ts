@@ -9,6 +9,7 @@ import { matchLabel, type Filters } from '../../api/query.ts';
 import { generateId } from '../containers/names.ts';
 import { untilMs } from '../containers/prune.ts';
 import { NetworkIpam } from '../../network/ipam.ts';
+import { formatPrefix, masked, parseIpv4Prefix } from '../../network/ipv4.ts';
 import { ServiceRecords } from '../../network/dns/service-records.ts';
 import type { DnsClient } from '../../network/dns/resolver.ts';
 import type { EndpointSettings } from '../containers/types.ts';
@@ -36,6 +37,10 @@ export interface NetworkServiceOptions {
   store: MetadataStore;
   events: EventBus;
   predefined: PredefinedNetworks;
+  /** The default `bridge` network's Linux bridge (berth0 unless the daemon is told another). */
+  defaultBridge?: string;
+  /** The default bridge's address and subnet (dockerd's `--bip`, `172.30.0.1/16`); else a free default pool subnet. */
+  defaultBridgeIp?: string;
   /** The host that makes networks real; without one (the browser) only the predefined networks exist. */
   host?: NetworkHost;
   /** The host's /etc/resolv.conf nameservers, where embedded DNS servers send names they do not know. */
@@ -84,10 +89,27 @@ export class NetworkService {
       }
     }
     const bridgeId = this.opts.predefined.id('bridge');
-    if (!this.records.has(bridgeId)) {
+    const bridgeName = this.opts.defaultBridge ?? DEFAULT_BRIDGE;
+    const bip = this.opts.defaultBridgeIp ? bipConfig(this.opts.defaultBridgeIp) : undefined;
+    let kept = this.records.get(bridgeId);
+    if (kept && bip && (kept.ipam.subnet !== bip.Subnet || kept.ipam.gateway !== bip.Gateway)) {
+      // Another --bip: the network is made anew on it (dockerd does the same at start).
+      this.records.delete(bridgeId);
+      this.ipams.delete(bridgeId);
+      kept = undefined;
+    }
+    if (kept && kept.bridge !== bridgeName) {
+      // The daemon was told another bridge (--bridge): the network moves to it at bringUp.
+      kept.bridge = bridgeName;
+      kept.network.Options['com.docker.network.bridge.name'] = bridgeName;
+      await this.persist(kept, this.ipams.get(bridgeId)!).catch((e: unknown) => this.log('warn', `cannot record the default bridge's name: ${errorMessage(e)}`));
+    }
+    if (!kept) {
       const others = [...this.records.values()].map((r) => r.ipam.subnet);
-      // dockerd's 172.17.0.0/16 (the default pools' first) unless the host routes it already.
-      const ipam = NetworkIpam.create({ network: { name: 'bridge', id: bridgeId }, networkSubnets: others, hostRoutes: this.host?.hostRoutes() ?? [] });
+      // dockerd's 172.17.0.0/16 (the default pools' first) unless the host routes it already, or --bip's.
+      const ipam = NetworkIpam.create({
+        network: { name: 'bridge', id: bridgeId }, networkSubnets: others, ...(bip ? { config: bip } : { hostRoutes: this.host?.hostRoutes() ?? [] }),
+      });
       const rec: NetworkRecord = {
         network: {
           Name: 'bridge', Id: bridgeId, Created: this.started, Scope: 'local', Driver: 'bridge', EnableIPv6: false,
@@ -96,12 +118,12 @@ export class NetworkService {
           Options: {
             'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true',
             'com.docker.network.bridge.enable_ip_masquerade': 'false', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
-            'com.docker.network.bridge.name': DEFAULT_BRIDGE, 'com.docker.network.driver.mtu': '1500',
+            'com.docker.network.bridge.name': bridgeName, 'com.docker.network.driver.mtu': '1500',
           },
           Labels: {},
         },
         ipam: ipam.state(),
-        bridge: DEFAULT_BRIDGE,
+        bridge: bridgeName,
       };
       await this.persist(rec, ipam).catch((e: unknown) => this.log('warn', `cannot record the default bridge network: ${errorMessage(e)}`));
       this.records.set(bridgeId, rec);
@@ -125,11 +147,26 @@ export class NetworkService {
     }
   }
 
-  /** Closes the DNS servers (daemon shutdown); bridges stay for the containers that outlive the daemon. */
+  /** Closes the DNS servers. */
   async close(): Promise<void> {
     for (const [id, s] of this.dnsServers) {
       this.dnsServers.delete(id);
       await s.close().catch(() => {});
+    }
+  }
+
+  /**
+   * Daemon shutdown: the DNS servers closed, and the bridges (with their rules) of the networks no
+   * running container uses removed; the others stay for the containers that outlive the daemon.
+   * The records stay: the next start makes the bridges again.
+   */
+  async shutdown(): Promise<void> {
+    await this.close();
+    const host = this.host;
+    if (!host) return;
+    for (const rec of this.records.values()) {
+      if (this.attached(rec.network.Id).length > 0) continue;
+      await host.removeNetwork(bridgeSpec(rec)).catch((e: unknown) => this.log('warn', `removing the bridge of network ${rec.network.Name}: ${errorMessage(e)}`));
     }
   }
 
@@ -398,4 +435,11 @@ export class NetworkService {
 /** dockerd's filters.Match: the value as an unanchored regular expression (a bad one matches as a substring). */
 function regexpMatch(pattern: string, s: string): boolean {
   try { return new RegExp(pattern).test(s); } catch { return s.includes(pattern); }
+}
+
+/** `--bip 172.30.0.1/16`: the bridge's address is the gateway, its subnet the network's. */
+function bipConfig(bip: string): { Subnet: string; Gateway: string } {
+  const prefix = parseIpv4Prefix(bip);
+  if (!prefix) throw new BerthError('invalid_argument', `invalid bip ${JSON.stringify(bip)}: expected the bridge's IPv4 address with its prefix length, e.g. 172.30.0.1/16`);
+  return { Subnet: formatPrefix(masked(prefix)), Gateway: bip.slice(0, bip.indexOf('/')) };
 }
