@@ -16,6 +16,10 @@ export interface FlagSpec {
   typeName?: string;
   /** The default as help shows it when the value is parsed later (`0s`, `[]`, `map[]`). */
   defaultText?: string;
+  /** Checks each value as it is set (a pflag Value's Set); what it throws becomes pflag's `invalid argument` text. */
+  check?(value: string): void;
+  /** The flag whose value this one sets too (two names for one pflag Value, like --net and --network): order kept. */
+  into?: string;
 }
 
 export type FlagValue = string | boolean | number | string[];
@@ -77,6 +81,9 @@ function convert(spec: FlagSpec, raw: string, current: FlagValue): FlagValue {
   const fail = (why: string): never => {
     throw new FlagError(`invalid argument ${goQuote(raw)} for ${goQuote(flagDisplayName(spec))} flag: ${why}`);
   };
+  if (spec.check) {
+    try { spec.check(raw); } catch (e) { fail((e as Error).message); }
+  }
   switch (spec.kind) {
     case 'bool': {
       const b = parseBool(raw);
@@ -131,9 +138,11 @@ export function parseFlags(specs: FlagSpec[], argv: string[], opts: ParseOptions
   const changed = new Set<string>();
   const args: string[] = [];
   const set = (spec: FlagSpec, raw: string) => {
+    const target = (spec.into && byName.get(spec.into)) || spec;
     // Repeatable flags start from empty when first set, replacing their default.
-    const current = changed.has(spec.name) ? values[spec.name]! : zeroValue(spec.kind);
-    values[spec.name] = convert(spec, raw, current);
+    const current = changed.has(target.name) ? values[target.name]! : zeroValue(target.kind);
+    values[target.name] = convert(spec, raw, current);
+    changed.add(target.name);
     changed.add(spec.name);
   };
 

@@ -8,6 +8,7 @@ import { DEVICE_CGROUP_RULE } from '../../runtime-spec/devices.ts';
 import { parseGoDuration } from './duration.ts';
 import { parseKeyValueFile } from './env-file.ts';
 import { parseMount, type ApiMount } from './mounts.ts';
+import { isMacAddress, networkEndpoints } from './network-opts.ts';
 import { parseExpose, parsePortSpec, publishShortForm, type PortBinding } from './ports.ts';
 
 /** A parse error that is not about one flag's value: `berth: MSG` + the run hint, exit 125. */
@@ -205,6 +206,10 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
   const bool = (k: string) => (f[k] as boolean | undefined) ?? false;
   const [image, ...cmd] = ctx.args;
 
+  // The first check of docker's parse.
+  const mac = str('mac-address');
+  if (mac && !isMacAddress(mac.trim())) throw new RunOptionError(`${mac} is not a valid mac address`);
+
   // Attach streams: -a names them; otherwise stdout and stderr (and stdin with -i) unless detached.
   const attach = new Set<string>();
   for (const a of list('attach')) {
@@ -315,8 +320,6 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
     if (retries) healthcheck.Retries = retries;
   }
 
-  const networks = [...list('network'), ...list('net')];
-  const networkMode = networks[0] ?? 'default';
 
   // Config, in container.Config's field order.
   const config: Record<string, unknown> = {
@@ -339,7 +342,6 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
   config.Volumes = volumes;
   config.WorkingDir = str('workdir');
   config.Entrypoint = ctx.changed.has('entrypoint') ? [str('entrypoint')] : null;
-  if (str('mac-address')) config.MacAddress = str('mac-address');
   config.OnBuild = null;
   config.Labels = labels;
   if (str('stop-signal')) config.StopSignal = str('stop-signal');
@@ -350,7 +352,7 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
     Binds: orNull(binds),
     ContainerIDFile: str('cidfile'),
     LogConfig: { Type: str('log-driver'), Config: logOpts },
-    NetworkMode: networkMode,
+    NetworkMode: '',
     PortBindings: sortKeys(bindings),
     RestartPolicy: restartPolicy,
     AutoRemove: bool('rm'),
@@ -364,7 +366,7 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
     CapDrop: orNull(list('cap-drop').map(normalizeCap)),
     CgroupnsMode: str('cgroupns'),
     Dns: list('dns'),
-    DnsOptions: [...list('dns-option'), ...list('dns-opt')],
+    DnsOptions: list('dns-option'),
     DnsSearch: list('dns-search'),
     ExtraHosts: orNull(list('add-host')),
     GroupAdd: orNull(list('group-add')),
@@ -429,20 +431,20 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
   if (ctx.changed.has('init')) hostConfig.Init = bool('init');
   config.HostConfig = hostConfig;
 
-  // The default network gets an (empty) endpoint; a named one is the NetworkMode alone.
-  const endpoints: Record<string, unknown> = {};
-  if (networkMode === 'default') endpoints.default = defaultEndpoint();
-  config.NetworkingConfig = { EndpointsConfig: endpoints };
+  // Networks last, as docker's parse ends with them (their errors come after the others').
+  let network: ReturnType<typeof networkEndpoints>;
+  try {
+    network = networkEndpoints(list('network'), {
+      aliases: list('network-alias'), links: list('link'), ipv4: str('ip'), ipv6: str('ip6'),
+      linkLocalIPs: list('link-local-ip'), macAddress: mac,
+    });
+  } catch (e) {
+    throw new RunOptionError((e as Error).message);
+  }
+  hostConfig.NetworkMode = network.mode;
+  config.NetworkingConfig = { EndpointsConfig: network.endpoints };
 
   return { name: str('name'), platform: str('platform'), pull: pull as ContainerCreate['pull'], body: config };
-}
-
-function defaultEndpoint(): Record<string, unknown> {
-  return {
-    IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: '',
-    EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-    DNSNames: null,
-  };
 }
 
 /** Go marshals maps with sorted keys. */

@@ -2,6 +2,7 @@
 // and help texts. Values with types pflag lacks here (decimal, duration, map, ulimit, mount) are
 // read as text and converted by ./config.ts, with pflag's error texts.
 import type { FlagSpec } from '../flags.ts';
+import { parseNetworkOpt } from './network-opts.ts';
 
 const CGROUPNS_HELP = "Cgroup namespace to use (host|private)\n" +
   "'host':    Run the container in the Docker host's cgroup namespace\n" +
@@ -40,7 +41,7 @@ export function containerFlags(): FlagSpec[] {
     { name: 'disable-content-trust', kind: 'bool', default: true, usage: 'Skip image verification' },
     { name: 'dns', kind: 'list', usage: 'Set custom DNS servers' },
     { name: 'dns-option', kind: 'list', usage: 'Set DNS options' },
-    { name: 'dns-opt', kind: 'list', usage: 'Set DNS options', hidden: true },
+    { name: 'dns-opt', kind: 'list', usage: 'Set DNS options', hidden: true, into: 'dns-option' },
     { name: 'dns-search', kind: 'list', usage: 'Set custom DNS search domains' },
     { name: 'domainname', kind: 'string', usage: 'Container NIS domain name' },
     { name: 'entrypoint', kind: 'string', usage: 'Overwrite the default ENTRYPOINT of the image' },
@@ -79,9 +80,10 @@ export function containerFlags(): FlagSpec[] {
     { name: 'memory-swappiness', kind: 'int', default: -1, usage: 'Tune container memory swappiness (0 to 100)' },
     { name: 'mount', kind: 'list', typeName: 'mount', usage: 'Attach a filesystem mount to the container' },
     { name: 'name', kind: 'string', usage: 'Assign a name to the container' },
-    { name: 'network', kind: 'list', typeName: 'network', usage: 'Connect a container to a network' },
-    { name: 'net', kind: 'list', typeName: 'network', usage: 'Connect a container to a network', hidden: true },
+    { name: 'network', kind: 'list', typeName: 'network', usage: 'Connect a container to a network', check: parseNetworkOpt },
+    { name: 'net', kind: 'list', typeName: 'network', usage: 'Connect a container to a network', hidden: true, check: parseNetworkOpt, into: 'network' },
     { name: 'network-alias', kind: 'list', usage: 'Add network-scoped alias for the container' },
+    { name: 'net-alias', kind: 'list', usage: 'Add network-scoped alias for the container', hidden: true, into: 'network-alias' },
     { name: 'no-healthcheck', kind: 'bool', usage: 'Disable any container-specified HEALTHCHECK' },
     { name: 'oom-kill-disable', kind: 'bool', usage: 'Disable OOM Killer' },
     { name: 'oom-score-adj', kind: 'int', usage: "Tune host's OOM preferences (-1000 to 1000)" },
