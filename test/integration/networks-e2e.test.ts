@@ -249,3 +249,69 @@ describe('network error texts: berthd and dockerd side by side', { skip: skip ||
     await same(['network', 'rm', 'nosuch-net']);
   });
 });
+
+describe('network names, connect/disconnect and a full address range through the docker CLI', { skip }, () => {
+  let d: ContainerDaemon;
+  const docker = (...args: string[]) => d.docker(args);
+  const ok = async (...args: string[]) => {
+    const r = await docker(...args);
+    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}\ndaemon log:\n${d.logs().slice(-3000)}`);
+    return r.stdout;
+  };
+  /** Whether `name` answers a ping from inside `container` (its name resolved by the network's DNS server). */
+  const reaches = async (container: string, name: string) => (await docker('exec', container, 'ping', '-c', '1', '-W', '2', name)).code === 0;
+  const vethCount = () => (JSON.parse(execFileSync('ip', ['-j', 'link', 'show', 'type', 'veth'], { encoding: 'utf8' })) as unknown[]).length;
+
+  before(async () => { d = await startContainerDaemon(); });
+  after(async () => {
+    if (!d) return;
+    const ids = (await docker('ps', '-aq')).stdout.split('\n').filter(Boolean);
+    if (ids.length) await docker('rm', '-f', ...ids);
+    for (const n of ['e2e-a', 'e2e-b', 'e2e-small']) await docker('network', 'rm', n);
+    await d.cleanup();
+  });
+
+  test('aliases resolve; connect adds the names on the new network, disconnect removes them, rm forgets them', async () => {
+    await ok('network', 'create', 'e2e-a');
+    await ok('network', 'create', 'e2e-b');
+    await ok('run', '-d', '--name', 'c1', '--network', 'e2e-a', '--network-alias', 'svc', 'busybox', 'sleep', '600');
+    await ok('run', '-d', '--name', 'c2', '--network', 'e2e-b', 'busybox', 'sleep', '600');
+    assert.ok(await reaches('c1', 'svc'), 'c1 reaches itself by its alias');
+    assert.ok(!(await reaches('c2', 'c1')), 'c2, on another network, resolves c1');
+
+    await ok('network', 'connect', '--alias', 'second', 'e2e-a', 'c2');
+    assert.match(await ok('exec', 'c2', 'ip', '-o', '-4', 'addr'), /eth1/);
+    assert.ok(await reaches('c2', 'c1'), 'c2 reaches c1 once connected to its network');
+    assert.ok(await reaches('c2', 'svc'));
+    assert.ok(await reaches('c1', 'second'), 'c1 reaches c2 by the alias given at connect');
+    assert.match(await ok('network', 'inspect', '-f', '{{range .Containers}}{{.Name}} {{end}}', 'e2e-a'), /c1 .*c2|c2 .*c1/);
+
+    await ok('network', 'disconnect', 'e2e-a', 'c2');
+    assert.ok(!(await reaches('c1', 'second')), 'the alias is gone after disconnect');
+    assert.ok(!(await reaches('c1', 'c2')));
+    assert.doesNotMatch(await ok('exec', 'c2', 'ip', '-o', '-4', 'addr'), /eth1/);
+
+    await ok('rm', '-f', 'c2');
+    await ok('run', '-d', '--name', 'c3', '--network', 'e2e-a', 'busybox', 'sleep', '600');
+    assert.ok(await reaches('c3', 'c1'));
+    await ok('rm', '-f', 'c1');
+    assert.ok(!(await reaches('c3', 'svc')), 'a removed container\'s alias no longer resolves');
+    await ok('rm', '-f', 'c3');
+  });
+
+  test('a full address range refuses the next start with dockerd\'s text and leaves no interface behind', async () => {
+    // A /29: the gateway and five containers.
+    await ok('network', 'create', '--subnet', '10.231.7.0/29', 'e2e-small');
+    for (let i = 0; i < 5; i++) await ok('run', '-d', '--name', `s${i}`, '--network', 'e2e-small', 'busybox', 'sleep', '600');
+    const before = vethCount();
+    const r = await docker('run', '-d', '--name', 'full', '--network', 'e2e-small', 'busybox', 'sleep', '600');
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /no available IPv4 addresses on this network's address pools: e2e-small \([0-9a-f]{64}\)/);
+    assert.equal((await ok('inspect', '-f', '{{.State.Status}}', 'full')).trim(), 'created');
+    assert.equal(vethCount(), before, 'the failed start left a veth');
+    // A freed address is taken by the next start.
+    await ok('rm', '-f', 's0');
+    await ok('start', 'full');
+    assert.match((await ok('inspect', '-f', '{{(index .NetworkSettings.Networks "e2e-small").IPAddress}}', 'full')).trim(), /^10\.231\.7\.[2-6]$/);
+  });
+});
