@@ -145,6 +145,13 @@ async function launch(storageDriver: string, opts: StartDockerdOptions): Promise
     },
     stop,
     cleanup: async () => {
+      // dockerd keeps its user networks' bridges after it stops: remove the networks (and so the
+      // containers on them) while it runs, or their subnets stay taken on the host.
+      if (child.exitCode === null && child.signalCode === null) {
+        const ids = (await docker(host, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+        if (ids.length) await docker(host, ['rm', '-f', ...ids]);
+        await docker(host, ['network', 'prune', '-f']);
+      }
       await stop();
       unmountAll(dir);
       await removeDir(dir);
