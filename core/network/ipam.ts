@@ -77,6 +77,10 @@ export class NetworkIpam {
     if (gateway === undefined) {
       throw new BerthError('unavailable', noAvailableText(options.network), { status: 500 });
     }
+    // dockerd's allocator holds the network and broadcast addresses from the start: no gateway there.
+    if (prefix.bits < 31 && (gateway === firstAddress(prefix) || gateway === lastAddress(prefix))) {
+      throw new BerthError('internal', `failed to allocate gateway (${config.Gateway}): ${ADDRESS_IN_USE}`);
+    }
     const start = firstUsable(range, prefix) ?? firstAddress(range);
     return new NetworkIpam({
       subnet, ...(config.Subnet ? { configured: true } : {}), ...(config.IPRange ? { ipRange: config.IPRange } : {}), gateway: formatIpv4(gateway), allocated: [],
