@@ -10,6 +10,7 @@ import { containerFlags, runOnlyFlags } from '../../core/cli/run/flags.ts';
 import { parseContainerOptions, RunOptionError } from '../../core/cli/run/config.ts';
 import { readCsvRecord } from '../../core/cli/run/csv.ts';
 import { isMacAddress, isUserDefinedNetwork, parseNetworkOpt } from '../../core/cli/run/network-opts.ts';
+import { driverOpts } from '../../core/cli/commands/network-connect.ts';
 
 interface NetworkCase { args: string[]; body?: Record<string, unknown>; code?: number; stderr?: string }
 
@@ -92,4 +93,13 @@ test('--net and --network, --net-alias and --network-alias, --dns-opt and --dns-
   assert.deepEqual(p.values['network-alias'], ['x', 'y']);
   assert.deepEqual(p.values['dns-option'], ['o1', 'o2']);
   assert.ok(p.changed.has('network') && p.changed.has('net'));
+});
+
+test('maps go out with their keys sorted, as Go marshals them', async () => {
+  const r = await parseRun(['-l', 'z=1', '-l', 'a=2', '--network', 'name=n,driver-opt=z=1,driver-opt=a=2', '--network', 'm', 'busybox']);
+  assert.deepEqual(Object.keys(r.body.Labels as object), ['a', 'z']);
+  const endpoints = (r.body.NetworkingConfig as { EndpointsConfig: Record<string, { DriverOpts: object }> }).EndpointsConfig;
+  assert.deepEqual(Object.keys(endpoints), ['m', 'n']);
+  assert.deepEqual(Object.keys(endpoints.n!.DriverOpts), ['a', 'z']);
+  assert.deepEqual(Object.keys(driverOpts(['z=1', 'a=2'])), ['a', 'z']);
 });

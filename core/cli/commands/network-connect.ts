@@ -2,9 +2,10 @@
 // the docker CLI builds from its flags, and POST /networks/{id}/disconnect.
 import type { Command } from '../command.ts';
 import { StatusError } from '../command.ts';
+import { sortKeys } from '../run/config.ts';
 import { stringSlice } from './network-create.ts';
 
-/** convertDriverOpt: `k=v` pairs, trimmed; a missing `=` or key is refused. */
+/** convertDriverOpt: `k=v` pairs, trimmed; a missing `=` or key is refused. Keys sorted, as Go marshals the map. */
 export function driverOpts(values: string[]): Record<string, string> {
   const m: Record<string, string> = {};
   for (const opt of values) {
@@ -13,7 +14,7 @@ export function driverOpts(values: string[]): Record<string, string> {
     if (i < 0 || k === '') throw new StatusError('invalid key/value pair format in driver options', 1);
     m[k] = opt.slice(i + 1).trim();
   }
-  return m;
+  return sortKeys(m);
 }
 
 /** network.EndpointSettings as the docker CLI marshals it (IPAM fields omitted when empty). */

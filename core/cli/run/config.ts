@@ -87,7 +87,7 @@ function durationFlag(ctx: ParseContext, long: string): number {
   }
 }
 
-/** The key=value list flags that become maps (labels, log options, sysctls). */
+/** The key=value list flags that become maps (labels, log options, sysctls), keys sorted as Go marshals maps. */
 export function toMap(items: string[]): Record<string, string> {
   const m: Record<string, string> = {};
   for (const item of items) {
@@ -95,7 +95,7 @@ export function toMap(items: string[]): Record<string, string> {
     if (i < 0) m[item] = '';
     else m[item.slice(0, i)] = item.slice(i + 1);
   }
-  return m;
+  return sortKeys(m);
 }
 
 function normalizeCap(c: string): string {
@@ -448,7 +448,7 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
 }
 
 /** Go marshals maps with sorted keys. */
-function sortKeys<T>(m: Record<string, T>): Record<string, T> {
+export function sortKeys<T>(m: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
   for (const k of Object.keys(m).sort()) out[k] = m[k]!;
   return out;

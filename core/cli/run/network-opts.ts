@@ -4,6 +4,7 @@
 // first network (applyContainerOptions), and the endpoints parseNetworkOpts sends, with its texts.
 import { endpointSettings } from '../commands/network-connect.ts';
 import { goQuote } from '../flags.ts';
+import { sortKeys } from './config.ts';
 import { readCsvRecord } from './csv.ts';
 
 /** One `--network` value (opts.NetworkAttachmentOpts). */
@@ -117,13 +118,13 @@ function endpointOf(n: NetworkAttachment): Record<string, unknown> | undefined {
     if (n.links.length) throw new Error('links are only supported for user-defined networks');
   }
   if (n.macAddress && !isMacAddress(n.macAddress.trim())) throw new Error(`${n.macAddress} is not a valid mac address`);
-  const driverKeys = Object.keys(n.driverOpts).sort();
-  const bare = !n.aliases.length && !driverKeys.length && !n.links.length && !n.ipv4 && !n.ipv6 && !n.linkLocalIPs.length && !n.macAddress && n.gwPriority === 0;
+  const hasDriverOpts = Object.keys(n.driverOpts).length > 0;
+  const bare = !n.aliases.length && !hasDriverOpts && !n.links.length && !n.ipv4 && !n.ipv6 && !n.linkLocalIPs.length && !n.macAddress && n.gwPriority === 0;
   if (bare) return undefined;
   return endpointSettings({
     ipv4: n.ipv4, ipv6: n.ipv6, linkLocalIPs: n.linkLocalIPs,
     links: n.links.length ? n.links : null, aliases: n.aliases.length ? n.aliases : null, macAddress: n.macAddress,
-    driverOpts: driverKeys.length ? Object.fromEntries(driverKeys.map((k) => [k, n.driverOpts[k]!])) : null, gwPriority: n.gwPriority,
+    driverOpts: hasDriverOpts ? sortKeys(n.driverOpts) : null, gwPriority: n.gwPriority,
   });
 }
 
@@ -152,7 +153,5 @@ export function networkEndpoints(values: string[], legacy: LegacyNetworkFlags): 
     endpoints.set(n.target, ep ?? emptyEndpoint());
   });
   if (userDefined && predefined) throw new Error('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
-  const sorted: Record<string, unknown> = {};
-  for (const k of [...endpoints.keys()].sort()) sorted[k] = endpoints.get(k);
-  return { mode: attachments[0]?.target ?? 'default', endpoints: sorted };
+  return { mode: attachments[0]?.target ?? 'default', endpoints: sortKeys(Object.fromEntries(endpoints)) };
 }
