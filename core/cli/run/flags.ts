@@ -2,7 +2,7 @@
 // and help texts. Values with types pflag lacks here (decimal, duration, map, ulimit, mount) are
 // read as text and converted by ./config.ts, with pflag's error texts.
 import type { FlagSpec } from '../flags.ts';
-import { parseNetworkOpt } from './network-opts.ts';
+import { parseNetworkOpt, validateDnsSearch, validateExtraHost, validateIPAddress, validateLink } from './network-opts.ts';
 
 const CGROUPNS_HELP = "Cgroup namespace to use (host|private)\n" +
   "'host':    Run the container in the Docker host's cgroup namespace\n" +
@@ -12,7 +12,7 @@ const CGROUPNS_HELP = "Cgroup namespace to use (host|private)\n" +
 
 export function containerFlags(): FlagSpec[] {
   return [
-    { name: 'add-host', kind: 'list', usage: 'Add a custom host-to-IP mapping (host:ip)' },
+    { name: 'add-host', kind: 'list', usage: 'Add a custom host-to-IP mapping (host:ip)', check: validateExtraHost },
     { name: 'annotation', kind: 'list', typeName: 'map', defaultText: 'map[]', usage: 'Add an annotation to the container (passed through to the OCI runtime)' },
     { name: 'attach', short: 'a', kind: 'list', usage: 'Attach to STDIN, STDOUT or STDERR' },
     { name: 'blkio-weight', kind: 'int', typeName: 'uint16', defaultText: '0', usage: 'Block IO (relative weight), between 10 and 1000, or 0 to disable' },
@@ -39,10 +39,10 @@ export function containerFlags(): FlagSpec[] {
     { name: 'device-write-bps', kind: 'list', defaultText: '[]', usage: 'Limit write rate (bytes per second) to a device' },
     { name: 'device-write-iops', kind: 'list', defaultText: '[]', usage: 'Limit write rate (IO per second) to a device' },
     { name: 'disable-content-trust', kind: 'bool', default: true, usage: 'Skip image verification' },
-    { name: 'dns', kind: 'list', usage: 'Set custom DNS servers' },
+    { name: 'dns', kind: 'list', usage: 'Set custom DNS servers', check: validateIPAddress },
     { name: 'dns-option', kind: 'list', usage: 'Set DNS options' },
     { name: 'dns-opt', kind: 'list', usage: 'Set DNS options', hidden: true, into: 'dns-option' },
-    { name: 'dns-search', kind: 'list', usage: 'Set custom DNS search domains' },
+    { name: 'dns-search', kind: 'list', usage: 'Set custom DNS search domains', check: validateDnsSearch },
     { name: 'domainname', kind: 'string', usage: 'Container NIS domain name' },
     { name: 'entrypoint', kind: 'string', usage: 'Overwrite the default ENTRYPOINT of the image' },
     { name: 'env', short: 'e', kind: 'list', usage: 'Set environment variables' },
@@ -69,7 +69,7 @@ export function containerFlags(): FlagSpec[] {
     { name: 'kernel-memory', kind: 'bytes', usage: 'Kernel memory limit' },
     { name: 'label', short: 'l', kind: 'list', usage: 'Set meta data on a container' },
     { name: 'label-file', kind: 'list', usage: 'Read in a line delimited file of labels' },
-    { name: 'link', kind: 'list', usage: 'Add link to another container' },
+    { name: 'link', kind: 'list', usage: 'Add link to another container', check: validateLink },
     { name: 'link-local-ip', kind: 'list', usage: 'Container IPv4/IPv6 link-local addresses' },
     { name: 'log-driver', kind: 'string', usage: 'Logging driver for the container' },
     { name: 'log-opt', kind: 'list', usage: 'Log driver options' },

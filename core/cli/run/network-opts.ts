@@ -1,7 +1,9 @@
 // The docker CLI's (v28) network options of `run`/`create`: each `--network` value read as
 // opts.NetworkOpt.Set reads it (a name, or `name=n,alias=a,ip=..,driver-opt=k=v,...`), the legacy
 // `--ip`, `--ip6`, `--network-alias`, `--link`, `--link-local-ip` and `--mac-address` applied to the
-// first network (applyContainerOptions), and the endpoints parseNetworkOpts sends, with its texts.
+// first network (applyContainerOptions), and the endpoints parseNetworkOpts sends, with its texts;
+// and the validators of --dns, --add-host, --dns-search and --link.
+import { formatIP, parseIP } from '../../config/ip.ts';
 import { endpointSettings } from '../commands/network-connect.ts';
 import { goQuote } from '../flags.ts';
 import { sortKeys } from './config.ts';
@@ -154,4 +156,45 @@ export function networkEndpoints(values: string[], legacy: LegacyNetworkFlags): 
   });
   if (userDefined && predefined) throw new Error('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
   return { mode: attachments[0]?.target ?? 'default', endpoints: sortKeys(Object.fromEntries(endpoints)) };
+}
+
+/** opts.ValidateIPAddress (`--dns`): surrounding space allowed; Go's canonical form back. */
+export function validateIPAddress(value: string): string {
+  const ip = parseIP(value.trim());
+  if (!ip) throw new Error(`IP address is not correctly formatted: ${value}`);
+  return formatIP(ip);
+}
+
+/** opts.ValidateExtraHost (`--add-host name:ip`, `name=ip`, `name:[v6]`, `name:host-gateway`): sent as `name:ip`. */
+export function validateExtraHost(value: string): string {
+  let sep = value.indexOf('=');
+  // Without `=` only the first `:` splits, so that IPv6 addresses keep theirs.
+  if (sep < 0) sep = value.indexOf(':');
+  const name = sep < 0 ? '' : value.slice(0, sep);
+  let address = value.slice(sep + 1);
+  if (sep < 0 || name === '' || name.includes(':')) throw new Error(`bad format for add-host: ${goQuote(value)}`);
+  if (address !== 'host-gateway') {
+    if (address.length > 2 && address.startsWith('[') && address.endsWith(']')) address = address.slice(1, -1);
+    if (!parseIP(address.trim())) throw new Error(`invalid IP address in add-host: ${goQuote(address)}`);
+  }
+  return `${name}:${address}`;
+}
+
+// docker's domainRegexp, `(:?` typos (an optional colon, not a group) and all.
+const DOMAIN = /^(:?(:?[a-zA-Z0-9]|(:?[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))(:?\.(:?[a-zA-Z0-9]|(:?[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])))*)\.?\s*$/;
+
+/** opts.ValidateDNSSearch: `.` (no search domain) or a domain, sent without its final dot. */
+export function validateDnsSearch(value: string): string {
+  const v = value.replace(/^ +| +$/g, '');
+  if (v === '.') return v;
+  const m = /[a-zA-Z]/.test(v) ? DOMAIN.exec(v) : null;
+  if (!m || m[1]!.length >= 255) throw new Error(`${v} is not a valid domain`);
+  return m[1]!;
+}
+
+/** opts.ValidateLink (`--link name[:alias]`). */
+export function validateLink(value: string): string {
+  if (value === '') throw new Error('empty string specified for links');
+  if (value.split(':').length > 2) throw new Error(`bad format for links: ${value}`);
+  return value;
 }
