@@ -124,7 +124,8 @@ export async function runCli(argv: string[], host: CliHost): Promise<number> {
       if (!cmd.run && parsed.args.length > 0 && !parsed.values.help) {
         throw new UsageError(`${BIN}: unknown command: ${path} ${parsed.args[0]}\n\nUsage:  ${path}\n\nRun '${path} --help' for more information`);
       }
-      await host.stdout.write(commandHelp(cmd, path, cols));
+      // A group run bare shows its help on stderr (docker's ShowHelp(Err)); --help writes stdout.
+      await (parsed.values.help ? host.stdout : host.stderr).write(commandHelp(cmd, path, cols));
       return 0;
     }
     checkArgs(cmd, path, parsed.args);

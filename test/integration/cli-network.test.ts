@@ -90,6 +90,9 @@ describe('berth network and docker network print the same', { skip }, () => {
     await same((s) => ['network', 'create', ...two(s), '--gateway', `${net(s, 1)}.1`, '--gateway', `${net(s, 1)}.2`, `bad-${s}`]);
     // Two subnets pass the CLI; the daemon takes one IPv4 subnet per network.
     await same((s) => ['network', 'create', '--subnet', `${net(s, 1)}.0/24`, '--subnet', '192.0.2.0/24', `bad-${s}`]);
+    await same(() => ['network']);
+    await same(() => ['network', 'bogus']);
+    await same((s) => ['network', 'create', '--subnet', `"${net(s, 1)}.0/24`, `bad-${s}`]);
     await same(() => ['network', 'create']);
     await same(() => ['network', 'create', 'a', 'b']);
     const none = await same((s) => ['network', 'ls', '-q', '--filter', `name=bad-${s}`]);
@@ -131,6 +134,8 @@ describe('berth network and docker network print the same', { skip }, () => {
     await same((s) => ['network', 'connect', 'nosuch', `c-${s}`]);
     await same(() => ['network', 'connect', 'shared', 'nosuch']);
     await same((s) => ['network', 'connect', '--ip', '192.0.2.5', `int-${s}`, `c-${s}`]);
+    await same((s) => ['network', 'connect', '--alias', '"web', `int-${s}`, `c-${s}`]);
+    await same((s) => ['network', 'connect', '--link', 'a:b:c', `int-${s}`, `c-${s}`]);
     await same((s) => ['network', 'disconnect', 'shared', `c-${s}`]);
     await same((s) => ['network', 'disconnect', 'shared', `c-${s}`]);
     await same(settings);

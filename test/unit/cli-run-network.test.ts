@@ -76,6 +76,7 @@ test('encoding/csv\'s first record', () => {
   assert.deepEqual(readCsvRecord('\n\na,b\nc,d'), ['a', 'b']);
   assert.deepEqual(readCsvRecord('"x\r\ny",z\r\n'), ['x\ny', 'z']);
   assert.deepEqual(readCsvRecord('a,b\r'), ['a', 'b']);
+  assert.throws(() => readCsvRecord('\n\n'), /^Error: EOF$/);
   assert.throws(() => readCsvRecord('\na,b"'), /^Error: parse error on line 2, column 4: bare " in non-quoted-field$/);
   assert.throws(() => readCsvRecord('"a\nb\nc'), /^Error: record on line 1; parse error on line 3, column 2: extraneous or missing " in quoted-field$/);
 });

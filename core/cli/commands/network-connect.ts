@@ -3,7 +3,8 @@
 import type { Command } from '../command.ts';
 import { StatusError } from '../command.ts';
 import { sortKeys } from '../run/config.ts';
-import { stringSlice } from './network-create.ts';
+import { validateLink } from '../run/network-opts.ts';
+import { stringSlice, stringsFlag } from './network-create.ts';
 
 /** convertDriverOpt: `k=v` pairs, trimmed; a missing `=` or key is refused. Keys sorted, as Go marshals the map. */
 export function driverOpts(values: string[]): Record<string, string> {
@@ -40,13 +41,13 @@ export const networkConnectCmd = (): Command => ({
   short: 'Connect a container to a network',
   args: { exact: 2 },
   flags: [
-    { name: 'alias', kind: 'list', typeName: 'strings', usage: 'Add network-scoped alias for the container' },
-    { name: 'driver-opt', kind: 'list', typeName: 'strings', usage: 'driver options for the network' },
+    stringsFlag('alias', 'Add network-scoped alias for the container'),
+    stringsFlag('driver-opt', 'driver options for the network'),
     { name: 'gw-priority', kind: 'int', usage: 'Highest gw-priority provides the default gateway. Accepts positive and negative values.' },
     { name: 'ip', kind: 'string', usage: 'IPv4 address (e.g., "172.30.100.104")' },
     { name: 'ip6', kind: 'string', usage: 'IPv6 address (e.g., "2001:db8::33")' },
-    { name: 'link', kind: 'list', usage: 'Add link to another container' },
-    { name: 'link-local-ip', kind: 'list', typeName: 'strings', usage: 'Add a link-local address for the container' },
+    { name: 'link', kind: 'list', usage: 'Add link to another container', check: validateLink },
+    stringsFlag('link-local-ip', 'Add a link-local address for the container'),
   ],
   run: async (ctx) => {
     const f = ctx.flags;

@@ -3,14 +3,19 @@
 import { cidrContains, parseCIDR, parseIP } from '../../config/ip.ts';
 import type { Command } from '../command.ts';
 import { StatusError } from '../command.ts';
-import { FlagError, goQuote } from '../flags.ts';
+import { FlagError, goQuote, type FlagSpec } from '../flags.ts';
 import { toMap as keyValueMap } from '../run/config.ts';
-import { splitCSV } from '../run/mounts.ts';
+import { readCsvRecord } from '../run/csv.ts';
 
 /** pflag's `strings` (StringSlice): every value is a CSV record; an empty one adds nothing. */
 export function stringSlice(values: string[]): string[] {
-  return values.flatMap((v) => (v === '' ? [] : splitCSV(v)));
+  return values.flatMap((v) => (v === '' ? [] : readCsvRecord(v)));
 }
+
+/** A StringSlice flag: its values are checked as CSV when set, as pflag reads them. */
+export const stringsFlag = (name: string, usage: string): FlagSpec => ({
+  name, kind: 'list', typeName: 'strings', usage, check: (v) => void stringSlice([v]),
+});
 
 export interface IpamPoolConfig {
   Subnet?: string;
@@ -91,10 +96,10 @@ export const networkCreateCmd = (): Command => ({
     { name: 'config-from', kind: 'string', usage: 'The network from which to copy the configuration' },
     { name: 'config-only', kind: 'bool', usage: 'Create a configuration only network' },
     { name: 'driver', short: 'd', kind: 'string', usage: 'Driver to manage the Network', default: 'bridge' },
-    { name: 'gateway', kind: 'list', typeName: 'strings', usage: 'IPv4 or IPv6 Gateway for the master subnet' },
+    stringsFlag('gateway', 'IPv4 or IPv6 Gateway for the master subnet'),
     { name: 'ingress', kind: 'bool', usage: 'Create swarm routing-mesh network' },
     { name: 'internal', kind: 'bool', usage: 'Restrict external access to the network' },
-    { name: 'ip-range', kind: 'list', typeName: 'strings', usage: 'Allocate container ip from a sub-range' },
+    stringsFlag('ip-range', 'Allocate container ip from a sub-range'),
     { name: 'ipam-driver', kind: 'string', usage: 'IP Address Management Driver', default: 'default' },
     { name: 'ipam-opt', kind: 'list', typeName: 'map', defaultText: 'map[]', usage: 'Set IPAM driver specific options' },
     { name: 'ipv4', kind: 'bool', usage: 'Enable or disable IPv4 address assignment', default: true },
@@ -102,7 +107,7 @@ export const networkCreateCmd = (): Command => ({
     { name: 'label', kind: 'list', usage: 'Set metadata on a network' },
     { name: 'opt', short: 'o', kind: 'list', typeName: 'map', defaultText: 'map[]', usage: 'Set driver specific options' },
     { name: 'scope', kind: 'string', usage: "Control the network's scope" },
-    { name: 'subnet', kind: 'list', typeName: 'strings', usage: 'Subnet in CIDR format that represents a network segment' },
+    stringsFlag('subnet', 'Subnet in CIDR format that represents a network segment'),
   ],
   run: async (ctx) => {
     const f = ctx.flags;

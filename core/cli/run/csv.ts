@@ -16,7 +16,7 @@ function parseError(startLine: number, line: number, column: number, why: string
 const BARE_QUOTE = 'bare " in non-quoted-field';
 const EXTRANEOUS_QUOTE = 'extraneous or missing " in quoted-field';
 
-/** The first record of `text`; empty lines before it are skipped, as Go's reader skips them. */
+/** The first record of `text`; empty lines before it are skipped, as Go's reader skips them (none left: io.EOF). */
 export function readCsvRecord(text: string): string[] {
   const input = new TextEncoder().encode(text);
   let offset = 0;
@@ -39,7 +39,7 @@ export function readCsvRecord(text: string): string[] {
   let line: Uint8Array | undefined;
   for (;;) {
     line = readLine();
-    if (line === undefined) return [];
+    if (line === undefined) throw new Error('EOF');
     if (line.length !== lengthNL(line)) break;
   }
   const startLine = lineNumber;
