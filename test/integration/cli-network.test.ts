@@ -35,12 +35,14 @@ describe('berth network and docker network print the same', { skip }, () => {
     const k = await docker(args('d'), input);
     // Arguments the same for both (no suffix) name the same networks: nothing per CLI to hide then.
     const perCli = args('b').join('\0') !== args('d').join('\0');
+    const ownNames = (t: string, s: string) => t.replace(new RegExp(`-${s}\\b`, 'g'), '-X').replaceAll(`${net('both')}.${10 + octet(s)}`, '<shared-ip>')
+      .replaceAll(`${net(s)}.`, '<net>.').replaceAll(`${net(s, 1)}.`, '<net2>.');
     const norm = (r: RunResult, s: string) => {
-      const text = (t: string) => (perCli ? t.replace(new RegExp(`-${s}\\b`, 'g'), '-X') : t)
-        .replace(/\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC\b/g, '<time>').replaceAll(`${net('both')}.${10 + octet(s)}`, '<shared-ip>').replaceAll(`${net(s)}.`, '<net>.').replaceAll(`${net(s, 1)}.`, '<net2>.').replace(/\b[0-9a-f]{64}\b/g, '<id>').replace(/\b[0-9a-f]{12}\b/g, '<id12>');
+      const text = (t: string) => (perCli ? ownNames(t, s) : t)
+        .replace(/\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC\b/g, '<time>').replace(/\b[0-9a-f]{64}\b/g, '<id>').replace(/\b[0-9a-f]{12}\b/g, '<id12>');
       return { code: r.code, stdout: text(r.stdout), stderr: text(r.stderr).replace(/\bdocker\b/g, 'berth') };
     };
-    assert.deepEqual(norm(b, "b"), norm(k, "d"), `berth/docker ${args('b').join(' ')}\ndaemon log:\n${d.logs().slice(-2000)}`);
+    assert.deepEqual(norm(b, 'b'), norm(k, 'd'), `berth/docker ${args('b').join(' ')}\ndaemon log:\n${d.logs().slice(-2000)}`);
     return norm(b, 'b');
   }
   const ok = async (args: string[]) => {
@@ -110,7 +112,8 @@ describe('berth network and docker network print the same', { skip }, () => {
     await same(() => ['network', 'ls', '--filter', 'driver=bridge', '--filter', 'type=custom', '--format', '{{.Name}}']);
     await same(() => ['network', 'ls', '--filter', 'type=builtin', '--format', '{{.Name}} {{.Driver}} {{.Scope}} {{.Internal}} {{.IPv4}} {{.IPv6}}']);
     await same((s) => ['network', 'ls', '--filter', `label=owner=-${s}`, '--format', 'table {{.Name}}\t{{.Internal}}\t{{.Label "owner"}}\t{{.Labels}}']);
-    await same((s) => ['network', 'ls', '--filter', `name=nw-${s}`, '--format', '{{json .}}']);
+    // One label: docker joins .Labels in Go's (random) map order.
+    await same((s) => ['network', 'ls', '--filter', `name=int-${s}`, '--format', '{{json .}}']);
     await same(() => ['network', 'ls', '--filter', 'bogus=1']);
     await same(() => ['network', 'ls', '--filter', 'type=other']);
     await same(() => ['network', 'ls', '--format', '{{.Nope}}']);
@@ -130,6 +133,14 @@ describe('berth network and docker network print the same', { skip }, () => {
     const inspected = await same(settings);
     assert.match(inspected.stdout, new RegExp(`^nw-X <net>\\.128 null \\[c-X <id12>\\];shared <shared-ip> \\["web","api-X"\\] \\[c-X web api-X <id12>\\];\n$`));
     await same((s) => ['exec', `c-${s}`, 'ip', '-o', '-4', 'addr', 'show', 'eth1']);
+    // Both containers' endpoints, seen through either CLI.
+    await same(() => ['network', 'inspect', 'shared']);
+    await same(() => ['network', 'inspect', '-f', '{{range $id, $c := .Containers}}{{$c.Name}} {{$c.IPv4Address}} {{$c.MacAddress}};{{end}}', 'shared']);
+    await same(() => ['network', 'ls', '--filter', 'dangling=true', '--format', '{{.Name}}']);
+    await same(() => ['network', 'ls', '--filter', 'dangling=false', '--format', '{{.Name}}']);
+    const id = (await ok(['network', 'inspect', '-f', '{{.Id}}', 'shared'])).trim();
+    await same(() => ['network', 'inspect', '-f', '{{.Name}}', id.slice(0, 12)]);
+    await same(() => ['network', 'ls', '--filter', `id=${id.slice(0, 5)}`, '--format', '{{.Name}}']);
     await same((s) => ['network', 'connect', 'shared', `c-${s}`]);
     await same((s) => ['network', 'connect', 'nosuch', `c-${s}`]);
     await same(() => ['network', 'connect', 'shared', 'nosuch']);
