@@ -8,11 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { containersMissing, startContainerDaemon } from '../helpers/containers.ts';
 import type { TestDaemon } from '../helpers/berthd.ts';
-import { runCommand, type RunResult } from '../helpers/docker-cli.ts';
+import type { RunResult } from '../helpers/docker-cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { berthCliCommand } from '../helpers/berth-cli.ts';
-
-const BERTH_CLI_ARGS = berthCliCommand()!.slice(1);
+import { cliPair } from '../helpers/cli-pair.ts';
 
 const skip = containersMissing();
 
@@ -25,9 +23,7 @@ const net = (s: string, k = 0) => `${BASE}.${octet(s) + 4 * k}`;
 describe('berth network and docker network print the same', { skip }, () => {
   let d: TestDaemon;
   let configDir: string;
-  const env = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_HOST: d.host, DOCKER_CONFIG: configDir, DOCKER_CLI_HINTS: 'false', TZ: 'UTC' });
-  const berth = (args: string[], input?: string) => runCommand(process.execPath, [...BERTH_CLI_ARGS, ...args], { env: env(), ...(input ? { input } : {}) });
-  const docker = (args: string[], input?: string) => d.docker(args, { configDir, ...(input ? { input } : {}) });
+  const { berth, docker } = cliPair(() => d, () => configDir);
 
   /** Runs both CLIs in turn (names and subnets per CLI) and compares what they print. */
   async function same(args: (s: string) => string[], input?: string): Promise<RunResult> {

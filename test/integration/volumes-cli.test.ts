@@ -6,21 +6,17 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { containersMissing, startContainerDaemon } from '../helpers/containers.ts';
 import type { TestDaemon } from '../helpers/berthd.ts';
-import { runCommand, type RunResult } from '../helpers/docker-cli.ts';
+import type { RunResult } from '../helpers/docker-cli.ts';
 
 import { tempDir } from '../helpers/tmp.ts';
-import { berthCliCommand } from '../helpers/berth-cli.ts';
-
-const BERTH_CLI_ARGS = berthCliCommand()!.slice(1);
+import { cliPair } from '../helpers/cli-pair.ts';
 
 const skip = containersMissing();
 
 describe('berth volume and docker volume print the same', { skip }, () => {
   let d: TestDaemon;
   let configDir: string;
-  const env = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_HOST: d.host, DOCKER_CONFIG: configDir, DOCKER_CLI_HINTS: 'false', TZ: 'UTC' });
-  const berth = (args: string[], input?: string) => runCommand(process.execPath, [...BERTH_CLI_ARGS, ...args], { env: env(), ...(input ? { input } : {}) });
-  const docker = (args: string[], input?: string) => d.docker(args, { configDir, ...(input ? { input } : {}) });
+  const { berth, docker } = cliPair(() => d, () => configDir);
 
   /** Runs both CLIs in turn (names get a per-CLI suffix) and compares what they print. */
   async function same(args: (s: string) => string[], input?: string): Promise<RunResult> {
