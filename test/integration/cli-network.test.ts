@@ -110,6 +110,11 @@ describe('berth network and docker network print the same', { skip }, () => {
     await same((s) => ['network', 'ls', '--filter', `label=owner=-${s}`, '--format', 'table {{.Name}}\t{{.Internal}}\t{{.Label "owner"}}\t{{.Labels}}']);
     // One label: docker joins .Labels in Go's (random) map order.
     await same((s) => ['network', 'ls', '--filter', `name=int-${s}`, '--format', '{{json .}}']);
+    await same((s) => ['network', 'ls', '-q', '--format', '{{.Name}}', '--filter', `name=-${s}`]);
+    await same((s) => ['network', 'ls', '--format', 'table', '--filter', `name=-${s}`]);
+    await same((s) => ['network', 'ls', '--format', 'raw', '--filter', `name=-${s}`]);
+    await same((s) => ['network', 'ls', '-q', '--format', 'raw', '--filter', `name=-${s}`]);
+    await same((s) => ['network', 'ls', '--format', 'table {{.ID}}\t{{.CreatedAt}}', '--no-trunc', '--filter', `name=int-${s}`]);
     await same(() => ['network', 'ls', '--filter', 'bogus=1']);
     await same(() => ['network', 'ls', '--filter', 'type=other']);
     await same(() => ['network', 'ls', '--format', '{{.Nope}}']);
