@@ -30,22 +30,38 @@ function randomMac(): string {
  */
 export async function createBridgeNetwork(spec: BridgeNetworkSpec, netns: number | null = null): Promise<void> {
   const nl = native();
-  let bridge = findLink(spec.bridge, netns);
+  const address = gatewayCidr(spec);
+  const bridge = findLink(spec.bridge, netns);
   if (bridge && bridge.kind !== 'bridge') {
     throw new BerthError('conflict', `cannot create network ${spec.name} (${spec.id.slice(0, 12)}): the host already has a ${bridge.kind || 'network'} device named ${spec.bridge}, which is not a bridge; remove it (ip link delete ${spec.bridge}) and try again`);
   }
-  if (!bridge) {
-    nl.netlinkCreateBridge(netns, spec.bridge, spec.mtu);
+  if (bridge) {
+    adoptBridge(spec, bridge, address, netns);
+    return;
+  }
+  nl.netlinkCreateBridge(netns, spec.bridge, spec.mtu);
+  try {
     // A bridge without a MAC of its own takes its lowest port's and changes it as containers come
     // and go, leaving stale ARP entries for the gateway in the containers (dockerd sets one too).
     nl.netlinkSetLinkAddress(netns, spec.bridge, randomMac());
-    bridge = nl.netlinkLink(netns, spec.bridge);
-  } else if (spec.mtu && bridge.mtu !== spec.mtu) {
-    nl.netlinkSetLinkMtu(netns, spec.bridge, spec.mtu);
+    nl.netlinkAddAddress(netns, spec.bridge, address);
+    nl.netlinkSetLinkUp(netns, spec.bridge, true);
+  } catch (e) {
+    // All or nothing: a half-made bridge would be adopted next time as if it were whole.
+    try {
+      nl.netlinkDeleteLink(netns, spec.bridge);
+    } catch {
+      // The first error says what went wrong.
+    }
+    throw e;
   }
-  const address = gatewayCidr(spec);
-  const index = bridge.index;
-  if (!nl.netlinkListAddresses(netns).some((a) => a.linkIndex === index && a.address === address)) {
+}
+
+/** Brings a bridge an earlier daemon left back to the spec: its MTU, the gateway address, up. */
+function adoptBridge(spec: BridgeNetworkSpec, bridge: NetlinkLink, address: string, netns: number | null): void {
+  const nl = native();
+  if (spec.mtu && bridge.mtu !== spec.mtu) nl.netlinkSetLinkMtu(netns, spec.bridge, spec.mtu);
+  if (!nl.netlinkListAddresses(netns).some((a) => a.linkIndex === bridge.index && a.address === address)) {
     nl.netlinkAddAddress(netns, spec.bridge, address);
   }
   if (!bridge.up) nl.netlinkSetLinkUp(netns, spec.bridge, true);
