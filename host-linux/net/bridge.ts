@@ -35,10 +35,7 @@ export async function createBridgeNetwork(spec: BridgeNetworkSpec, netns: number
   if (bridge && bridge.kind !== 'bridge') {
     throw new BerthError('conflict', `cannot create network ${spec.name} (${spec.id.slice(0, 12)}): the host already has a ${bridge.kind || 'network'} device named ${spec.bridge}, which is not a bridge; remove it (ip link delete ${spec.bridge}) and try again`);
   }
-  if (bridge) {
-    adoptBridge(spec, bridge, address, netns);
-    return;
-  }
+  if (bridge && adoptBridge(spec, bridge, address, netns)) return;
   nl.netlinkCreateBridge(netns, spec.bridge, spec.mtu);
   try {
     // A bridge without a MAC of its own takes its lowest port's and changes it as containers come
@@ -57,14 +54,22 @@ export async function createBridgeNetwork(spec: BridgeNetworkSpec, netns: number
   }
 }
 
-/** Brings a bridge an earlier daemon left back to the spec: its MTU, the gateway address, up. */
-function adoptBridge(spec: BridgeNetworkSpec, bridge: NetlinkLink, address: string, netns: number | null): void {
+/**
+ * Brings a bridge an earlier daemon left back to the spec: its MTU, the gateway address, up. A
+ * bridge without ports that carries another address (the default bridge's `--bip` changed) is
+ * deleted instead, to be made anew: kept, the host would go on routing the old subnet. False then.
+ */
+function adoptBridge(spec: BridgeNetworkSpec, bridge: NetlinkLink, address: string, netns: number | null): boolean {
   const nl = native();
-  if (spec.mtu && bridge.mtu !== spec.mtu) nl.netlinkSetLinkMtu(netns, spec.bridge, spec.mtu);
-  if (!nl.netlinkListAddresses(netns).some((a) => a.linkIndex === bridge.index && a.address === address)) {
-    nl.netlinkAddAddress(netns, spec.bridge, address);
+  const addresses = nl.netlinkListAddresses(netns).filter((a) => a.linkIndex === bridge.index).map((a) => a.address);
+  if (addresses.some((a) => a !== address) && !nl.netlinkListLinks(netns).some((l) => l.master === bridge.index)) {
+    nl.netlinkDeleteLink(netns, spec.bridge);
+    return false;
   }
+  if (spec.mtu && bridge.mtu !== spec.mtu) nl.netlinkSetLinkMtu(netns, spec.bridge, spec.mtu);
+  if (!addresses.includes(address)) nl.netlinkAddAddress(netns, spec.bridge, address);
   if (!bridge.up) nl.netlinkSetLinkUp(netns, spec.bridge, true);
+  return true;
 }
 
 /** Deletes the bridge (its veths' host ends fall off it) and its isolation rules and route; idempotent. */

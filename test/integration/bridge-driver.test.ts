@@ -168,6 +168,13 @@ test('createBridgeNetwork makes the bridge up with its gateway address and a MAC
   assert.equal(restored.mtu, 1400, 'mtu 0 keeps what the bridge has');
   await createBridgeNetwork({ ...netA, mtu: 1500 }, host.fd);
   assert.equal(nl.netlinkLink(host.fd, netA.bridge).mtu, 1500);
+  // Left with another subnet's address and no port: made anew, so the old subnet is no longer routed.
+  inside(host, 'ip', 'addr', 'add', '10.9.9.1/24', 'dev', netA.bridge);
+  await createBridgeNetwork(netA, host.fd);
+  assert.deepEqual(addressesOf(host, netA.bridge), ['172.18.0.1/16']);
+  assert.ok(!hostRoutes(host.fd).includes('10.9.9.0/24'));
+  assert.equal(nl.netlinkLink(host.fd, netA.bridge).up, true);
+  assert.match(nl.netlinkLink(host.fd, netA.bridge).mac, /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/);
 
   await createBridgeNetwork(netB, host.fd);
   await createBridgeNetwork(netI, host.fd);
@@ -218,6 +225,13 @@ test('joinEndpoint puts eth0 with its address, MAC and default route into the co
   assert.equal(nl.netlinkLink(host.fd, netA.bridge).mac, bridge.mac);
 
   await reach([a1, '172.18.0.3', true, 'a1 to a2 across the bridge'], [a2, '172.18.0.2', true, 'a2 to a1'], [a1, '172.18.0.1', true, 'a1 to its gateway']);
+
+  // With containers on it, a bridge is adopted whatever else it carries: they keep their links.
+  inside(host, 'ip', 'addr', 'add', '10.9.9.1/24', 'dev', netA.bridge);
+  await createBridgeNetwork(netA, host.fd);
+  assert.equal(nl.netlinkLink(host.fd, netA.bridge).index, bridge.index);
+  assert.equal(nl.netlinkLink(host.fd, epA1.hostIfname).master, bridge.index);
+  inside(host, 'ip', 'addr', 'del', '10.9.9.1/24', 'dev', netA.bridge);
 
   await joinEndpoint(b1.pid, epB1, host.fd);
   await joinEndpoint(i1.pid, epI1, host.fd);
