@@ -122,6 +122,17 @@ describe('berth network and docker network print the same', { skip }, () => {
     await same((s) => ['network', 'inspect', '--format', '{{.Name}} {{.Driver}} {{.Scope}} {{.Internal}} {{json .IPAM}} {{json .Labels}} {{json .Options}}', `nw-${s}`]);
     await same((s) => ['network', 'inspect', '-f', '{{.Name}} {{.Internal}} {{len .IPAM.Config}} {{.IPAM.Driver}} {{json .Containers}}', `int-${s}`]);
     await same(() => ['network', 'inspect', 'shared']);
+    // The docker CLI's Go types print (structs, maps, a time), and where they lack a field the raw JSON answers.
+    const typed = await same(() => ['network', 'inspect', '-f', '{{.IPAM.Config}} {{.IPAM}} {{.ConfigFrom}} {{.Labels}} {{.Containers}} {{.Options}} {{.Created}}', 'shared']);
+    const subnet = `${net('both')}.0/24  ${net('both')}.1 map[]`;
+    assert.equal(typed.stdout, `[{${subnet}}] {default map[] [{${subnet}}]} {} map[] map[] map[] <time>\n`);
+    const whole = await same(() => ['network', 'inspect', '-f', '{{.}}', 'shared']);
+    assert.match(whole.stdout, /^\{shared <id> <time> local bridge false false \{default map\[\] \[\{.*\}\]\} false false false \{\} false map\[\] map\[\] map\[\] \[\] map\[\]\}\n$/);
+    const json = await same(() => ['network', 'inspect', '-f', '{{json .}}', 'shared']);
+    assert.match(json.stdout, /^\{"Name":"shared","Id":"<id>","Created":"[^"]+","Scope":"local","Driver":"bridge","EnableIPv4":false,/);
+    await same(() => ['network', 'inspect', '-f', '{{json .Created}} {{json .IPAM}} {{.ID}} {{.Id}}', 'shared']);
+    await same(() => ['network', 'inspect', '-f', '{{.Nope}}', 'shared']);
+    await same(() => ['network', 'inspect', '-f', '{{.Labels.nope}}', 'shared']);
     await same(() => ['network', 'inspect', 'shared', 'bridge', 'host', 'none']);
     await same(() => ['network', 'inspect', 'nosuch']);
     await same(() => ['network', 'inspect', 'shared', 'nosuch']);

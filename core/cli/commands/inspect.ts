@@ -6,7 +6,24 @@ import { FormatError, INSPECT_FORMAT_HELP } from '../formatter.ts';
 import { indentJSON } from '../json-indent.ts';
 import { parseTemplate, TemplateError, type Template } from '../template.ts';
 
-export interface Fetched { raw: string }
+/** The JSON as the daemon sent it, and optionally the value as the docker CLI's Go types hold it (templates run on it first). */
+export interface Fetched { raw: string; typed?: unknown }
+
+/** docker's TemplateInspector: the typed value first; where the template fails on it, the raw JSON. */
+function executeTyped(tmpl: Template, f: Fetched): string {
+  if (f.typed !== undefined) {
+    // Go's default there: a missing map key prints `<no value>`; only the raw fallback runs with missingkey=error.
+    tmpl.missingKeyError = false;
+    try {
+      return tmpl.execute(f.typed);
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+    } finally {
+      tmpl.missingKeyError = true;
+    }
+  }
+  return tmpl.execute(JSON.parse(f.raw));
+}
 
 /** Prints the collected objects and fails with the collected errors, as docker's inspector does. */
 export async function inspectAll(ctx: CommandContext, names: string[], fetch: (name: string) => Promise<Fetched>): Promise<void> {
@@ -37,7 +54,7 @@ export async function inspectAll(ctx: CommandContext, names: string[], fetch: (n
     }
     if (tmpl) {
       try {
-        out += tmpl.execute(JSON.parse(f.raw)) + '\n';
+        out += executeTyped(tmpl, f) + '\n';
       } catch (e) {
         if (e instanceof TemplateError) {
           // docker still ends the (partial) output with a newline.

@@ -25,7 +25,7 @@ const NETWORK_HEADER: Record<string, string> = {
 };
 
 /** Go's Time.String of an RFC 3339 timestamp as the API sends it (`Z` reads as UTC). */
-function createdAt(text: string | undefined): string {
+export function createdAt(text: string | undefined): string {
   const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(text ?? '');
   if (!m) return '0001-01-01 00:00:00 +0000 UTC';
   const nanos = m[2] ? Number(m[2].padEnd(9, '0').slice(0, 9)) : 0;
