@@ -103,7 +103,7 @@ let i1: Namespace; // on the internal network `i`
 let outside: Namespace; // beyond the host, routed through it, no berth network
 
 const netA = network('a', '172.18.0.0/16');
-const netB = network('b', '172.19.0.0/16');
+const netB = { ...network('b', '172.19.0.0/16'), mtu: 1450 };
 const netI = network('i', '172.20.0.0/24', true);
 const epA1 = endpoint(netA, '172.18.0.2');
 const epA2 = endpoint(netA, '172.18.0.3');
@@ -177,6 +177,7 @@ test('createBridgeNetwork makes the bridge up with its gateway address and a MAC
   assert.match(nl.netlinkLink(host.fd, netA.bridge).mac, /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/);
 
   await createBridgeNetwork(netB, host.fd);
+  assert.equal(nl.netlinkLink(host.fd, netB.bridge).mtu, 1450);
   await createBridgeNetwork(netI, host.fd);
   assert.deepEqual(addressesOf(host, netI.bridge), ['172.20.0.1/24']);
   assert.notEqual(nl.netlinkLink(host.fd, netB.bridge).mac, bridge.mac);
@@ -234,8 +235,20 @@ test('joinEndpoint puts eth0 with its address, MAC and default route into the co
   inside(host, 'ip', 'addr', 'del', '10.9.9.1/24', 'dev', netA.bridge);
 
   await joinEndpoint(b1.pid, epB1, host.fd);
+  assert.deepEqual([nl.netlinkLink(b1.fd, 'eth0').mtu, nl.netlinkLink(host.fd, epB1.hostIfname).mtu], [1450, 1450]);
   await joinEndpoint(i1.pid, epI1, host.fd);
   assert.equal(nl.netlinkLink(host.fd, epI1.hostIfname).master, nl.netlinkLink(host.fd, netI.bridge).index);
+
+  // A second network: eth1, its subnet's route and no default route of its own.
+  const second = endpoint(netI, '172.20.0.3', { ifname: 'eth1', defaultRoute: false });
+  await joinEndpoint(a1.pid, second, host.fd);
+  assert.deepEqual(addressesOf(a1, 'eth1'), ['172.20.0.3/24']);
+  assert.deepEqual(nl.netlinkListRoutes(a1.fd).filter((r) => r.table === 254).map((r) => `${r.destination} ${r.gateway ?? ''}`).sort(),
+    ['0.0.0.0/0 172.18.0.1', '172.18.0.0/16 ', '172.20.0.0/24 ']);
+  await reach([a1, '172.20.0.2', true, 'a1 to i1 through eth1']);
+  await leaveEndpoint(a1.pid, second, host.fd);
+  assert.deepEqual(linkNames(a1), ['eth0', 'lo']);
+  assert.throws(() => nl.netlinkLink(host.fd, second.hostIfname), { code: 'ENODEV' });
 });
 
 test('joinEndpoint refuses a bad address, a taken name, an unreachable gateway and a vanished process, leaving nothing', { skip }, async () => {
@@ -290,6 +303,9 @@ test('isolateNetworks: networks apart, each reaching its own gateway and the hos
     // The host's own addresses are delivered locally (its DNS servers are on the gateways).
     [a1, '172.19.0.1', true, 'a1 to the host at b\'s gateway'],
     [i1, '192.168.77.1', true, 'i1 to the host at its uplink'],
+    // The host reaches every container (the userland proxy's and the DNS replies' way).
+    [host, '172.18.0.2', true, 'the host to a1'],
+    [host, '172.20.0.2', true, 'the host to i1'],
     // A network that is not internal reaches beyond its subnet (no NAT here: the outside routes back).
     [a1, '192.168.77.2', true, 'a1 to the outside'],
     [b1, '192.168.77.2', true, 'b1 to the outside'],
