@@ -1,6 +1,7 @@
 // `--mount type=bind,source=/srv,target=/mnt,readonly` as docker's opts.MountOpt reads it into the
 // API's Mount objects (fields in the Go struct's order, zero values left out).
 import { ramInBytes } from '../units.ts';
+import { readCsvRecord } from './csv.ts';
 
 export interface ApiMount {
   Type: string;
@@ -34,7 +35,7 @@ export function parseMount(value: string): ApiMount {
   const tmpfs: NonNullable<ApiMount['TmpfsOptions']> = {};
   const image: NonNullable<ApiMount['ImageOptions']> = {};
   const used = { bind: false, volume: false, tmpfs: false, image: false };
-  for (const field of splitCSV(value)) {
+  for (const field of readCsvRecord(value)) {
     const eq = field.indexOf('=');
     const key = (eq >= 0 ? field.slice(0, eq) : field).toLowerCase();
     const val = eq >= 0 ? field.slice(eq + 1) : undefined;
@@ -100,20 +101,4 @@ export function parseMount(value: string): ApiMount {
 function splitOnce(s: string): [string, string | undefined] {
   const i = s.indexOf('=');
   return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
-}
-
-/** encoding/csv's reader for one record: commas separate, double quotes protect. */
-export function splitCSV(s: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (quoted) {
-      if (c === '"' && s[i + 1] === '"') { cur += '"'; i++; } else if (c === '"') quoted = false; else cur += c;
-    } else if (c === '"' && cur === '') quoted = true;
-    else if (c === ',') { out.push(cur); cur = ''; } else cur += c;
-  }
-  out.push(cur);
-  return out;
 }
