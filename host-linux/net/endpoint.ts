@@ -5,6 +5,7 @@ import { closeSync, openSync } from 'node:fs';
 import type { EndpointSpec } from '../../core/engine/networks/host.ts';
 import { BerthError } from '../../core/errors.ts';
 import { native } from '../native/index.ts';
+import { findLink } from './bridge.ts';
 
 /** An fd of the network namespace of `pid`, or undefined when the process is gone. */
 function openNetns(pid: number): number | undefined {
@@ -33,16 +34,19 @@ export async function joinEndpoint(pid: number, ep: EndpointSpec, netns: number 
   }
 }
 
-/** Deletes the container's interface (its veth pair with it); idempotent, also once the process is gone. */
+/**
+ * Deletes the container's interface; idempotent, also once the process is gone. Through the host
+ * end, named for the endpoint in the daemon's namespace (deleting either end deletes the pair): the
+ * container's `ifname` may by now name another interface (the network connected again, or `pid`
+ * reused by another process).
+ */
 export async function leaveEndpoint(pid: number, ep: EndpointSpec, netns: number | null = null): Promise<void> {
-  const container = openNetns(pid);
+  const host = findLink(ep.hostIfname, netns);
+  // Never another device that happens to bear the name.
+  if (!host || host.kind !== 'veth') return;
   try {
-    // Without the container's namespace, the host end: deleting either end deletes the pair.
-    if (container === undefined) native().netlinkDeleteLink(netns, ep.hostIfname);
-    else native().netlinkDeleteLink(container, ep.ifname);
+    native().netlinkDeleteLink(netns, ep.hostIfname);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENODEV') throw e;
-  } finally {
-    if (container !== undefined) closeSync(container);
   }
 }

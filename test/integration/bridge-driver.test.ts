@@ -383,6 +383,14 @@ test('leaveEndpoint removes the interface, is idempotent, and works once the pro
   assert.throws(() => nl.netlinkLink(host.fd, epA2.hostIfname), { code: 'ENODEV' });
   await reach([a1, '172.18.0.3', false, 'a2 is gone from the network']);
   await leaveEndpoint(a2.pid, epA2, host.fd);
+  // Connected again (another endpoint, the same eth0): leaving the old endpoint once more leaves the new one alone.
+  const again = endpoint(netA, '172.18.0.4');
+  await joinEndpoint(a2.pid, again, host.fd);
+  await leaveEndpoint(a2.pid, epA2, host.fd);
+  assert.deepEqual(addressesOf(a2, 'eth0'), ['172.18.0.4/16']);
+  await reach([a1, '172.18.0.4', true, 'a1 to a2 connected again']);
+  await leaveEndpoint(a2.pid, again, host.fd);
+  assert.deepEqual(linkNames(a2), ['lo']);
 
   // The namespace outlives its process while something holds it (here: this test's fd), and so does the veth.
   await kill(b1);
