@@ -206,10 +206,6 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
   const bool = (k: string) => (f[k] as boolean | undefined) ?? false;
   const [image, ...cmd] = ctx.args;
 
-  // The first check of docker's parse.
-  const mac = str('mac-address');
-  if (mac && !isMacAddress(mac.trim())) throw new RunOptionError(`${mac} is not a valid mac address`);
-
   // Attach streams: -a names them; otherwise stdout and stderr (and stdin with -i) unless detached.
   const attach = new Set<string>();
   for (const a of list('attach')) {
@@ -217,6 +213,10 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
     if (!['stdin', 'stdout', 'stderr'].includes(s)) throw invalid(a, 'attach', 'valid streams are STDIN, STDOUT and STDERR', 'a');
     attach.add(s);
   }
+  // The first check of docker's parse (the one above is pflag's, when -a is set).
+  const mac = str('mac-address');
+  if (mac && !isMacAddress(mac.trim())) throw new RunOptionError(`${mac} is not a valid mac address`);
+
   const detach = kind === 'run' && bool('detach');
   let attachStdin = attach.has('stdin');
   let attachStdout = attach.has('stdout');
