@@ -1,7 +1,7 @@
 // A container's interface on a bridge network: a veth pair from the bridge into the network
 // namespace of the container's init (created, not yet started), made in one native call so that
 // networking adds little to a container's start.
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
 import type { EndpointSpec } from '../../core/engine/networks/host.ts';
 import { BerthError } from '../../core/errors.ts';
 import { native } from '../native/index.ts';
@@ -27,6 +27,12 @@ export async function joinEndpoint(pid: number, ep: EndpointSpec, netns: number 
     throw new BerthError('conflict', `cannot connect to network ${ep.network.name}: the container's process ${pid} has exited`);
   }
   try {
+    // A container's interface in the host's own namespace would be an eth0 on the host.
+    const own = netns === null ? statSync('/proc/thread-self/ns/net') : fstatSync(netns);
+    const theirs = fstatSync(container);
+    if (theirs.ino === own.ino && theirs.dev === own.dev) {
+      throw new BerthError('conflict', `cannot connect to network ${ep.network.name}: the process ${pid} is in the host's network namespace, not a container's`);
+    }
     native().netlinkJoinEndpoint(netns, ep.network.bridge, ep.hostIfname, container, ep.ifname, ep.macAddress, ep.network.mtu,
       ep.address, ep.defaultRoute ? ep.network.gateway : null);
   } finally {

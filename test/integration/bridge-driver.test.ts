@@ -276,6 +276,12 @@ test('joinEndpoint refuses a bad address, a taken name, an unreachable gateway a
   assert.deepEqual(addressesOf(a1, 'eth0'), ['172.18.0.2/16']);
   await reach([a1, '172.18.0.3', true, 'a1 still reaches a2']);
 
+  await assert.rejects(joinEndpoint(host.pid, endpoint(netA, '172.18.0.9'), host.fd), {
+    name: 'BerthError', message: `cannot connect to network a: the process ${host.pid} is in the host's network namespace, not a container's`,
+  });
+  await assert.rejects(joinEndpoint(process.pid, endpoint(netA, '172.18.0.9')), { name: 'BerthError', message: /is in the host's network namespace/ });
+  assert.deepEqual(linkNames(host), hostLinks);
+
   const gone = await namespace();
   await kill(gone);
   await assert.rejects(joinEndpoint(gone.pid, endpoint(netA, '172.18.0.9'), host.fd), {
