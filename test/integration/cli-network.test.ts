@@ -107,6 +107,10 @@ describe('berth network and docker network print the same', { skip }, () => {
     await same((s) => ['network', 'ls', '--filter', 'label=app=web', '--filter', `name=-${s}`]);
     await same(() => ['network', 'ls', '--filter', 'driver=bridge', '--filter', 'type=custom', '--format', '{{.Name}}']);
     await same(() => ['network', 'ls', '--filter', 'type=builtin', '--format', '{{.Name}} {{.Driver}} {{.Scope}} {{.Internal}} {{.IPv4}} {{.IPv6}}']);
+    await same(() => ['network', 'ls', '--filter', 'scope=local', '--filter', 'driver=null', '--format', '{{.Name}}']);
+    await same(() => ['network', 'ls', '--filter', 'label=app', '--filter', 'label=tier', '--format', '{{.Name}}']);
+    await same(() => ['network', 'ls', '--filter', 'scope=swarm', '-q']);
+    await same(() => ['network', 'ls', '--filter', 'name=nw', '--filter', 'name=int', '--format', '{{.Name}}']);
     await same((s) => ['network', 'ls', '--filter', `label=owner=-${s}`, '--format', 'table {{.Name}}\t{{.Internal}}\t{{.Label "owner"}}\t{{.Labels}}']);
     // One label: docker joins .Labels in Go's (random) map order.
     await same((s) => ['network', 'ls', '--filter', `name=int-${s}`, '--format', '{{json .}}']);
@@ -179,6 +183,8 @@ describe('berth network and docker network print the same', { skip }, () => {
     const pruned = await same((s) => ['network', 'prune', '-f', '--filter', `label=owner=-${s}`, '--filter', 'label!=keep']);
     assert.equal(pruned.stdout, 'Deleted Networks:\np1-X\n\n');
     await same((s) => ['network', 'prune', '-f', '--filter', `label=owner=-${s}`, '--filter', 'until=1h']);
+    await same((s) => ['network', 'prune', '-f', '--filter', `label=owner=-${s}`, '--filter', 'until=2001-01-01T00:00:00Z']);
+    await same(() => ['network', 'prune', '-f', '--filter', 'until=nonsense']);
     await same(() => ['network', 'prune', '-f', '--filter', 'bogus=1']);
     await same((s) => ['rm', '-f', `c-${s}`]);
     await same((s) => ['network', 'rm', `nw-${s}`, `p2-${s}`]);
