@@ -1,5 +1,6 @@
 // A temporary berthd from the built bundle, with its own data root, exec root, pidfile and socket.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { access, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { httpStatus, run, stopChild, waitFor } from './process.ts';
@@ -39,6 +40,8 @@ export async function startBerthd(repo: string, dir: string, nodeArgs: string[] 
     ...nodeArgs, berthBundles(repo).berthd, '--data-root', join(dir, 'data'), '-H', `unix://${socket}`,
     '--exec-root', execRoot, '--pidfile', join(dir, 'berthd.pid'),
     '--config-file', join(dir, 'daemon.json'),
+    // A default bridge of its own: on berth0 it would adopt the system daemon's bridge and remove it at its shutdown.
+    '--bridge', `bb${createHash('sha256').update(dir).digest('hex').slice(0, 10)}`,
   ], { stdio: ['ignore', log.fd, log.fd], cwd: repo });
   await log.close();
   try {
