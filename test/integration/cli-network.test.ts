@@ -69,8 +69,8 @@ describe('berth network and docker network print the same', { skip }, () => {
     await same((s) => ['network', 'create', '--subnet', `${net(s)}.0/33`, `bad-${s}`]);
     await same((s) => ['network', 'create', '--subnet', 'nonsense', `bad-${s}`]);
     await same((s) => ['network', 'create', '--gateway', `${net(s)}.1`, `bad-${s}`]);
-    await same((s) => ['network', 'create', '--subnet', `${net(s)}.0/24`, '--gateway', '192.0.2.1', `bad-${s}`]);
-    await same((s) => ['network', 'create', '--subnet', `${net(s)}.0/24`, '--ip-range', '192.0.2.0/28', `bad-${s}`]);
+    await same((s) => ['network', 'create', '--subnet', `${net(s)}.0/24`, '--gateway', '198.51.100.1', `bad-${s}`]);
+    await same((s) => ['network', 'create', '--subnet', `${net(s)}.0/24`, '--ip-range', '198.51.100.0/28', `bad-${s}`]);
     await same((s) => ['network', 'create', '--subnet', `${net(s)}.0/24`, '--subnet', `${net(s)}.0/25`, `bad-${s}`]);
     await same((s) => ['network', 'create', '--label', '=x', `bad-${s}`]);
     // Refused by the daemon.
@@ -87,7 +87,7 @@ describe('berth network and docker network print the same', { skip }, () => {
     await same((s) => ['network', 'create', ...two(s), '--ip-range', `${net(s, 1)}.0/25`, '--ip-range', `${net(s, 1)}.128/25`, `bad-${s}`]);
     await same((s) => ['network', 'create', ...two(s), '--gateway', `${net(s, 1)}.1`, '--gateway', `${net(s, 1)}.2`, `bad-${s}`]);
     // Two subnets pass the CLI; the daemon takes one IPv4 subnet per network.
-    await same((s) => ['network', 'create', '--subnet', `${net(s, 1)}.0/24`, '--subnet', '192.0.2.0/24', `bad-${s}`]);
+    await same((s) => ['network', 'create', '--subnet', `${net(s, 1)}.0/24`, '--subnet', '198.51.100.0/24', `bad-${s}`]);
     await same(() => ['network']);
     await same(() => ['network', 'bogus']);
     await same((s) => ['network', 'create', '--subnet', `"${net(s, 1)}.0/24`, `bad-${s}`]);
@@ -160,7 +160,7 @@ describe('berth network and docker network print the same', { skip }, () => {
     await same((s) => ['network', 'connect', 'shared', `c-${s}`]);
     await same((s) => ['network', 'connect', 'nosuch', `c-${s}`]);
     await same(() => ['network', 'connect', 'shared', 'nosuch']);
-    await same((s) => ['network', 'connect', '--ip', '192.0.2.5', `int-${s}`, `c-${s}`]);
+    await same((s) => ['network', 'connect', '--ip', '198.51.100.5', `int-${s}`, `c-${s}`]);
     await same((s) => ['network', 'connect', '--alias', '"web', `int-${s}`, `c-${s}`]);
     await same((s) => ['network', 'connect', '--link', 'a:b:c', `int-${s}`, `c-${s}`]);
     await same((s) => ['network', 'disconnect', 'shared', `c-${s}`]);
