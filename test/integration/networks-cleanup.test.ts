@@ -131,8 +131,13 @@ describe('networks leave nothing behind', { skip }, () => {
     assert.deepEqual(traces.zombies.filter((z) => parentOf(z) === pid), [], 'the daemon reaps what it spawns');
     assert.ok(fds() <= fdsBefore + 2, `daemon fds: ${fdsBefore} before, ${fds()} after`);
 
+    const bridgeSubnet = (await ok('network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', 'bridge')).trim();
+    assert.ok(isolationRoutes().includes(bridgeSubnet), `table ${ISOLATION_TABLE} prohibits the default bridge's ${bridgeSubnet}`);
     assert.equal(await d.stop(), 0);
     assert.equal(linkExists(bridge), false, 'a clean stop removes the default bridge no container uses');
     assert.deepEqual(berthRules().filter((r) => r.iif === bridge || r.iif === userBridge), [], 'and its rule');
+    // Another daemon starting meanwhile may take the freed subnet for its own bridge (then the route is its own).
+    const routedAgain = ip<{ dst: string }>('route', 'show', 'table', 'main').some((r) => r.dst === bridgeSubnet);
+    if (!routedAgain) assert.equal(isolationRoutes().includes(bridgeSubnet), false, `and its table-${ISOLATION_TABLE} route`);
   });
 });
