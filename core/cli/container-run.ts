@@ -3,7 +3,7 @@
 // removal, the signal proxy, and the exit status derived from a start error.
 import { BerthError } from '../errors.ts';
 import { familiarString, fullName, parseReference, withDefaultTag, type Reference } from '../reference/reference.ts';
-import { DaemonError, DaemonUnreachableError, type ApiClient } from './api-client.ts';
+import { DaemonError, DaemonUnreachableError, versionLessThan, type ApiClient } from './api-client.ts';
 import { BIN, StatusError, type CommandContext } from './command.ts';
 import { registryAuthHeader } from './commands/registry-auth.ts';
 import { displayJSONMessages } from './json-message.ts';
@@ -39,6 +39,17 @@ async function pullImage(ctx: CommandContext, api: ApiClient, image: string, pla
   });
 }
 
+/**
+ * The Go client's ContainerCreate refuses a MAC address per network below API 1.44 (an older daemon
+ * would ignore it): its text. Its other version checks sit behind the docker CLI's flag annotations.
+ */
+function checkCreateVersion(version: string, opts: ContainerCreate): void {
+  const endpoints = (opts.body.NetworkingConfig as { EndpointsConfig?: Record<string, { MacAddress?: string } | null> } | undefined)?.EndpointsConfig ?? {};
+  if (versionLessThan(version, '1.44') && Object.values(endpoints).some((e) => !!e?.MacAddress)) {
+    throw new Error(`"specify mac-address per network" requires API version 1.44, but the Docker daemon API version is ${version}`);
+  }
+}
+
 /** POST /containers/create with docker's pull policy; writes --cidfile; returns the ID. */
 export async function createContainer(ctx: CommandContext, opts: ContainerCreate, quiet: boolean): Promise<{ id: string; warnings: string[] }> {
   const api = await ctx.api();
@@ -57,7 +68,10 @@ export async function createContainer(ctx: CommandContext, opts: ContainerCreate
     }
   }
   const query: Record<string, string | undefined> = { name: opts.name || undefined, platform: opts.platform || undefined };
-  const create = () => api.json<{ Id: string; Warnings?: string[] | null }>('POST', '/containers/create', { query, json: opts.body });
+  const create = () => {
+    checkCreateVersion(api.version, opts);
+    return api.json<{ Id: string; Warnings?: string[] | null }>('POST', '/containers/create', { query, json: opts.body });
+  };
   if (opts.pull === 'always' && ref) await pullImage(ctx, api, image, opts.platform, quiet);
   let res;
   try {

@@ -4,7 +4,7 @@ import type { TestDaemon } from './berthd.ts';
 import { berthCliCommand } from './berth-cli.ts';
 import { runCommand, type RunResult } from './docker-cli.ts';
 
-export type CliRun = (args: string[], input?: string) => Promise<RunResult>;
+export type CliRun = (args: string[], input?: string, env?: Record<string, string>) => Promise<RunResult>;
 
 /** `berth` and `docker` runners; the daemon and config dir are read at each call (tests set them in before()). */
 export function cliPair(daemon: () => TestDaemon, configDir: () => string): { berth: CliRun; docker: CliRun } {
@@ -14,7 +14,7 @@ export function cliPair(daemon: () => TestDaemon, configDir: () => string): { be
     DOCKER_CLI_HINTS: 'false', TZ: 'UTC',
   });
   return {
-    berth: (args, input) => runCommand(process.execPath, [...berthArgs, ...args], { env: env(), ...(input ? { input } : {}) }),
-    docker: (args, input) => daemon().docker(args, { configDir: configDir(), ...(input ? { input } : {}) }),
+    berth: (args, input, extra = {}) => runCommand(process.execPath, [...berthArgs, ...args], { env: { ...env(), ...extra }, ...(input ? { input } : {}) }),
+    docker: (args, input, extra = {}) => daemon().docker(args, { configDir: configDir(), env: { TZ: 'UTC', ...extra }, ...(input ? { input } : {}) }),
   };
 }

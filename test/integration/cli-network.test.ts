@@ -26,9 +26,9 @@ describe('berth network and docker network print the same', { skip }, () => {
   const { berth, docker } = cliPair(() => d, () => configDir);
 
   /** Runs both CLIs in turn (names and subnets per CLI) and compares what they print. */
-  async function same(args: (s: string) => string[], input?: string): Promise<RunResult> {
-    const b = await berth(args('b'), input);
-    const k = await docker(args('d'), input);
+  async function same(args: (s: string) => string[], input?: string, env?: Record<string, string>): Promise<RunResult> {
+    const b = await berth(args('b'), input, env);
+    const k = await docker(args('d'), input, env);
     // Arguments the same for both (no suffix) name the same networks: nothing per CLI to hide then.
     const perCli = args('b').join('\0') !== args('d').join('\0');
     const ownNames = (t: string, s: string) => t.replace(new RegExp(`-${s}\\b`, 'g'), '-X').replaceAll(`${net('both')}.${10 + octet(s)}`, '<shared-ip>')
@@ -198,6 +198,10 @@ describe('berth network and docker network print the same', { skip }, () => {
     await same((s) => ['run', '--rm', '--network', `two-${s}`, '--network', `two-${s}`, 'busybox', 'true']);
     await same((s) => ['run', '--rm', '--network', `two-${s}`, '--network', 'host', 'busybox', 'true']);
     await same(() => ['run', '--rm', '--network-alias', 'a', 'busybox', 'true']);
+    // An older API (as against dockerd 20.10) cannot take a MAC address per network: the client refuses.
+    const old = { DOCKER_API_VERSION: '1.41' };
+    const mac = await same((s) => ['run', '--rm', '--network', `two-${s}`, '--mac-address', '02:42:ac:11:00:09', 'busybox', 'true'], undefined, old);
+    assert.match(mac.stderr, /"specify mac-address per network" requires API version 1\.44, but the Docker daemon API version is 1\.41/);
     await same((s) => ['network', 'rm', `two-${s}`]);
     await ok(['network', 'rm', 'shared']);
   });
