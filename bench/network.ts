@@ -243,11 +243,13 @@ const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
 const signedMs = (s: number) => `${s >= 0 ? '+' : '−'}${Math.abs(s * 1000).toFixed(1)} ms`;
 
 function rows(engines: Engine[]): string[][] {
+  const dockerd = engines.find((e) => e.daemon === 'dockerd');
+  const dockerdNet = dockerd?.times.network.length ? median(dockerd.times.network) : undefined;
   return engines.map((e) => {
     const none = e.times.none.length ? median(e.times.none) : undefined;
     const net = e.times.network.length ? median(e.times.network) : undefined;
     const published = e.times.published.length ? median(e.times.published) : undefined;
-    if (none === undefined && net === undefined) return [e.name, '—', '—', '—', '—', '—', '—', `not run: ${e.skipped ?? 'no result'}`];
+    if (none === undefined && net === undefined) return [e.name, '—', '—', '—', '—', '—', '—', '—', `not run: ${e.skipped ?? 'no result'}`];
     const notes = [
       e.skipped ? `stopped: ${e.skipped}` : `${e.times.none.length} rounds`,
       ...(e.subnet ? [`network ${e.subnet}`] : []),
@@ -257,6 +259,7 @@ function rows(engines: Engine[]): string[][] {
       e.name, none === undefined ? '—' : ms(none), net === undefined ? '—' : ms(net),
       e.added.length ? `**${signedMs(median(e.added))}**` : '—',
       none !== undefined && net !== undefined ? `${(net / none).toFixed(2)}×` : '—',
+      net !== undefined && dockerdNet !== undefined ? `${(net / dockerdNet).toFixed(2)}×` : '—',
       published === undefined ? '—' : ms(published),
       e.addedByPort.length ? signedMs(median(e.addedByPort)) : '—', notes,
     ];
@@ -304,9 +307,9 @@ async function writeReport(engines: Engine[], load: { uptimeAtStart: string; upt
     `- Load (\`uptime\`): at the start \`${load.uptimeAtStart}\`; at the end \`${load.uptimeAtEnd}\``,
     `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
     `- Tools: docker CLI ${await version('docker')}, dockerd ${await version('dockerd')}, podman ${await version('podman')}`,
-    `- Method: \`npm run bench -- network\` (bench/network.ts). One berthd (dist/berthd.mjs, its built-in busybox, a default bridge of its own), one dockerd (own data root, exec root, containerd namespace; \`--iptables=false --ip-masq=false --bridge=none\`), podman with its own root (\`--network none\` only). The same busybox everywhere (\`docker save\`d from berthd). Before timing, each engine's container on ${NETWORK} must show an eth0 address in the network's subnet, and a detached httpd published with \`-p 127.0.0.1::80\` must answer a GET from the host. ${WARMUP} warm-up rounds, then ${RUNS} rounds; each round runs every mode of every engine back to back, rotating which mode goes first. "added" is the median of the per-round differences (network − none; for the port: published − network), "ratio" the median with the network over the median without.`,
+    `- Method: \`npm run bench -- network\` (bench/network.ts). One berthd (dist/berthd.mjs, its built-in busybox, a default bridge of its own), one dockerd (own data root, exec root, containerd namespace; \`--iptables=false --ip-masq=false --bridge=none\`), podman with its own root (\`--network none\` only). The same busybox everywhere (\`docker save\`d from berthd). Before timing, each engine's container on ${NETWORK} must show an eth0 address in the network's subnet, and a detached httpd published with \`-p 127.0.0.1::80\` must answer a GET from the host. ${WARMUP} warm-up rounds, then ${RUNS} rounds; each round runs every mode of every engine back to back, rotating which mode goes first. "added" is the median of the per-round differences (network − none; for the port: published − network), "ratio" the median with the network over the median without, \"time vs dockerd\" the median on the network over dockerd's.`,
     '',
-    markdownTable(['engine', '--network none', `--network ${NETWORK}`, 'added by the network', 'ratio', `${NETWORK} -p 127.0.0.1::80`, 'added by the port', 'notes'], rows(engines)),
+    markdownTable(['engine', '--network none', `--network ${NETWORK}`, 'added by the network', 'ratio', `on ${NETWORK}: time vs dockerd`, `${NETWORK} -p 127.0.0.1::80`, 'added by the port', 'notes'], rows(engines)),
     '',
     verdict,
     '',
