@@ -320,7 +320,6 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
     if (retries) healthcheck.Retries = retries;
   }
 
-
   // Config, in container.Config's field order.
   const config: Record<string, unknown> = {
     Hostname: str('hostname'),
