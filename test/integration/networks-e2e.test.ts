@@ -299,6 +299,15 @@ describe('network names, connect/disconnect and a full address range through the
     await ok('rm', '-f', 'c3');
   });
 
+  test('--mac-address gives the endpoint that MAC, kept across a restart of the container', async () => {
+    await ok('run', '-d', '--name', 'mac', '--network', 'e2e-a', '--mac-address', '02:aa:bb:cc:dd:ee', 'busybox', 'sleep', '600');
+    assert.equal(await ok('exec', 'mac', 'cat', '/sys/class/net/eth0/address'), '02:aa:bb:cc:dd:ee\n');
+    await ok('restart', '-t', '0', 'mac');
+    assert.equal(await ok('exec', 'mac', 'cat', '/sys/class/net/eth0/address'), '02:aa:bb:cc:dd:ee\n');
+    assert.equal((await ok('inspect', '-f', '{{(index .NetworkSettings.Networks "e2e-a").MacAddress}}', 'mac')).trim(), '02:aa:bb:cc:dd:ee');
+    await ok('rm', '-f', 'mac');
+  });
+
   test('a full address range refuses the next start with dockerd\'s text and leaves no interface behind', async () => {
     // A /29: the gateway and five containers.
     await ok('network', 'create', '--subnet', '10.231.7.0/29', 'e2e-small');

@@ -153,6 +153,6 @@ export function newRecord(opts: {
 
 /** The inspect JSON: the record without berth's private fields. */
 export function inspectView(rec: ContainerRecord, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const { HasBeenManuallyStopped: _m, LayerDiffIDs: _l, BerthInterfaces: _i, ...pub } = rec;
+  const { HasBeenManuallyStopped: _m, LayerDiffIDs: _l, BerthInterfaces: _i, BerthMacAddresses: _a, ...pub } = rec;
   return { ...pub, ...extra };
 }

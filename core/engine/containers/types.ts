@@ -259,6 +259,8 @@ export interface ContainerRecord {
   LayerDiffIDs?: string[];
   /** Network ID -> the interface its endpoint has inside the container (`eth0`), for `network disconnect`. */
   BerthInterfaces?: Record<string, string>;
+  /** Network name -> the MAC address the user asked for on it (`--mac-address`), kept across starts. */
+  BerthMacAddresses?: Record<string, string>;
 }
 
 /** An exec instance (dockerd's exec.Config), as `GET /exec/{id}/json` shows it. */

@@ -37,13 +37,15 @@ interface Joined { network: Extract<FoundNetwork, { kind: 'bridge' }>; name: str
 function emptyEndpoint(networkId: string, config: EndpointSettings | null | undefined): EndpointSettings {
   return {
     IPAMConfig: config?.IPAMConfig ?? null, Links: config?.Links ?? null, Aliases: config?.Aliases?.length ? [...config.Aliases] : null,
-    MacAddress: '', DriverOpts: config?.DriverOpts ?? null, NetworkID: networkId, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
+    MacAddress: config?.MacAddress ?? '', DriverOpts: config?.DriverOpts ?? null, NetworkID: networkId, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
     IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
   };
 }
 
 /** The endpoint's static IPv4 address, parsed (dockerd refuses one that is not an address at create). */
 function checkAddress(config: EndpointSettings | null | undefined): number | undefined {
+  const mac = config?.MacAddress;
+  if (mac && !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) throw new BerthError('invalid_argument', `invalid MAC address: ${mac}`);
   const ip = config?.IPAMConfig?.IPv4Address;
   if (!ip) return undefined;
   const a = parseIpv4(ip);
@@ -127,8 +129,8 @@ export class ContainerNetworks {
   private checkEndpointConfig(network: FoundNetwork, config: EndpointSettings | null | undefined): void {
     const ip = config?.IPAMConfig?.IPv4Address;
     const user = network.kind === 'bridge' && !this.nets.isDefaultBridge(network.rec);
+    const a = checkAddress(config);
     if (ip) {
-      const a = checkAddress(config);
       if (!user) throw new BerthError('invalid_argument', IP_ON_DEFAULT_BRIDGE);
       if (!network.ipam.configured) throw new BerthError('invalid_argument', STATIC_IP_NEEDS_SUBNET);
       if (!prefixContains(network.ipam.subnet, a!)) throw new BerthError('invalid_argument', `no configured subnet or ip-range contain the IP address ${ip}`);
@@ -193,9 +195,12 @@ export class ContainerNetworks {
     const used = new Set(Object.values(interfaces));
     let n = 0;
     while (used.has(`eth${n}`)) n++;
+    // A MAC the user asked for (--mac-address) is kept across starts; otherwise dockerd's 02:42 + the address.
+    const desired = settings.MacAddress || c.rec.BerthMacAddresses?.[j.name];
+    if (settings.MacAddress) (c.rec.BerthMacAddresses ??= {})[j.name] = settings.MacAddress;
     const spec: EndpointSpec = {
       network: bridgeSpec(network.rec), ifname: `eth${n}`, hostIfname: `veth${endpointId.slice(0, 7)}`,
-      address: `${address}/${network.ipam.prefixLength}`, macAddress: macAddressOf(address), defaultRoute,
+      address: `${address}/${network.ipam.prefixLength}`, macAddress: desired || macAddressOf(address), defaultRoute,
     };
     try {
       await host.join(pid, spec);
@@ -299,7 +304,7 @@ export class ContainerNetworks {
   private release(c: Container, j: Joined): void {
     j.network.ipam.release(j.settings.IPAddress!);
     this.dnsClients.delete(`${j.network.rec.network.Id}/${j.settings.IPAddress}`);
-    Object.assign(j.settings, { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', DNSNames: null });
+    Object.assign(j.settings, { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: c.rec.BerthMacAddresses?.[j.name] ?? '', DNSNames: null });
     delete interfacesOf(c.rec)[j.network.rec.network.Id];
   }
 
