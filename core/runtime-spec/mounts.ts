@@ -76,7 +76,8 @@ export function parseBind(raw: string): UserMount {
   if (!validMode(mode)) throw new BerthError('invalid_argument', `invalid mode: ${mode}`);
   const opts = mode.split(',').filter(Boolean);
   const type = isAbs(source) ? 'bind' : 'volume';
-  if (!isAbs(target)) throw mountError(type, `invalid mount path: '${target}' mount path must be absolute`);
+  // dockerd wraps its mount config check with the raw spec for Binds.
+  if (!isAbs(target)) throw new BerthError('invalid_argument', `invalid volume specification: '${raw}': ${mountError(type, `invalid mount path: '${target}' mount path must be absolute`).message}`);
   if (cleanPath(target) === '/') throw new BerthError('invalid_argument', "invalid specification: destination can't be '/'");
   const propagation = opts.find((o) => PROPAGATIONS.includes(o)) ?? (type === 'bind' ? 'rprivate' : '');
   return {

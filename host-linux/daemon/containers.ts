@@ -36,6 +36,7 @@ import { wasiRuntime } from '../runtime/wasi-runtime.ts';
 import { devicesAt, hostDevices, resolveDevice } from '../runtime/host-devices.ts';
 import type { VolumeService } from '../../core/engine/volumes/service.ts';
 import { prepareVolumes } from '../volumes/prepare.ts';
+import { checkBindSources, createBindSources } from '../volumes/bind-sources.ts';
 import { userMounts, type UserMount } from '../../core/runtime-spec/mounts.ts';
 
 /** A file next to the sources (host-linux/daemon) or the bundle (dist/). */
@@ -77,6 +78,7 @@ export function linuxSpec(cgroupVersion: 1 | 2, log?: Logger, volumes?: VolumeSe
     const { rec } = input;
     const volumeMounts = (rec.Mounts ?? []).filter((m) => m.Type === 'volume');
     if (volumes) await prepareVolumes(rec, input.rootfs, volumes);
+    await createBindSources(rec.HostConfig as HostConfig);
     const userDests = new Set(userMounts(rec.HostConfig as HostConfig).map((m) => m.Destination));
     const inheritedMounts: UserMount[] = (rec.Mounts ?? []).filter((m) => (m.Type === 'volume' || m.Type === 'bind') && !userDests.has(m.Destination))
       .map((m) => ({ ...m, origin: 'Binds' }));
@@ -147,6 +149,7 @@ export async function startContainerService(w: ContainerWiring): Promise<Contain
     spec: linuxSpec(version, w.log, w.volumes),
     host: { ncpu: info.numCpu, cgroupVersion: version, hostname: os.hostname() },
     validateResources: (hc, opts) => {
+      if (!opts.update) checkBindSources(hc);
       const v = validateResources(hc, info, opts);
       return { hostConfig: { ...hc, ...v.resources } as typeof hc, warnings: v.warnings };
     },
