@@ -110,6 +110,10 @@ export class ContainerNetworks {
       out[name] = emptyEndpoint(id, config);
     };
     const main = mode === 'default' ? 'bridge' : mode;
+    if ((main === 'host' || main === 'none') && Object.keys(configs).length > 1) {
+      // dockerd's verifyNetworkingConfig: host and none are the container's only network.
+      throw new BerthError('invalid_argument', `Container cannot be connected to network endpoints: ${Object.keys(configs).sort().join(', ')}`);
+    }
     add(main, configs[mode] ?? configs[main] ?? (mode === 'default' || mode === 'bridge' ? configs.default : undefined));
     if (main === 'host' || main === 'none') return out;
     for (const [term, config] of Object.entries(configs)) {
