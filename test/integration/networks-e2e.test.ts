@@ -299,6 +299,12 @@ describe('network names, connect/disconnect and a full address range through the
     await ok('rm', '-f', 'c3');
   });
 
+  test('legacy links are refused with what to do instead', async () => {
+    const r = await docker('run', '--rm', '--link', 'c1:db', 'busybox', 'true');
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /berth does not support legacy container links \(--link\): put the containers on a user-defined network/);
+  });
+
   test('--mac-address gives the endpoint that MAC, kept across a restart of the container', async () => {
     await ok('run', '-d', '--name', 'mac', '--network', 'e2e-a', '--mac-address', '02:aa:bb:cc:dd:ee', 'busybox', 'sleep', '600');
     assert.equal(await ok('exec', 'mac', 'cat', '/sys/class/net/eth0/address'), '02:aa:bb:cc:dd:ee\n');

@@ -21,6 +21,8 @@ import type { FoundNetwork, NetworkService } from './service.ts';
 const IP_ON_DEFAULT_BRIDGE = 'user specified IP address is supported on user defined networks only';
 const ALIAS_ON_DEFAULT_BRIDGE = 'network-scoped alias is supported only for containers in user defined networks';
 const HOST_NETWORK_CONFLICT = 'container cannot be disconnected from host network or connected to host network';
+const LINKS_UNSUPPORTED = 'berth does not support legacy container links (--link): put the containers on a user-defined network '
+  + '(docker network create), where they reach each other by name, and use --network-alias for other names';
 const NONE_NETWORK_CONFLICT = 'container cannot be connected to multiple networks with one of the networks in private (none) mode';
 
 export interface ContainerNetworksOptions {
@@ -95,8 +97,9 @@ export class ContainerNetworks {
    */
   endpointsAtCreate(hostConfig: HostConfig, networking: NetworkingConfig | null | undefined): Record<string, EndpointSettings> {
     const mode = hostConfig.NetworkMode || 'default';
-    if (mode.startsWith('container:')) return {};
     const configs = { ...(networking?.EndpointsConfig ?? {}) };
+    if (hostConfig.Links?.length || Object.values(configs).some((c) => c?.Links?.length)) throw new BerthError('invalid_argument', LINKS_UNSUPPORTED);
+    if (mode.startsWith('container:')) return {};
     const out: Record<string, EndpointSettings> = {};
     const add = (term: string, config: EndpointSettings | null | undefined) => {
       const network = this.nets.lookup(term);
@@ -324,6 +327,7 @@ export class ContainerNetworks {
     if (Object.values(networks).some((s) => s.NetworkID === id) || name in networks) {
       throw new BerthError('forbidden', `endpoint with name ${c.rec.Name.slice(1)} already exists in network ${name}`);
     }
+    if (config?.Links?.length) throw new BerthError('invalid_argument', LINKS_UNSUPPORTED);
     this.checkEndpointConfig(network, config);
     const settings = emptyEndpoint(id, config);
     networks[name] = settings;
