@@ -62,7 +62,11 @@ describe('container create: validation, host facts', { skip }, () => {
   });
 
   test("Config is dockerd's merge with the image: the body's Env first, --entrypoint \"\" clears the image's command", async () => {
-    const id = (await dk(['create', '-e', 'FOO=bar', '-e', 'PATH=/bin', 'busybox'])).stdout.trim();
+    // Over the API: the docker CLI passes -e through a Go map (its proxy-config merge), so the order it sends is not
+    // the command line's.
+    const res = await d.request('POST', '/containers/create', JSON.stringify({ Image: 'busybox', Env: ['FOO=bar', 'PATH=/bin'] }), { 'content-type': 'application/json' });
+    assert.equal(res.status, 201, res.body);
+    const id = (JSON.parse(res.body) as { Id: string }).Id;
     const cfg = JSON.parse((await dk(['inspect', '-f', '{{json .Config}}', id])).stdout) as { Env: string[]; Cmd: string[]; Entrypoint: null; Labels: object };
     assert.deepEqual(cfg.Env, ['FOO=bar', 'PATH=/bin']);
     assert.deepEqual([cfg.Cmd, cfg.Entrypoint, cfg.Labels], [['sh'], null, {}]);
