@@ -210,6 +210,9 @@ export class ContainerNetworks {
       address: `${address}/${network.ipam.prefixLength}`, macAddress: desired || macAddressOf(address), defaultRoute,
     };
     try {
+      // The bridge is made again if something removed it or took its address since (another daemon
+      // on the host given the same bridge name): joining it as it is would leave the container cut off.
+      await host.createNetwork(spec.network);
       await host.join(pid, spec);
     } catch (e) {
       network.ipam.release(address);
