@@ -1,0 +1,82 @@
+// Which Dockerfile instructions (and which of their flags) get variable expansion, and the expansion
+// itself over plain words, as BuildKit's Dockerfile frontend does it. RUN, CMD, ENTRYPOINT, SHELL,
+// HEALTHCHECK and ONBUILD are left to the shell at run time (or to the child build), so they never expand.
+import { BerthError } from '../../errors.ts';
+import { ShellLex, type EscapeToken, type Environment, type Expansion } from './shell-lex.ts';
+
+/**
+ * Instructions whose arguments are expanded (BuildKit's SupportsSingleWordExpansion, plus FROM with the
+ * global ARGs and EXPOSE). Names are lower case, as the parser normalises them.
+ */
+export const EXPANDING_INSTRUCTIONS: ReadonlySet<string> = new Set([
+  'add', 'arg', 'copy', 'env', 'expose', 'from', 'label', 'stopsignal', 'user', 'volume', 'workdir',
+]);
+
+/** Instructions whose arguments are split into several words after expansion (BuildKit's ProcessWords). */
+export const SPLITTING_INSTRUCTIONS: ReadonlySet<string> = new Set(['expose']);
+
+// Flag values BuildKit expands, per instruction. RUN --mount is expanded field by field by the mount
+// parser (each `key=value`'s value), so it gets a word expander rather than one expansion of the whole.
+const EXPANDING_FLAGS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['add', new Set(['chown', 'chmod', 'checksum'])],
+  ['copy', new Set(['from', 'chown', 'chmod'])],
+  ['from', new Set(['platform'])],
+  ['run', new Set(['mount'])],
+]);
+
+export function expandsInstruction(instruction: string): boolean {
+  return EXPANDING_INSTRUCTIONS.has(instruction.toLowerCase());
+}
+
+export function expandsFlag(instruction: string, flag: string): boolean {
+  return EXPANDING_FLAGS.get(instruction.toLowerCase())?.has(flag.toLowerCase()) ?? false;
+}
+
+export interface ExpandOptions {
+  /** The Dockerfile's `# escape=` token; `\` by default. */
+  escapeToken?: EscapeToken;
+  /** Where the word comes from, e.g. `Dockerfile:3`; prefixed to errors. */
+  at?: string;
+}
+
+/** One word expanded, quotes removed, with the variables it used and those it found unset. */
+export function expandWordWithMatches(word: string, env: Environment, options: ExpandOptions = {}): Expansion {
+  return located(options, () => new ShellLex(options.escapeToken ?? '\\').process(word, env));
+}
+
+/** One word expanded (BuildKit's ProcessWord): `$HOME/x` -> `/root/x`; spaces inside stay. */
+export function expandWord(word: string, env: Environment, options: ExpandOptions = {}): string {
+  return expandWordWithMatches(word, env, options).result;
+}
+
+/** A word expanded then split on unquoted whitespace (BuildKit's ProcessWords, as EXPOSE uses it). */
+export function expandWords(word: string, env: Environment, options: ExpandOptions = {}): string[] {
+  return expandWordWithMatches(word, env, options).words;
+}
+
+/** BuildKit's SingleWordExpander over `env`, for parsers that expand parts of a value (RUN --mount fields). */
+export function wordExpander(env: Environment, options: ExpandOptions = {}): (word: string) => string {
+  return (word) => expandWord(word, env, options);
+}
+
+/**
+ * An instruction's argument words as BuildKit dispatches them: each word expanded on its own (EXPOSE's
+ * also split), or returned unchanged for the instructions that do not expand.
+ */
+export function expandArguments(
+  instruction: string, args: readonly string[], env: Environment, options: ExpandOptions = {},
+): string[] {
+  const name = instruction.toLowerCase();
+  if (!EXPANDING_INSTRUCTIONS.has(name)) return [...args];
+  if (SPLITTING_INSTRUCTIONS.has(name)) return args.flatMap((a) => expandWords(a, env, options));
+  return args.map((a) => expandWord(a, env, options));
+}
+
+function located<T>(options: ExpandOptions, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (options.at && e instanceof BerthError) throw new BerthError(e.code, `${options.at}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
