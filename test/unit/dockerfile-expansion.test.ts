@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ShellLex, buildEnvs, reversePattern } from '../../core/build/dockerfile/shell-lex.ts';
 import {
   expandWord, expandWords, expandWordWithMatches, expandArguments, expandsInstruction, expandsFlag, wordExpander,
+  expandKeyValue, checkCopyFrom, checkMountFrom,
 } from '../../core/build/dockerfile/expansion.ts';
 import { BerthError } from '../../core/errors.ts';
 
@@ -361,9 +362,10 @@ describe('expansion: which instructions and flags expand', () => {
     }
   });
   test('the expanding flags', () => {
-    for (const [i, f] of [['COPY', 'from'], ['COPY', 'chown'], ['COPY', 'chmod'], ['ADD', 'chown'], ['ADD', 'chmod'],
+    for (const [i, f] of [['COPY', 'chown'], ['COPY', 'chmod'], ['ADD', 'chown'], ['ADD', 'chmod'],
       ['ADD', 'checksum'], ['RUN', 'mount'], ['FROM', 'platform']] as const) assert.ok(expandsFlag(i, f), `${i} --${f}`);
-    for (const [i, f] of [['COPY', 'link'], ['RUN', 'network'], ['ADD', 'from'], ['HEALTHCHECK', 'interval']] as const) {
+    for (const [i, f] of [['COPY', 'from'], ['COPY', 'link'], ['COPY', 'exclude'], ['RUN', 'network'], ['RUN', 'security'],
+      ['ADD', 'exclude'], ['HEALTHCHECK', 'interval']] as const) {
       assert.ok(!expandsFlag(i, f), `${i} --${f}`);
     }
   });
@@ -384,6 +386,25 @@ describe('expansion: which instructions and flags expand', () => {
     assert.deepEqual([...r.matched], ['A']);
     assert.deepEqual([...r.unmatched], ['C']);
     assert.equal(expandWord('`$A', env, { escapeToken: '`' }), '$A');
+  });
+  test('expandKeyValue: ENV and LABEL expand both sides, ARG only its default', () => {
+    const env = ['K=key', 'V=val'];
+    assert.deepEqual(expandKeyValue('ENV', '$K', '"$V x"', env), ['key', 'val x']);
+    assert.deepEqual(expandKeyValue('label', '$K', '$V', env), ['key', 'val']);
+    assert.deepEqual(expandKeyValue('ARG', '$K', '${V}-1', env), ['$K', 'val-1']);
+    assert.deepEqual(expandKeyValue('HEALTHCHECK', '$K', '$V', env), ['$K', '$V']);
+  });
+  test('COPY --from and a mount\'s from= refuse variables with BuildKit\'s texts', () => {
+    for (const ok of ['build', '0', 'alpine:3.20', 'registry:5000/x@sha256:abc']) {
+      checkCopyFrom(ok);
+      checkMountFrom(ok);
+    }
+    const copyText = 'variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround';
+    for (const bad of ['$FOO', 'img:${V}', '"stage"', 'a\\b']) fails(() => checkCopyFrom(bad), copyText);
+    fails(() => checkCopyFrom('$X', { at: 'Dockerfile:4' }), `Dockerfile:4: ${copyText}`);
+    const mountText = "'from' doesn't support variable expansion, define alias stage instead";
+    for (const bad of ['$FOO', 'img:${V}', '$$']) fails(() => checkMountFrom(bad), mountText);
+    checkMountFrom('trailing$');
   });
   test('errors name where the word came from', () => {
     fails(() => expandWord('${X:?must be set}', [], { at: 'Dockerfile:3' }),

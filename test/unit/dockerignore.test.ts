@@ -7,7 +7,7 @@ import {
 } from '../../core/build/context/pattern-matcher.ts';
 import {
   parseDockerignore, readDockerignore, dockerignoreMatcher, canSkipExcludedDirectory, keepBuildFiles,
-  buildFilesToRemove,
+  buildFilesToRemove, dockerignoreCandidates,
 } from '../../core/build/context/dockerignore.ts';
 import { BerthError } from '../../core/errors.ts';
 
@@ -182,6 +182,10 @@ describe('.dockerignore: reading', () => {
     assert.deepEqual(parseDockerignore(text), [
       { pattern: 'build', line: 2 }, { pattern: '# kept', line: 3 }, { pattern: '!src/y', line: 5 }, { pattern: '/', line: 6 },
     ]);
+  });
+  test("BuildKit's Dockerfile-specific ignore file comes first", () => {
+    assert.deepEqual(dockerignoreCandidates('Dockerfile'), ['Dockerfile.dockerignore', '.dockerignore']);
+    assert.deepEqual(dockerignoreCandidates('./build/app.Dockerfile'), ['build/app.Dockerfile.dockerignore', '.dockerignore']);
   });
   test('errors name the file and line', () => {
     fails(() => dockerignoreMatcher('ok\n\n!\n'), '.dockerignore:3: illegal exclusion pattern: "!"');

@@ -5,6 +5,15 @@ import { PatternMatcher, cleanPath, matchesAtPatternDepth, matchesOrParentMatche
 
 export const DOCKERIGNORE = '.dockerignore';
 
+/**
+ * Where to look for the ignore file, first found wins: BuildKit reads `<Dockerfile>.dockerignore` beside
+ * the Dockerfile before the context's `.dockerignore` (the legacy docker CLI reads only the latter).
+ * `dockerfile` is the Dockerfile's path relative to the context.
+ */
+export function dockerignoreCandidates(dockerfile: string): string[] {
+  return [`${cleanPath(dockerfile)}.dockerignore`, DOCKERIGNORE];
+}
+
 /** One pattern line of a .dockerignore, with its 1-based line number. */
 export interface IgnoreLine {
   pattern: string;

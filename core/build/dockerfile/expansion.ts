@@ -16,10 +16,13 @@ export const EXPANDING_INSTRUCTIONS: ReadonlySet<string> = new Set([
 export const SPLITTING_INSTRUCTIONS: ReadonlySet<string> = new Set(['expose']);
 
 // Flag values BuildKit expands, per instruction. RUN --mount is expanded field by field by the mount
-// parser (each `key=value`'s value), so it gets a word expander rather than one expansion of the whole.
+// parser (each `key=value`'s value but `from`'s), so it gets a word expander rather than one expansion of
+// the whole. COPY --from and a mount's `from` are never expanded: they name a stage, and the stage graph
+// is fixed before any stage's variables are known, so BuildKit refuses variables there (checkCopyFrom,
+// checkMountFrom). --exclude, --network, --security, --link and HEALTHCHECK's flags are taken as written.
 const EXPANDING_FLAGS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ['add', new Set(['chown', 'chmod', 'checksum'])],
-  ['copy', new Set(['from', 'chown', 'chmod'])],
+  ['copy', new Set(['chown', 'chmod'])],
   ['from', new Set(['platform'])],
   ['run', new Set(['mount'])],
 ]);
@@ -61,7 +64,8 @@ export function wordExpander(env: Environment, options: ExpandOptions = {}): (wo
 
 /**
  * An instruction's argument words as BuildKit dispatches them: each word expanded on its own (EXPOSE's
- * also split), or returned unchanged for the instructions that do not expand.
+ * also split), or returned unchanged for the instructions that do not expand. ENV, LABEL and ARG take
+ * key/value pairs instead: see expandKeyValue.
  */
 export function expandArguments(
   instruction: string, args: readonly string[], env: Environment, options: ExpandOptions = {},
@@ -72,11 +76,52 @@ export function expandArguments(
   return args.map((a) => expandWord(a, env, options));
 }
 
+/**
+ * One key/value pair of ENV or LABEL (both expanded) or ARG (only the default value: an ARG's name is
+ * never expanded). Other instructions' pairs are returned unchanged.
+ */
+export function expandKeyValue(
+  instruction: string, key: string, value: string, env: Environment, options: ExpandOptions = {},
+): [string, string] {
+  switch (instruction.toLowerCase()) {
+    case 'env':
+    case 'label':
+      return [expandWord(key, env, options), expandWord(value, env, options)];
+    case 'arg':
+      return [key, expandWord(value, env, options)];
+    default:
+      return [key, value];
+  }
+}
+
+/**
+ * COPY --from takes a stage name, index or image as written: a value that expansion would change (a
+ * variable, quotes, escapes) is refused with BuildKit's text.
+ */
+export function checkCopyFrom(from: string, options: ExpandOptions = {}): void {
+  if (expandWord(from, [], options) !== from) {
+    throw new BerthError('invalid_argument', locatedMessage(options,
+      'variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround'));
+  }
+}
+
+/** A RUN --mount's `from=` value must not hold a `$` followed by anything (BuildKit's test). */
+export function checkMountFrom(from: string, options: ExpandOptions = {}): void {
+  if (/\$[^\n]/u.test(from)) {
+    throw new BerthError('invalid_argument', locatedMessage(options,
+      "'from' doesn't support variable expansion, define alias stage instead"));
+  }
+}
+
+function locatedMessage(options: ExpandOptions, message: string): string {
+  return options.at ? `${options.at}: ${message}` : message;
+}
+
 function located<T>(options: ExpandOptions, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (options.at && e instanceof BerthError) throw new BerthError(e.code, `${options.at}: ${e.message}`, { cause: e });
+    if (options.at && e instanceof BerthError) throw new BerthError(e.code, locatedMessage(options, e.message), { cause: e });
     throw e;
   }
 }
