@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ShellLex, buildEnvs, reversePattern } from '../../core/build/dockerfile/shell-lex.ts';
 import {
   expandWord, expandWords, expandWordWithMatches, expandArguments, expandsInstruction, expandsFlag, wordExpander,
-  expandKeyValue, checkCopyFrom, checkMountFrom,
+  expandKeyValue, checkCopyFrom, checkMountFrom, expandHeredoc,
 } from '../../core/build/dockerfile/expansion.ts';
 import { BerthError } from '../../core/errors.ts';
 
@@ -405,6 +405,12 @@ describe('expansion: which instructions and flags expand', () => {
     const mountText = "'from' doesn't support variable expansion, define alias stage instead";
     for (const bad of ['$FOO', 'img:${V}', '$$']) fails(() => checkMountFrom(bad), mountText);
     checkMountFrom('trailing$');
+  });
+  test('expandHeredoc: quotes stay, escapes apply, always with a backslash', () => {
+    const body = 'printf "a\\nb $X" \'$X\'\n';
+    assert.equal(expandHeredoc(body, ['X=1']), 'printf "anb 1" \'1\'\n');
+    assert.equal(expandHeredoc(body, ['X=1'], { escapeToken: '`' }), 'printf "anb 1" \'1\'\n');
+    fails(() => expandHeredoc('${X:?}', [], { at: 'Dockerfile:2' }), 'Dockerfile:2: failed to process "${X:?}": X: is not allowed to be unset');
   });
   test('errors name where the word came from', () => {
     fails(() => expandWord('${X:?must be set}', [], { at: 'Dockerfile:3' }),

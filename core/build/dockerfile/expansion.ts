@@ -77,6 +77,15 @@ export function expandArguments(
 }
 
 /**
+ * A COPY/ADD here-document body whose delimiter was not quoted (BuildKit's ExpandRaw): variables expanded
+ * and escapes applied, but quotes left as they are, since they belong to the file. The escape is always
+ * `\`, whatever the Dockerfile's `# escape=`.
+ */
+export function expandHeredoc(body: string, env: Environment, options: ExpandOptions = {}): string {
+  return located(options, () => new ShellLex('\\', { skipProcessQuotes: true }).processWord(body, env));
+}
+
+/**
  * One key/value pair of ENV or LABEL (both expanded) or ARG (only the default value: an ARG's name is
  * never expanded). Other instructions' pairs are returned unchanged.
  */
