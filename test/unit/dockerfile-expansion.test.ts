@@ -376,6 +376,10 @@ describe('expansion: which instructions and flags expand', () => {
     assert.deepEqual(expandArguments('user', ['$U'], env), ['app']);
     assert.deepEqual(expandArguments('RUN', ['echo $U'], env), ['echo $U']);
     assert.deepEqual(expandArguments('CMD', ['$U'], env), ['$U']);
+    assert.deepEqual(expandArguments('FROM', ['busybox:$U', 'AS', '$U'], env), ['busybox:app', 'AS', '$U']);
+    assert.deepEqual(expandArguments('ENV', ['$U=$D', 'X="a b"'], env), ['app=/data', 'X=a b']);
+    assert.deepEqual(expandArguments('ARG', ['$U=$D', 'NOVALUE'], env), ['$U=/data', 'NOVALUE']);
+    assert.deepEqual(expandArguments('COPY', ['$D/*', '"$D x"/'], env), ['/data/*', '/data x/']);
   });
   test('expandWord, expandWords, wordExpander and the matches', () => {
     const env = ['A=1', 'A=2', 'B=x y'];

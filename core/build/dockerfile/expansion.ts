@@ -64,8 +64,8 @@ export function wordExpander(env: Environment, options: ExpandOptions = {}): (wo
 
 /**
  * An instruction's argument words as BuildKit dispatches them: each word expanded on its own (EXPOSE's
- * also split), or returned unchanged for the instructions that do not expand. ENV, LABEL and ARG take
- * key/value pairs instead: see expandKeyValue.
+ * also split; FROM's image only, not `AS name`), ENV/LABEL/ARG words taken as `key=value` pairs (see
+ * expandKeyValue), or returned unchanged for the instructions that do not expand.
  */
 export function expandArguments(
   instruction: string, args: readonly string[], env: Environment, options: ExpandOptions = {},
@@ -73,8 +73,18 @@ export function expandArguments(
   const name = instruction.toLowerCase();
   if (!EXPANDING_INSTRUCTIONS.has(name)) return [...args];
   if (SPLITTING_INSTRUCTIONS.has(name)) return args.flatMap((a) => expandWords(a, env, options));
+  if (name === 'from') return args.map((a, i) => (i === 0 ? expandWord(a, env, options) : a));
+  if (KEY_VALUE_INSTRUCTIONS.has(name)) {
+    return args.map((a) => {
+      const i = a.indexOf('=');
+      if (i < 0) return name === 'arg' ? a : expandWord(a, env, options);
+      return expandKeyValue(name, a.slice(0, i), a.slice(i + 1), env, options).join('=');
+    });
+  }
   return args.map((a) => expandWord(a, env, options));
 }
+
+const KEY_VALUE_INSTRUCTIONS: ReadonlySet<string> = new Set(['env', 'label', 'arg']);
 
 /**
  * A COPY/ADD here-document body whose delimiter was not quoted (BuildKit's ExpandRaw): variables expanded
