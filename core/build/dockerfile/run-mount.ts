@@ -1,0 +1,182 @@
+// RUN's --mount, --network and --security values, as BuildKit parses them
+// (instructions/commands_runmount.go, commands_runnetwork.go, commands_runsecurity.go).
+import { BerthError } from '../../errors.ts';
+import { withSuggestion } from './suggest.ts';
+
+export type MountType = 'bind' | 'cache' | 'tmpfs' | 'secret' | 'ssh';
+export type CacheSharing = 'shared' | 'private' | 'locked';
+export type NetworkMode = 'default' | 'none' | 'host';
+export type SecurityMode = 'sandbox' | 'insecure';
+
+const MOUNT_TYPES: readonly MountType[] = ['bind', 'cache', 'tmpfs', 'secret', 'ssh'];
+const SHARING: readonly CacheSharing[] = ['shared', 'private', 'locked'];
+const MOUNT_KEYS = [
+  'type', 'from', 'source', 'target', 'readonly', 'id', 'sharing', 'required', 'size', 'mode', 'uid', 'gid',
+  'src', 'dst', 'destination', 'ro', 'rw', 'readwrite', 'env',
+];
+
+export interface RunMount {
+  type: MountType;
+  /** A stage or image to mount from (bind, cache). */
+  from: string;
+  source: string;
+  target: string;
+  /** bind and secret/ssh default to read-only; cache and tmpfs to read-write. */
+  readOnly: boolean;
+  /** tmpfs `size=`, bytes; 0 when not set. */
+  sizeLimit: number;
+  /** cache `id=` (the builder uses the target when empty), secret/ssh `id=`. */
+  cacheId: string;
+  /** cache only; `shared` unless set. */
+  cacheSharing: CacheSharing | '';
+  /** secret/ssh: fail when the build was not given it. */
+  required: boolean;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** secret: also expose it in this environment variable. */
+  env?: string;
+}
+
+/**
+ * One `--mount=` value. `expand` is applied to each `key=value`'s value first (the builder passes the
+ * stage's ARG/ENV expander; the parse-time check passes none, as BuildKit defers values it cannot expand).
+ */
+export function parseRunMount(spec: string, expand: (word: string) => string = (w) => w): RunMount {
+  const m: RunMount = {
+    type: 'bind', from: '', source: '', target: '', readOnly: false, sizeLimit: 0, cacheId: '', cacheSharing: '',
+    required: false,
+  };
+  let roAuto = true;
+  for (const field of csvFields(spec)) {
+    const eq = field.indexOf('=');
+    const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
+    if (eq < 0) {
+      if (key === 'ro' || key === 'readonly') { m.readOnly = true; roAuto = false; continue; }
+      if (key === 'rw' || key === 'readwrite') { m.readOnly = false; roAuto = false; continue; }
+      if (key === 'required' && (m.type === 'secret' || m.type === 'ssh')) { m.required = true; continue; }
+      if (key === 'required') throw invalid(`unexpected key '${key}' for mount type '${m.type}'`);
+      throw invalid(`invalid field '${field}' must be a key=value pair`);
+    }
+    const value = expand(field.slice(eq + 1));
+    switch (key) {
+      case 'type': {
+        const t = value.toLowerCase();
+        if (!(MOUNT_TYPES as readonly string[]).includes(t)) {
+          throw invalid(withSuggestion(`unsupported mount type ${JSON.stringify(value)}`, value, MOUNT_TYPES, true));
+        }
+        m.type = t as MountType;
+        break;
+      }
+      case 'from': m.from = value; break;
+      case 'source': case 'src': m.source = value; break;
+      case 'target': case 'dst': case 'destination': m.target = value; break;
+      case 'readonly': case 'ro': m.readOnly = goBool(key, value); roAuto = false; break;
+      case 'rw': case 'readwrite': m.readOnly = !goBool(key, value); roAuto = false; break;
+      case 'required':
+        if (m.type !== 'secret' && m.type !== 'ssh') throw invalid(`unexpected key '${key}' for mount type '${m.type}'`);
+        m.required = goBool(key, value);
+        break;
+      case 'size':
+        if (m.type !== 'tmpfs') throw invalid(`unexpected key '${key}' for mount type '${m.type}'`);
+        m.sizeLimit = ramInBytes(value, key);
+        break;
+      case 'id': m.cacheId = value; break;
+      case 'sharing':
+        if (m.type !== 'cache') throw invalid(`invalid cache sharing set for ${m.type} mount`);
+        if (!(SHARING as readonly string[]).includes(value.toLowerCase())) {
+          throw invalid(`unsupported cache sharing value ${JSON.stringify(value)}`);
+        }
+        m.cacheSharing = value.toLowerCase() as CacheSharing;
+        break;
+      case 'mode': m.mode = unsigned(value, 8, 'mode'); break;
+      case 'uid': m.uid = unsigned(value, 10, 'uid'); break;
+      case 'gid': m.gid = unsigned(value, 10, 'gid'); break;
+      case 'env': m.env = value; break;
+      default:
+        throw invalid(withSuggestion(`unexpected key '${key}' in '${field}'`, key, MOUNT_KEYS, true));
+    }
+  }
+  const fileInfoAllowed = m.type === 'secret' || m.type === 'ssh' || m.type === 'cache';
+  if (!fileInfoAllowed) {
+    for (const k of ['mode', 'uid', 'gid'] as const) {
+      if (m[k] !== undefined) throw invalid(`${k} not allowed for "${m.type}" type mounts`);
+    }
+  }
+  if (roAuto) m.readOnly = !(m.type === 'cache' || m.type === 'tmpfs');
+  if (m.cacheSharing !== '' && m.type !== 'cache') throw invalid(`invalid cache sharing set for ${m.type} mount`);
+  if (m.type === 'cache' && m.cacheSharing === '') m.cacheSharing = 'shared';
+  if (m.type === 'secret') {
+    if (m.from !== '') throw invalid('secret mount should not have a from');
+    if (m.source === '' && m.target === '' && m.cacheId === '') {
+      throw invalid('invalid secret mount. one of source, target required');
+    }
+    if (m.source !== '' && m.cacheId !== '') throw invalid("both source and id can't be set");
+  }
+  return m;
+}
+
+export function parseNetworkMode(value: string): NetworkMode {
+  if (value === 'default' || value === 'none' || value === 'host') return value;
+  throw invalid(`unsupported network mode ${JSON.stringify(value)}`);
+}
+
+export function parseSecurityMode(value: string): SecurityMode {
+  if (value === 'sandbox' || value === 'insecure') return value;
+  throw invalid(`unsupported security mode ${JSON.stringify(value)}`);
+}
+
+/** One CSV record (Go's encoding/csv): fields split on commas, `"..."` quoting with `""` for a quote. */
+function csvFields(spec: string): string[] {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = '';
+    if (spec[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= spec.length) throw invalid(`failed to parse csv mounts: extraneous or missing " in quoted-field`);
+        if (spec[i] === '"') {
+          if (spec[i + 1] === '"') { field += '"'; i += 2; continue; }
+          i++;
+          break;
+        }
+        field += spec[i++];
+      }
+      if (i < spec.length && spec[i] !== ',') throw invalid(`failed to parse csv mounts: extraneous or missing " in quoted-field`);
+    } else {
+      const end = spec.indexOf(',', i);
+      field = spec.slice(i, end < 0 ? spec.length : end);
+      if (field.includes('"')) throw invalid(`failed to parse csv mounts: bare " in non-quoted-field`);
+      i = end < 0 ? spec.length : end;
+    }
+    fields.push(field);
+    if (i >= spec.length) return fields;
+    i++; // the comma
+  }
+}
+
+function goBool(key: string, value: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  throw invalid(`invalid value for ${key}: ${value}`);
+}
+
+function unsigned(value: string, radix: 8 | 10, key: string): number {
+  const digits = radix === 8 ? /^[0-7]+$/ : /^\d+$/;
+  const n = digits.test(value) ? parseInt(value, radix) : NaN;
+  if (!Number.isFinite(n) || n > 0xffffffff) throw invalid(`invalid value ${value} for ${key}`);
+  return n;
+}
+
+/** docker/go-units RAMInBytes: `64m`, `1g`, `512k`, `100` (binary multiples). */
+function ramInBytes(value: string, key: string): number {
+  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(value);
+  if (!m) throw invalid(`invalid value for ${key}: ${value}`);
+  const power = m[2] ? 'kmgtp'.indexOf(m[2].toLowerCase()) + 1 : 0;
+  return Math.floor(Number(m[1]) * 1024 ** power);
+}
+
+function invalid(message: string): BerthError {
+  return new BerthError('invalid_argument', message);
+}

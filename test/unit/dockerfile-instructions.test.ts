@@ -1,0 +1,184 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { DockerfileParseError, nodeFromLine, parseDockerfile } from '../../core/build/dockerfile/parser.ts';
+import {
+  parseInstruction, parseInstructions, type CopyInstruction, type Instruction, type RunInstruction, type Stage,
+} from '../../core/build/dockerfile/instructions.ts';
+import { parseRunMount } from '../../core/build/dockerfile/run-mount.ts';
+import { InstructionFlags } from '../../core/build/dockerfile/flags.ts';
+import { suggest } from '../../core/build/dockerfile/suggest.ts';
+import { BerthError } from '../../core/errors.ts';
+import { corpus } from '../fixtures/dockerfiles/corpus.ts';
+
+function build(text: string) {
+  return parseInstructions(parseDockerfile(text));
+}
+
+function commands(text: string): Instruction[] {
+  return build(text).stages.flatMap((s) => s.commands);
+}
+
+function invalid(fn: () => unknown, message: string) {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof BerthError, `expected a BerthError, got ${String(e)}`);
+    assert.equal(e.code, 'invalid_argument');
+    assert.equal(e.message, message);
+    return true;
+  });
+}
+
+describe('the Dockerfile corpus: instructions and stages', () => {
+  for (const c of corpus('valid')) {
+    test(c.name, () => {
+      assert.ok('instructions' in c.expected, `${c.name}.json holds an error`);
+      assert.deepEqual(JSON.parse(JSON.stringify(build(c.text))), c.expected.instructions);
+    });
+  }
+});
+
+describe('the Dockerfile corpus: what BuildKit refuses, with its words', () => {
+  for (const c of corpus('errors')) {
+    test(c.name, () => {
+      assert.ok('error' in c.expected, `${c.name}.json holds no error`);
+      assert.throws(() => build(c.text), (e: unknown) => {
+        assert.ok(e instanceof DockerfileParseError, `expected a DockerfileParseError, got ${String(e)}`);
+        assert.equal(e.message, (c.expected as { error: string }).error);
+        return true;
+      });
+    });
+  }
+});
+
+describe('stages', () => {
+  test('ARGs before the first FROM are meta args; stage names are lower-cased; FROM keeps its location', () => {
+    const df = build('ARG A=1\nARG B\nFROM x AS One\nARG A\nFROM one\n');
+    assert.deepEqual(df.metaArgs.map((a) => a.args), [[{ key: 'A', value: '1' }], [{ key: 'B' }]]);
+    assert.deepEqual(df.stages.map((s: Stage) => [s.name, s.baseName, s.location.startLine, s.commands.length]), [
+      ['one', 'x', 3, 1], ['', 'one', 5, 0],
+    ]);
+  });
+  test('stage names: a letter first, then letters, digits, -, _ and .', () => {
+    assert.equal(build('FROM x AS a-b_c.1\n').stages[0]?.name, 'a-b_c.1');
+    for (const bad of ['1a', '-a', 'a/b', 'a:b']) {
+      assert.throws(() => build(`FROM x AS ${bad}\n`), /invalid name for build stage/, bad);
+    }
+    invalid(() => build('FROM x y\n'), 'dockerfile parse error on line 1: FROM requires either one or three arguments');
+  });
+  test('errors carry the instruction lines and the file', () => {
+    assert.throws(() => parseInstructions(parseDockerfile('FROM x\nRUN --nope \\\n  true\n'), 'Dockerfile.ci'), (e: unknown) => {
+      assert.ok(e instanceof DockerfileParseError);
+      assert.equal(e.message, 'Dockerfile.ci: dockerfile parse error on line 2: unknown flag: nope');
+      assert.deepEqual([e.startLine, e.endLine], [2, 3]);
+      return true;
+    });
+  });
+});
+
+describe('instructions', () => {
+  test('an unknown instruction gets a suggestion when it is a near miss', () => {
+    invalid(() => parseInstruction(nodeFromLine('FORM x')), 'unknown instruction: FORM (did you mean FROM?)');
+    invalid(() => parseInstruction(nodeFromLine('cpy a b')), 'unknown instruction: CPY (did you mean COPY?)');
+    invalid(() => parseInstruction(nodeFromLine('XYZZY a')), 'unknown instruction: XYZZY');
+    assert.equal(suggest('taget', ['target', 'type'], true), 'target');
+    assert.equal(suggest('zzzzzz', ['target'], true), undefined);
+  });
+  test('RUN: shell form is one string the SHELL runs, exec form the words; heredoc files', () => {
+    const [shell, exec, heredoc] = commands('FROM x\nRUN echo a  b\nRUN ["echo", "a"]\nRUN <<-EOF\n\techo hi\n\tEOF\n') as RunInstruction[];
+    assert.deepEqual([shell?.cmdLine, shell?.prependShell], [['echo a  b'], true]);
+    assert.deepEqual([exec?.cmdLine, exec?.prependShell], [['echo', 'a'], false]);
+    assert.deepEqual(heredoc?.files, [{ name: 'EOF', data: 'echo hi\n', expand: true, chomp: true, fileDescriptor: 0 }]);
+  });
+  test('RUN --mount keeps the raw specs for the builder to expand; several mounts; network and security', () => {
+    const [run] = commands('FROM x\nRUN --mount=type=cache,target=$DIR --mount=type=tmpfs,dst=/t --network=none --security=insecure true\n') as RunInstruction[];
+    assert.deepEqual(run?.mountSpecs, ['type=cache,target=$DIR', 'type=tmpfs,dst=/t']);
+    assert.deepEqual(run?.mounts.map((m) => [m.type, m.target, m.readOnly]), [['cache', '$DIR', false], ['tmpfs', '/t', false]]);
+    assert.deepEqual([run?.network, run?.security], ['none', 'insecure']);
+  });
+  test('COPY: sources and destination, heredoc sources, bool and repeated flags', () => {
+    const [copy] = commands('FROM x\nCOPY --link --exclude=a --exclude=b x <<EOF y /d/\nhello\nEOF\n') as CopyInstruction[];
+    assert.deepEqual([copy?.sources, copy?.dest, copy?.link, copy?.excludes], [['x', 'y'], '/d/', true, ['a', 'b']]);
+    assert.deepEqual(copy?.sourceContents.map((f) => [f.name, f.data]), [['EOF', 'hello\n']]);
+  });
+  test('HEALTHCHECK NONE ignores flags as BuildKit does; CMD takes Go durations', () => {
+    const [none, cmd] = commands('FROM x\nHEALTHCHECK --interval=1s NONE\nHEALTHCHECK --timeout=1.5s --retries=2 CMD ["true"]\n');
+    assert.deepEqual(none?.kind === 'healthcheck' && none.health.test, ['NONE']);
+    assert.ok(cmd?.kind === 'healthcheck');
+    assert.deepEqual([cmd.health.test, cmd.health.timeout, cmd.health.retries], [['CMD', 'true'], 1.5e9, 2]);
+    invalid(() => commands('FROM x\nHEALTHCHECK --interval=1x CMD true\n'),
+      'dockerfile parse error on line 2: time: unknown unit "x" in duration "1x"');
+  });
+  test('ONBUILD keeps the trigger as text, with its flags and heredocs', () => {
+    const [onbuild] = commands('FROM x\nONBUILD COPY --from=a <<F /f\nbody\nF\n');
+    assert.ok(onbuild?.kind === 'onbuild');
+    assert.equal(onbuild.expression, 'COPY --from=a <<F /f\nbody\nF');
+  });
+  test('ENV and LABEL keep quotes for the expansion to remove; ARG takes several names', () => {
+    const [env, label, arg] = commands('FROM x\nENV A="1 2" B=3\nLABEL k v w\nARG X Y=1 Z=\n');
+    assert.deepEqual(env?.kind === 'env' && env.env, [{ key: 'A', value: '"1 2"' }, { key: 'B', value: '3' }]);
+    assert.deepEqual(label?.kind === 'label' && label.labels, [{ key: 'k', value: 'v w' }]);
+    assert.deepEqual(arg?.kind === 'arg' && arg.args, [{ key: 'X' }, { key: 'Y', value: '1' }, { key: 'Z', value: '' }]);
+  });
+  test('every instruction keeps its source lines and original text', () => {
+    const cmds = commands('FROM x\nWORKDIR /a\nUSER u \\\n  :g\n');
+    assert.deepEqual(cmds.map((c) => [c.kind, c.location.startLine, c.location.endLine, c.original]), [
+      ['workdir', 2, 2, 'WORKDIR /a'], ['user', 3, 4, 'USER u   :g'],
+    ]);
+  });
+});
+
+describe('RUN --mount (BuildKit commands_runmount)', () => {
+  test('defaults: bind, read-only; cache and tmpfs read-write; cache shared', () => {
+    assert.deepEqual(parseRunMount('target=/x'), {
+      type: 'bind', from: '', source: '', target: '/x', readOnly: true, sizeLimit: 0, cacheId: '', cacheSharing: '',
+      required: false,
+    });
+    assert.equal(parseRunMount('type=cache,target=/x').readOnly, false);
+    assert.equal(parseRunMount('type=cache,target=/x').cacheSharing, 'shared');
+    assert.equal(parseRunMount('type=tmpfs,target=/x').readOnly, false);
+    assert.equal(parseRunMount('type=secret,id=a').readOnly, true);
+  });
+  test('keys are case-insensitive, aliases, booleans as Go reads them, quoted CSV fields', () => {
+    const m = parseRunMount('TYPE=bind,Src=a,Destination=/b,readonly=false');
+    assert.deepEqual([m.type, m.source, m.target, m.readOnly], ['bind', 'a', '/b', false]);
+    assert.equal(parseRunMount('target=/x,rw=0').readOnly, true);
+    assert.equal(parseRunMount('target=/x,ro').readOnly, true);
+    assert.equal(parseRunMount('"target=/a,b"').target, '/a,b');
+    invalid(() => parseRunMount('target=/x,ro=maybe'), 'invalid value for ro: maybe');
+    invalid(() => parseRunMount('target=/x"'), 'failed to parse csv mounts: bare " in non-quoted-field');
+  });
+  test('tmpfs size in RAM units, cache file modes in octal', () => {
+    assert.equal(parseRunMount('type=tmpfs,target=/t,size=1g').sizeLimit, 1024 ** 3);
+    assert.equal(parseRunMount('type=tmpfs,target=/t,size=512').sizeLimit, 512);
+    assert.equal(parseRunMount('type=cache,target=/c,mode=0700').mode, 0o700);
+    invalid(() => parseRunMount('type=tmpfs,target=/t,size=lots'), 'invalid value for size: lots');
+    invalid(() => parseRunMount('type=cache,target=/c,mode=9'), 'invalid value 9 for mode');
+  });
+  test('values go through the expander the builder passes', () => {
+    const m = parseRunMount('type=cache,target=$D,id=${ID}', (w) => w.replace('$D', '/d').replace('${ID}', 'i'));
+    assert.deepEqual([m.target, m.cacheId], ['/d', 'i']);
+  });
+  test('secret mounts', () => {
+    invalid(() => parseRunMount('type=secret,src=a,id=b'), "both source and id can't be set");
+    assert.equal(parseRunMount('type=secret,id=a,required=true').required, true);
+  });
+});
+
+describe('flags (BuildKit BFlags)', () => {
+  test('declared flags only, values checked, first error wins, `--` stops', () => {
+    const f = new InstructionFlags(['--b', '--s=x', '--m=1', '--m=2', '--', '--ignored']);
+    const b = f.addBool('b');
+    const s = f.addString('s', 'def');
+    const m = f.addStrings('m');
+    f.parse();
+    assert.deepEqual([b(), s(), m(), f.isUsed('s')], [true, 'x', ['1', '2'], true]);
+    const g = new InstructionFlags([]);
+    const d = g.addString('s', 'def');
+    g.parse();
+    assert.equal(d(), 'def');
+    const bad = new InstructionFlags(['x']);
+    invalid(() => bad.parse(), 'arg should start with -- : x');
+    const missing = new InstructionFlags(['--b=']);
+    missing.addBool('b');
+    invalid(() => missing.parse(), 'missing a value on flag: b');
+  });
+});
