@@ -77,10 +77,14 @@ describe('stages', () => {
 describe('instructions', () => {
   test('an unknown instruction gets a suggestion when it is a near miss', () => {
     invalid(() => parseInstruction(nodeFromLine('FORM x')), 'unknown instruction: FORM (did you mean FROM?)');
-    invalid(() => parseInstruction(nodeFromLine('cpy a b')), 'unknown instruction: CPY (did you mean COPY?)');
+    invalid(() => parseInstruction(nodeFromLine('cpy a b')), 'unknown instruction: cpy (did you mean copy?)');
+    invalid(() => parseInstruction(nodeFromLine('Workdirr /a')), 'unknown instruction: Workdirr (did you mean workdir?)');
     invalid(() => parseInstruction(nodeFromLine('XYZZY a')), 'unknown instruction: XYZZY');
     assert.equal(suggest('taget', ['target', 'type'], true), 'target');
+    assert.equal(suggest('tagret', ['target'], true), 'target');
     assert.equal(suggest('zzzzzz', ['target'], true), undefined);
+    // A known word means the mistake is elsewhere: no suggestion.
+    assert.equal(suggest('type', ['typo', 'type'], true), undefined);
   });
   test('RUN: shell form is one string the SHELL runs, exec form the words; heredoc files', () => {
     const [shell, exec, heredoc] = commands('FROM x\nRUN echo a  b\nRUN ["echo", "a"]\nRUN <<-EOF\n\techo hi\n\tEOF\n') as RunInstruction[];
@@ -117,6 +121,13 @@ describe('instructions', () => {
     assert.deepEqual(env?.kind === 'env' && env.env, [{ key: 'A', value: '"1 2"' }, { key: 'B', value: '3' }]);
     assert.deepEqual(label?.kind === 'label' && label.labels, [{ key: 'k', value: 'v w' }]);
     assert.deepEqual(arg?.kind === 'arg' && arg.args, [{ key: 'X' }, { key: 'Y', value: '1' }, { key: 'Z', value: '' }]);
+  });
+  test('ARG --required, ADD --unpack only when given, STOPSIGNAL flags ignored as BuildKit does', () => {
+    const [arg, add, plain, stop] = commands('FROM x\nARG --required A\nADD --unpack=false a.tgz /\nADD a.tgz /\nSTOPSIGNAL --x=y 9\n');
+    assert.ok(arg?.kind === 'arg' && arg.required);
+    assert.ok(add?.kind === 'add' && add.unpack === false);
+    assert.ok(plain?.kind === 'add' && !('unpack' in plain));
+    assert.ok(stop?.kind === 'stopsignal' && stop.signal === '9');
   });
   test('every instruction keeps its source lines and original text', () => {
     const cmds = commands('FROM x\nWORKDIR /a\nUSER u \\\n  :g\n');
@@ -180,5 +191,8 @@ describe('flags (BuildKit BFlags)', () => {
     const missing = new InstructionFlags(['--b=']);
     missing.addBool('b');
     invalid(() => missing.parse(), 'missing a value on flag: b');
+    const typo = new InstructionFlags(['--platfrom=x']);
+    typo.addString('platform');
+    invalid(() => typo.parse(), 'unknown flag: platfrom (did you mean platform?)');
   });
 });

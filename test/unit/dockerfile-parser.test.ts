@@ -85,7 +85,7 @@ describe('lines, comments and continuations', () => {
   });
   test('the instruction name is case-insensitive and lower-cased; CRLF and a BOM are accepted', () => {
     const r = parseDockerfile('\ufefffrom x\r\nRuN  echo hi\r\n');
-    assert.deepEqual(r.nodes.map((n) => [n.value, n.args]), [['from', ['x']], ['run', ['echo hi']]]);
+    assert.deepEqual(r.nodes.map((n) => [n.value, n.keyword, n.args]), [['from', 'from', ['x']], ['run', 'RuN', ['echo hi']]]);
   });
   test('comments above an instruction are kept; an empty comment resets them', () => {
     const r = parseDockerfile('# a\n#\n# b\n# c\nFROM x\nRUN y\n');
@@ -110,10 +110,10 @@ describe('lines, comments and continuations', () => {
 
 describe('instruction lines', () => {
   test('splitCommand: name, flags and the rest, blanks trimmed', () => {
-    assert.deepEqual(splitCommand('  COPY  --from=a --chown=1:1  src dst  '), {
-      name: 'copy', flags: ['--from=a', '--chown=1:1'], rest: 'src dst',
+    assert.deepEqual(splitCommand('  Copy  --from=a --chown=1:1  src dst  '), {
+      keyword: 'Copy', flags: ['--from=a', '--chown=1:1'], rest: 'src dst',
     });
-    assert.deepEqual(splitCommand('CMD'), { name: 'cmd', flags: [], rest: '' });
+    assert.deepEqual(splitCommand('CMD'), { keyword: 'CMD', flags: [], rest: '' });
   });
   test('extractBuilderFlags: quotes and escapes removed, `--` ends the flags, a single dash does not start one', () => {
     assert.deepEqual(extractBuilderFlags('--a=1 --b="x y" --c=\'z\' rest'), { flags: ['--a=1', '--b=x y', '--c=z'], rest: 'rest' });

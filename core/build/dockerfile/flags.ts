@@ -1,6 +1,7 @@
 // An instruction's `--flags` as BuildKit's BFlags checks them: each instruction declares the flags it
 // takes, then the words the parser found are matched against them, first error wins.
 import { BerthError } from '../../errors.ts';
+import { withSuggestion } from './suggest.ts';
 
 type FlagType = 'bool' | 'string' | 'strings';
 
@@ -51,7 +52,7 @@ export class InstructionFlags {
       const name = eq >= 0 ? body.slice(0, eq) : body;
       const value = eq >= 0 ? body.slice(eq + 1) : '';
       const flag = this.#flags.get(name);
-      if (!flag) throw invalid(`unknown flag: ${name}`);
+      if (!flag) throw invalid(withSuggestion(`unknown flag: ${name}`, name, [...this.#flags.keys()], true));
       if (flag.used && flag.type !== 'strings') throw invalid(`duplicate flag specified: ${name}`);
       flag.used = true;
       if (flag.type === 'bool') {

@@ -47,7 +47,12 @@ export interface CommandLine {
 export interface EnvInstruction extends Base { kind: 'env'; env: KeyValue[] }
 export interface LabelInstruction extends Base { kind: 'label'; labels: KeyValue[] }
 export interface MaintainerInstruction extends Base { kind: 'maintainer'; maintainer: string }
-export interface ArgInstruction extends Base { kind: 'arg'; args: ArgDefinition[] }
+export interface ArgInstruction extends Base {
+  kind: 'arg';
+  args: ArgDefinition[];
+  /** `--required`: the build fails unless a value is given with --build-arg. */
+  required: boolean;
+}
 export interface WorkdirInstruction extends Base { kind: 'workdir'; path: string }
 export interface UserInstruction extends Base { kind: 'user'; user: string }
 export interface ExposeInstruction extends Base { kind: 'expose'; ports: string[] }
@@ -95,6 +100,8 @@ export interface AddInstruction extends Base, SourcesAndDest {
   link: boolean;
   keepGitDir: boolean;
   checksum: string;
+  /** `--unpack`: undefined when not given (archives from the context unpack, from URLs do not). */
+  unpack?: boolean;
   excludes: string[];
 }
 
@@ -137,8 +144,8 @@ export interface Dockerfile {
 }
 
 const INSTRUCTION_NAMES = [
-  'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL', 'MAINTAINER',
-  'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
+  'add', 'arg', 'cmd', 'copy', 'entrypoint', 'env', 'expose', 'from', 'healthcheck', 'label', 'maintainer',
+  'onbuild', 'run', 'shell', 'stopsignal', 'user', 'volume', 'workdir',
 ];
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 const MINIMUM_DURATION = 1e6; // Docker's container.MinimumDuration, 1ms
@@ -190,7 +197,12 @@ export function parseInstruction(node: Node): Instruction | Stage {
       exactlyOne(args, 'MAINTAINER');
       flags.parse();
       return { kind: 'maintainer', maintainer: args[0] as string, ...base };
-    case 'arg': flags.parse(); return { kind: 'arg', args: argDefinitions(args), ...base };
+    case 'arg': {
+      atLeastOne(args, 'ARG');
+      const required = flags.addBool('required');
+      flags.parse();
+      return { kind: 'arg', args: argDefinitions(args), required: required() || flags.isUsed('required'), ...base };
+    }
     case 'workdir':
       exactlyOne(args, 'WORKDIR');
       flags.parse();
@@ -200,8 +212,8 @@ export function parseInstruction(node: Node): Instruction | Stage {
       flags.parse();
       return { kind: 'user', user: args[0] as string, ...base };
     case 'stopsignal':
+      // BuildKit never checks STOPSIGNAL's flags: they are ignored.
       exactlyOne(args, 'STOPSIGNAL');
-      flags.parse();
       return { kind: 'stopsignal', signal: args[0] as string, ...base };
     case 'expose':
       atLeastOne(args, 'EXPOSE');
@@ -219,7 +231,7 @@ export function parseInstruction(node: Node): Instruction | Stage {
     case 'healthcheck': return parseHealthcheck(node, flags, base);
     case 'onbuild': return parseOnbuild(node, flags, base);
     default:
-      throw invalid(withSuggestion(`unknown instruction: ${node.value.toUpperCase()}`, node.value, INSTRUCTION_NAMES, false));
+      throw invalid(withSuggestion(`unknown instruction: ${node.keyword}`, node.keyword, INSTRUCTION_NAMES, false));
   }
 }
 
@@ -284,10 +296,12 @@ function parseAdd(node: Node, flags: InstructionFlags, base: Base): AddInstructi
   if (node.args.length < 2) throw noDestination('ADD');
   const keepGitDir = flags.addBool('keep-git-dir');
   const checksum = flags.addString('checksum');
+  const unpack = flags.addBool('unpack');
   const common = commonCopyFlags(flags);
   flags.parse();
   return {
-    kind: 'add', ...sourcesAndDest(node, 'ADD'), ...common(), keepGitDir: keepGitDir(), checksum: checksum(), ...base,
+    kind: 'add', ...sourcesAndDest(node, 'ADD'), ...common(), keepGitDir: keepGitDir(), checksum: checksum(),
+    ...(flags.isUsed('unpack') ? { unpack: unpack() } : {}), ...base,
   };
 }
 
@@ -404,7 +418,6 @@ function keyValues(args: readonly string[], instruction: string): KeyValue[] {
 }
 
 function argDefinitions(args: readonly string[]): ArgDefinition[] {
-  atLeastOne(args, 'ARG');
   return args.map((arg) => {
     const eq = arg.indexOf('=');
     if (eq < 0) return { key: arg };

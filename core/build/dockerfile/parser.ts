@@ -16,6 +16,8 @@ export { chompHeredocContent, type Heredoc, type Directive };
 export interface Node {
   /** The instruction, lower case: `from`, `run`, ... (unknown ones too; instructions.ts refuses them). */
   value: string;
+  /** The instruction as written (`From`), for messages. */
+  keyword: string;
   /** The instruction's logical line: continuations joined, comment lines dropped, heredoc bodies not included. */
   original: string;
   /** `--name=value` words before the arguments, as written (quotes removed). */
@@ -197,9 +199,10 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
 
 /** One logical line (continuations joined) as a node; ONBUILD's rest becomes its child. */
 export function nodeFromLine(line: string, escape: EscapeToken = '\\', comments: string[] = []): Node {
-  const { name, flags, rest } = splitCommand(line);
+  const { keyword, flags, rest } = splitCommand(line);
+  const name = keyword.toLowerCase();
   const node: Node = {
-    value: name, original: line, flags, args: [], json: false, legacyKeyValue: false, heredocs: [], comments,
+    value: name, keyword, original: line, flags, args: [], json: false, legacyKeyValue: false, heredocs: [], comments,
     startLine: 0, endLine: 0,
   };
   if (name === 'onbuild') {
@@ -218,14 +221,13 @@ function canContainHeredoc(node: Node): boolean {
   return HEREDOC_INSTRUCTIONS.has(target.value) && !target.json;
 }
 
-/** The instruction's name (lower case), its leading `--flags`, and the rest of the line. */
-export function splitCommand(line: string): { name: string; flags: string[]; rest: string } {
+/** The instruction's name as written, its leading `--flags`, and the rest of the line. */
+export function splitCommand(line: string): { keyword: string; flags: string[]; rest: string } {
   const trimmed = line.trim();
   const m = /[\t\v\f\r ]+/.exec(trimmed);
-  if (!m) return { name: trimmed.toLowerCase(), flags: [], rest: '' };
-  const name = trimmed.slice(0, m.index).toLowerCase();
+  if (!m) return { keyword: trimmed, flags: [], rest: '' };
   const { flags, rest } = extractBuilderFlags(trimmed.slice(m.index + m[0].length));
-  return { name, flags, rest: rest.trim() };
+  return { keyword: trimmed.slice(0, m.index), flags, rest: rest.trim() };
 }
 
 /**

@@ -1,26 +1,32 @@
-// "(did you mean FROM?)": the closest known word to a mistyped one, as BuildKit's suggest package
-// offers it, when it is within a couple of edits.
+// "(did you mean FROM?)": the closest known word to a mistyped one, as BuildKit's util/suggest offers
+// it: fewer than three edits away, and never when the word is itself known (then the error is elsewhere).
 export function suggest(value: string, options: readonly string[], caseSensitive: boolean): string | undefined {
-  if (value === '') return undefined;
   const v = caseSensitive ? value : value.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Math.min(2, v.length - 1);
+  let match: string | undefined;
+  let best = 3;
   for (const option of options) {
     const o = caseSensitive ? option : option.toLowerCase();
-    if (o === v) return option;
+    if (o === v) return undefined;
     const d = levenshtein(v, o);
-    if (d <= bestDistance && (best === undefined || d < levenshtein(v, caseSensitive ? best : best.toLowerCase()))) {
-      best = option;
-      bestDistance = d;
+    if (d < best) {
+      match = caseSensitive ? o : matchCase(o, value);
+      best = d;
     }
   }
-  return best;
+  return match;
 }
 
 /** `message (did you mean X?)` when there is a close match, else the message alone. */
 export function withSuggestion(message: string, value: string, options: readonly string[], caseSensitive: boolean): string {
   const match = suggest(value, options, caseSensitive);
   return match === undefined ? message : `${message} (did you mean ${match}?)`;
+}
+
+/** The suggestion in the mistyped word's case when that was all lower or all upper. */
+function matchCase(option: string, typed: string): string {
+  if (typed === typed.toLowerCase()) return option.toLowerCase();
+  if (typed === typed.toUpperCase()) return option.toUpperCase();
+  return option;
 }
 
 function levenshtein(a: string, b: string): number {
