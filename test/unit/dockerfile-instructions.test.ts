@@ -95,8 +95,12 @@ describe('instructions', () => {
   test('RUN --mount keeps the raw specs for the builder to expand; several mounts; network and security', () => {
     const [run] = commands('FROM x\nRUN --mount=type=cache,target=$DIR --mount=type=tmpfs,dst=/t --network=none --security=insecure true\n') as RunInstruction[];
     assert.deepEqual(run?.mountSpecs, ['type=cache,target=$DIR', 'type=tmpfs,dst=/t']);
-    assert.deepEqual(run?.mounts.map((m) => [m.type, m.target, m.readOnly]), [['cache', '$DIR', false], ['tmpfs', '/t', false]]);
     assert.deepEqual([run?.network, run?.security], ['none', 'insecure']);
+  });
+  test('RUN --mount: only the CSV and a variable in from= are checked at parse time, as BuildKit', () => {
+    assert.doesNotThrow(() => commands('FROM x\nRUN --mount=type=nonsense,size=big true\n'));
+    invalid(() => commands('FROM x\nRUN --mount=from=${S} true\n'),
+      "dockerfile parse error on line 2: 'from' doesn't support variable expansion, define alias stage instead");
   });
   test('COPY: sources and destination, heredoc sources, bool and repeated flags', () => {
     const [copy] = commands('FROM x\nCOPY --link --exclude=a --exclude=b x <<EOF y /d/\nhello\nEOF\n') as CopyInstruction[];
@@ -138,39 +142,61 @@ describe('instructions', () => {
 });
 
 describe('RUN --mount (BuildKit commands_runmount)', () => {
-  test('defaults: bind, read-only; cache and tmpfs read-write; cache shared', () => {
-    assert.deepEqual(parseRunMount('target=/x'), {
+  const asWritten = (w: string) => w;
+  test('what the builder refuses, with BuildKit\'s texts', () => {
+    const cases: Array<[string, string]> = [
+      ['type=cache,taget=/x', "unexpected key 'taget' in 'taget=/x' (did you mean target?)"],
+      ['type=cache,target=/x,sharing=everyone', 'unsupported sharing value "everyone"'],
+      ['type=cahce,target=/x', 'unsupported mount type "cahce" (did you mean cache?)'],
+      ['type=cache,target=/x,uid=abc', 'invalid value abc for uid'],
+      ['type=cache,target=/x,gid=-1', 'invalid value -1 for gid'],
+      ['target=/x,mode=0700', 'mode not allowed for "bind" type mounts'],
+      ['type=tmpfs,target=/x,uid=0', 'uid not allowed for "tmpfs" type mounts'],
+      ['type=bind,target', "invalid field 'target' must be a key=value pair"],
+      ['type=bind,target=/x,required', "unexpected key 'required' for mount type 'bind'"],
+      ['type=secret', 'invalid secret mount. one of source, target required'],
+      ['type=secret,id=a,from=b', 'secret mount should not have a from'],
+      // BuildKit checks sharing before the secret rules, so its 'should not define sharing' never shows.
+      ['type=secret,id=a,sharing=locked', 'invalid cache sharing set for secret mount'],
+      ['type=bind,target=/x,sharing=locked', 'invalid cache sharing set for bind mount'],
+      ['type=bind,target=/x,size=1m', "unexpected key 'size' for mount type 'bind'"],
+    ];
+    for (const [spec, message] of cases) invalid(() => parseRunMount(spec, asWritten), message);
+  });
+  test('defaults: bind, read-only; cache and tmpfs read-write; sharing unset', () => {
+    assert.deepEqual(parseRunMount('target=/x', asWritten), {
       type: 'bind', from: '', source: '', target: '/x', readOnly: true, sizeLimit: 0, cacheId: '', cacheSharing: '',
       required: false,
     });
-    assert.equal(parseRunMount('type=cache,target=/x').readOnly, false);
-    assert.equal(parseRunMount('type=cache,target=/x').cacheSharing, 'shared');
-    assert.equal(parseRunMount('type=tmpfs,target=/x').readOnly, false);
-    assert.equal(parseRunMount('type=secret,id=a').readOnly, true);
+    assert.equal(parseRunMount('type=cache,target=/x', asWritten).readOnly, false);
+    assert.equal(parseRunMount('type=cache,target=/x', asWritten).cacheSharing, '');
+    assert.equal(parseRunMount('type=cache,target=/x,sharing=LOCKED', asWritten).cacheSharing, 'locked');
+    assert.equal(parseRunMount('type=tmpfs,target=/x', asWritten).readOnly, false);
+    assert.equal(parseRunMount('type=secret,id=a', asWritten).readOnly, true);
   });
   test('keys are case-insensitive, aliases, booleans as Go reads them, quoted CSV fields', () => {
-    const m = parseRunMount('TYPE=bind,Src=a,Destination=/b,readonly=false');
+    const m = parseRunMount('TYPE=bind,Src=a,Destination=/b,readonly=false', asWritten);
     assert.deepEqual([m.type, m.source, m.target, m.readOnly], ['bind', 'a', '/b', false]);
-    assert.equal(parseRunMount('target=/x,rw=0').readOnly, true);
-    assert.equal(parseRunMount('target=/x,ro').readOnly, true);
-    assert.equal(parseRunMount('"target=/a,b"').target, '/a,b');
-    invalid(() => parseRunMount('target=/x,ro=maybe'), 'invalid value for ro: maybe');
-    invalid(() => parseRunMount('target=/x"'), 'failed to parse csv mounts: bare " in non-quoted-field');
+    assert.equal(parseRunMount('target=/x,rw=0', asWritten).readOnly, true);
+    assert.equal(parseRunMount('target=/x,ro', asWritten).readOnly, true);
+    assert.equal(parseRunMount('"target=/a,b"', asWritten).target, '/a,b');
+    invalid(() => parseRunMount('target=/x,ro=maybe', asWritten), 'invalid value for ro: maybe');
+    invalid(() => parseRunMount('target=/x"', asWritten), 'failed to parse csv mounts: bare " in non-quoted-field');
   });
   test('tmpfs size in RAM units, cache file modes in octal', () => {
-    assert.equal(parseRunMount('type=tmpfs,target=/t,size=1g').sizeLimit, 1024 ** 3);
-    assert.equal(parseRunMount('type=tmpfs,target=/t,size=512').sizeLimit, 512);
-    assert.equal(parseRunMount('type=cache,target=/c,mode=0700').mode, 0o700);
-    invalid(() => parseRunMount('type=tmpfs,target=/t,size=lots'), 'invalid value for size: lots');
-    invalid(() => parseRunMount('type=cache,target=/c,mode=9'), 'invalid value 9 for mode');
+    assert.equal(parseRunMount('type=tmpfs,target=/t,size=1g', asWritten).sizeLimit, 1024 ** 3);
+    assert.equal(parseRunMount('type=tmpfs,target=/t,size=512', asWritten).sizeLimit, 512);
+    assert.equal(parseRunMount('type=cache,target=/c,mode=0700', asWritten).mode, 0o700);
+    invalid(() => parseRunMount('type=tmpfs,target=/t,size=lots', asWritten), 'invalid value for size: lots');
+    invalid(() => parseRunMount('type=cache,target=/c,mode=9', asWritten), 'invalid value 9 for mode');
   });
   test('values go through the expander the builder passes', () => {
     const m = parseRunMount('type=cache,target=$D,id=${ID}', (w) => w.replace('$D', '/d').replace('${ID}', 'i'));
     assert.deepEqual([m.target, m.cacheId], ['/d', 'i']);
   });
   test('secret mounts', () => {
-    invalid(() => parseRunMount('type=secret,src=a,id=b'), "both source and id can't be set");
-    assert.equal(parseRunMount('type=secret,id=a,required=true').required, true);
+    invalid(() => parseRunMount('type=secret,src=a,id=b', asWritten), "both source and id can't be set");
+    assert.equal(parseRunMount('type=secret,id=a,required=true', asWritten).required, true);
   });
 });
 

@@ -24,15 +24,18 @@ export class DirectiveParser {
   #done = false;
   #line = 0;
 
-  /** Feeds the next physical line (newline and, for a first line, leading blanks already trimmed). */
-  feed(line: string): void {
+  /**
+   * Feeds the next physical line (newline and, for a first line, leading blanks already trimmed);
+   * true when it was a directive.
+   */
+  feed(line: string): boolean {
     this.#line++;
-    if (this.#done) return;
+    if (this.#done) return false;
     const m = DIRECTIVE.exec(line);
     const name = m?.[1]?.toLowerCase();
     if (!m || !name || !KNOWN_DIRECTIVES.has(name)) {
       this.#done = true;
-      return;
+      return false;
     }
     if (this.directives.some((d) => d.name === name)) {
       throw new BerthError('invalid_argument', `only one ${name} parser directive can be used`);
@@ -40,6 +43,7 @@ export class DirectiveParser {
     const value = m[2] ?? '';
     if (name === 'escape') this.escapeToken = escapeToken(value);
     this.directives.push({ name, value, line: this.#line });
+    return true;
   }
 
   get(name: string): string | undefined {

@@ -7,7 +7,7 @@ import { parseGoDuration } from '../../cli/run/duration.ts';
 import { parseHeredoc } from './heredoc.ts';
 import { DockerfileParseError, heredocContent, type Heredoc, type Node, type ParseResult } from './parser.ts';
 import {
-  parseNetworkMode, parseRunMount, parseSecurityMode, type NetworkMode, type RunMount, type SecurityMode,
+  checkRunMount, parseNetworkMode, parseSecurityMode, type NetworkMode, type SecurityMode,
 } from './run-mount.ts';
 import { withSuggestion } from './suggest.ts';
 
@@ -68,8 +68,7 @@ export interface RunInstruction extends Base, CommandLine {
   kind: 'run';
   /** Heredoc bodies: with shell form the first is the script. */
   files: InlineFile[];
-  /** Parsed as written; the builder parses `mountSpecs` again with its expander (parseRunMount). */
-  mounts: RunMount[];
+  /** `--mount=` values as written: the builder parses each with its expander (parseRunMount). */
   mountSpecs: string[];
   network: NetworkMode;
   security: SecurityMode;
@@ -276,9 +275,9 @@ function parseRun(node: Node, flags: InstructionFlags, base: Base): RunInstructi
   const security = flags.addString('security', 'sandbox');
   flags.parse();
   const mountSpecs = mounts();
+  mountSpecs.forEach(checkRunMount);
   return {
-    kind: 'run', ...commandLine(node, false), files: inlineFiles(node),
-    mounts: mountSpecs.map((spec) => parseRunMount(spec)), mountSpecs,
+    kind: 'run', ...commandLine(node, false), files: inlineFiles(node), mountSpecs,
     network: parseNetworkMode(network()), security: parseSecurityMode(security()), ...base,
   };
 }

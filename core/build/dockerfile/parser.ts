@@ -110,11 +110,11 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
     if (e instanceof BerthError) throw new DockerfileParseError(e.message, start, end, options.file);
     throw e;
   };
-  const feedDirective = (line: string) => {
+  const feedDirective = (line: string): boolean => {
     try {
-      directives.feed(line);
+      return directives.feed(line);
     } catch (e) {
-      fail(e, n, n);
+      return fail(e, n, n);
     }
   };
 
@@ -126,7 +126,8 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
       const comment = stripped.slice(1).trim();
       comments = comment === '' ? [] : [...comments, comment];
     }
-    feedDirective(stripped);
+    // A directive is no comment of the instruction that follows.
+    if (feedDirective(stripped)) comments = comments.slice(0, -1);
     const startLine = n;
     let { line, continues } = trimContinuation(COMMENT.test(stripped) ? '' : stripped, directives.escapeToken);
     if (!continues && line === '') continue;

@@ -1,6 +1,7 @@
 // RUN's --mount, --network and --security values, as BuildKit parses them
 // (instructions/commands_runmount.go, commands_runnetwork.go, commands_runsecurity.go).
 import { BerthError } from '../../errors.ts';
+import { checkMountFrom } from './expansion.ts';
 import { withSuggestion } from './suggest.ts';
 
 export type MountType = 'bind' | 'cache' | 'tmpfs' | 'secret' | 'ssh';
@@ -27,7 +28,7 @@ export interface RunMount {
   sizeLimit: number;
   /** cache `id=` (the builder uses the target when empty), secret/ssh `id=`. */
   cacheId: string;
-  /** cache only; `shared` unless set. */
+  /** cache only; '' when not set (the builder then shares: `shared`). */
   cacheSharing: CacheSharing | '';
   /** secret/ssh: fail when the build was not given it. */
   required: boolean;
@@ -39,10 +40,22 @@ export interface RunMount {
 }
 
 /**
- * One `--mount=` value. `expand` is applied to each `key=value`'s value first (the builder passes the
- * stage's ARG/ENV expander; the parse-time check passes none, as BuildKit defers values it cannot expand).
+ * What BuildKit checks of a `--mount=` value when it parses the Dockerfile: the CSV, and that `from=`
+ * names no variable. The rest waits for the build (parseRunMount with the stage's expander), so a
+ * stage that is not built never fails on its mounts.
  */
-export function parseRunMount(spec: string, expand: (word: string) => string = (w) => w): RunMount {
+export function checkRunMount(spec: string): void {
+  for (const field of csvFields(spec)) {
+    const eq = field.indexOf('=');
+    if (eq >= 0 && field.slice(0, eq).toLowerCase() === 'from') checkMountFrom(field.slice(eq + 1));
+  }
+}
+
+/**
+ * One `--mount=` value as the builder uses it: `expand` (the stage's ARG/ENV word expander) is applied
+ * to each `key=value`'s value first, then the keys are checked with BuildKit's texts.
+ */
+export function parseRunMount(spec: string, expand: (word: string) => string): RunMount {
   const m: RunMount = {
     type: 'bind', from: '', source: '', target: '', readOnly: false, sizeLimit: 0, cacheId: '', cacheSharing: '',
     required: false,
@@ -83,9 +96,8 @@ export function parseRunMount(spec: string, expand: (word: string) => string = (
         break;
       case 'id': m.cacheId = value; break;
       case 'sharing':
-        if (m.type !== 'cache') throw invalid(`invalid cache sharing set for ${m.type} mount`);
         if (!(SHARING as readonly string[]).includes(value.toLowerCase())) {
-          throw invalid(`unsupported cache sharing value ${JSON.stringify(value)}`);
+          throw invalid(`unsupported sharing value ${JSON.stringify(value)}`);
         }
         m.cacheSharing = value.toLowerCase() as CacheSharing;
         break;
@@ -105,9 +117,9 @@ export function parseRunMount(spec: string, expand: (word: string) => string = (
   }
   if (roAuto) m.readOnly = !(m.type === 'cache' || m.type === 'tmpfs');
   if (m.cacheSharing !== '' && m.type !== 'cache') throw invalid(`invalid cache sharing set for ${m.type} mount`);
-  if (m.type === 'cache' && m.cacheSharing === '') m.cacheSharing = 'shared';
   if (m.type === 'secret') {
     if (m.from !== '') throw invalid('secret mount should not have a from');
+    if (m.cacheSharing !== '') throw invalid('secret mount should not define sharing');
     if (m.source === '' && m.target === '' && m.cacheId === '') {
       throw invalid('invalid secret mount. one of source, target required');
     }
