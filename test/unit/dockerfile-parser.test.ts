@@ -138,10 +138,13 @@ describe('instruction lines', () => {
     assert.deepEqual(parseNameVal('a=1 b="2 3"', 'LABEL', '\\'), { args: ['a', '1', 'b', '"2 3"'], json: false });
     assert.throws(() => parseNameVal('KEY', 'LABEL', '\\'), /^BerthError: LABEL must have two arguments$/);
   });
-  test('JSON (exec) form: only a whole JSON array of strings', () => {
+  test('JSON (exec) form: a JSON array of strings', () => {
     assert.deepEqual(parseJSONArray(' ["a", "b"]'), ['a', 'b']);
     assert.deepEqual(parseJSONArray('[]'), []);
-    assert.equal(parseJSONArray('["a"] b'), undefined);
+    // BuildKit reads one JSON value and ignores what follows it.
+    assert.deepEqual(parseJSONArray('["a"] b'), ['a']);
+    assert.deepEqual(parseJSONArray('["a]", "\\"]"] x'), ['a]', '"]']);
+    assert.equal(parseJSONArray('["a"'), undefined);
     assert.equal(parseJSONArray("['a']"), undefined);
     assert.equal(parseJSONArray('a'), undefined);
     assert.throws(() => parseJSONArray('["a", null]'), /arrays must be comprised of strings only/);

@@ -36,21 +36,44 @@ export const parseString: LineParser = (rest) => (rest === '' ? none() : { args:
 export const parseIgnore: LineParser = () => none();
 
 /**
- * A JSON array of strings, or undefined when the text is not one (it must start with `[` and be exactly
- * an array). An array with something other than strings is an error, not shell form.
+ * A JSON array of strings, or undefined when the text is not one. Like BuildKit (a json.Decoder reading
+ * one value), only the first JSON value counts: `["a"] b` is exec form `["a"]`. An array holding
+ * something other than strings is an error, not shell form.
  */
 export function parseJSONArray(rest: string): string[] | undefined {
   const text = rest.replace(/^\s+/u, '');
   if (!text.startsWith('[')) return undefined;
+  const end = firstJSONValueEnd(text);
+  if (end < 0) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text.slice(0, end));
   } catch {
     return undefined;
   }
   if (!Array.isArray(value)) return undefined;
   if (!value.every((v): v is string => typeof v === 'string')) throw new BerthError('invalid_argument', NOT_STRING_ARRAY);
   return value;
+}
+
+/** Where the JSON array that opens `text` ends (brackets outside strings balanced), or -1. */
+function firstJSONValueEnd(text: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+    } else if (c === '[' || c === '{') {
+      depth++;
+    } else if (c === ']' || c === '}') {
+      if (--depth === 0) return i + 1;
+    }
+  }
+  return -1;
 }
 
 /** RUN, CMD, ENTRYPOINT, SHELL: exec form when the rest is a JSON array, else one shell-form string. */

@@ -130,12 +130,12 @@ export function parseRunMount(spec: string, expand: (word: string) => string): R
 
 export function parseNetworkMode(value: string): NetworkMode {
   if (value === 'default' || value === 'none' || value === 'host') return value;
-  throw invalid(`unsupported network mode ${JSON.stringify(value)}`);
+  throw invalid(`invalid network mode ${JSON.stringify(value)}`);
 }
 
 export function parseSecurityMode(value: string): SecurityMode {
   if (value === 'sandbox' || value === 'insecure') return value;
-  throw invalid(`unsupported security mode ${JSON.stringify(value)}`);
+  throw invalid(`security ${JSON.stringify(value)} is not valid`);
 }
 
 /** One CSV record (Go's encoding/csv): fields split on commas, `"..."` quoting with `""` for a quote. */
