@@ -74,6 +74,31 @@ describe('stages', () => {
   });
 });
 
+describe('BuildKit instructions/parse_test', () => {
+  const first = (text: string) => parseInstruction(parseDockerfile(text).nodes[0] as Parameters<typeof parseInstruction>[0]);
+  test('instructions that take exactly one, at least one, or a source and a destination', () => {
+    for (const c of ['MAINTAINER', 'WORKDIR', 'USER', 'STOPSIGNAL']) invalid(() => first(c), `${c} requires exactly one argument`);
+    for (const c of ['ENV', 'LABEL', 'ONBUILD', 'HEALTHCHECK', 'EXPOSE', 'VOLUME']) {
+      invalid(() => first(c), `${c} requires at least one argument`);
+    }
+    for (const c of ['ADD', 'COPY']) {
+      invalid(() => first(`${c} arg1`),
+        `${c} requires at least two arguments, but only one was provided. Destination could not be determined`);
+    }
+  });
+  test('HEALTHCHECK CMD in shell form is CMD-SHELL with the words joined', () => {
+    const hc = first('HEALTHCHECK CMD hello world');
+    assert.ok(hc.kind === 'healthcheck');
+    assert.deepEqual(hc.health.test, ['CMD-SHELL', 'hello world']);
+  });
+  test('COPY on a line of its own, then a continued unknown instruction', () => {
+    invalid(() => first('COPY\t\n\t\tquux \\\n      bar'),
+      'COPY requires at least two arguments, but only one was provided. Destination could not be determined');
+    invalid(() => first('MAINTAINER --boo joe@example.com'), 'unknown flag: boo');
+    invalid(() => first('foo bar'), 'unknown instruction: foo (did you mean from?)');
+  });
+});
+
 describe('instructions', () => {
   test('an unknown instruction gets a suggestion when it is a near miss', () => {
     invalid(() => parseInstruction(nodeFromLine('FORM x')), 'unknown instruction: FORM (did you mean FROM?)');

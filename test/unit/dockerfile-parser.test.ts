@@ -1,9 +1,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
-  DockerfileParseError, extractBuilderFlags, nodeFromLine, parseDockerfile, splitCommand,
+  DockerfileParseError, extractBuilderFlags, nodeFromLine, parseDockerfile, splitCommand, type Node,
 } from '../../core/build/dockerfile/parser.ts';
-import { parseJSONArray, parseNameVal, parseWords } from '../../core/build/dockerfile/line-parsers.ts';
+import { goQuote, parseJSONArray, parseNameVal, parseWords } from '../../core/build/dockerfile/line-parsers.ts';
 import { DirectiveParser, trimContinuation } from '../../core/build/dockerfile/directives.ts';
 import { chompHeredocContent, heredocsFromLine, parseHeredoc } from '../../core/build/dockerfile/heredoc.ts';
 import { BerthError } from '../../core/errors.ts';
@@ -25,6 +27,29 @@ describe('the Dockerfile corpus: parse results', () => {
       assert.deepEqual(JSON.parse(JSON.stringify(parseDockerfile(c.text))), c.expected.parse);
     });
   }
+});
+
+// BuildKit's Node.Dump(): `(run "echo hi")`, flags as Go prints a []string, ONBUILD's child nested.
+function dump(node: Node): string {
+  let s = node.value;
+  if (node.flags.length) s += ` [${node.flags.map(goQuote).join(' ')}]`;
+  for (const a of node.args) s += ` ${goQuote(a)}`;
+  if (node.child) s += ` (${dump(node.child)})`;
+  return s;
+}
+
+describe('BuildKit\'s parser testfiles: the AST as Node.Dump() prints it', () => {
+  const dir = join(import.meta.dirname, '../fixtures/dockerfiles/buildkit');
+  for (const name of readdirSync(dir).filter((f) => !f.includes('.'))) {
+    test(name, () => {
+      const r = parseDockerfile(readFileSync(join(dir, name, 'Dockerfile'), 'utf8'));
+      const expected = readFileSync(join(dir, name, 'result'), 'utf8');
+      assert.equal(r.nodes.map((n) => `(${dump(n)})\n`).join(''), expected);
+    });
+  }
+  test('ONBUILD nests its trigger', () => {
+    assert.equal(dump(nodeFromLine('ONBUILD RUN --network=none echo "hi"')), 'onbuild (run ["--network=none"] "echo \\"hi\\"")');
+  });
 });
 
 describe('parser directives', () => {
