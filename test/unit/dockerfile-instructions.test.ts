@@ -87,7 +87,7 @@ describe('BuildKit instructions/parse_test', () => {
     }
   });
   test('HEALTHCHECK CMD in shell form is CMD-SHELL with the words joined', () => {
-    const hc = first('HEALTHCHECK CMD hello world');
+    const hc = first('HEALTHCHECK CMD hello world') as Instruction;
     assert.ok(hc.kind === 'healthcheck');
     assert.deepEqual(hc.health.test, ['CMD-SHELL', 'hello world']);
   });
