@@ -117,6 +117,12 @@ describe('lines, comments and continuations', () => {
     assert.deepEqual(r.nodes[0]?.comments, ['b', 'c']);
     assert.deepEqual(r.nodes[1]?.comments, []);
   });
+  test('a line over 64 KiB (with its newline) is refused, as Go\'s scanner does (BuildKit TestParseReturnsScannerErrors)', () => {
+    parseFails(`FROM image\nLABEL test=${'a'.repeat(65536)}\n`, 'dockerfile parse error on line 1: dockerfile line greater than max allowed size of 65535');
+    const fits = `LABEL t=${'a'.repeat(65536 - 'LABEL t=\n'.length)}\n`;
+    assert.equal(parseDockerfile(`FROM image\n${fits}`).nodes.length, 2);
+    parseFails(`FROM image\nLABEL t=${'é'.repeat(32764)}\n`, 'dockerfile parse error on line 1: dockerfile line greater than max allowed size of 65535');
+  });
   test('a file without instructions is refused', () => {
     parseFails('', 'dockerfile parse error on line 0: file with no instructions');
     parseFails('# only\n\n', 'dockerfile parse error on line 2: file with no instructions');

@@ -95,12 +95,15 @@ const LINE_PARSERS: Readonly<Record<string, LineParser>> = {
 };
 
 const HEREDOC_INSTRUCTIONS: ReadonlySet<string> = new Set(['add', 'copy', 'run']);
+// BuildKit reads lines with Go's bufio.Scanner, whose tokens (a line and its newline) stop at 64 KiB.
+const MAX_LINE_BYTES = 64 * 1024;
 const COMMENT = /^#/;
 const BOM = '\ufeff';
 
 /** Parses a Dockerfile; throws DockerfileParseError. Warnings (empty continuation lines) are returned. */
 export function parseDockerfile(text: string, options: ParseOptions = {}): ParseResult {
   const lines = splitLines(text.startsWith(BOM) ? text.slice(1) : text);
+  const tooLong = lines.findIndex((l) => l.length * 3 > MAX_LINE_BYTES && utf8Length(l) > MAX_LINE_BYTES);
   const directives = new DirectiveParser();
   const nodes: Node[] = [];
   const warnings: ParseWarning[] = [];
@@ -118,9 +121,15 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
     }
   };
 
+  // The next physical line. Go's scanner stops at an overlong line: what came before it parses, then the
+  // whole file fails.
+  const take = (): string => {
+    if (n === tooLong) fail(new BerthError('invalid_argument', `dockerfile line greater than max allowed size of ${MAX_LINE_BYTES - 1}`), n, n);
+    return lines[n++] as string;
+  };
+
   while (n < lines.length) {
-    const raw = lines[n] as string;
-    n++;
+    const raw = take();
     const stripped = trimLeadingSpace(trimNewline(raw));
     if (COMMENT.test(stripped)) {
       const comment = stripped.slice(1).trim();
@@ -134,8 +143,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
 
     let emptyContinuation = false;
     while (continues && n < lines.length) {
-      const next = trimNewline(lines[n] as string);
-      n++;
+      const next = trimNewline(take());
       feedDirective(next);
       if (COMMENT.test(trimLeadingSpace(next))) continue;
       if (trimLeadingSpace(next) === '') {
@@ -171,8 +179,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
       for (const heredoc of heredocs) {
         let terminated = false;
         while (n < lines.length) {
-          const body = lines[n] as string;
-          n++;
+          const body = take();
           let candidate = trimNewline(body);
           if (heredoc.chomp) candidate = candidate.replace(/^\t+/, '');
           if (candidate === heredoc.name) {
@@ -295,6 +302,10 @@ export function extractBuilderFlags(line: string): { flags: string[]; rest: stri
 /** Lines with their line endings kept (heredoc bodies need them). */
 function splitLines(text: string): string[] {
   return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}
+
+function utf8Length(s: string): number {
+  return new TextEncoder().encode(s).length;
 }
 
 function trimNewline(s: string): string {
