@@ -64,6 +64,9 @@ describe('stages', () => {
     }
     invalid(() => build('FROM x y\n'), 'dockerfile parse error on line 1: FROM requires either one or three arguments');
   });
+  test('a stage name used twice parses (the builder decides: BuildKit lints it, dockerd refuses it)', () => {
+    assert.deepEqual(build('FROM x AS a\nFROM y AS A\n').stages.map((s) => s.name), ['a', 'a']);
+  });
   test('errors carry the instruction lines and the file', () => {
     assert.throws(() => parseInstructions(parseDockerfile('FROM x\nRUN --nope \\\n  true\n'), 'Dockerfile.ci'), (e: unknown) => {
       assert.ok(e instanceof DockerfileParseError);

@@ -168,11 +168,10 @@ export function parseInstructions(parsed: ParseResult | readonly Node[], file?: 
       if (e instanceof BerthError && !(e instanceof DockerfileParseError)) fail(e.message);
       throw e;
     }
+    // Duplicate stage names are the builder's business: BuildKit lints them, dockerd's builder refuses
+    // them (`<name> stage name already used`).
     if ('baseName' in parsedNode) {
-      if (parsedNode.name !== '' && stages.some((s) => s.name === parsedNode.name)) {
-        fail(`duplicate stage name ${JSON.stringify(parsedNode.name)}`);
-      }
-      stages.push(parsedNode as Stage);
+      stages.push(parsedNode);
     } else if (stages.length === 0) {
       if (parsedNode.kind !== 'arg') fail('no build stage in current context');
       metaArgs.push(parsedNode as ArgInstruction);
