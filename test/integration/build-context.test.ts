@@ -118,7 +118,7 @@ test('DirectoryContext never reads outside its root: ".." and paths through syml
   }
 });
 
-test('a context from GNU tar, plain and gzip, reads back as the directory it was made from', async () => {
+test('a context from GNU tar, plain, gzip and zstd, reads back as the directory it was made from', async () => {
   const src = join(base, 'gnu-src');
   mkdirSync(join(src, 'app/lib'), { recursive: true });
   writeFileSync(join(src, 'Dockerfile'), 'FROM busybox\n');
@@ -132,7 +132,7 @@ test('a context from GNU tar, plain and gzip, reads back as the directory it was
   utimesSync(join(src, 'app'), T, T);
   const names = readdirSync(src, { recursive: true, encoding: 'utf8' }).sort();
 
-  for (const args of [['-cf', '-', '.'], ['-czf', '-', '.'], ['--format=posix', '-cf', '-', '.']]) {
+  for (const args of [['-cf', '-', '.'], ['-czf', '-', '.'], ['--zstd', '-cf', '-', '.'], ['--format=posix', '-cf', '-', '.']]) {
     const ctx = await receiveContext(gnuTar(src, args), under);
     try {
       assert.deepEqual(readdirSync(ctx.root, { recursive: true, encoding: 'utf8' }).sort(), names, args.join(' '));
@@ -239,4 +239,47 @@ test('a truncated or foreign upload gets a build context error and leaves nothin
     /^invalid build context: .*the build context is not a tar archive/);
   const gz = new Uint8Array(gzipSync(tar));
   await refused(bytesStream(gz.subarray(0, gz.length - 40)), /^invalid build context: invalid gzip data/);
+});
+
+test('an upload that fails mid-way (the client went away) leaves nothing behind', async () => {
+  const tar = await packTar([file('Dockerfile', 'FROM scratch\n'), file('data', 'x'.repeat(100_000))]);
+  let sent = false;
+  const broken = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (!sent) { sent = true; c.enqueue(tar.subarray(0, 8192)); return; }
+      c.error(new Error('socket hang up'));
+    },
+  });
+  await assert.rejects(receiveContext(broken, under), /socket hang up/);
+  assert.deepEqual(readdirSync(under), []);
+});
+
+test('xz contexts get a clear error instead of a corrupt-tar one', async () => {
+  const p = spawn('xz', ['-c'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  p.stdin.end(await packTar([file('Dockerfile', 'FROM scratch\n')]));
+  const xz = new Uint8Array(await new Response(Readable.toWeb(p.stdout) as unknown as ReadableStream<Uint8Array>).arrayBuffer());
+  await assert.rejects(receiveContext(bytesStream(xz), under), (e: unknown) => {
+    assert.ok(e instanceof BerthError);
+    assert.equal(e.code, 'unsupported');
+    assert.match(e.message, /^invalid build context: the build context is compressed with xz, which berth cannot read: recompress it with gzip or zstd$/);
+    return true;
+  });
+  assert.deepEqual(readdirSync(under), []);
+});
+
+test('a later entry replaces an earlier one of the same name, as tar extracts it', async () => {
+  const ctx = await receiveContext(tarStream([
+    file('a', 'first'), file('a', 'second'),
+    dir('d'), file('d/x', 'x'), file('d', 'now a file'),
+    file('f', 'f'), dir('f'), file('f/y', 'y'),
+    file('s', 's'), symlink('s', 'a'),
+  ]), under);
+  try {
+    assert.equal(await text(ctx, 'a'), 'second');
+    assert.equal(await text(ctx, 'd'), 'now a file');
+    assert.deepEqual(await ctx.readdir('f'), ['y']);
+    assert.equal(await ctx.readlink('s'), 'a');
+  } finally {
+    await ctx.close();
+  }
 });
