@@ -52,7 +52,7 @@ export class DirectoryContext {
   async readdir(path: string): Promise<string[]> {
     const abs = await this.#existing(path);
     try {
-      return (await readdir(abs)).sort(byBytes);
+      return sortByBytes(await readdir(abs));
     } catch (e) {
       throw fsError(e, path);
     }
@@ -140,6 +140,7 @@ function fsError(e: unknown, path: string): unknown {
   return new BerthError('internal', `build context path ${JSON.stringify(path)}: ${(e as Error).message}`, { cause: e });
 }
 
-function byBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+/** JavaScript compares UTF-16 units, which orders some non-ASCII names unlike Go (and Docker) does. */
+function sortByBytes(names: string[]): string[] {
+  return names.map((n) => ({ n, b: Buffer.from(n) })).sort((x, y) => Buffer.compare(x.b, y.b)).map((x) => x.n);
 }

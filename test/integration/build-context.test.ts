@@ -283,3 +283,13 @@ test('a later entry replaces an earlier one of the same name, as tar extracts it
     await ctx.close();
   }
 });
+
+test('readdir orders names by their UTF-8 bytes, as Go walks a directory', async () => {
+  // UTF-16 puts the emoji (a surrogate pair, 0xD83D...) before U+FF5A; UTF-8 (0xF0 > 0xEF) after it.
+  const ctx = await receiveContext(tarStream([file('\u{1F600}', '1'), file('\uFF5A', '2'), file('B', '3'), file('a', '4')]), under);
+  try {
+    assert.deepEqual(await ctx.readdir('.'), ['B', 'a', '\uFF5A', '\u{1F600}']);
+  } finally {
+    await ctx.close();
+  }
+});
