@@ -1,0 +1,149 @@
+// The build context as COPY and ADD see it: a small read-only file system rooted at the context, so the
+// Linux host can serve it from the directory the uploaded tar was unpacked into (a context never has to
+// fit in memory) and the browser from the tar itself. Paths are slash-separated and relative to the root;
+// nothing can name a file outside it.
+import { BerthError } from '../../errors.ts';
+import { readTar, type TarEntryType } from '../../layer/tar-read.ts';
+import { cleanPath, parentPath } from './pattern-matcher.ts';
+
+/** What lstat tells about one file; symlinks are not followed. */
+export interface ContextStat {
+  type: Exclude<TarEntryType, 'hardlink'>;
+  /** Permission bits with setuid, setgid and sticky. */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: Date;
+  /** A symlink's target, as written. */
+  linkname: string;
+  devmajor: number;
+  devminor: number;
+}
+
+export interface BuildContext {
+  /** The file itself (a symlink is not followed); undefined when nothing is there. */
+  lstat(path: string): Promise<ContextStat | undefined>;
+  /** The names in a directory, sorted as Go's filepath.Walk visits them. */
+  readdir(path: string): Promise<string[]>;
+  /** A regular file's bytes. */
+  read(path: string): Promise<ReadableStream<Uint8Array>>;
+  /** A symlink's target, as written. */
+  readlink(path: string): Promise<string>;
+}
+
+/**
+ * A context path in its one canonical form: cleaned, no leading slash, `.` for the root. `..` that would
+ * climb above the root is refused with dockerd's text.
+ */
+export function contextPath(path: string): string {
+  const p = cleanPath(path.replace(/^\/+/, ''));
+  if (p === '..' || p.startsWith('../')) throw new BerthError('invalid_argument', `forbidden path outside the build context: ${path}`);
+  return p;
+}
+
+export function joinContextPath(dir: string, name: string): string {
+  return dir === '.' ? name : `${dir}/${name}`;
+}
+
+interface MemoryFile { stat: ContextStat; data?: Uint8Array }
+
+/** A build context held in memory, read from a tar (tests, the browser host, small uploads). */
+export class MemoryBuildContext implements BuildContext {
+  #files = new Map<string, MemoryFile>();
+  #children = new Map<string, Set<string>>();
+
+  private constructor() {
+    this.#files.set('.', { stat: directoryStat(new Date(0)) });
+    this.#children.set('.', new Set());
+  }
+
+  /** Every entry of the archive; hardlinks become copies of their target, missing parents 0755 directories. */
+  static async fromTar(stream: ReadableStream<Uint8Array>): Promise<MemoryBuildContext> {
+    const ctx = new MemoryBuildContext();
+    for await (const entry of readTar(stream)) {
+      const path = contextPath(entry.name);
+      if (path === '.') {
+        if (entry.type === 'directory') ctx.#files.set('.', { stat: { ...directoryStat(entry.mtime), mode: entry.mode, uid: entry.uid, gid: entry.gid } });
+        continue;
+      }
+      const base = {
+        mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime, linkname: '',
+        devmajor: entry.devmajor, devminor: entry.devminor, size: 0,
+      };
+      if (entry.type === 'hardlink') {
+        const target = ctx.#files.get(contextPath(entry.linkname));
+        if (!target) throw new BerthError('invalid_argument', `build context: hardlink ${entry.name} to ${entry.linkname}, which is not in the archive before it`);
+        ctx.#put(path, { stat: { ...target.stat }, ...(target.data ? { data: target.data } : {}) });
+      } else if (entry.type === 'file') {
+        const data = new Uint8Array(await new Response(entry.body).arrayBuffer());
+        ctx.#put(path, { stat: { ...base, type: 'file', size: data.byteLength }, data });
+      } else {
+        ctx.#put(path, { stat: { ...base, type: entry.type, linkname: entry.type === 'symlink' ? entry.linkname : '' } });
+      }
+    }
+    return ctx;
+  }
+
+  #put(path: string, file: MemoryFile): void {
+    const parent = parentPath(path);
+    if (!this.#files.has(parent)) this.#put(parent, { stat: directoryStat(new Date(0)) });
+    const existing = this.#files.get(path);
+    // A directory listed after its contents keeps them.
+    if (existing?.stat.type === 'directory' && file.stat.type !== 'directory') this.#removeTree(path);
+    this.#files.set(path, file);
+    if (file.stat.type === 'directory' && !this.#children.has(path)) this.#children.set(path, new Set());
+    this.#children.get(parent)!.add(path.slice(path.lastIndexOf('/') + 1));
+  }
+
+  #removeTree(path: string): void {
+    for (const name of this.#children.get(path) ?? []) this.#removeTree(joinContextPath(path, name));
+    this.#children.delete(path);
+    this.#files.delete(path);
+  }
+
+  async lstat(path: string): Promise<ContextStat | undefined> {
+    const f = this.#files.get(contextPath(path));
+    return f ? { ...f.stat } : undefined;
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    const p = contextPath(path);
+    const names = this.#children.get(p);
+    if (!names) throw notFound(p, this.#files.has(p) ? 'not a directory' : 'file does not exist');
+    return [...names].sort(byteOrder);
+  }
+
+  async read(path: string): Promise<ReadableStream<Uint8Array>> {
+    const p = contextPath(path);
+    const f = this.#files.get(p);
+    if (!f) throw notFound(p, 'file does not exist');
+    if (f.stat.type !== 'file') throw new BerthError('invalid_argument', `read ${p}: not a regular file`);
+    const data = f.data ?? new Uint8Array(0);
+    return new ReadableStream({ start(c) { if (data.byteLength) c.enqueue(data); c.close(); } });
+  }
+
+  async readlink(path: string): Promise<string> {
+    const p = contextPath(path);
+    const f = this.#files.get(p);
+    if (!f) throw notFound(p, 'file does not exist');
+    if (f.stat.type !== 'symlink') throw new BerthError('invalid_argument', `readlink ${p}: invalid argument`);
+    return f.stat.linkname;
+  }
+}
+
+/** Go sorts names by bytes; UTF-16 order differs only above the BMP, which this keeps right too. */
+export function byteOrder(a: string, b: string): number {
+  const ea = new TextEncoder().encode(a);
+  const eb = new TextEncoder().encode(b);
+  for (let i = 0; i < Math.min(ea.length, eb.length); i++) if (ea[i] !== eb[i]) return ea[i]! - eb[i]!;
+  return ea.length - eb.length;
+}
+
+function directoryStat(mtime: Date): ContextStat {
+  return { type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime, linkname: '', devmajor: 0, devminor: 0 };
+}
+
+function notFound(path: string, why: string): BerthError {
+  return new BerthError('not_found', `stat ${path}: ${why}`);
+}
