@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { MemoryBuildContext, contextPath } from '../../core/build/context/build-context.ts';
+import { MemoryBuildContext, byteOrder, contextPath } from '../../core/build/context/build-context.ts';
 import { nodeFromLine, parseDockerfile } from '../../core/build/dockerfile/parser.ts';
 import { parseInstruction, parseInstructions, type AddInstruction, type CopyInstruction } from '../../core/build/dockerfile/instructions.ts';
 import { planCopy, type CopyOptions, type DestStat } from '../../core/build/copy/plan.ts';
@@ -106,6 +106,13 @@ describe('the build context', () => {
     assert.equal(await ctx.lstat('nope'), undefined);
     assert.throws(() => contextPath('../x'), /forbidden path outside the build context: \.\.\/x/);
     await assert.rejects(ctx.lstat('app/../../x'), /forbidden path outside the build context/);
+  });
+
+  test('names sort by their UTF-8 bytes, as Go sorts them', () => {
+    const names = ['\u{1F600}', '\uFF21', 'b', 'B', 'a', 'ab', '\u00e9'];
+    const bytes = (s: string) => Buffer.from(s, 'utf8');
+    assert.deepEqual([...names].sort(byteOrder), [...names].sort((x, y) => Buffer.compare(bytes(x), bytes(y))));
+    assert.deepEqual([...names].sort(byteOrder), ['B', 'a', 'ab', 'b', '\u00e9', '\uFF21', '\u{1F600}']);
   });
 });
 
@@ -264,6 +271,8 @@ describe('ADD', () => {
     assert.deepEqual(await layer('ADD plain.tar /opt'), unpacked);
     assert.deepEqual(await layer('ADD archive.tar.gz /opt/'), unpacked);
     assert.deepEqual(await layer('ADD archive.tar.zst /opt'), unpacked);
+    // The usual FROM scratch + ADD rootfs.tar /: no entry for the root itself.
+    assert.deepEqual(await names('ADD archive.tar.gz /'), ['x/', 'x/one', 'deep/', 'deep/er/', 'deep/er/two']);
   });
 
   test('what is not a tar is copied as it is; --unpack=false keeps an archive whole', async () => {

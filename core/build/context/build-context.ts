@@ -132,12 +132,19 @@ export class MemoryBuildContext implements BuildContext {
   }
 }
 
-/** Go sorts names by bytes; UTF-16 order differs only above the BMP, which this keeps right too. */
+/**
+ * Go's order of names: by UTF-8 bytes, which is code point order. UTF-16 units sort the same way except
+ * where a surrogate (above the BMP) meets U+E000-U+FFFF, so only there are code points compared.
+ */
 export function byteOrder(a: string, b: string): number {
-  const ea = new TextEncoder().encode(a);
-  const eb = new TextEncoder().encode(b);
-  for (let i = 0; i < Math.min(ea.length, eb.length); i++) if (ea[i] !== eb[i]) return ea[i]! - eb[i]!;
-  return ea.length - eb.length;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    return x >= 0xd800 && y >= 0xd800 ? a.codePointAt(i)! - b.codePointAt(i)! : x - y;
+  }
+  return a.length - b.length;
 }
 
 function directoryStat(mtime: Date): ContextStat {

@@ -219,7 +219,7 @@ type EntryInit = Omit<PlanEntry, 'path' | 'linkname' | 'devmajor' | 'devminor'> 
 function addEntry(ctx: Ctx, absPath: string, init: EntryInit, archiveDir?: string): void {
   const key = layerPath(absPath);
   const path = archiveDir !== undefined ? layerPath(archiveDir) : key;
-  if (path === '') throw new BerthError('invalid_argument', `cannot copy to the root directory as a file`);
+  if (path === '' && init.type !== 'archive') throw new BerthError('invalid_argument', 'cannot copy to the root directory as a file');
   // A later source replaces an earlier one at the same path, as copying them in order would.
   ctx.entries.delete(key);
   ctx.entries.set(key, { linkname: '', devmajor: 0, devminor: 0, ...init, path });
