@@ -308,6 +308,13 @@ describe('ADD', () => {
     await fails(`ADD --checksum=${wrong} http://127.0.0.1:9/f /f`, `digest mismatch ${sha}: ${wrong}`, { fetch });
     await fails(`ADD --checksum=${sha} readme.md /f`, "checksum can't be specified for non-HTTP(S) sources");
   });
+
+  test('a URL\'s archive is unpacked only with --unpack', async () => {
+    const tar = gzipSync(await innerTar());
+    const tarFetch = async () => new Response(tar);
+    assert.deepEqual(await names('ADD http://127.0.0.1:9/a.tgz /opt/', { fetch: tarFetch }), ['opt/', 'opt/a.tgz']);
+    assert.deepEqual(await layer('ADD --unpack=true http://127.0.0.1:9/a.tgz /opt/', { fetch: tarFetch }), unpacked);
+  });
 });
 
 describe('the content checksum', () => {

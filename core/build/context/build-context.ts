@@ -119,8 +119,7 @@ export class MemoryBuildContext implements BuildContext {
     const f = this.#files.get(p);
     if (!f) throw notFound(p, 'file does not exist');
     if (f.stat.type !== 'file') throw new BerthError('invalid_argument', `read ${p}: not a regular file`);
-    const data = f.data ?? new Uint8Array(0);
-    return new ReadableStream({ start(c) { if (data.byteLength) c.enqueue(data); c.close(); } });
+    return bytesStream(f.data ?? new Uint8Array(0));
   }
 
   async readlink(path: string): Promise<string> {
@@ -145,6 +144,11 @@ export function byteOrder(a: string, b: string): number {
     return x >= 0xd800 && y >= 0xd800 ? a.codePointAt(i)! - b.codePointAt(i)! : x - y;
   }
   return a.length - b.length;
+}
+
+/** Bytes held in memory as a stream (this context's files, downloaded sources). */
+export function bytesStream(data: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start(c) { if (data.byteLength) c.enqueue(data); c.close(); } });
 }
 
 function directoryStat(mtime: Date): ContextStat {

@@ -5,15 +5,14 @@ import { BerthError } from '../../errors.ts';
 import type { Codecs } from '../../host.ts';
 import { detectCompression, peek } from '../../layer/compression.ts';
 import { BLOCK, checksumOk } from '../../layer/tar-header.ts';
-import type { BuildContext } from '../context/build-context.ts';
 
 const XZ = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 // "BZh", a block-size digit and the first block's magic, so a plain file starting "BZh" is not taken for one.
 const BZIP2 = /^BZh[1-9]1AY&SY/;
 
-/** The uncompressed tar stream of `path` when it is an archive ADD unpacks, else undefined. */
-export async function openArchive(ctx: BuildContext, path: string, codecs: Codecs | undefined): Promise<ReadableStream<Uint8Array> | undefined> {
-  const { head, rest } = await peek(await ctx.read(path), 10);
+/** The uncompressed tar stream of `file` (named `path` in errors) when it is an archive ADD unpacks, else undefined. */
+export async function openArchive(file: ReadableStream<Uint8Array>, path: string, codecs: Codecs | undefined): Promise<ReadableStream<Uint8Array> | undefined> {
+  const { head, rest } = await peek(file, 10);
   const compression = detectCompression(head);
   let tar = rest;
   if (compression !== 'none') {

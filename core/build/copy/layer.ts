@@ -5,6 +5,7 @@ import { readTar } from '../../layer/tar-read.ts';
 import { TarWriter } from '../../layer/tar-write.ts';
 import { cleanPath, parentPath } from '../context/pattern-matcher.ts';
 import { openArchive } from './archive.ts';
+import { bytesStream } from '../context/build-context.ts';
 import type { CopyPlan, PlanEntry } from './plan.ts';
 
 /** The layer as an uncompressed tar stream; a failure while writing errors the stream. */
@@ -33,9 +34,11 @@ async function addEntry(plan: CopyPlan, entry: PlanEntry, tar: TarWriter, dirs: 
 }
 
 async function unpack(plan: CopyPlan, entry: PlanEntry, tar: TarWriter, dirs: Set<string>): Promise<void> {
-  if (entry.content.kind !== 'context') return;
-  const source = entry.content.path;
-  const stream = await openArchive(plan.context, source, plan.codecs);
+  const { content } = entry;
+  if (content.kind === 'none') return;
+  const source = content.kind === 'context' ? content.path : 'the downloaded archive';
+  const file = content.kind === 'context' ? await plan.context.read(content.path) : bytesStream(content.data);
+  const stream = await openArchive(file, source, plan.codecs);
   if (!stream) throw new BerthError('invalid_argument', `ADD failed: ${source} is no longer a tar archive`);
   const epoch = plan.sourceDateEpoch;
   const clamp = (d: Date): Date => (epoch !== undefined && d.getTime() > epoch * 1000 ? new Date(epoch * 1000) : d);

@@ -6,7 +6,7 @@
 import { BerthError } from '../../errors.ts';
 import type { Codecs, Fetch, HashFactory } from '../../host.ts';
 import type { AddInstruction, CopyInstruction } from '../dockerfile/instructions.ts';
-import { byteOrder, joinContextPath, type BuildContext, type ContextStat } from '../context/build-context.ts';
+import { byteOrder, bytesStream, joinContextPath, type BuildContext, type ContextStat } from '../context/build-context.ts';
 import { cleanPath, parentPath, PatternMatcher } from '../context/pattern-matcher.ts';
 import { openArchive } from './archive.ts';
 import { parseChmod, parseChown, type EtcFileReader, type Identity } from './ownership.ts';
@@ -122,6 +122,15 @@ export async function planCopy(inst: CopyInstruction | AddInstruction, options: 
   const parents = inst.kind === 'copy' && inst.parents;
   for (const item of items) {
     if (item.kind === 'remote') {
+      // BuildKit unpacks a URL's archive only when asked to (--unpack); heredocs never.
+      if (inst.kind === 'add' && inst.unpack === true && !item.heredoc) {
+        const tar = await openArchive(bytesStream(item.data), item.source, options.codecs);
+        if (tar) {
+          await tar.cancel();
+          await addArchive(ctx, dest.path, item.source, { kind: 'bytes', data: item.data });
+          continue;
+        }
+      }
       const target = await fileTarget(ctx, dest, item.name);
       addEntry(ctx, target, {
         type: 'file', mode: chmod ?? (item.heredoc ? 0o644 : 0o600), ...owner(ctx, { uid: 0, gid: 0 }), size: item.data.byteLength,
@@ -140,12 +149,10 @@ export async function planCopy(inst: CopyInstruction | AddInstruction, options: 
     }
     if (matcher.patterns.length > 0 && matcher.matchesOrParentMatches(base)) continue;
     if (inst.kind === 'add' && inst.unpack !== false) {
-      const tar = await openArchive(options.context, found.path, options.codecs);
+      const tar = await openArchive(await options.context.read(found.path), found.path, options.codecs);
       if (tar) {
         await tar.cancel();
-        const dir = rel ? joinAbs(dest.path, parentPath(rel)) : dest.path;
-        await ensureDir(ctx, dir);
-        addEntry(ctx, dir + '/\0archive:' + found.path, { type: 'archive', mode: 0, uid: 0, gid: 0, size: 0, mtime: ctx.created, content: { kind: 'context', path: found.path } }, dir);
+        await addArchive(ctx, rel ? joinAbs(dest.path, parentPath(rel)) : dest.path, found.path, { kind: 'context', path: found.path });
         continue;
       }
     }
@@ -223,6 +230,11 @@ function addEntry(ctx: Ctx, absPath: string, init: EntryInit, archiveDir?: strin
   // A later source replaces an earlier one at the same path, as copying them in order would.
   ctx.entries.delete(key);
   ctx.entries.set(key, { linkname: '', devmajor: 0, devminor: 0, ...init, path });
+}
+
+async function addArchive(ctx: Ctx, dir: string, source: string, content: PlanContent): Promise<void> {
+  await ensureDir(ctx, dir);
+  addEntry(ctx, `${dir}/\0archive:${source}`, { type: 'archive', mode: 0, uid: 0, gid: 0, size: 0, mtime: ctx.created, content }, dir);
 }
 
 /** The destination directory of a directory source: kept as the image has it, else created. */
