@@ -165,6 +165,7 @@ describe('COPY: destination rules', () => {
     assert.deepEqual(await names('COPY a.txt b.txt /x/'), ['x/', 'x/a.txt', 'x/b.txt']);
     // A wildcard that matches one file is one source, as dockerd counts them.
     assert.deepEqual(await names('COPY a*.txt /x'), ['x']);
+    assert.deepEqual(await names('COPY z* readme.md /doc'), ['doc']);
   });
 });
 
@@ -300,6 +301,12 @@ describe('ADD', () => {
       { name: 'bin/tool.tar.gz', type: 'file', mode: '600', uid: 0, gid: 0, mtime: T2.toISOString(), body: 'remote bytes' },
     ]);
     await fails('ADD http://127.0.0.1:9/missing /m', 'ADD failed: failed to GET http://127.0.0.1:9/missing with status 404 Not Found: gone', { fetch });
+    // No name in the URL: Content-Disposition's, else only a destination file name will do; no Last-Modified: the epoch.
+    const unnamed = async () => new Response('x');
+    const named = async () => new Response('x', { headers: { 'content-disposition': 'attachment; filename="report.csv"' } });
+    assert.deepEqual(await names('ADD http://127.0.0.1:9/ /d/', { fetch: named }), ['d/', 'd/report.csv']);
+    assert.deepEqual((await layer('ADD http://127.0.0.1:9/ /d/f', { fetch: unnamed })).map((e) => [e.name, e.mtime]), [['d/', EPOCH], ['d/f', EPOCH]]);
+    await fails('ADD http://127.0.0.1:9/ /d/', 'ADD failed: cannot determine filename for source http://127.0.0.1:9/', { fetch: unnamed });
   });
 
   test('--checksum is verified, and only allowed for URLs', async () => {

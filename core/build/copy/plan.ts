@@ -97,7 +97,10 @@ export async function planCopy(inst: CopyInstruction | AddInstruction, options: 
       if (inst.kind === 'copy') throw new BerthError('invalid_argument', 'COPY failed: source can\'t be a URL for COPY');
       if (isGitSource(source)) throw new BerthError('unsupported', `ADD failed: git sources are not supported: ${source}`);
       const file = await fetchRemoteSource(source, options.fetch, checksum, options.hash);
-      items.push({ kind: 'remote', source, name: file.name, data: file.data, mtime: file.mtime ?? ctx.created });
+      // dockerd names a file it cannot name __unnamed__, which only a destination file name hides.
+      if (file.name === '' && dest.isDir) throw new BerthError('invalid_argument', `ADD failed: cannot determine filename for source ${source}`);
+      // Without Last-Modified dockerd leaves Go's zero time, which Chtimes turns into the Unix epoch.
+      items.push({ kind: 'remote', source, name: file.name || '__unnamed__', data: file.data, mtime: file.mtime ?? new Date(0) });
       continue;
     }
     let found: ContextSource[];
@@ -114,7 +117,8 @@ export async function planCopy(inst: CopyInstruction | AddInstruction, options: 
     items.push({ kind: 'remote', source: file.name, name: file.name, data: new TextEncoder().encode(file.data), mtime: ctx.created, heredoc: true });
   }
   if (items.length === 0 && wildcardMissed) throw new BerthError('invalid_argument', `${name} failed: no source files were specified`);
-  if ((items.length > 1 || inst.sources.length + inst.sourceContents.length > 1) && !dest.isDir) {
+  // dockerd counts what the sources matched, not how many were written.
+  if (items.length > 1 && !dest.isDir) {
     throw new BerthError('invalid_argument', `When using ${name} with more than one source file, the destination must be a directory and end with a /`);
   }
 

@@ -6,6 +6,7 @@ import type { Fetch, HashFactory } from '../../host.ts';
 import { parseDigest } from '../../digest.ts';
 
 export interface RemoteFile {
+  /** '' when neither the URL nor Content-Disposition names it. */
   name: string;
   data: Uint8Array;
   mtime: Date | undefined;
@@ -40,7 +41,6 @@ export async function fetchRemoteSource(url: string, fetch: Fetch | undefined, c
     if (actual !== checksum) throw new BerthError('digest_mismatch', `digest mismatch ${actual}: ${checksum}`);
   }
   const name = fileNameFor(new URL(url).pathname, res.headers.get('content-disposition'));
-  if (!name) throw new BerthError('invalid_argument', `ADD failed: cannot determine filename for source ${url}`);
   const modified = res.headers.get('last-modified');
   const mtime = modified ? new Date(modified) : undefined;
   return { name, data, mtime: mtime && !Number.isNaN(mtime.getTime()) ? mtime : undefined };
