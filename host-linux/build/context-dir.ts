@@ -1,30 +1,21 @@
 // A build context over a directory on the host (one receiveContext filled). Paths are relative to
-// the root; `..` is refused and no symlink is ever followed, not even on the way to a path, so
-// nothing outside the root can be read: resolving a context's symlinks (scoped to the root, as
-// Docker does for COPY sources) is the builder's business, through lstat and readlink.
-import { closeSync, constants, createReadStream, fstatSync, openSync } from 'node:fs';
+// the root and cleaned as core's contextPath cleans them, so `..` never climbs out; no symlink is
+// ever followed, not even on the way to a path (a path through one does not exist, as in
+// MemoryBuildContext), so nothing outside the root can be read: resolving a context's symlinks
+// (scoped to the root, as Docker does for COPY sources) is the builder's business.
+import { closeSync, constants, createReadStream, fstatSync, openSync, type Stats } from 'node:fs';
 import { lstat, readdir, readlink, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { BerthError } from '../../core/errors.ts';
+import { byteOrder, contextPath, type BuildContext, type ContextStat } from '../../core/build/context/build-context.ts';
 
-export type ContextEntryType = 'file' | 'directory' | 'symlink' | 'other';
-
-/** What lstat says about a path of the context. */
-export interface ContextStat {
-  type: ContextEntryType;
-  /** Permission bits with setuid, setgid and sticky (no file type bits). */
-  mode: number;
-  uid: number;
-  gid: number;
-  /** Bytes of a regular file's content (0 for the rest). */
-  size: number;
-  mtime: Date;
-  /** Links to the same inode: hard links in the context share one (ino tells them apart). */
-  nlink: number;
+/** lstat's answer with the inode, so hard links in the context can be told apart. */
+export interface DirectoryStat extends ContextStat {
   ino: number;
+  nlink: number;
 }
 
-export class DirectoryContext {
+export class DirectoryContext implements BuildContext {
   readonly root: string;
   readonly #holder: string;
   #closed = false;
@@ -36,23 +27,20 @@ export class DirectoryContext {
   }
 
   /** The path's own metadata (a symlink is not followed), or undefined when nothing is there. */
-  async lstat(path: string): Promise<ContextStat | undefined> {
+  async lstat(path: string): Promise<DirectoryStat | undefined> {
     const abs = await this.#resolve(path);
-    if (abs === undefined) return undefined;
-    const st = await lstat(abs).catch(missing);
+    const st = abs === undefined ? undefined : await lstat(abs).catch(missing);
     if (!st) return undefined;
-    const type: ContextEntryType = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other';
-    return {
-      type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: type === 'file' ? st.size : 0,
-      mtime: st.mtime, nlink: st.nlink, ino: st.ino,
-    };
+    const out = statOf(st);
+    if (out.type === 'symlink') out.linkname = await readlink(abs!);
+    return out;
   }
 
   /** The names in a directory, sorted by their bytes as Go's filepath.Walk orders them. */
   async readdir(path: string): Promise<string[]> {
     const abs = await this.#existing(path);
     try {
-      return sortByBytes(await readdir(abs));
+      return (await readdir(abs)).sort(byteOrder);
     } catch (e) {
       throw fsError(e, path);
     }
@@ -80,7 +68,7 @@ export class DirectoryContext {
     }
     if (!fstatSync(fd).isFile()) {
       closeSync(fd);
-      throw new BerthError('invalid_argument', `build context path ${JSON.stringify(path)} is not a regular file`);
+      throw new BerthError('invalid_argument', `read ${contextPath(path)}: not a regular file`);
     }
     return Readable.toWeb(createReadStream('', { fd, highWaterMark: 256 * 1024 })) as unknown as ReadableStream<Uint8Array>;
   }
@@ -92,34 +80,38 @@ export class DirectoryContext {
     await rm(this.#holder, { recursive: true, force: true });
   }
 
-  /** The absolute path for `path`, or undefined when a component on the way is missing. */
+  /** The absolute path for `path`, or undefined when a directory on the way is missing or not a real directory. */
   async #resolve(path: string): Promise<string | undefined> {
     if (this.#closed) throw new BerthError('invalid_argument', 'the build context was closed');
     if (path.includes('\0')) throw new BerthError('invalid_argument', `build context path ${JSON.stringify(path)} contains a NUL byte`);
-    const parts: string[] = [];
-    for (const c of path.split('/')) {
-      if (c === '' || c === '.') continue;
-      if (c === '..') throw new BerthError('invalid_argument', `build context path ${JSON.stringify(path)} is outside the context: it contains ".."`);
-      parts.push(c);
-    }
+    const p = contextPath(path);
+    if (p === '.') return this.root;
+    const parts = p.split('/');
     let abs = this.root;
     for (let i = 0; i < parts.length - 1; i++) {
       abs = `${abs}/${parts[i]}`;
       const st = await lstat(abs).catch(missing);
-      if (!st) return undefined;
-      if (st.isSymbolicLink()) {
-        throw new BerthError('invalid_argument', `build context path ${JSON.stringify(path)} goes through the symlink ${JSON.stringify(parts.slice(0, i + 1).join('/'))}: resolve it first`);
-      }
-      if (!st.isDirectory()) return undefined;
+      if (!st?.isDirectory()) return undefined;
     }
-    return parts.length ? `${this.root}/${parts.join('/')}` : this.root;
+    return `${this.root}/${p}`;
   }
 
   async #existing(path: string): Promise<string> {
     const abs = await this.#resolve(path);
-    if (abs === undefined) throw notFound(path);
+    if (abs === undefined) throw notFound(path, 'file does not exist');
     return abs;
   }
+}
+
+function statOf(st: Stats): DirectoryStat {
+  const type: ContextStat['type'] = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink'
+    : st.isFIFO() ? 'fifo' : st.isBlockDevice() ? 'block-device' : 'character-device';
+  const dev = st.isBlockDevice() || st.isCharacterDevice();
+  return {
+    type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: type === 'file' ? st.size : 0, mtime: st.mtime,
+    linkname: '', devmajor: dev ? Math.floor(st.rdev / 256) & 0xfff : 0, devminor: dev ? (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) : 0,
+    ino: st.ino, nlink: st.nlink,
+  };
 }
 
 function missing(e: unknown): undefined {
@@ -128,19 +120,18 @@ function missing(e: unknown): undefined {
   throw e;
 }
 
-function notFound(path: string): BerthError {
-  return new BerthError('not_found', `build context path ${JSON.stringify(path)}: no such file or directory`);
+/** Go's os error texts, as MemoryBuildContext words them. */
+function notFound(path: string, why: string): BerthError {
+  return new BerthError('not_found', `stat ${contextPath(path)}: ${why}`);
 }
 
 function fsError(e: unknown, path: string): unknown {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return notFound(path);
-  if (code === 'ENOTDIR') return new BerthError('invalid_argument', `build context path ${JSON.stringify(path)} is not a directory`);
-  if (code === 'ELOOP') return new BerthError('invalid_argument', `build context path ${JSON.stringify(path)} is a symlink`);
-  return new BerthError('internal', `build context path ${JSON.stringify(path)}: ${(e as Error).message}`, { cause: e });
-}
-
-/** JavaScript compares UTF-16 units, which orders some non-ASCII names unlike Go (and Docker) does. */
-function sortByBytes(names: string[]): string[] {
-  return names.map((n) => ({ n, b: Buffer.from(n) })).sort((x, y) => Buffer.compare(x.b, y.b)).map((x) => x.n);
+  const p = contextPath(path);
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'ENOENT': return notFound(path, 'file does not exist');
+    case 'ENOTDIR': return notFound(path, 'not a directory');
+    case 'ELOOP': return new BerthError('invalid_argument', `read ${p}: not a regular file`);
+    case 'EINVAL': return new BerthError('invalid_argument', `readlink ${p}: invalid argument`);
+    default: return new BerthError('internal', `build context path ${p}: ${(e as Error).message}`, { cause: e });
+  }
 }

@@ -1,7 +1,7 @@
 // The build context a client uploads (the body of POST /build: a tar, plain as the docker CLI sends
 // it, or gzip/zstd) streamed into a fresh private directory, as dockerd's remotecontext.FromArchive
 // untars it, so a context never has to fit in memory. A failed upload leaves nothing behind.
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../../core/errors.ts';
 import { decompressStream } from '../../core/layer/compression.ts';
@@ -10,6 +10,8 @@ import { nodeCodecs } from '../services.ts';
 import { ContextExtractor } from './context-extract.ts';
 import { DirectoryContext } from './context-dir.ts';
 
+const PREFIX = 'build-context-';
+
 /**
  * Extracts `tar` below `under` (which must exist; the daemon's private directory) and returns the
  * context over it; `close()` removes it. Errors name the entry and what is wrong with it.
@@ -17,7 +19,8 @@ import { DirectoryContext } from './context-dir.ts';
 export async function receiveContext(tar: ReadableStream<Uint8Array>, under: string): Promise<DirectoryContext> {
   // The root sits one level down so its own mode (the archive's "./" entry) cannot open the
   // directory to other users: the 0700 parent keeps it private.
-  const holder = mkdtempSync(join(under, 'build-context-'));
+  mkdirSync(under, { recursive: true, mode: 0o700 });
+  const holder = mkdtempSync(join(under, PREFIX));
   const root = join(holder, 'root');
   let reader: TarReader | undefined;
   try {
@@ -32,6 +35,20 @@ export async function receiveContext(tar: ReadableStream<Uint8Array>, under: str
     rmSync(holder, { recursive: true, force: true });
     throw asContextError(e);
   }
+}
+
+/**
+ * Removes the contexts a daemon that stopped mid-build left below `under` (call at start-up, before
+ * any build); returns how many there were.
+ */
+export function removeStaleContexts(under: string): number {
+  let n = 0;
+  for (const name of readdirSync(under, { withFileTypes: true })) {
+    if (!name.isDirectory() || !name.name.startsWith(PREFIX)) continue;
+    rmSync(join(under, name.name), { recursive: true, force: true });
+    n++;
+  }
+  return n;
 }
 
 /** core's tar and codec errors speak of a layer; here the archive is a build context. */

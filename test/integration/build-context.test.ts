@@ -14,8 +14,9 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { BerthError } from '../../core/errors.ts';
 import { packTar, tarStream, type TarInput } from '../../core/layer/tar-write.ts';
-import { receiveContext } from '../../host-linux/build/context-receive.ts';
+import { receiveContext, removeStaleContexts } from '../../host-linux/build/context-receive.ts';
 import type { DirectoryContext } from '../../host-linux/build/context-dir.ts';
+import { MemoryBuildContext, type BuildContext } from '../../core/build/context/build-context.ts';
 
 let base: string;
 let under: string;
@@ -91,7 +92,8 @@ test('a context from TarWriter: contents, modes, owners, mtimes, symlinks and ha
     assert.equal((await ctx.lstat('src/link'))!.type, 'symlink');
     assert.equal(await ctx.readlink('src/link'), 'run.sh');
     assert.equal(await ctx.readlink('outside'), '/etc/passwd', 'a symlink is data: its target may point anywhere');
-    await assert.rejects(ctx.read('outside'), /"outside" is a symlink/, 'read never follows a symlink');
+    assert.equal((await ctx.lstat('outside'))!.linkname, '/etc/passwd');
+    await assert.rejects(ctx.read('outside'), /^BerthError: read outside: not a regular file$/, 'read never follows a symlink');
 
     const hard = (await ctx.lstat('src/hard'))!;
     assert.equal(hard.ino, run.ino);
@@ -105,17 +107,23 @@ test('a context from TarWriter: contents, modes, owners, mtimes, symlinks and ha
   assert.deepEqual(readdirSync(under), [], 'close removes the context');
 });
 
-test('DirectoryContext never reads outside its root: ".." and paths through symlinks are refused', async () => {
+test('DirectoryContext never reads outside its root: ".." is refused and symlinks are never followed', async () => {
   const ctx = await receiveContext(tarStream([symlink('etc', '/etc'), symlink('up', '..'), file('a', 'x')]), under);
   try {
-    await assert.rejects(ctx.read('../sentinel/keep'), /outside the context: it contains "\.\."/);
-    await assert.rejects(ctx.lstat('a/../../x'), /contains "\.\."/);
-    await assert.rejects(ctx.read('etc/passwd'), /goes through the symlink "etc": resolve it first/);
-    await assert.rejects(ctx.readdir('up/sentinel'), /goes through the symlink "up"/);
-    await assert.rejects(ctx.read(''), /is not a regular file/);
+    await assert.rejects(ctx.read('../sentinel/keep'), /^BerthError: forbidden path outside the build context: \.\.\/sentinel\/keep$/);
+    await assert.rejects(ctx.lstat('a/../../x'), /forbidden path outside the build context: a\/\.\.\/\.\.\/x/);
+    // A path through a symlink does not exist, as in MemoryBuildContext: the builder resolves symlinks itself.
+    assert.equal(await ctx.lstat('etc/passwd'), undefined);
+    await assert.rejects(ctx.read('etc/passwd'), (e: unknown) => e instanceof BerthError && e.code === 'not_found' && e.message === 'stat etc/passwd: file does not exist');
+    await assert.rejects(ctx.readdir('up/sentinel'), (e: unknown) => e instanceof BerthError && e.code === 'not_found');
+    await assert.rejects(ctx.readdir('a'), /^BerthError: stat a: not a directory$/);
+    await assert.rejects(ctx.readlink('a'), /^BerthError: readlink a: invalid argument$/);
+    await assert.rejects(ctx.read(''), /^BerthError: read \.: not a regular file$/);
+    assert.equal((await ctx.lstat('/a'))!.size, 1, 'a leading slash is the context root');
   } finally {
     await ctx.close();
   }
+  await assert.rejects(ctx.lstat('a'), /the build context was closed/);
 });
 
 test('a context from GNU tar, plain, gzip and zstd, reads back as the directory it was made from', async () => {
@@ -292,4 +300,40 @@ test('readdir orders names by their UTF-8 bytes, as Go walks a directory', async
   } finally {
     await ctx.close();
   }
+});
+
+test('DirectoryContext answers as core\'s MemoryBuildContext does for the same archive', async () => {
+  const entries = [
+    dir('./', { mode: 0o750 }), file('Dockerfile', 'FROM scratch\n', { mode: 0o600, uid: 5, gid: 6 }), dir('src', { mode: 0o700 }),
+    file('src/a', 'aaa', { mode: 0o4755 }), hardlink('src/b', 'src/a'), symlink('src/l', '../Dockerfile'), symlink('abs', '/etc'),
+    dir('src/empty'), file('\u{1F600}', 'x'), file('\uFF5A', 'y'),
+  ];
+  const disk = await receiveContext(tarStream(entries), under);
+  const memory = await MemoryBuildContext.fromTar(tarStream(entries));
+  const walk = async (ctx: BuildContext, path: string, out: unknown[]): Promise<unknown[]> => {
+    const st = (await ctx.lstat(path))!;
+    out.push([path, st.type, st.mode, st.uid, st.gid, st.size, st.mtime.getTime(), st.linkname]);
+    if (st.type === 'file') out.push(await new Response(await ctx.read(path)).text());
+    if (st.type === 'symlink') out.push(await ctx.readlink(path));
+    if (st.type === 'directory') for (const name of await ctx.readdir(path)) await walk(ctx, path === '.' ? name : `${path}/${name}`, out);
+    return out;
+  };
+  try {
+    const want = await walk(memory, '.', []);
+    assert.equal(want.length, 17);
+    assert.deepEqual(await walk(disk, '.', []), want);
+    for (const path of ['abs/passwd', 'src/l/x', 'nothing', 'src/a/x']) assert.equal(await disk.lstat(path), await memory.lstat(path), path);
+  } finally {
+    await disk.close();
+  }
+});
+
+test('removeStaleContexts removes the contexts a stopped daemon left, and nothing else', async () => {
+  const dirUnder = join(base, 'stale');
+  const ctx = await receiveContext(tarStream([file('Dockerfile', 'FROM scratch\n')]), dirUnder);
+  mkdirSync(join(dirUnder, 'other'));
+  writeFileSync(join(dirUnder, 'build-context-file'), 'not a directory');
+  assert.equal(removeStaleContexts(dirUnder), 1);
+  assert.deepEqual(readdirSync(dirUnder).sort(), ['build-context-file', 'other']);
+  await ctx.close();
 });
