@@ -143,6 +143,13 @@ describe('COPY: destination rules', () => {
       { name: 'etc/', type: 'directory', mode: '711', uid: 3, gid: 4, mtime: T2.toISOString() },
       { name: 'etc/readme.md', type: 'file', mode: '644', uid: 0, gid: 0, mtime: T2.toISOString(), body: 'hello' },
     ]);
+    // A destination through a symlink in the image lands where it points (merged /usr), the link left alone.
+    const usr = image({
+      '/bin': { type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: T1, linkname: 'usr/bin' },
+      '/usr': etc, '/usr/bin': etc,
+    });
+    assert.deepEqual(await names('COPY exec.sh /bin/', { lookupDest: usr }), ['usr/', 'usr/bin/', 'usr/bin/exec.sh']);
+    assert.deepEqual(await names('COPY exec.sh /bin/tool', { lookupDest: usr }), ['usr/', 'usr/bin/', 'usr/bin/tool']);
     // Without the trailing slash and not a directory in the image: it is the file's new name.
     assert.deepEqual(await names('COPY readme.md /etc', { lookupDest: image({}) }), ['etc']);
   });

@@ -11,7 +11,7 @@ import { cleanPath, parentPath, PatternMatcher } from '../context/pattern-matche
 import { openArchive } from './archive.ts';
 import { parseChmod, parseChown, type EtcFileReader, type Identity } from './ownership.ts';
 import { fetchRemoteSource, isGitSource, isRemoteSource } from './remote-source.ts';
-import { findSources, type ContextSource } from './sources.ts';
+import { findSources, resolveInScope, type ContextSource } from './sources.ts';
 import type { TarEntryType } from '../../layer/tar-header.ts';
 
 /** A path in the image being built, as the builder's rootfs knows it. */
@@ -21,6 +21,8 @@ export interface DestStat {
   uid: number;
   gid: number;
   mtime: Date;
+  /** A symlink's target: the destination is followed through it, as dockerd resolves it in the container. */
+  linkname?: string;
 }
 
 export interface CopyOptions {
@@ -90,6 +92,9 @@ export async function planCopy(inst: CopyInstruction | AddInstruction, options: 
   }
 
   const dest = normalizeDest(options.workdir, inst.dest);
+  const lookup = options.lookupDest;
+  // Merged-/usr images have /bin, /lib and /sbin as symlinks: what is copied there lands in /usr.
+  if (lookup) dest.path = '/' + (await resolveInScope(dest.path.slice(1) || '.', (p) => lookup('/' + p), true))!.replace(/^\.$/, '');
   const items: Item[] = [];
   let wildcardMissed = false;
   for (const source of inst.sources) {

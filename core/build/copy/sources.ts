@@ -26,13 +26,13 @@ export async function findSources(ctx: BuildContext, source: string): Promise<Co
   const trimmed = source.replace(/^\/+/, '');
   if (!containsWildcards(trimmed)) {
     const matched = contextPath(trimmed);
-    const found = await resolveInScope(ctx, matched);
+    const found = await resolveSource(ctx, matched);
     if (!found) throw new BerthError('invalid_argument', `file not found in build context or excluded by .dockerignore: stat ${trimmed === '' ? '.' : trimmed}: file does not exist`);
     return [{ matched, ...found }];
   }
   const out: ContextSource[] = [];
   for (const matched of await expand(ctx, contextPath(trimmed))) {
-    const found = await resolveInScope(ctx, matched);
+    const found = await resolveSource(ctx, matched);
     if (found) out.push({ matched, ...found });
   }
   return out;
@@ -62,11 +62,22 @@ function unescape(element: string): string {
   return element.replace(/\\(.)/gu, '$1');
 }
 
+/** A context path resolved through its symlinks, with what is there. */
+async function resolveSource(ctx: BuildContext, path: string): Promise<{ path: string; stat: ContextStat } | undefined> {
+  const resolved = await resolveInScope(path, (p) => ctx.lstat(p));
+  const stat = resolved === undefined ? undefined : await ctx.lstat(resolved);
+  return stat ? { path: resolved!, stat } : undefined;
+}
+
+/** Just what symlink resolution needs to know of a path. */
+export type LinkStat = (path: string) => Promise<{ type: string; linkname?: string } | undefined>;
+
 /**
- * Follows symlinks along `path` the way FollowSymlinkInScope does: an absolute target starts again at the
- * context root and `..` never climbs above it. Undefined when something along the way is missing.
+ * Follows symlinks along `path` (relative, cleaned) the way FollowSymlinkInScope does: an absolute target
+ * starts again at the root and `..` never climbs above it. With `missingOk` a missing element ends the
+ * walk and the rest is kept as written (a destination that does not exist yet); otherwise it gives undefined.
  */
-export async function resolveInScope(ctx: BuildContext, path: string): Promise<{ path: string; stat: ContextStat } | undefined> {
+export async function resolveInScope(path: string, lstat: LinkStat, missingOk = false): Promise<string | undefined> {
   let pending = path === '.' ? [] : path.split('/');
   let resolved: string[] = [];
   let links = 0;
@@ -74,16 +85,17 @@ export async function resolveInScope(ctx: BuildContext, path: string): Promise<{
     const element = pending.shift()!;
     if (element === '.' || element === '') continue;
     if (element === '..') { resolved.pop(); continue; }
-    const candidate = [...resolved, element].join('/');
-    const stat = await ctx.lstat(candidate);
-    if (!stat) return undefined;
+    const stat = await lstat([...resolved, element].join('/'));
+    if (!stat) {
+      if (!missingOk) return undefined;
+      resolved.push(element);
+      continue;
+    }
     if (stat.type !== 'symlink') { resolved.push(element); continue; }
     if (++links > MAX_SYMLINKS) throw new BerthError('invalid_argument', `too many links in ${path}`);
-    const target = await ctx.readlink(candidate);
+    const target = stat.linkname ?? '';
     if (target.startsWith('/')) resolved = [];
     pending = [...cleanPath(target).split('/'), ...pending];
   }
-  const final = resolved.length ? resolved.join('/') : '.';
-  const stat = await ctx.lstat(final);
-  return stat ? { path: final, stat } : undefined;
+  return resolved.length ? resolved.join('/') : '.';
 }
