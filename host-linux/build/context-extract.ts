@@ -10,6 +10,7 @@ import {
   lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { BerthError } from '../../core/errors.ts';
+import { cleanPath } from '../../core/build/context/pattern-matcher.ts';
 import type { TarHeader, TarReader } from '../../core/layer/tar-read.ts';
 
 const OPEN_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -19,19 +20,15 @@ export function refused(entry: string, why: string): BerthError {
 }
 
 /**
- * The components of an entry's path below the root ([] for the root itself). Absolute names and
- * `..` are refused: the docker CLI writes neither, and either could reach outside the context.
+ * The components of an entry's path below the root ([] for the root itself), cleaned as Docker's
+ * extractor and core's MemoryBuildContext clean it: `a/../b` is `b` and a leading slash means the
+ * root, so both hosts see one context; only a path that climbs above the root is refused.
  */
 export function contextComponents(name: string, entry = name, what = 'its path'): string[] {
-  if (name.startsWith('/')) throw refused(entry, `is outside the context: ${what} ${JSON.stringify(name)} is absolute`);
   if (name.includes('\0')) throw refused(entry, `has a NUL byte in ${what}`);
-  const out: string[] = [];
-  for (const c of name.split('/')) {
-    if (c === '' || c === '.') continue;
-    if (c === '..') throw refused(entry, `is outside the context: ${what} ${JSON.stringify(name)} contains ".."`);
-    out.push(c);
-  }
-  return out;
+  const p = cleanPath(name.replace(/^\/+/, ''));
+  if (p === '..' || p.startsWith('../')) throw refused(entry, `is outside the context: ${what} ${JSON.stringify(name)} climbs above its root`);
+  return p === '.' ? [] : p.split('/');
 }
 
 export class ContextExtractor {
