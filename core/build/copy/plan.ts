@@ -80,14 +80,12 @@ interface Ctx {
 }
 
 export async function planCopy(inst: CopyInstruction | AddInstruction, options: CopyOptions): Promise<CopyPlan> {
-  const name = inst.kind === 'copy' ? 'COPY' : 'ADD';
   const chmod = parseChmod(inst.chmod);
   const identity = await parseChown(inst.chown, options.readEtc);
   const epoch = options.sourceDateEpoch;
   const clamp = (d: Date): Date => (epoch !== undefined && d.getTime() > epoch * 1000 ? new Date(epoch * 1000) : d);
   const ctx: Ctx = { options, entries: new Map(), identity, chmod, created: clamp(options.now ?? new Date(0)), clamp };
-  const checksum = inst.kind === 'add' ? inst.checksum : '';
-  if (checksum !== '' && inst.sources.some((s) => !isRemoteSource(s))) {
+  if (inst.kind === 'add' && inst.checksum !== '' && inst.sources.some((s) => !isRemoteSource(s))) {
     throw new BerthError('invalid_argument', "checksum can't be specified for non-HTTP(S) sources");
   }
 
@@ -95,6 +93,20 @@ export async function planCopy(inst: CopyInstruction | AddInstruction, options: 
   const lookup = options.lookupDest;
   // Merged-/usr images have /bin, /lib and /sbin as symlinks: what is copied there lands in /usr.
   if (lookup) dest.path = '/' + (await resolveInScope(dest.path.slice(1) || '.', (p) => lookup('/' + p), true))!.replace(/^\.$/, '');
+  const items = await collectSources(inst, options, dest, ctx.created);
+
+  const matcher = PatternMatcher.create(inst.excludes);
+  for (const item of items) await placeItem(ctx, inst, item, dest, matcher);
+
+  for (const path of [...ctx.entries.keys()]) await ensureParents(ctx, path);
+  const entries = [...ctx.entries.values()].sort((a, b) => comparePaths(a.path, b.path) || (a.type === 'archive' ? 1 : 0) - (b.type === 'archive' ? 1 : 0));
+  return { entries, context: options.context, codecs: options.codecs, sourceDateEpoch: epoch };
+}
+
+/** What the sources name, in order: files and directories of the context, downloads, heredocs. */
+async function collectSources(inst: CopyInstruction | AddInstruction, options: CopyOptions, dest: { isDir: boolean }, created: Date): Promise<Item[]> {
+  const name = inst.kind === 'copy' ? 'COPY' : 'ADD';
+  const checksum = inst.kind === 'add' ? inst.checksum : '';
   const items: Item[] = [];
   let wildcardMissed = false;
   for (const source of inst.sources) {
@@ -119,59 +131,56 @@ export async function planCopy(inst: CopyInstruction | AddInstruction, options: 
     for (const f of found) items.push({ kind: 'context', source, found: f });
   }
   for (const file of inst.sourceContents) {
-    items.push({ kind: 'remote', source: file.name, name: file.name, data: new TextEncoder().encode(file.data), mtime: ctx.created, heredoc: true });
+    items.push({ kind: 'remote', source: file.name, name: file.name, data: new TextEncoder().encode(file.data), mtime: created, heredoc: true });
   }
   if (items.length === 0 && wildcardMissed) throw new BerthError('invalid_argument', `${name} failed: no source files were specified`);
   // dockerd counts what the sources matched, not how many were written.
   if (items.length > 1 && !dest.isDir) {
     throw new BerthError('invalid_argument', `When using ${name} with more than one source file, the destination must be a directory and end with a /`);
   }
+  return items;
+}
 
-  const matcher = PatternMatcher.create(inst.excludes);
+/** Where one source goes: a directory's contents, an unpacked archive, or a file. */
+async function placeItem(ctx: Ctx, inst: CopyInstruction | AddInstruction, item: Item, dest: { path: string; isDir: boolean }, matcher: PatternMatcher): Promise<void> {
   const parents = inst.kind === 'copy' && inst.parents;
-  for (const item of items) {
-    if (item.kind === 'remote') {
-      // BuildKit unpacks a URL's archive only when asked to (--unpack); heredocs never.
-      if (inst.kind === 'add' && inst.unpack === true && !item.heredoc) {
-        const tar = await openArchive(bytesStream(item.data), item.source, options.codecs);
-        if (tar) {
-          await tar.cancel();
-          await addArchive(ctx, dest.path, item.source, { kind: 'bytes', data: item.data });
-          continue;
-        }
-      }
-      const target = await fileTarget(ctx, dest, item.name);
-      addEntry(ctx, target, {
-        type: 'file', mode: chmod ?? (item.heredoc ? 0o644 : 0o600), ...owner(ctx, { uid: 0, gid: 0 }), size: item.data.byteLength,
-        mtime: clamp(item.mtime), content: { kind: 'bytes', data: item.data },
-      });
-      continue;
-    }
-    const { found } = item;
-    const base = found.matched === '.' ? '' : found.matched.slice(found.matched.lastIndexOf('/') + 1);
-    const rel = parents ? parentsPath(item.source, found.matched) : undefined;
-    if (found.stat.type === 'directory') {
-      const dir = rel ? joinAbs(dest.path, rel) : dest.path;
-      await ensureDir(ctx, dir);
-      await walk(ctx, found.path, dir, '', matcher);
-      continue;
-    }
-    if (matcher.patterns.length > 0 && matcher.matchesOrParentMatches(base)) continue;
-    if (inst.kind === 'add' && inst.unpack !== false) {
-      const tar = await openArchive(await options.context.read(found.path), found.path, options.codecs);
+  if (item.kind === 'remote') {
+    // BuildKit unpacks a URL's archive only when asked to (--unpack); heredocs never.
+    if (inst.kind === 'add' && inst.unpack === true && !item.heredoc) {
+      const tar = await openArchive(bytesStream(item.data), item.source, ctx.options.codecs);
       if (tar) {
         await tar.cancel();
-        await addArchive(ctx, rel ? joinAbs(dest.path, parentPath(rel)) : dest.path, found.path, { kind: 'context', path: found.path });
-        continue;
+        await addArchive(ctx, dest.path, item.source, { kind: 'bytes', data: item.data });
+        return;
       }
     }
-    const target = rel ? joinAbs(dest.path, rel) : await fileTarget(ctx, dest, base);
-    addSourceEntry(ctx, found.path, found.stat, target);
+    const target = await fileTarget(ctx, dest, item.name);
+    addEntry(ctx, target, {
+      type: 'file', mode: ctx.chmod ?? (item.heredoc ? 0o644 : 0o600), ...owner(ctx, { uid: 0, gid: 0 }), size: item.data.byteLength,
+      mtime: ctx.clamp(item.mtime), content: { kind: 'bytes', data: item.data },
+    });
+    return;
   }
-
-  for (const path of [...ctx.entries.keys()]) await ensureParents(ctx, path);
-  const entries = [...ctx.entries.values()].sort((a, b) => comparePaths(a.path, b.path) || (a.type === 'archive' ? 1 : 0) - (b.type === 'archive' ? 1 : 0));
-  return { entries, context: options.context, codecs: options.codecs, sourceDateEpoch: epoch };
+  const { found } = item;
+  const base = found.matched === '.' ? '' : found.matched.slice(found.matched.lastIndexOf('/') + 1);
+  const rel = parents ? parentsPath(item.source, found.matched) : undefined;
+  if (found.stat.type === 'directory') {
+    const dir = rel ? joinAbs(dest.path, rel) : dest.path;
+    await ensureDir(ctx, dir);
+    await walk(ctx, found.path, dir, '', matcher);
+    return;
+  }
+  if (matcher.patterns.length > 0 && matcher.matchesOrParentMatches(base)) return;
+  if (inst.kind === 'add' && inst.unpack !== false) {
+    const tar = await openArchive(await ctx.options.context.read(found.path), found.path, ctx.options.codecs);
+    if (tar) {
+      await tar.cancel();
+      await addArchive(ctx, rel ? joinAbs(dest.path, parentPath(rel)) : dest.path, found.path, { kind: 'context', path: found.path });
+      return;
+    }
+  }
+  const target = rel ? joinAbs(dest.path, rel) : await fileTarget(ctx, dest, base);
+  addSourceEntry(ctx, found.path, found.stat, target);
 }
 
 type Item =
