@@ -13,7 +13,7 @@ import { DirectoryContext } from './context-dir.ts';
 const PREFIX = 'build-context-';
 
 /**
- * Extracts `tar` below `under` (which must exist; the daemon's private directory) and returns the
+ * Extracts `tar` below `under` (a private directory of the daemon's, made 0700 if missing) and returns the
  * context over it; `close()` removes it. Errors name the entry and what is wrong with it.
  */
 export async function receiveContext(tar: ReadableStream<Uint8Array>, under: string): Promise<DirectoryContext> {
