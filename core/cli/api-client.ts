@@ -16,10 +16,17 @@ export class DaemonError extends Error {
   }
 }
 
+/**
+ * The name of the error a host's connection fails requests with when it knows why the engine is
+ * gone (the browser's engine worker ended): its words say more than "cannot connect".
+ */
+export const ENGINE_STOPPED_ERROR = 'EngineStoppedError';
+
 /** The daemon did not answer at all. */
 export class DaemonUnreachableError extends Error {
   constructor(readonly address: string, options?: { cause?: unknown }) {
-    super(`Cannot connect to the berth daemon at ${address}. Is the berth daemon running?`, options);
+    const cause = options?.cause as Error | undefined;
+    super(cause?.name === ENGINE_STOPPED_ERROR ? cause.message : `Cannot connect to the berth daemon at ${address}. Is the berth daemon running?`, options);
     this.name = 'DaemonUnreachableError';
   }
 }

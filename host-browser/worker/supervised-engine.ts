@@ -7,6 +7,7 @@ import type { Fetch } from '../../core/host.ts';
 import type { Hijack, HijackedConnection } from '../../core/cli/host.ts';
 import { connectEngine, type EngineConnection } from './client.ts';
 import { ALIVE_MESSAGE, lifelineEnded } from './lifeline.ts';
+import { ENGINE_STOPPED_ERROR } from '../../core/cli/api-client.ts';
 
 export interface EngineWorkerEvents {
   /** A worker was started: the first, or one in place of a worker that is gone. */
@@ -74,6 +75,7 @@ export function superviseEngine(start: (lifeline: string) => Worker, events: Eng
       worker.terminate();
       const restarting = again && restarts < MAX_RESTARTS;
       const error = new Error(`the berth engine stopped (${why}): ${restarting ? 'a new engine worker takes the next command' : 'reload the page to start it again'}`);
+      error.name = ENGINE_STOPPED_ERROR;
       stop(error);
       if (!restarting) g.down = error;
       events.stopped?.(error, restarting);
