@@ -7,9 +7,10 @@
 // snapshot/unpack.ts: entries stay in archive order and only the chunk in hand is in memory.
 import {
   chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync,
-  lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync,
+  lutimesSync, mkdirSync, openSync, symlinkSync, writeSync,
 } from 'node:fs';
 import { BerthError } from '../../core/errors.ts';
+import { createReplacing, removeEntry } from '../files/replace-entry.ts';
 import { cleanPath } from '../../core/build/context/pattern-matcher.ts';
 import type { TarHeader, TarReader } from '../../core/layer/tar-read.ts';
 
@@ -150,21 +151,16 @@ export class ContextExtractor {
     this.#replace(rel, () => linkSync(this.#abs(target), this.#abs(rel)));
   }
 
-  /** Runs `create`; if something is already at `rel`, removes it (never following it) and retries. */
   #replace(rel: string, create: () => void): void {
-    try {
-      create();
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      this.#remove(rel);
-      create();
-    }
+    createReplacing(this.#abs(rel), create, () => this.#forgetDir(rel));
   }
 
   #remove(rel: string): void {
-    const abs = this.#abs(rel);
-    if (!lstatSync(abs).isDirectory()) { unlinkSync(abs); return; }
-    rmSync(abs, { recursive: true, force: true });
+    removeEntry(this.#abs(rel), () => this.#forgetDir(rel));
+  }
+
+  /** A directory that went: its metadata is no longer to be set. */
+  #forgetDir(rel: string): void {
     const prefix = `${rel}/`;
     for (const d of this.#dirs) if (d === rel || d.startsWith(prefix)) this.#dirs.delete(d);
     for (const d of this.#times.keys()) if (d === rel || d.startsWith(prefix)) this.#times.delete(d);

@@ -10,9 +10,10 @@
 // Small files are gathered and written with one writev.
 import {
   chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync,
-  lutimesSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeSync, writevSync,
+  lutimesSync, mkdirSync, openSync, readdirSync, symlinkSync, writeSync, writevSync,
 } from 'node:fs';
 import { BerthError } from '../../core/errors.ts';
+import { createReplacing, removeEntry } from '../files/replace-entry.ts';
 import { TarReader, type TarHeader } from '../../core/layer/tar-read.ts';
 import {
   OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT_DEVICE, classifyWhiteout, type Whiteout,
@@ -232,27 +233,18 @@ class Extractor {
 
   /** Runs `create`; if something is already at `rel`, removes it (never following it) and retries. */
   #replace(rel: string, create: () => void): void {
-    try {
-      create();
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      this.#remove(rel);
-      create();
-    }
+    createReplacing(this.#r.abs(rel), create, () => this.#forgetDir(rel));
   }
 
   #remove(rel: string): void {
-    const abs = this.#r.abs(rel);
-    const st = lstatSync(abs, { throwIfNoEntry: false });
-    if (!st) return;
-    if (st.isDirectory()) {
-      rmSync(abs, { recursive: true, force: true });
-      this.#r.forget(rel);
-      const prefix = `${rel}/`;
-      for (const d of this.#dirs.keys()) if (d === rel || d.startsWith(prefix)) this.#dirs.delete(d);
-    } else {
-      unlinkSync(abs);
-    }
+    removeEntry(this.#r.abs(rel), () => this.#forgetDir(rel));
+  }
+
+  /** A directory that went: the resolver and the pending metadata forget it and what was under it. */
+  #forgetDir(rel: string): void {
+    this.#r.forget(rel);
+    const prefix = `${rel}/`;
+    for (const d of this.#dirs.keys()) if (d === rel || d.startsWith(prefix)) this.#dirs.delete(d);
   }
 
   #dirMeta(rel: string, h: TarHeader): void {
