@@ -53,6 +53,14 @@ export function hostTraces(roots: string[]): { mounts: string[]; shims: number[]
   return { mounts, shims, zombies };
 }
 
+/** The parent PID of a process (from /proc/<pid>/stat), 0 when it is gone. */
+export function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch { return 0; }
+}
+
 export async function waitUntil(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {

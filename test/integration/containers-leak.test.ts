@@ -1,8 +1,8 @@
 // 300 sequential `docker run --rm` leave nothing behind: no mounts, cgroups, shims, daemon fds or zombies.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { containersMissing, hostTraces, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
+import { existsSync, readdirSync } from 'node:fs';
+import { containersMissing, hostTraces, parentOf, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
 import type { TestDaemon } from '../helpers/berthd.ts';
 
 const skip = containersMissing();
@@ -59,10 +59,3 @@ describe('container leaks', { skip }, () => {
     assert.deepEqual(readdirSync(`${d.dataRoot}/containers`), []);
   });
 });
-
-function parentOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch { return 0; }
-}

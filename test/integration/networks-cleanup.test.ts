@@ -9,8 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import { containersMissing, hostTraces, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
+import { readdirSync } from 'node:fs';
+import { containersMissing, hostTraces, parentOf, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
 import { testBridge } from '../helpers/berthd.ts';
 
 const skip = containersMissing();
@@ -36,13 +36,6 @@ const isolationRoutes = () => ip<{ dst: string; type?: string }>('route', 'show'
 function listeners(pid: number, proto: 'tcp' | 'udp'): string[] {
   const out = execFileSync('ss', ['-Hlnp', proto === 'tcp' ? '-t' : '-u'], { encoding: 'utf8' });
   return out.split('\n').filter((l) => l.includes(`pid=${pid},`)).map((l) => l.trim().split(/\s+/)[3]!);
-}
-
-function parentOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch { return 0; }
 }
 
 describe('networks leave nothing behind', { skip }, () => {
