@@ -136,6 +136,18 @@ export function portsField(exposed: Record<string, unknown> | null | undefined, 
   return out;
 }
 
+/** portsField's inverse: the mappings a Ports field records (a running container's, taken over by a restarted daemon). */
+export function mappingsOfPorts(ports: Record<string, PortBinding[] | null> | undefined, containerIp: string): PortMapping[] {
+  const out: PortMapping[] = [];
+  for (const [key, bindings] of Object.entries(ports ?? {})) {
+    const [port, protocol] = key.split('/') as [string, PortMapping['protocol']];
+    for (const b of bindings ?? []) {
+      out.push({ protocol, hostIp: b.HostIp || '0.0.0.0', hostPort: Number(b.HostPort), containerIp, containerPort: Number(port) });
+    }
+  }
+  return out;
+}
+
 /**
  * `GET /containers/json`'s `Ports` from `NetworkSettings.Ports`: an entry per binding, or one
  * without IP and PublicPort for an unpublished port. dockerd lists them in its map's random

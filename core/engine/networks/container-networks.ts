@@ -10,7 +10,7 @@ import { isWasiPlatform } from '../../wasi/runtime.ts';
 import { STATIC_IP_NEEDS_SUBNET } from '../../network/ipam.ts';
 import { parseIpv4, prefixContains } from '../../network/ipv4.ts';
 import { HostPortAllocator } from '../../network/host-ports.ts';
-import { portMappings, portsField } from '../../network/port-mappings.ts';
+import { mappingsOfPorts, portMappings, portsField } from '../../network/port-mappings.ts';
 import { containerHosts } from '../../container/hosts-file.ts';
 import { containerResolvConf } from '../../network/dns/container-resolv-conf.ts';
 import type { DnsClient } from '../../network/dns/resolver.ts';
@@ -406,7 +406,7 @@ export class ContainerNetworks {
       try {
         await this.rewriteFiles(c);
         const endpoint = this.portEndpoint(c.rec);
-        const mappings = endpoint ? mappingsOf(settingsOf(c.rec).Ports as Record<string, PortBinding[] | null> | undefined, endpoint.settings.IPAddress!) : [];
+        const mappings = endpoint ? mappingsOfPorts(settingsOf(c.rec).Ports as Record<string, PortBinding[] | null> | undefined, endpoint.settings.IPAddress!) : [];
         this.ports.reserve(mappings);
         const entry: { mappings: PortMapping[]; handle?: PublishedPorts } = { mappings };
         this.published.set(c.id, entry);
@@ -416,16 +416,4 @@ export class ContainerNetworks {
       }
     }
   }
-}
-
-/** The mappings inspect's Ports field records (a running container's, taken over by a restarted daemon). */
-function mappingsOf(ports: Record<string, PortBinding[] | null> | undefined, containerIp: string): PortMapping[] {
-  const out: PortMapping[] = [];
-  for (const [key, bindings] of Object.entries(ports ?? {})) {
-    const [port, protocol] = key.split('/') as [string, PortMapping['protocol']];
-    for (const b of bindings ?? []) {
-      out.push({ protocol, hostIp: b.HostIp || '0.0.0.0', hostPort: Number(b.HostPort), containerIp, containerPort: Number(port) });
-    }
-  }
-  return out;
 }
