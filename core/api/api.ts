@@ -10,6 +10,7 @@ import { execRoutes } from './exec.ts';
 import { emptyPruneRoutes } from './empty-prunes.ts';
 import { volumeRoutes } from './volumes.ts';
 import { networkRoutes } from './networks.ts';
+import { buildRoutes } from './build.ts';
 
 export function createApi(engine: Engine): Router {
   const router = new Router();
@@ -23,6 +24,10 @@ export function createApi(engine: Engine): Router {
   if (engine.containers) {
     containerRoutes(router, engine.containers);
     execRoutes(router, engine.containers);
+    if (engine.builds) {
+      const { host, contexts, platform } = engine.builds;
+      buildRoutes(router, { containers: engine.containers, images: engine.images, host, platform, now: () => engine.now() }, contexts);
+    }
   }
   return router;
 }

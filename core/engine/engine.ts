@@ -9,6 +9,8 @@ import type { VolumeService } from './volumes/service.ts';
 import { listContainers } from './containers/list.ts';
 import type { RegistryConfig } from '../config/registry-config.ts';
 import { registryInfo } from './registry-info.ts';
+import type { BuildHost } from '../build/build-host.ts';
+import type { BuildContextReceiver } from '../api/build.ts';
 import { API_VERSION, MIN_API_VERSION } from '../api/version.ts';
 
 export interface EngineOptions {
@@ -31,6 +33,13 @@ export interface EngineOptions {
   now?: () => Date;
 }
 
+export interface EngineBuilds {
+  host: BuildHost;
+  contexts: BuildContextReceiver;
+  /** The platform of `FROM scratch` images built here. */
+  platform: { os: string; architecture: string; variant?: string };
+}
+
 /** Counts the container part of the engine reports; zero until containers exist. */
 export interface ContainerCounts { total: number; running: number; paused: number; stopped: number }
 
@@ -41,6 +50,8 @@ export class Engine {
   containers: ContainerService | undefined;
   /** The volume service, on hosts that keep volumes. */
   volumes: VolumeService | undefined;
+  /** What `POST /build` needs of the host, on hosts that build. */
+  builds: EngineBuilds | undefined;
   /** Set by the container service when it exists; /info reads it. */
   containerCounts: () => Promise<ContainerCounts> = async () => ({ total: 0, running: 0, paused: 0, stopped: 0 });
   private hostInfo: Promise<HostInfo> | undefined;

@@ -14,6 +14,7 @@ import { writePidfile } from './pidfile.ts';
 import { linuxHostInfo } from './host-info.ts';
 import { builtinLayout } from './builtin-layout.ts';
 import { blockedFetch } from './blocked-fetch.ts';
+import { linuxBuilds } from '../build/builds.ts';
 import { loggedHandler } from './api-log.ts';
 import { idleGc } from './idle-gc.ts';
 import { tuneMemory } from './memory.ts';
@@ -157,6 +158,7 @@ export async function main(argv: string[]): Promise<number> {
       spareEnded: gc.poke,
     });
     const containers = engine.containers;
+    engine.builds = await linuxBuilds(config.dataRoot, images);
     engine.containerCounts = async () => containers.counts();
     const api = createApi(engine);
     const handle = gc.wrap(loggedHandler(api.handle, log, gc.now));
