@@ -9,7 +9,7 @@ import { streamOrError } from './json-stream.ts';
 import type { ProgressSink } from '../engine/json-message.ts';
 import { errorText } from '../system-error.ts';
 import { authCredentials, decodeRegistryConfig } from '../auth/registry-auth-header.ts';
-import { buildImage, type BuildServices } from '../build/builder.ts';
+import { prepareBuild, type BuildServices } from '../build/builder.ts';
 import type { BuildContext } from '../build/context/build-context.ts';
 import { StepFailedError } from '../build/step-error.ts';
 
@@ -19,7 +19,7 @@ export interface BuildContextReceiver {
 }
 
 export function buildRoutes(router: Router, services: BuildServices, contexts: BuildContextReceiver): void {
-  router.post('/build', ({ req, query }) => {
+  router.post('/build', async ({ req, query }) => {
     if (boolParam(query, 'remote') || query.get('remote')) throw new BerthError('unsupported', 'building from a remote context (git or URL) is not supported: clone or download it and build the directory');
     if (query.get('version') === '2') throw new BerthError('unsupported', 'BuildKit (version=2) is not supported by berth: use the legacy builder (DOCKER_BUILDKIT=0) or `berth build`');
     if (!req.body) throw new BerthError('invalid_argument', 'the request has no body: send the build context (a tar) as the body');
@@ -37,11 +37,18 @@ export function buildRoutes(router: Router, services: BuildServices, contexts: B
     };
     const auths = decodeRegistryConfig(req.headers.get('x-registry-config'));
     const credentials = (domain: string) => authCredentials(auths[domain] ?? (domain === 'docker.io' ? auths['https://index.docker.io/v1/'] : undefined));
-    const body = req.body;
+    const context = await contexts.receive(req.body);
+    let build;
+    try {
+      // What dockerd refuses before the first step (the Dockerfile, tags, target) is an HTTP error.
+      build = await prepareBuild(services, context, { ...options, credentials });
+    } catch (e) {
+      await context.close().catch(() => {});
+      throw e;
+    }
     return streamOrError(async (emit, signal) => {
-      const context = await contexts.receive(body);
       try {
-        await buildImage(services, context, { ...options, credentials, signal }, emit);
+        await build.run(emit, signal);
       } catch (e) {
         emitFailure(emit, e, options.quiet);
       } finally {

@@ -51,6 +51,8 @@ export class BuildSession {
   totalSteps = 0;
   escapeToken: EscapeToken = '\\';
   readonly stageResults = new Map<number, Promise<BuildImage>>();
+  /** Aborted when the client goes away or another stage failed. */
+  signal: AbortSignal | undefined;
   /** Starts a needed stage (or joins it): set by the builder. */
   startStage!: (index: number) => Promise<BuildImage>;
 
@@ -78,7 +80,7 @@ export class BuildSession {
   }
 
   checkCancelled(): void {
-    if (this.options.signal?.aborted) throw new BerthError('invalid_argument', 'the build was cancelled');
+    if (this.signal?.aborted) throw new BerthError('invalid_argument', 'the build was cancelled');
   }
 
   /** The stage a name refers to (its `AS` name, or its index), when it is an earlier stage than `before`. */
@@ -134,7 +136,7 @@ export class BuildSession {
   private async pull(name: string, out: StageOutput): Promise<ImageRecord> {
     const domain = parseReference(name).domain;
     const credentials = this.options.credentials?.(domain);
-    const rec = await this.images.pull({ fromImage: name, ...(credentials ? { credentials } : {}), ...(this.options.signal ? { signal: this.options.signal } : {}) }, (m) => {
+    const rec = await this.images.pull({ fromImage: name, ...(credentials ? { credentials } : {}), ...(this.signal ? { signal: this.signal } : {}) }, (m) => {
       if (m.status && !m.progressDetail) out.stream(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
     });
     if (!rec) throw new BerthError('not_found', `pull access denied for ${name}, repository does not exist or may require 'docker login'`);

@@ -19,8 +19,19 @@ import { OrderedOutput } from './ordered-output.ts';
 
 export type { BuildOptions, BuildServices } from './build-session.ts';
 
-/** Builds the image; returns its ID. Progress and the result go to `emit`; a failure is thrown. */
+/** A build checked and ready to run: what is wrong with the Dockerfile or the options was thrown before. */
+export interface PreparedBuild {
+  /** Builds the image; returns its ID. Progress and the result go to `emit`; a failure is thrown. */
+  run(emit: ProgressSink, signal?: AbortSignal): Promise<string>;
+}
+
+/** Builds the image; returns its ID. */
 export async function buildImage(services: BuildServices, context: BuildContext, options: BuildOptions, emit: ProgressSink): Promise<string> {
+  return (await prepareBuild(services, context, options)).run(emit);
+}
+
+/** Reads and checks the Dockerfile, the tags and the target (dockerd answers these with an HTTP error). */
+export async function prepareBuild(services: BuildServices, context: BuildContext, options: BuildOptions): Promise<PreparedBuild> {
   const tags = options.tags.map(parseTag);
   const file = options.dockerfile || 'Dockerfile';
   const text = await readDockerfile(context, file);
@@ -33,10 +44,7 @@ export async function buildImage(services: BuildServices, context: BuildContext,
   declareMetaArgs(dockerfile.metaArgs, buildArgs, parsed.escapeToken, file);
   const epoch = sourceDateEpoch(options.buildArgs.SOURCE_DATE_EPOCH ?? undefined);
 
-  const abort = new AbortController();
-  const onAbort = () => abort.abort();
-  options.signal?.addEventListener('abort', onAbort);
-  const session = new BuildSession(services, context, { ...options, signal: abort.signal }, file, dockerfile.stages, epoch);
+  const session = new BuildSession(services, context, options, file, dockerfile.stages, epoch);
   session.escapeToken = parsed.escapeToken;
 
   const target = targetStage(session, options.target);
@@ -51,13 +59,40 @@ export async function buildImage(services: BuildServices, context: BuildContext,
   }
   session.totalSteps = step - 1;
 
-  const output = new OrderedOutput(needed, (text) => { if (!options.quiet) emit({ stream: text }); });
+  return { run: (emit, signal) => runBuild(session, { buildArgs, commands, needed, firstSteps, target, tags }, emit, signal) };
+}
+
+interface BuildPlan {
+  buildArgs: BuildArgs;
+  commands: Map<number, Instruction[]>;
+  needed: number[];
+  firstSteps: Map<number, number>;
+  target: number;
+  tags: Reference[];
+}
+
+async function runBuild(session: BuildSession, plan: BuildPlan, emit: ProgressSink, signal?: AbortSignal): Promise<string> {
+  const { services, options, stages } = session;
+  const { buildArgs, commands, needed, firstSteps, target, tags } = plan;
+  const abort = new AbortController();
+  const onAbort = () => abort.abort();
+  for (const s of [options.signal, signal]) s?.addEventListener('abort', onAbort);
+  session.signal = abort.signal;
+  const output = new OrderedOutput(needed, (m) => { if (!options.quiet) emit(m); });
   session.startStage = (index) => {
     let result = session.stageResults.get(index);
     if (!result) {
-      const stageOut = { stream: (t: string) => output.write(index, t) };
-      const builder = new StageBuilder(session, dockerfile.stages[index]!, index, firstSteps.get(index) ?? 1, stageOut, buildArgs);
-      result = builder.build(commands.get(index)!).finally(() => output.finish(index));
+      const stageOut = { stream: (t: string) => output.write(index, { stream: t }) };
+      const builder = new StageBuilder(session, stages[index]!, index, firstSteps.get(index) ?? 1, stageOut, buildArgs);
+      result = builder.build(commands.get(index)!).then(
+        (image) => {
+          // dockerd ends each stage but the last with its image's ID.
+          if (index !== target) output.write(index, { aux: { ID: image.id } });
+          output.finish(index);
+          return image;
+        },
+        (e: unknown) => { output.finish(index); throw e; },
+      );
       session.stageResults.set(index, result);
     }
     return result;
@@ -74,7 +109,7 @@ export async function buildImage(services: BuildServices, context: BuildContext,
     if (failed) throw failed.reason;
     image = await session.startStage(target);
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    for (const s of [options.signal, signal]) s?.removeEventListener('abort', onAbort);
     output.flushAll();
   }
 

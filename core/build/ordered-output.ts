@@ -1,22 +1,24 @@
 // The output of stages built at the same time, written as if they were built one after the other:
 // the first unfinished stage writes through, later ones are held until every stage before them is done.
+import type { JsonMessage } from '../engine/json-message.ts';
+
 export class OrderedOutput {
   private readonly order: number[];
-  private readonly held = new Map<number, string[]>();
+  private readonly held = new Map<number, JsonMessage[]>();
   private readonly done = new Set<number>();
   private head = 0;
 
-  constructor(stages: readonly number[], private readonly sink: (text: string) => void) {
+  constructor(stages: readonly number[], private readonly sink: (message: JsonMessage) => void) {
     this.order = [...stages];
   }
 
-  write(stage: number, text: string): void {
+  write(stage: number, message: JsonMessage): void {
     const at = this.order.indexOf(stage);
     // A stage found only while building (a --from named through a variable) writes through.
-    if (at < 0 || at === this.head) { this.sink(text); return; }
+    if (at < 0 || at === this.head) { this.sink(message); return; }
     let list = this.held.get(stage);
     if (!list) this.held.set(stage, (list = []));
-    list.push(text);
+    list.push(message);
   }
 
   finish(stage: number): void {

@@ -134,7 +134,7 @@ export class StageBuilder {
       }, {
         started: (id) => { containerId = id; this.out.stream(` ---> Running in ${shortId(id)}\n`); },
         write: (text) => this.out.stream(text),
-      }, s.options.signal);
+      }, s.signal);
       this.out.stream(`Removing intermediate container ${shortId(containerId)}\n`);
       await this.commit(probe, result.layer ? step.history : { ...step.history, empty_layer: true }, result.layer);
     } finally {
