@@ -50,13 +50,15 @@ interface Engine {
 
 function log(line: string): void { process.stderr.write(`${line}\n`); }
 
-/** Each step of legacy `docker build` output and whether it came from the cache. */
-function stepCacheHits(out: string): { step: string; cached: boolean }[] {
-  const steps: { step: string; cached: boolean }[] = [];
+/** Each step of legacy `docker build` output: whether it came from the cache, and whether it ran a container. */
+function buildSteps(out: string): { step: string; cached: boolean; ran: boolean }[] {
+  const steps: { step: string; cached: boolean; ran: boolean }[] = [];
   for (const line of out.split('\n')) {
     const m = /^Step \d+\/\d+ : (.*)$/.exec(line);
-    if (m) steps.push({ step: m[1]!, cached: false });
-    else if (line === ' ---> Using cache' && steps.length) steps[steps.length - 1]!.cached = true;
+    const last = steps[steps.length - 1];
+    if (m) steps.push({ step: m[1]!, cached: false, ran: false });
+    else if (last && line === ' ---> Using cache') last.cached = true;
+    else if (last && line.startsWith(' ---> Running in ')) last.ran = true;
   }
   return steps;
 }
@@ -106,13 +108,17 @@ async function main(): Promise<void> {
 
     const cold = async (e: Engine, p: Project): Promise<{ seconds: number; id: string }> => {
       const r = await docker(e.host!, ['build', '--no-cache', '-t', `bench-${p.name}`, join(work, p.name)]);
-      const hits = stepCacheHits(r.stdout).filter((s) => s.cached);
+      const steps = buildSteps(r.stdout);
+      const hits = steps.filter((s) => s.cached);
       if (hits.length) throw new Error(`the --no-cache build took ${hits.map((s) => s.step).join(', ')} from the cache`);
+      // A RUN that printed no container of its own did not run.
+      const skipped = steps.filter((s) => s.step.startsWith('RUN ') && !s.ran);
+      if (skipped.length) throw new Error(`the --no-cache build did not run ${skipped.map((s) => s.step).join(', ')} in a container`);
       return { seconds: r.seconds, id: builtId(r.stdout) };
     };
     const cached = async (e: Engine, p: Project, id: string): Promise<number> => {
       const r = await docker(e.host!, ['build', '-t', `bench-${p.name}`, join(work, p.name)]);
-      const missed = stepCacheHits(r.stdout).filter((s) => !s.cached && !s.step.startsWith('FROM '));
+      const missed = buildSteps(r.stdout).filter((s) => !s.cached && !s.step.startsWith('FROM '));
       if (missed.length) throw new Error(`the rebuild ran ${missed.map((s) => s.step).join(', ')} instead of taking it from the cache`);
       if (builtId(r.stdout) !== id) throw new Error(`the rebuild made ${builtId(r.stdout)}, not the cold build's ${id}`);
       return r.seconds;
