@@ -47,7 +47,8 @@ export async function runInContainer(svc: ContainerService, spec: RunContainerSp
     Image: spec.imageId,
     Cmd: spec.cmd,
     Env: spec.env,
-    Entrypoint: null,
+    // dockerd's withEntrypointOverride: `[""]` clears the image's entrypoint (null would keep it).
+    Entrypoint: [''],
     Healthcheck: { Test: ['NONE'] },
     AttachStdout: true,
     AttachStderr: true,

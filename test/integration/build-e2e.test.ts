@@ -1,0 +1,311 @@
+// `docker build` (the legacy builder's API, DOCKER_BUILDKIT=0) against a berthd of the test, through the
+// real docker CLI: every instruction lands in the image config and history, RUN output streams, the cache
+// hits step by step (and survives a restart) until a changed file invalidates it, multi-stage builds build
+// only what the target needs, RUN mounts, heredocs, ADD of archives and URLs, SOURCE_DATE_EPOCH
+// reproducibility, and bad input: clear errors, no half-written image, no container left behind.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { containersMissing, startContainerDaemon } from '../helpers/containers.ts';
+import { tempDir, removeDir } from '../helpers/tmp.ts';
+
+const skip = containersMissing();
+
+type ContainerDaemon = Awaited<ReturnType<typeof startContainerDaemon>>;
+
+describe('docker build (legacy builder) against berthd', { skip }, () => {
+  let d: ContainerDaemon;
+  let dir: string;
+  let n = 0;
+  const legacy = { env: { DOCKER_BUILDKIT: '0' } };
+  const docker = (...args: string[]) => d.docker(args, legacy);
+  const ok = async (...args: string[]) => {
+    const r = await docker(...args);
+    assert.equal(r.code, 0, `docker ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+  /** A fresh context directory with these files. */
+  const context = async (files: Record<string, string>) => {
+    const ctx = join(dir, `ctx${n++}`);
+    for (const [name, data] of Object.entries(files)) {
+      await mkdir(join(ctx, name, '..'), { recursive: true });
+      await writeFile(join(ctx, name), data);
+    }
+    await mkdir(ctx, { recursive: true });
+    return ctx;
+  };
+  const build = (ctx: string, ...args: string[]) => docker('build', ...args, ctx);
+  const built = async (ctx: string, ...args: string[]) => {
+    const r = await build(ctx, ...args);
+    assert.equal(r.code, 0, `docker build ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+  const inspect = async (ref: string, format: string) => (await ok('image', 'inspect', '-f', format, ref)).trim();
+  const noContainers = async () => assert.equal((await ok('ps', '-aq')).trim(), '', 'a build left a container behind');
+
+  before(async () => {
+    d = await startContainerDaemon();
+    dir = await tempDir('build-e2e-');
+  });
+  after(async () => {
+    await d?.cleanup();
+    if (dir) await removeDir(dir);
+  });
+
+  test('every instruction lands in the config; RUN output streams; the image runs', async () => {
+    const ctx = await context({
+      'Dockerfile': [
+        'ARG BASE=busybox',
+        'FROM ${BASE} AS base',
+        'LABEL org.example.title="all of it" version=1',
+        'ARG GREETING=hello',
+        'ENV APP_HOME=/srv/app PATH=/srv/app/bin:$PATH',
+        'WORKDIR $APP_HOME',
+        'COPY greet.sh bin/',
+        'RUN chmod 0755 bin/greet.sh && echo "built with ${GREETING}" && echo to-stderr >&2',
+        'USER 1000:1000',
+        'EXPOSE 8080 9090/udp',
+        'VOLUME ["/data"]',
+        'STOPSIGNAL SIGINT',
+        'HEALTHCHECK --interval=5s --retries=2 CMD ["greet.sh"]',
+        'SHELL ["/bin/sh", "-ec"]',
+        'ONBUILD RUN echo triggered',
+        'ENTRYPOINT ["greet.sh"]',
+        'CMD ["world"]',
+        '',
+      ].join('\n'),
+      'greet.sh': '#!/bin/sh\necho "hi $1 from $(pwd) as $(id -u)"\n',
+    });
+    const out = await built(ctx, '-t', 'e2e/all:1', '--build-arg', 'GREETING=howdy');
+    assert.match(out, /^Step 1\/16 : FROM \$\{BASE\} AS base$/m);
+    assert.match(out, /^built with howdy$/m);
+    assert.match(out, /^ ---> Running in [0-9a-f]{12}$/m);
+    assert.match(out, /to-stderr/);
+    assert.match(out, /^Successfully built [0-9a-f]{12}$/m);
+    assert.match(out, /^Successfully tagged e2e\/all:1$/m);
+
+    const config = JSON.parse(await inspect('e2e/all:1', '{{json .Config}}')) as Record<string, unknown>;
+    assert.ok((config.Env as string[]).includes('APP_HOME=/srv/app'));
+    assert.ok((config.Env as string[]).some((e) => e.startsWith('PATH=/srv/app/bin:')));
+    assert.equal(config.WorkingDir, '/srv/app');
+    assert.equal(config.User, '1000:1000');
+    assert.deepEqual(config.ExposedPorts, { '8080/tcp': {}, '9090/udp': {} });
+    assert.deepEqual(config.Volumes, { '/data': {} });
+    assert.equal(config.StopSignal, 'SIGINT');
+    assert.deepEqual(config.Healthcheck, { Test: ['CMD', 'greet.sh'], Interval: 5e9, Retries: 2 });
+    assert.deepEqual(config.Shell, ['/bin/sh', '-ec']);
+    assert.deepEqual(config.OnBuild, ['RUN echo triggered']);
+    assert.deepEqual(config.Entrypoint, ['greet.sh']);
+    assert.deepEqual(config.Cmd, ['world']);
+    assert.deepEqual(config.Labels, { 'org.example.title': 'all of it', version: '1' });
+
+    const history = await ok('history', '--no-trunc', '--format', '{{.CreatedBy}}', 'e2e/all:1');
+    assert.match(history, /^\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in bin\/ $/m);
+    assert.match(history, /^\|1 GREETING=howdy \/bin\/sh -c chmod 0755 bin\/greet.sh/m);
+    assert.equal((await ok('run', '--rm', 'e2e/all:1')).trim(), 'hi world from /srv/app as 1000');
+
+    // A child image runs the ONBUILD trigger right after its FROM.
+    const child = await context({ Dockerfile: 'FROM e2e/all:1\n' });
+    const childOut = await built(child, '-t', 'e2e/child');
+    assert.match(childOut, /# Executing 1 build trigger\n/);
+    assert.match(childOut, /^triggered$/m);
+    assert.equal(await inspect('e2e/child', '{{json .Config.OnBuild}}'), 'null');
+    await noContainers();
+  });
+
+  test('a second build is all cache; a changed file rebuilds from its COPY on; --no-cache none; the cache outlives a restart', async () => {
+    const ctx = await context({
+      Dockerfile: 'FROM busybox\nENV A=1\nRUN echo one > /one\nCOPY f.txt /f.txt\nRUN cat /f.txt > /copy\n',
+      'f.txt': 'v1\n',
+    });
+    const first = await built(ctx, '-t', 'e2e/cache');
+    assert.doesNotMatch(first, /Using cache/);
+    const id = await inspect('e2e/cache', '{{.Id}}');
+    const second = await built(ctx, '-t', 'e2e/cache');
+    assert.equal(second.match(/ ---> Using cache/g)?.length, 4, second);
+    assert.equal(await inspect('e2e/cache', '{{.Id}}'), id);
+
+    await writeFile(join(ctx, 'f.txt'), 'v2\n');
+    const third = await built(ctx, '-t', 'e2e/cache');
+    // ENV and the first RUN hit; the COPY and the RUN after it do not.
+    assert.equal(third.match(/ ---> Using cache/g)?.length, 2, third);
+    assert.match(third, /Step 4\/5 : COPY f.txt \/f.txt\n(?! ---> Using cache)/);
+    assert.equal(await ok('run', '--rm', 'e2e/cache', 'cat', '/copy'), 'v2\n');
+    assert.notEqual(await inspect('e2e/cache', '{{.Id}}'), id);
+
+    const none = await built(ctx, '--no-cache', '-t', 'e2e/cache');
+    assert.doesNotMatch(none, /Using cache/);
+
+    await d.stop();
+    d = await startContainerDaemon({ dataRoot: d.dataRoot, execRoot: d.execRoot });
+    const after = await built(ctx, '-t', 'e2e/cache');
+    assert.equal(after.match(/ ---> Using cache/g)?.length, 4, after);
+    await noContainers();
+  });
+
+  test('multi-stage: only the stages the target needs, COPY --from a stage and an image, --target, parallel stages kept in order', async () => {
+    const ctx = await context({
+      Dockerfile: [
+        'FROM busybox AS left',
+        'RUN echo left > /left',
+        'FROM busybox AS right',
+        'RUN echo right > /right',
+        'FROM busybox AS broken',
+        'RUN echo never built; exit 7',
+        'FROM scratch AS final',
+        'COPY --from=left /left /out/',
+        'COPY --from=1 /right /out/',
+        'COPY --from=busybox /bin/busybox /bin/busybox',
+        'CMD ["/bin/busybox", "cat", "/out/left", "/out/right"]',
+        '',
+      ].join('\n'),
+    });
+    const out = await built(ctx, '-t', 'e2e/multi');
+    assert.doesNotMatch(out, /never built/);
+    assert.match(out, /Step 1\/9 : FROM busybox AS left[\s\S]*Step 3\/9 : FROM busybox AS right[\s\S]*Step 5\/9 : FROM scratch AS final/);
+    assert.equal(await ok('run', '--rm', 'e2e/multi'), 'left\nright\n');
+    assert.equal(await inspect('e2e/multi', '{{len .RootFS.Layers}}'), '3');
+
+    const target = await built(ctx, '--target', 'right', '-t', 'e2e/right');
+    assert.match(target, /Step 1\/2 : FROM busybox AS right/);
+    assert.equal(await ok('run', '--rm', 'e2e/right', 'cat', '/right'), 'right\n');
+    const r = await build(ctx, '--target', 'nope');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /failed to reach build target nope in Dockerfile/);
+    await noContainers();
+  });
+
+  test('.dockerignore with ! exceptions and **; a missing COPY source says so', async () => {
+    const ctx = await context({
+      Dockerfile: 'FROM busybox\nCOPY . /ctx/\nRUN cd /ctx && find . -type f | sort\n',
+      '.dockerignore': '**/*.log\nsecret/\n!keep.log\n',
+      'a.txt': 'a', 'sub/b.log': 'b', 'keep.log': 'k', 'secret/key': 'x', 'sub/deep/c.txt': 'c',
+    });
+    const out = await built(ctx);
+    const files = out.split('\n').filter((l) => l.startsWith('./'));
+    assert.deepEqual(files, ['./.dockerignore', './Dockerfile', './a.txt', './keep.log', './sub/deep/c.txt']);
+
+    const missing = await context({ Dockerfile: 'FROM busybox\nCOPY nothing-here.txt /\n' });
+    const r = await build(missing, '-t', 'e2e/missing');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /COPY failed: .*nothing-here\.txt/);
+    assert.notEqual((await docker('image', 'inspect', 'e2e/missing')).code, 0, 'a failed build tagged an image');
+  });
+
+  test('a failing RUN: its exit code and output, no tag, no container left; syntax errors name the line', async () => {
+    const ctx = await context({ Dockerfile: 'FROM busybox\nRUN echo first line; echo last line; exit 3\n' });
+    const r = await build(ctx, '-t', 'e2e/fails');
+    // The docker CLI exits with the step's code (errorDetail.code), as with dockerd.
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stdout, /first line\nlast line\n/);
+    assert.match(r.stderr, /The command '\/bin\/sh -c echo first line; echo last line; exit 3' returned a non-zero code: 3/);
+    assert.notEqual((await docker('image', 'inspect', 'e2e/fails')).code, 0);
+    await noContainers();
+
+    const api = await d.request('POST', '/build?q=1', tarOf(ctx));
+    const last = JSON.parse(api.body.trim().split('\n').pop()!) as { errorDetail: { code: number; message: string } };
+    assert.equal(last.errorDetail.code, 3);
+    // -q hid the output: the error carries its last lines.
+    assert.match(last.errorDetail.message, /first line\nlast line\nThe command/);
+
+    const unknown = await context({ Dockerfile: 'FROM busybox\nRUN true\nFROBNICATE now\n' });
+    const u = await build(unknown);
+    assert.notEqual(u.code, 0);
+    assert.match(u.stderr, /line 3: unknown instruction: FROBNICATE/i);
+    const bad = await context({ Dockerfile: 'FROM busybox\nCOPY --nope=1 a b\n' });
+    assert.match((await build(bad)).stderr, /line 2/);
+    const none = await context({ 'other.txt': 'x' });
+    // The docker CLI checks for the Dockerfile itself; the API answers a context without one.
+    const noDockerfile = await d.request('POST', '/build', tarOf(none));
+    assert.ok(noDockerfile.status >= 400, noDockerfile.body);
+    assert.match(noDockerfile.body, /Cannot locate specified Dockerfile: Dockerfile/);
+    await noContainers();
+  });
+
+  test('RUN mounts (cache persists across builds, tmpfs, bind from the context and a stage), heredocs, --network=none', async () => {
+    const ctx = await context({
+      Dockerfile: [
+        'FROM busybox AS tools',
+        'RUN echo tool > /tool',
+        'FROM busybox',
+        'ARG ROUND',
+        'RUN --mount=type=cache,target=/cache echo "round $ROUND" >> /cache/log && cat /cache/log',
+        'RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && test ! -e /x && grep -q "/scratch tmpfs" /proc/mounts',
+        'RUN --mount=type=bind,source=input.txt,target=/in cat /in > /from-context',
+        'RUN --mount=type=bind,from=tools,source=/tool,target=/t cat /t > /from-stage',
+        'RUN --network=none ip link 2>/dev/null | grep -c "^[0-9]*:" > /links || true',
+        'RUN <<EOF',
+        'echo heredoc one > /heredoc',
+        'echo heredoc two >> /heredoc',
+        'EOF',
+        'COPY <<EOF /copied.txt',
+        'copied ${ROUND}',
+        'EOF',
+        '',
+      ].join('\n'),
+      'input.txt': 'from the context\n',
+    });
+    const first = await built(ctx, '--build-arg', 'ROUND=1', '-t', 'e2e/mounts');
+    assert.match(first, /^round 1$/m);
+    const second = await built(ctx, '--build-arg', 'ROUND=2', '-t', 'e2e/mounts');
+    assert.match(second, /^round 1\nround 2$/m, 'the cache mount did not keep the first build\'s file');
+    const cat = (f: string) => ok('run', '--rm', 'e2e/mounts', 'cat', f);
+    assert.equal(await cat('/from-context'), 'from the context\n');
+    assert.equal(await cat('/from-stage'), 'tool\n');
+    assert.equal(await cat('/heredoc'), 'heredoc one\nheredoc two\n');
+    assert.equal(await cat('/copied.txt'), 'copied 2\n');
+    assert.notEqual((await docker('run', '--rm', 'e2e/mounts', 'ls', '/cache/log')).code, 0, 'the cache mount leaked into the image');
+    await noContainers();
+  });
+
+  test('ADD: a local tar is extracted, a URL is downloaded and checked against --checksum', async () => {
+    const payload = 'downloaded payload\n';
+    const sum = createHash('sha256').update(payload).digest('hex');
+    const server: Server = createServer((_req, res) => { res.end(payload); });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const ctx = await context({
+        Dockerfile: [
+          'FROM busybox',
+          'ADD files.tar /unpacked/',
+          `ADD --checksum=sha256:${sum} http://127.0.0.1:${port}/payload.txt /payload.txt`,
+          '',
+        ].join('\n'),
+        'src/inner/one.txt': 'one\n',
+      });
+      execFileSync('tar', ['-C', join(ctx, 'src'), '-cf', join(ctx, 'files.tar'), 'inner']);
+      await built(ctx, '--network', 'host', '-t', 'e2e/add');
+      assert.equal(await ok('run', '--rm', 'e2e/add', 'cat', '/unpacked/inner/one.txt', '/payload.txt'), `one\n${payload}`);
+
+      const wrong = await context({ Dockerfile: `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/payload.txt /p\n` });
+      const r = await build(wrong, '--network', 'host');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /checksum|digest/i);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('SOURCE_DATE_EPOCH: the same inputs give the same image, layers and all', async () => {
+    const ctx = await context({
+      Dockerfile: 'FROM busybox\nCOPY f.txt /f.txt\nRUN echo made > /made && mkdir -p /d/e\nWORKDIR /w\n',
+      'f.txt': 'same\n',
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      await built(ctx, '--no-cache', '--build-arg', 'SOURCE_DATE_EPOCH=1700000000', '-t', `e2e/repro${i}`);
+      ids.push(await inspect(`e2e/repro${i}`, '{{.Id}}'));
+    }
+    assert.equal(ids[0], ids[1]);
+    assert.equal(await inspect('e2e/repro0', '{{.Created}}'), '2023-11-14T22:13:20Z');
+  });
+});
+
+function tarOf(dir: string): Uint8Array {
+  return execFileSync('tar', ['-C', dir, '-cf', '-', '.']);
+}
