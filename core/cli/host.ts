@@ -2,6 +2,7 @@
 // environment, an HTTP client to the daemon, files and the terminal. core/cli never imports node:.
 import type { Fetch } from '../host.ts';
 import type { Command } from './command.ts';
+import type { LocalTree } from './build/local-tree.ts';
 
 export interface OutStream {
   /** Resolves when the data is handed on (backpressure for large streams such as `save`). */
@@ -104,6 +105,8 @@ export interface CliHost {
   daemonHijack?(address: string): Hijack;
   terminal?: CliTerminal;
   archive?: CliArchive;
+  /** Local directories read for `build` contexts: absent where the host has no local files. */
+  localTree?: LocalTree;
   /**
    * Calls `cb` with the signal's name (`SIGINT`, `SIGTERM`, ...) instead of the default action while
    * subscribed (the signal proxy of `run`/`attach`); returns the unsubscribe function.

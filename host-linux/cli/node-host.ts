@@ -12,6 +12,7 @@ import type { Fetch } from '../../core/host.ts';
 import type { CliFiles, CliHost, InStream, OutStream } from '../../core/cli/host.ts';
 import { daemonFetch, daemonHijack } from '../http/unix-fetch.ts';
 import { nodeArchive } from './archive.ts';
+import { nodeLocalTree } from './local-tree.ts';
 import { nodeTerminal, onSignal } from './terminal.ts';
 import { registryCommand } from './registry-command.ts';
 import { playgroundCommand } from './playground-command.ts';
@@ -204,6 +205,7 @@ export function nodeCliHost(): NodeCliHost {
     daemonHijack: (address) => daemonHijack(address),
     terminal: nodeTerminal(),
     archive: nodeArchive,
+    localTree: nodeLocalTree,
     onSignal,
     files: nodeFiles,
     homeDir: homedir(),

@@ -1,5 +1,6 @@
 // The command tree: top-level commands and the `image` and `system` groups, as docker arranges them.
 import type { Command } from '../command.ts';
+import { buildCmd, imageBuildCmd } from './build.ts';
 import { systemPruneCmd } from './container-prune.ts';
 import { containerCommands, containerGroup } from './containers.ts';
 import { eventsCmd } from './events.ts';
@@ -25,7 +26,7 @@ function imageGroup(): Command {
     name: 'image',
     short: 'Manage images',
     category: 'management',
-    subcommands: [historyCmd(), imageInspectCmd(), loadCmd(), imageLsCmd(), imagePruneCmd(), pullCmd(), pushCmd(), imageRmCmd(), saveCmd(), tagCmd()],
+    subcommands: [imageBuildCmd(), historyCmd(), imageInspectCmd(), loadCmd(), imageLsCmd(), imagePruneCmd(), pullCmd(), pushCmd(), imageRmCmd(), saveCmd(), tagCmd()],
   };
 }
 
@@ -40,7 +41,7 @@ function systemGroup(): Command {
 
 export function rootCommands(): Command[] {
   return [
-    pullCmd(), pushCmd(), imagesCmd(), loginCmd(), logoutCmd(), versionCmd(), infoCmd(),
+    buildCmd(), pullCmd(), pushCmd(), imagesCmd(), loginCmd(), logoutCmd(), versionCmd(), infoCmd(),
     ...containerCommands(), containerGroup(),
     imageGroup(), networkGroup(), systemGroup(), volumeGroup(),
     eventsCmd(), historyCmd(), inspectCmd(), loadCmd(), rmiCmd(), saveCmd(), tagCmd(),

@@ -1,0 +1,105 @@
+// The Node side of `berth build`'s context: lstat, readdir, readlink and reads of local files, with
+// Go's error wording (the docker CLI's messages quote os errors), and realpath as filepath.EvalSymlinks.
+import { constants, createReadStream } from 'node:fs';
+import { access, lstat, readdir, readlink, realpath, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import type { LocalEntry, LocalEntryKind, LocalTree } from '../../core/cli/build/local-tree.ts';
+
+const WHY: Record<string, string> = {
+  ENOENT: 'no such file or directory', EACCES: 'permission denied', ENOTDIR: 'not a directory',
+  ELOOP: 'too many levels of symbolic links', EISDIR: 'is a directory',
+};
+
+function goError(op: string, path: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  return new Error(`${op} ${path}: ${WHY[code] ?? (e as Error).message}`);
+}
+
+function kindOf(st: import('node:fs').Stats): LocalEntryKind {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'directory';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isCharacterDevice()) return 'character-device';
+  if (st.isBlockDevice()) return 'block-device';
+  return 'socket';
+}
+
+/** The first component of `path` that lstat cannot find, as EvalSymlinks reports it. */
+async function firstMissing(path: string): Promise<string> {
+  const parts = path.split('/').filter(Boolean);
+  let at = '';
+  for (const p of parts) {
+    at += `/${p}`;
+    try {
+      await lstat(at);
+    } catch {
+      return at;
+    }
+  }
+  return path;
+}
+
+export const nodeLocalTree: LocalTree = {
+  absolute: (path) => resolve(path),
+  async realpath(path) {
+    try {
+      return await realpath(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw goError('lstat', await firstMissing(path), e);
+      throw goError('lstat', path, e);
+    }
+  },
+  async lstat(path): Promise<LocalEntry | undefined> {
+    let st;
+    try {
+      st = await lstat(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw goError('lstat', path, e);
+    }
+    return {
+      kind: kindOf(st), mode: st.mode & 0o7777, size: st.size, mtime: st.mtime, nlink: st.nlink,
+      inode: `${st.dev}:${st.ino}`, devmajor: Math.floor(st.rdev / 256) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+    };
+  },
+  async readdir(path) {
+    try {
+      return await readdir(path);
+    } catch (e) {
+      throw goError('open', path, e);
+    }
+  },
+  async readlink(path) {
+    try {
+      return await readlink(path);
+    } catch (e) {
+      throw goError('readlink', path, e);
+    }
+  },
+  async readable(path) {
+    try {
+      await access(path, constants.R_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  async open(path) {
+    await new Promise<void>((ok, fail) => {
+      const s = createReadStream(path);
+      s.once('open', () => { s.destroy(); ok(); });
+      s.once('error', (e) => fail(goError('open', path, e)));
+    });
+    return Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
+  },
+  async remove(path) {
+    try {
+      await rm(path, { force: true });
+    } catch (e) {
+      throw goError('remove', path, e);
+    }
+  },
+};
