@@ -8,8 +8,8 @@
 // Env: BENCH_RUNS (rounds, default 5), BENCH_NO_WRITE=1.
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
-import { berthdMissing, startBerthd, waitForImage } from './lib/berthd.ts';
+import { join, relative, resolve } from 'node:path';
+import { berthBundles, berthdMissing, startBerthd, waitForImage } from './lib/berthd.ts';
 import { startDockerd } from './lib/dockerd.ts';
 import { onPath, run, runTimed, type RunResult } from './lib/process.ts';
 import { handWrittenNotes, machineDescription, markdownTable, median, updateSection } from './lib/report.ts';
@@ -194,6 +194,8 @@ async function writeReport(engines: Engine[], projects: Project[], noToolchain: 
         `cold **${cr.toFixed(2)}×** (target ≤ ${COLD_TARGET}×: ${cr <= COLD_TARGET ? '**met**' : '**not met**'}).`);
   }
   const versions = await toolVersions();
+  const commit = (await run('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']).catch(() => '?')).trim();
+  const bundle = relative(REPO, berthBundles(REPO).berthd);
   const body = [
     '`DOCKER_BUILDKIT=0 docker build` (the legacy builder, the `/build` endpoint berthd serves) of the projects in ' +
       '`test/fixtures/build-projects`: cold (`--no-cache`) and then all cached (the same build again), wall clock from the ' +
@@ -206,7 +208,7 @@ async function writeReport(engines: Engine[], projects: Project[], noToolchain: 
     '- Projects: `five-steps` (5 steps on busybox: WORKDIR, COPY, RUN, CMD), `static-c` (a gcc stage compiling a static ' +
       'binary, copied into `scratch`), `node-app` (8 steps on a node image: WORKDIR, two COPYs, ENV, EXPOSE, USER, CMD).' +
       (noToolchain ? ` static-c and node-app were left out: ${noToolchain}.` : ''),
-    `- Method: \`npm run bench -- build\` (bench/build.ts). One berthd (dist/berthd.mjs) and one dockerd (own data root, exec root and containerd namespace; \`--iptables=false --ip-masq=false --bridge=none\`), both with the same base images: berthd's built-in busybox (\`docker save\`d from berthd) and \`berth-test/gcc\` and \`berth-test/node\`, made from the host's own gcc-12 and node by test/helpers/toolchain-images.ts and \`docker load\`ed into each. ${WARMUP} warm-up round (which also runs each built image and checks what it prints), then ${RUNS} rounds; each round builds every project cold then cached on each engine, the engines' order alternating. A cold build that took anything from the cache, or a rebuild that ran a step or made another image ID, fails its contender.`,
+    `- Method: \`npm run bench -- build\` (bench/build.ts). One berthd (\`${bundle}\`; the tree was at commit ${commit}) and one dockerd (own data root, exec root and containerd namespace; \`--iptables=false --ip-masq=false --bridge=none\`), both with the same base images: berthd's built-in busybox (\`docker save\`d from berthd) and \`berth-test/gcc\` and \`berth-test/node\`, made from the host's own gcc-12 and node by test/helpers/toolchain-images.ts and \`docker load\`ed into each. ${WARMUP} warm-up round (which also runs each built image and checks what it prints), then ${RUNS} rounds; each round builds every project cold then cached on each engine, the engines' order alternating. A cold build that took anything from the cache, or a rebuild that ran a step or made another image ID, fails its contender.`,
     '',
     markdownTable(header, rows),
     '',
