@@ -106,7 +106,21 @@ export class ImageService {
   async history(name: string): Promise<HistoryItem[]> {
     const rec = await this.resolve(name);
     const sizes = new Map((await this.opts.snapshotter.list()).map((s) => [s.diffID, s.size]));
-    return imageHistory(rec, await this.config(rec.id), (d) => sizes.get(d) ?? 0);
+    const items = imageHistory(rec, await this.config(rec.id), (d) => sizes.get(d) ?? 0);
+    // A local build's parent chain names the entries its intermediate images ended with, as dockerd shows them.
+    const seen = new Set([rec.id]);
+    for (let id = rec.parent; id && !seen.has(id);) {
+      seen.add(id);
+      const parent = await this.opts.store.get(id);
+      if (!parent) break;
+      const at = items.length - ((await this.config(id)).history?.length ?? 0);
+      if (at > 0 && at < items.length) {
+        items[at]!.Id = parent.id;
+        items[at]!.Tags = parent.repoTags.length ? parent.repoTags.map((t) => familiarString(parseReference(t))) : null;
+      }
+      id = parent.parent;
+    }
+    return items;
   }
 
   /** POST /images/{name}/tag?repo=&tag= */

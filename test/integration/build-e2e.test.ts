@@ -125,6 +125,11 @@ describe('docker build (legacy builder) against berthd', { skip }, () => {
     const first = await built(ctx, '-t', 'e2e/cache');
     assert.doesNotMatch(first, /Using cache/);
     const id = await inspect('e2e/cache', '{{.Id}}');
+    // The intermediate images are the cache: history names each step's (and busybox's), as dockerd's does.
+    const ids = (await ok('history', '--format', '{{.ID}}', 'e2e/cache')).trim().split('\n');
+    assert.equal(ids.length, 6);
+    assert.equal(ids.filter((i) => i !== '<missing>').length, 5, ids.join(' '));
+    assert.doesNotMatch(await ok('images', '--format', '{{.Repository}}'), /<none>/, 'intermediate images are listed without -a');
     const second = await built(ctx, '-t', 'e2e/cache');
     assert.equal(second.match(/ ---> Using cache/g)?.length, 4, second);
     assert.equal(await inspect('e2e/cache', '{{.Id}}'), id);
@@ -289,6 +294,32 @@ describe('docker build (legacy builder) against berthd', { skip }, () => {
     } finally {
       server.close();
     }
+  });
+
+  test('COPY --chown/--chmod, names from the image\'s /etc/passwd, directory rules, and a context larger than the daemon may hold', async () => {
+    const big = 192 * 1024 * 1024;
+    const ctx = await context({
+      Dockerfile: [
+        'FROM busybox',
+        'RUN echo "app:x:1234:4321::/home/app:/bin/sh" >> /etc/passwd && echo "app:x:4321:" >> /etc/group',
+        'COPY --chown=app:app --chmod=0640 one.txt /dest/',
+        'COPY --chown=55:66 dir /copied',
+        'COPY big.bin /big.bin',
+        'RUN stat -c "%n %u %g %a" /dest/one.txt /copied/inner/two.txt && stat -c %s /big.bin',
+        '',
+      ].join('\n'),
+      'one.txt': '1', 'dir/inner/two.txt': '2',
+    });
+    execFileSync('truncate', ['-s', String(big), join(ctx, 'big.bin')]);
+    const out = await built(ctx, '-t', 'e2e/owners');
+    assert.match(out, /^\/dest\/one.txt 1234 4321 640$/m);
+    assert.match(out, /^\/copied\/inner\/two.txt 55 66 644$/m);
+    assert.match(out, new RegExp(`^${big}$`, 'm'));
+    // The context went to disk as it came: the daemon never held it (its peak RSS stays well under it).
+    const status = execFileSync('cat', [`/proc/${d.process.pid}/status`]).toString();
+    const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(status)![1]);
+    assert.ok(peakKiB * 1024 < big * 0.75, `berthd peaked at ${peakKiB} KiB while building a ${big}-byte context`);
+    await ok('rmi', 'e2e/owners');
   });
 
   test('SOURCE_DATE_EPOCH: the same inputs give the same image, layers and all', async () => {
