@@ -227,8 +227,9 @@ function imageArchive(spec: ImageSpec): Promise<string> {
       const out = join(CACHE_DIR, `${spec.name}-${await cacheKey(spec, paths)}.tar`);
       if (existsSync(out)) return out;
       await mkdir(CACHE_DIR, { recursive: true });
+      // Archives of older host files only: another process may have just finished this very one.
       for (const old of await readdir(CACHE_DIR)) {
-        if (old.startsWith(`${spec.name}-`) && old.endsWith('.tar')) await rm(join(CACHE_DIR, old), { force: true });
+        if (old.startsWith(`${spec.name}-`) && old.endsWith('.tar') && old !== basename(out)) await rm(join(CACHE_DIR, old), { force: true });
       }
       await writeArchive(spec, paths, out);
       return out;

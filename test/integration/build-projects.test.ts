@@ -148,6 +148,17 @@ for (const kind of engines) {
       assert.equal(first.slice(7, 19), imageId(out));
     });
 
+    it('builds only the gcc stage with --target, from the cache the full build left', async (t) => {
+      if (!ready(t)) return;
+      const out = await dockerOk(['build', '--target', 'build', '-t', 'static-c-build', join(PROJECTS, 'static-c')], { env: LEGACY, timeoutMs: 300_000 });
+      assert.deepEqual(steps(out).map((s) => [s.line, s.cached]), [
+        ['FROM berth-test/gcc AS build', false], ['WORKDIR /src', true], ['COPY hello.c .', true],
+        ['RUN mkdir -p /out && gcc -static -O2 -o /out/hello hello.c', true],
+      ]);
+      assert.equal(await dockerOk(['run', '--rm', '--network', 'none', 'static-c-build', '/out/hello']), 'hello from a static binary in scratch\n');
+      assert.equal((await inspect('static-c-build')).Config.WorkingDir, '/src');
+    });
+
     it('builds the Node app: config, .dockerignore, USER, and it answers', async (t) => {
       if (!ready(t)) return;
       const dir = join(work, 'node-app');
