@@ -33,6 +33,7 @@ export function buildRoutes(router: Router, services: BuildServices, contexts: B
       pull: boolParam(query, 'pull'),
       quiet: boolParam(query, 'q'),
       networkMode: query.get('networkmode') ?? '',
+      cacheFrom: jsonArrayParam(query, 'cachefrom'),
       ...(query.get('shmsize') && Number(query.get('shmsize')) > 0 ? { shmSize: Number(query.get('shmsize')) } : {}),
     };
     const auths = decodeRegistryConfig(req.headers.get('x-registry-config'));
@@ -78,4 +79,14 @@ function jsonParam<T>(query: URLSearchParams, name: string, fallback: T): T {
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as T;
   } catch { /* below */ }
   throw new BerthError('invalid_argument', `invalid ${name} parameter: it must be a JSON object of strings, got ${raw}`);
+}
+
+function jsonArrayParam(query: URLSearchParams, name: string): string[] {
+  const raw = query.get(name);
+  if (!raw) return [];
+  try {
+    const v = JSON.parse(raw) as unknown;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  } catch { /* below */ }
+  throw new BerthError('invalid_argument', `invalid ${name} parameter: it must be a JSON array of image names, got ${raw}`);
 }

@@ -3,10 +3,11 @@
 // step's Cmd, with the expanded instruction, the build args RUN saw and COPY's content checksum, and
 // the config it ran with). Intermediate images are ordinary untagged images with a parent link, so the
 // cache outlives daemon restarts and `docker image prune` empties it.
-import type { ContainerConfig } from '../image/types.ts';
+import type { ContainerConfig, Descriptor, ImageConfig } from '../image/types.ts';
 import type { ImageRecord } from '../metadata/image-store.ts';
 import type { ImageDeps } from '../engine/store-image.ts';
 import { parseImageConfig } from '../image/parse.ts';
+import { writeStepImage, type BuildImage } from './image-writer.ts';
 
 /** The fields of a step's config the cache compares (dockerd's image/cache compare). */
 const KEY_FIELDS = [
@@ -46,4 +47,55 @@ function canonical(v: unknown): unknown {
     return entries.length === 0 ? null : Object.fromEntries(entries.map(([k, x]) => [k, canonical(x)]));
   }
   return v;
+}
+
+/** An image given with --cache-from, as the cache reads it: its history, layers and their descriptors. */
+export interface CacheSource {
+  id: string;
+  config: ImageConfig;
+  layers: Descriptor[];
+}
+
+/**
+ * dockerd's cache from --cache-from images (image/cache GetCache): an image pulled or loaded has no
+ * parent chain, so a step hits when a source's history starts with the current image's history and
+ * layers and its next entry was made by the same command. The hit is restored as an image of its own
+ * (the source's entry and layer on top of the current image), or is the source itself at its last entry.
+ */
+export async function findInCacheSources(deps: ImageDeps, sources: readonly CacheSource[], parent: BuildImage, probe: ContainerConfig): Promise<BuildImage | undefined> {
+  const history = parent.config.history ?? [];
+  const diffIDs = parent.config.rootfs.diff_ids;
+  const createdBy = (probe.Cmd ?? []).join(' ');
+  for (const source of sources) {
+    const target = source.config.history ?? [];
+    if (!startsWith(source.config, parent.id ? parent.config : undefined) || target[history.length]?.created_by !== createdBy) continue;
+    if (target.length - 1 === history.length) return { id: source.id, config: source.config, layers: source.layers };
+    const entry = target[history.length]!;
+    const layerIndex = target.slice(0, history.length + 1).filter((h) => !h.empty_layer).length - 1;
+    const layer = entry.empty_layer ? undefined : source.layers[layerIndex];
+    const config: ImageConfig = {
+      architecture: source.config.architecture,
+      os: source.config.os,
+      ...(source.config.author ? { author: source.config.author } : {}),
+      ...(entry.created ? { created: entry.created } : {}),
+      config: probe,
+      container_config: probe,
+      rootfs: { type: 'layers', diff_ids: layer ? [...diffIDs, source.config.rootfs.diff_ids[layerIndex]!] : [...diffIDs] },
+      history: [...history, entry],
+    };
+    return writeStepImage(deps, parent, config, layer);
+  }
+  return undefined;
+}
+
+/** dockerd's isValidParent: the image's history and layers begin with the parent's. */
+function startsWith(image: ImageConfig, parent: ImageConfig | undefined): boolean {
+  const history = image.history ?? [];
+  if (history.length === 0) return false;
+  if (!parent) return true;
+  const ph = parent.history ?? [];
+  const pd = parent.rootfs.diff_ids;
+  if (ph.length === 0 && pd.length === 0) return true;
+  if (ph.length >= history.length || pd.length > image.rootfs.diff_ids.length) return false;
+  return ph.every((h, i) => JSON.stringify(canonical(h)) === JSON.stringify(canonical(history[i]))) && pd.every((d, i) => d === image.rootfs.diff_ids[i]);
 }

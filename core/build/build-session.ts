@@ -17,6 +17,7 @@ import type { EscapeToken } from './dockerfile/shell-lex.ts';
 import type { StageConfig } from './stage-config.ts';
 import type { StageOutput } from './stage-builder.ts';
 import { parseReference } from '../reference/reference.ts';
+import type { CacheSource } from './build-cache.ts';
 import { loadBuildImage, type BuildImage } from './image-writer.ts';
 
 export interface BuildOptions {
@@ -33,6 +34,8 @@ export interface BuildOptions {
   /** The RUN containers' network: `bridge` unless given (`default` means that too). */
   networkMode: string;
   shmSize?: number;
+  /** `--cache-from` images (local; one that is not is skipped, as dockerd skips it). */
+  cacheFrom?: string[];
   /** Credentials for pulling base images, by registry (X-Registry-Config). */
   credentials?: (domain: string) => Credentials | undefined;
   signal?: AbortSignal;
@@ -51,6 +54,7 @@ export class BuildSession {
   totalSteps = 0;
   escapeToken: EscapeToken = '\\';
   readonly stageResults = new Map<number, Promise<BuildImage>>();
+  cacheSources: CacheSource[] = [];
   /** Aborted when the client goes away or another stage failed. */
   signal: AbortSignal | undefined;
   /** Starts a needed stage (or joins it): set by the builder. */
@@ -81,6 +85,16 @@ export class BuildSession {
 
   checkCancelled(): void {
     if (this.signal?.aborted) throw new BerthError('invalid_argument', 'the build was cancelled');
+  }
+
+  /** Reads the --cache-from images. */
+  async loadCacheSources(): Promise<void> {
+    for (const name of this.options.cacheFrom ?? []) {
+      const rec = await this.images.resolve(name).catch(() => undefined);
+      if (!rec) continue;
+      const image = await loadBuildImage(this.imageDeps, rec, await this.images.config(rec.id));
+      this.cacheSources.push(image);
+    }
   }
 
   /** The stage a name refers to (its `AS` name, or its index), when it is an earlier stage than `before`. */

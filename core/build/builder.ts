@@ -46,6 +46,7 @@ export async function prepareBuild(services: BuildServices, context: BuildContex
 
   const session = new BuildSession(services, context, options, file, dockerfile.stages, epoch);
   session.escapeToken = parsed.escapeToken;
+  await session.loadCacheSources();
 
   const target = targetStage(session, options.target);
   const commands = new Map<number, Instruction[]>(dockerfile.stages.map((s, i) => [i, s.commands]));

@@ -18,7 +18,7 @@ import { StageConfig, buildTriggersMessage } from './stage-config.ts';
 import { planCopy, type CopyPlan, type DestStat } from './copy/plan.ts';
 import { copyChecksum } from './copy/checksum.ts';
 import { writeCopyLayer } from './copy/layer.ts';
-import { findCachedStep } from './build-cache.ts';
+import { findCachedStep, findInCacheSources } from './build-cache.ts';
 import { LAYER_TAR, writeStepImage, type BuildImage } from './image-writer.ts';
 import { runInContainer } from './run-container.ts';
 import type { BuildContext } from './context/build-context.ts';
@@ -277,11 +277,17 @@ export class StageBuilder {
     const s = this.session;
     if (s.options.noCache) return false;
     const hit = await findCachedStep(s.imageDeps, this.image.id, probe);
-    if (!hit) return false;
-    const config = await s.images.config(hit.id);
-    this.image = { id: hit.id, config, layers: (await s.manifestLayers(hit)) };
+    if (hit) {
+      this.image = { id: hit.id, config: await s.images.config(hit.id), layers: await s.manifestLayers(hit) };
+    } else {
+      const restored = s.cacheSources.length
+        ? await undoably(s.imageDeps.store, () => findInCacheSources(s.imageDeps, s.cacheSources, this.image, probe))
+        : undefined;
+      if (!restored) return false;
+      this.image = restored;
+    }
     this.out.stream(' ---> Using cache\n');
-    this.out.stream(` ---> ${shortId(hit.id)}\n`);
+    this.out.stream(` ---> ${shortId(this.image.id)}\n`);
     return true;
   }
 

@@ -152,6 +152,26 @@ describe('docker build (legacy builder) against berthd', { skip }, () => {
     await noContainers();
   });
 
+  test('--cache-from: an image with no parent chain (saved and loaded) is the cache, step by step', async () => {
+    const ctx = await context({ Dockerfile: 'FROM busybox\nRUN echo cached > /c\nENV B=2\nCOPY f.txt /f\n', 'f.txt': 'f' });
+    await built(ctx, '-t', 'e2e/src');
+    const id = await inspect('e2e/src', '{{.Id}}');
+    const archive = join(dir, 'src.tar');
+    await ok('save', '-o', archive, 'e2e/src');
+    await ok('rmi', 'e2e/src');
+    await ok('load', '-i', archive);
+    const plain = await built(ctx, '--no-cache');
+    assert.doesNotMatch(plain, /Using cache/);
+    await ok('image', 'prune', '-f');
+    const cold = await built(ctx, '-t', 'e2e/nocachefrom');
+    assert.doesNotMatch(cold, /Using cache/, 'the local cache survived rmi and prune');
+    await ok('rmi', 'e2e/nocachefrom');
+    await ok('image', 'prune', '-f');
+    const out = await built(ctx, '--cache-from', 'e2e/src', '--cache-from', 'e2e/not-here', '-t', 'e2e/fromcache');
+    assert.equal(out.match(/ ---> Using cache/g)?.length, 3, out);
+    assert.equal(await inspect('e2e/fromcache', '{{.Id}}'), id);
+  });
+
   test('multi-stage: only the stages the target needs, COPY --from a stage and an image, --target, parallel stages kept in order', async () => {
     const ctx = await context({
       Dockerfile: [
@@ -296,30 +316,32 @@ describe('docker build (legacy builder) against berthd', { skip }, () => {
     }
   });
 
-  test('COPY --chown/--chmod, names from the image\'s /etc/passwd, directory rules, and a context larger than the daemon may hold', async () => {
-    const big = 192 * 1024 * 1024;
+  test('COPY --chown/--chmod with names from the image\'s /etc/passwd; a directory copies its contents', async () => {
     const ctx = await context({
       Dockerfile: [
         'FROM busybox',
         'RUN echo "app:x:1234:4321::/home/app:/bin/sh" >> /etc/passwd && echo "app:x:4321:" >> /etc/group',
         'COPY --chown=app:app --chmod=0640 one.txt /dest/',
         'COPY --chown=55:66 dir /copied',
-        'COPY big.bin /big.bin',
-        'RUN stat -c "%n %u %g %a" /dest/one.txt /copied/inner/two.txt && stat -c %s /big.bin',
+        'RUN stat -c "%n %u %g %a" /dest/one.txt /copied/inner/two.txt',
         '',
       ].join('\n'),
       'one.txt': '1', 'dir/inner/two.txt': '2',
     });
-    execFileSync('truncate', ['-s', String(big), join(ctx, 'big.bin')]);
-    const out = await built(ctx, '-t', 'e2e/owners');
+    const out = await built(ctx);
     assert.match(out, /^\/dest\/one.txt 1234 4321 640$/m);
     assert.match(out, /^\/copied\/inner\/two.txt 55 66 644$/m);
-    assert.match(out, new RegExp(`^${big}$`, 'm'));
-    // The context went to disk as it came: the daemon never held it (its peak RSS stays well under it).
+  });
+
+  test('a context larger than the daemon\'s memory goes to disk as it comes, never held whole', async (t) => {
+    const big = 1024 * 1024 * 1024;
+    const ctx = await context({ Dockerfile: 'FROM busybox\nCOPY small.txt /\n', 'small.txt': 's' });
+    execFileSync('truncate', ['-s', String(big), join(ctx, 'big.bin')]);
+    await built(ctx);
     const status = execFileSync('cat', [`/proc/${d.process.pid}/status`]).toString();
     const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(status)![1]);
-    assert.ok(peakKiB * 1024 < big * 0.75, `berthd peaked at ${peakKiB} KiB while building a ${big}-byte context`);
-    await ok('rmi', 'e2e/owners');
+    t.diagnostic(`berthd's peak RSS: ${peakKiB} KiB`);
+    assert.ok(peakKiB * 1024 < big / 4, `berthd peaked at ${peakKiB} KiB while receiving a ${big}-byte context`);
   });
 
   test('SOURCE_DATE_EPOCH: the same inputs give the same image, layers and all', async () => {
