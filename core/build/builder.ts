@@ -41,6 +41,7 @@ export async function prepareBuild(services: BuildServices, context: BuildContex
   checkStageNames(dockerfile.stages, file);
 
   const buildArgs = new BuildArgs(options.buildArgs);
+  declarePlatformArgs(buildArgs, services.platform);
   declareMetaArgs(dockerfile.metaArgs, buildArgs, parsed.escapeToken, file);
   const epoch = sourceDateEpoch(options.buildArgs.SOURCE_DATE_EPOCH ?? undefined);
 
@@ -217,4 +218,15 @@ function sourceDateEpoch(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   if (!/^\d+$/.test(value)) throw new BerthError('invalid_argument', `invalid SOURCE_DATE_EPOCH: ${JSON.stringify(value)}: it must be a number of seconds since 1970-01-01`);
   return Number(value);
+}
+
+/** BuildKit's automatic platform ARGs (TARGETARCH, BUILDPLATFORM, ...): in FROM lines, and in stages that declare them. */
+function declarePlatformArgs(args: BuildArgs, p: BuildServices['platform']): void {
+  const platform = `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+  for (const prefix of ['TARGET', 'BUILD']) {
+    args.addMetaArg(`${prefix}PLATFORM`, platform);
+    args.addMetaArg(`${prefix}OS`, p.os);
+    args.addMetaArg(`${prefix}ARCH`, p.architecture);
+    args.addMetaArg(`${prefix}VARIANT`, p.variant ?? '');
+  }
 }

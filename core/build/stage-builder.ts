@@ -72,9 +72,21 @@ export class StageBuilder {
     this.header(this.stage.original);
     const name = expandWord(this.stage.baseName, this.buildArgs.allMeta(), { escapeToken: s.escapeToken, at: `${s.file}:${this.stage.location.startLine}` });
     if (name === '') throw new BerthError('invalid_argument', `${s.file}:${this.stage.location.startLine}: base name (${this.stage.baseName}) should not be blank`);
+    this.checkPlatform(this.stage.platform);
     this.image = await s.baseImage(name, this.index, this.out);
     this.config = new StageConfig(this.image.config.config, { buildArgs: this.buildArgs, escapeToken: s.escapeToken, file: s.file });
     this.out.stream(` ---> ${this.image.id ? shortId(this.image.id) : 'scratch'}\n`);
+  }
+
+  /** `FROM --platform`: berth runs the host's platform only (no emulation), so another is refused up front. */
+  private checkPlatform(written: string): void {
+    if (!written) return;
+    const s = this.session;
+    const wanted = expandWord(written, this.buildArgs.allMeta(), { escapeToken: s.escapeToken }).toLowerCase();
+    const p = s.services.platform;
+    const [os, arch, variant] = wanted.split('/');
+    if (os === p.os && (arch === undefined || arch === p.architecture) && (variant === undefined || variant === (p.variant ?? ''))) return;
+    throw new BerthError('unsupported', `${s.file}:${this.stage.location.startLine}: FROM --platform=${wanted}: berth builds for ${p.os}/${p.architecture} only (it does not emulate other platforms)`);
   }
 
   private async dispatch(instruction: Instruction, counted: boolean): Promise<void> {

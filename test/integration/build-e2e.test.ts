@@ -344,6 +344,17 @@ describe('docker build (legacy builder) against berthd', { skip }, () => {
     assert.ok(peakKiB * 1024 < big / 4, `berthd peaked at ${peakKiB} KiB while receiving a ${big}-byte context`);
   });
 
+  test('platform: the automatic TARGET*/BUILD* args; FROM --platform of another platform is refused', async () => {
+    const arch = (await ok('version', '-f', '{{.Server.Arch}}')).trim();
+    const ctx = await context({ Dockerfile: 'FROM --platform=$BUILDPLATFORM busybox\nARG TARGETARCH\nRUN echo "arch=$TARGETARCH"\n' });
+    assert.match(await built(ctx), new RegExp(`^arch=${arch}$`, 'm'));
+    const other = await context({ Dockerfile: `FROM --platform=linux/${arch === 'arm64' ? 'amd64' : 'arm64'} busybox\nRUN true\n` });
+    const r = await build(other);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Dockerfile:1: FROM --platform=linux\/\w+: berth builds for linux\//);
+    await noContainers();
+  });
+
   test('SOURCE_DATE_EPOCH: the same inputs give the same image, layers and all', async () => {
     const ctx = await context({
       Dockerfile: 'FROM busybox\nCOPY f.txt /f.txt\nRUN echo made > /made && mkdir -p /d/e\nWORKDIR /w\n',
