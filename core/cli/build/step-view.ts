@@ -48,6 +48,8 @@ export class StepView {
   /** Rows of the live area now on screen, below everything printed for good. */
   private liveRows = 0;
   private afterSteps = false;
+  /** The live area as last drawn. */
+  private shown = '';
 
   constructor(opts: StepViewOptions) {
     this.opts = { tail: 6, ...opts };
@@ -145,16 +147,21 @@ export class StepView {
 
   private tailLines(step: Step): string[] {
     const width = Math.max(20, this.opts.width());
-    const lines = this.partial && step === this.current ? [...step.lines, plain(this.partial)] : step.lines;
+    // The line still being written shows too, unless it is the next step's header or nothing visible yet.
+    const partial = step === this.current && !STEP_RE.test(this.partial) ? plain(this.partial) : '';
+    const lines = partial ? [...step.lines, partial] : step.lines;
     return lines.slice(-this.opts.tail).map((l) => fit(`    ${l}`, width - 1));
   }
 
   private draw(done: string[]): string {
     const live = this.current ? [this.header(this.current), ...this.tailLines(this.current)] : [];
-    if (done.length === 0 && live.length === 0 && this.liveRows === 0) return '';
+    const shown = live.join('\n');
+    // Nothing new (a bookkeeping line, the same time): no redraw, so a slow terminal is not flooded.
+    if (done.length === 0 && shown === this.shown) return '';
     let out = this.liveRows > 0 ? `\r\x1b[${this.liveRows}A\x1b[J` : '';
     for (const l of [...done, ...live]) out += `${l}\n`;
     this.liveRows = live.length;
+    this.shown = shown;
     return out;
   }
 }
