@@ -22,7 +22,7 @@ const tree = nodeLocalTree;
 interface Seen { name: string; type: string; mode: string; uid: number; gid: number; uname: string; gname: string; size: number; mtime: number; linkname: string; body: string }
 
 async function entries(tar: ReadableStream<Uint8Array> | Uint8Array): Promise<Seen[]> {
-  const stream = tar instanceof Uint8Array ? new Blob([tar]).stream() : tar;
+  const stream = tar instanceof Uint8Array ? new Blob([new Uint8Array(tar)]).stream() : tar;
   const out: Seen[] = [];
   for await (const e of readTar(stream)) {
     out.push({
@@ -171,7 +171,7 @@ describe('a Dockerfile from outside the context', () => {
 });
 
 describe('a context on stdin', () => {
-  const stream = (data: Uint8Array | string) => new Blob([data]).stream();
+  const stream = (data: Uint8Array | string) => new Blob([typeof data === 'string' ? data : new Uint8Array(data)]).stream();
 
   test('a tar passes through unchanged, -f naming the Dockerfile in it', async () => {
     const tarBytes = await packTar([{ header: { name: 'build/Dockerfile' }, body: 'FROM scratch\n' }]);
