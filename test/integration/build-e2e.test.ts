@@ -198,6 +198,22 @@ describe('docker build (legacy builder) against berthd', { skip }, () => {
     const target = await built(ctx, '--target', 'right', '-t', 'e2e/right');
     assert.match(target, /Step 1\/2 : FROM busybox AS right/);
     assert.equal(await ok('run', '--rm', 'e2e/right', 'cat', '/right'), 'right\n');
+    // Each of two independent stages waits for the other's mark in a shared cache mount: only
+    // stages built at the same time get past it (one after the other, the first gives up).
+    const rendezvous = await context({
+      Dockerfile: [
+        'FROM busybox AS one',
+        'RUN --mount=type=cache,id=rendezvous,target=/s rm -f /s/two; touch /s/one; i=0; until [ -e /s/two ]; do i=$((i+1)); [ $i -lt 300 ] || exit 9; sleep 0.1; done; echo one > /mark',
+        'FROM busybox AS two',
+        'RUN --mount=type=cache,id=rendezvous,target=/s i=0; until [ -e /s/one ]; do i=$((i+1)); [ $i -lt 300 ] || exit 9; sleep 0.1; done; touch /s/two; echo two > /mark',
+        'FROM busybox',
+        'COPY --from=one /mark /one',
+        'COPY --from=two /mark /two',
+        '',
+      ].join('\n'),
+    });
+    await built(rendezvous, '--no-cache');
+
     const r = await build(ctx, '--target', 'nope');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /failed to reach build target nope in Dockerfile/);
