@@ -3,6 +3,7 @@
 // mounts, and downloads for ADD <url>. On Linux these are overlay mounts and directories under the
 // data root; a host without them builds only what needs none.
 import type { Fetch } from '../host.ts';
+import type { Descriptor } from '../image/types.ts';
 import type { BuildContext } from './context/build-context.ts';
 
 /** An image's files, stacked, read-only; closed when the step that needed it is done. */
@@ -14,8 +15,11 @@ export interface RootfsView {
 }
 
 export interface BuildHost {
-  /** The file system of an image with these layers (bottom first); none: an empty one. */
-  openRootfs(diffIDs: readonly string[]): Promise<RootfsView>;
+  /**
+   * The file system of an image with these layers (bottom first; `layers` are their descriptors in the
+   * content store, for a host that reads the blobs); none: an empty one.
+   */
+  openRootfs(diffIDs: readonly string[], layers: readonly Descriptor[]): Promise<RootfsView>;
   /** The context's path on the host (RUN --mount=type=bind), when the context is a host directory. */
   contextHostPath?(context: BuildContext, path: string): string | undefined;
   /** The persistent directory of a RUN --mount=type=cache id. */

@@ -122,7 +122,7 @@ export class BuildSession {
   async rootfsOf(from: string, _config: StageConfig, out: StageOutput): Promise<RootfsView> {
     const stage = this.stageIndex(from);
     const image = stage !== undefined ? await this.startStage(stage) : await this.image(from, out);
-    return this.host.openRootfs(image.config.rootfs.diff_ids);
+    return this.host.openRootfs(image.config.rootfs.diff_ids, image.layers);
   }
 
   async manifestLayers(rec: ImageRecord): Promise<Manifest['layers']> {

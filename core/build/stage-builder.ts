@@ -225,7 +225,7 @@ export class StageBuilder {
         views.push(view);
         context = view.context;
       }
-      const here = await s.host.openRootfs(this.image.config.rootfs.diff_ids);
+      const here = await s.host.openRootfs(this.image.config.rootfs.diff_ids, this.image.layers);
       views.push(here);
       const plan = await planCopy(expanded, {
         context,
@@ -262,7 +262,7 @@ export class StageBuilder {
 
   /** WORKDIR's directory (and missing parents, root-owned 0755) as a layer, or nothing when it exists. */
   private async directoryLayer(dir: string): Promise<Descriptor | undefined> {
-    const view = await this.session.host.openRootfs(this.image.config.rootfs.diff_ids);
+    const view = await this.session.host.openRootfs(this.image.config.rootfs.diff_ids, this.image.layers);
     try {
       const parts = dir.split('/').filter(Boolean);
       const missing: string[] = [];
