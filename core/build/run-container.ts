@@ -2,15 +2,14 @@
 // command and environment (no entrypoint, no healthcheck), its output streamed into the build, its
 // changes committed as a layer, and the container removed with its anonymous volumes whatever happens.
 import { BerthError } from '../errors.ts';
-import type { Descriptor } from '../image/types.ts';
 import type { ContainerService } from '../engine/containers/service.ts';
-import type { CreateBody, Mount } from '../engine/containers/types.ts';
+import type { ContainerRecord, CreateBody, Mount } from '../engine/containers/types.ts';
 import { createContainer } from '../engine/containers/create.ts';
 import { startContainer } from '../engine/containers/start.ts';
 import { waitContainer } from '../engine/containers/wait.ts';
 import { removeContainer } from '../engine/containers/remove.ts';
 import { ingestBlob } from '../content/ingest.ts';
-import type { ContainerConfig } from '../image/types.ts';
+import type { ContainerConfig, Descriptor } from '../image/types.ts';
 import { EMPTY_TAR_DIGEST, LAYER_TAR } from './image-writer.ts';
 import { clampLayerTimes } from './layer-times.ts';
 import { StepFailedError } from './step-error.ts';
@@ -104,7 +103,7 @@ async function pumpOutput(svc: ContainerService, id: string, out: RunOutput, tai
   }
 }
 
-async function commitChanges(svc: ContainerService, rec: Parameters<ContainerService['runtime']['diffTar']>[0], epoch: number | undefined): Promise<Descriptor | undefined> {
+async function commitChanges(svc: ContainerService, rec: ContainerRecord, epoch: number | undefined): Promise<Descriptor | undefined> {
   const deps = svc.opts.images.opts;
   let tar = await svc.runtime.diffTar(rec);
   if (epoch !== undefined) tar = clampLayerTimes(tar, epoch);

@@ -75,7 +75,8 @@ export class StageBuilder {
     this.checkPlatform(this.stage.platform);
     this.image = await s.baseImage(name, this.index, this.out);
     this.config = new StageConfig(this.image.config.config, { buildArgs: this.buildArgs, escapeToken: s.escapeToken, file: s.file });
-    this.out.stream(` ---> ${this.image.id ? shortId(this.image.id) : 'scratch'}\n`);
+    // dockerd prints an empty ID for scratch.
+    this.out.stream(` ---> ${this.image.id ? shortId(this.image.id) : ''}\n`);
   }
 
   /** `FROM --platform`: berth runs the host's platform only (no emulation), so another is refused up front. */
@@ -131,7 +132,7 @@ export class StageBuilder {
       const hostMounts: Mount[] = [];
       const tmpfs: Record<string, string> = {};
       for (const m of mounts) await this.runMount(m, hostMounts, tmpfs, views);
-      const script = await this.shebangScript(instruction, step.cmd, hostMounts, releases);
+      const script = await this.shebangScript(instruction, hostMounts, releases);
       let containerId = '';
       const result = await runInContainer(s.containers, {
         imageId: this.image.id,
@@ -189,7 +190,7 @@ export class StageBuilder {
   }
 
   /** A heredoc script starting with `#!` runs as a file, as BuildKit runs it (from /dev/pipes). */
-  private async shebangScript(instruction: RunInstruction, cmd: string[], mounts: Mount[], releases: (() => Promise<void>)[]): Promise<string[] | undefined> {
+  private async shebangScript(instruction: RunInstruction, mounts: Mount[], releases: (() => Promise<void>)[]): Promise<string[] | undefined> {
     const file = instruction.files[0];
     if (!file || !instruction.prependShell || !parseHeredoc(instruction.cmdLine[0] ?? '') || !file.data.startsWith('#!')) return undefined;
     const host = this.session.host;
@@ -198,7 +199,6 @@ export class StageBuilder {
     releases.push(() => script.release());
     const target = `/dev/pipes/${file.name}`;
     mounts.push({ Type: 'bind', Source: script.path, Target: target, ReadOnly: true });
-    void cmd;
     return [target];
   }
 
