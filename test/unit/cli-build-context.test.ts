@@ -3,7 +3,7 @@
 // Dockerfile from outside added as .dockerfile.<hex>, and stdin contexts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readTar } from '../../core/layer/tar-read.ts';
 import { packTar } from '../../core/layer/tar-write.ts';
@@ -78,6 +78,29 @@ describe('packing a context directory', () => {
     const got = await entries(await pack(root));
     assert.deepEqual(got.map((e) => [e.name, e.size]), [['Dockerfile', 13], [`${'d'.repeat(80)}/`, 0], [name, big.length]]);
     assert.equal(got[2]!.body, big.toString());
+  });
+
+  test('a context bigger than memory allows streams through: a 512MiB file never held whole', async () => {
+    const root = join(dir, 'huge');
+    await mkdir(root);
+    await writeFile(join(root, 'Dockerfile'), 'FROM scratch\n');
+    const size = 512 * 1024 * 1024;
+    // Sparse: takes no disk, reads as zeros.
+    await writeFile(join(root, 'big'), '');
+    await truncate(join(root, 'big'), size);
+    const matcher = contextMatcher(await contextExcludes(tree, root, 'Dockerfile'));
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    let total = 0;
+    const reader = packContext(tree, root, matcher).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    assert.equal(total, 512 + 512 + 512 + size + 1024);
+    assert.ok(peak - before < 128 * 1024 * 1024, `rss grew by ${Math.round((peak - before) / 1048576)}MiB while packing`);
   });
 
   test('<Dockerfile>.dockerignore beside the Dockerfile wins over .dockerignore', async () => {
