@@ -324,7 +324,7 @@ function buildCommand(): Command {
     name: 'build',
     use: '[OPTIONS] PATH | URL | -',
     short: 'Build an image from a Dockerfile',
-    aliasesHelp: 'berth image build, berth build, berth builder build',
+    aliasesHelp: 'berth image build, berth build',
     args: { exact: 1 },
     category: 'common',
     flags: buildFlags(),

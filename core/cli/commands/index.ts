@@ -41,8 +41,9 @@ function systemGroup(): Command {
 
 export function rootCommands(): Command[] {
   return [
-    buildCmd(), pullCmd(), pushCmd(), imagesCmd(), loginCmd(), logoutCmd(), versionCmd(), infoCmd(),
+    // Common commands in docker's order: run, exec, ps, build, pull, ...
     ...containerCommands(), containerGroup(),
+    buildCmd(), pullCmd(), pushCmd(), imagesCmd(), loginCmd(), logoutCmd(), versionCmd(), infoCmd(),
     imageGroup(), networkGroup(), systemGroup(), volumeGroup(),
     eventsCmd(), historyCmd(), inspectCmd(), loadCmd(), rmiCmd(), saveCmd(), tagCmd(),
   ].map((c) => (c.category ? c : { ...c, category: 'other' as const }));
