@@ -13,6 +13,8 @@ import { writeStepImage, type BuildImage } from './image-writer.ts';
 const KEY_FIELDS = [
   'Cmd', 'Entrypoint', 'Env', 'Labels', 'ExposedPorts', 'Volumes', 'WorkingDir', 'User', 'OnBuild', 'Shell',
   'Healthcheck', 'StopSignal',
+  // berth's own: RUN's --mount and --network flags, which the legacy Cmd does not show.
+  'BerthRunFlags',
 ] as const;
 
 export function cacheKey(config: ContainerConfig): string {
