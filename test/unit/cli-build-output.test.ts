@@ -7,6 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../../core/cli/cli.ts';
 import type { CliHost } from '../../core/cli/host.ts';
+import type { LocalTree } from '../../core/cli/build/local-tree.ts';
 import type { JSONMessage } from '../../core/cli/json-message.ts';
 import { buildQuery, defaultBuildRequestOptions, registryConfigHeader, withProxyArgs } from '../../core/cli/build/build-request.ts';
 import { StepView } from '../../core/cli/build/step-view.ts';
@@ -24,7 +25,7 @@ interface Sent { url: URL; headers: Headers; body: Uint8Array }
 interface Run { code: number; stdout: string; stderr: string; sent: Sent[] }
 
 /** Runs `berth ARGS` with a daemon that answers every build with `stream`. */
-async function berth(args: string[], opts: { stream?: string; tty?: boolean; env?: Record<string, string>; stdin?: string; home: string }): Promise<Run> {
+async function berth(args: string[], opts: { stream?: string; tty?: boolean; env?: Record<string, string>; stdin?: string; home: string; tree?: LocalTree }): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const sent: Sent[] = [];
@@ -50,7 +51,7 @@ async function berth(args: string[], opts: { stream?: string; tty?: boolean; env
     homeDir: opts.home,
     terminalWidth: () => (opts.tty ? 80 : undefined),
     build: { version: '0.1.0', commit: 'test', os: 'linux', arch: 'amd64', runtime: 'test' },
-    localTree: nodeLocalTree,
+    localTree: opts.tree ?? nodeLocalTree,
   };
   const code = await runCli(args, host);
   return { code, stdout, stderr, sent };
@@ -178,6 +179,15 @@ describe('bad input', () => {
       assert.deepEqual([r.stderr, r.code, r.sent.length], [stderr, code, 0]);
     });
   }
+
+  test('a file that fails while it is sent: the context\'s error, not the daemon\'s', async () => {
+    const tree: LocalTree = {
+      ...nodeLocalTree,
+      open: async (p) => (p.endsWith('/file.txt') ? new ReadableStream({ pull(c) { c.error(new Error(`read ${p}: input/output error`)); } }) : nodeLocalTree.open(p)),
+    };
+    const r = await berth(['build', ctx], { stream: await fixture('dockerd-quiet.stream'), home: dir, tree });
+    assert.deepEqual([r.stderr, r.code], [`error sending the build context: read ${join(ctx, 'file.txt')}: input/output error\n`, 1]);
+  });
 
   test('a missing -f file', async () => {
     const r = await berth(['build', '-f', join(dir, 'nofile'), ctx], { home: dir });

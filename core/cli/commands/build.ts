@@ -262,6 +262,26 @@ async function showBuild(ctx: CommandContext, body: ReadableStream<Uint8Array>, 
   return mode === 'quiet' ? held.text : imageID;
 }
 
+/** The context stream, remembering why it failed if it does. */
+function watchContext(source: ReadableStream<Uint8Array>): { stream: ReadableStream<Uint8Array>; error(): unknown } {
+  let failure: unknown;
+  const reader = source.getReader();
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (e) {
+        failure = e;
+        controller.error(e);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
+  return { stream, error: () => failure };
+}
+
 async function runBuild(ctx: CommandContext): Promise<void> {
   const specified = ctx.args[0]!;
   const dockerfileFlag = ctx.flags.file as string;
@@ -287,7 +307,8 @@ async function runBuild(ctx: CommandContext): Promise<void> {
     }
   }
   const prepared = await prepareContext(ctx, specified, dockerfileFlag);
-  let body = prepared.body;
+  const watched = watchContext(prepared.body);
+  let body = watched.stream;
   if (ctx.flags.compress) body = body.pipeThrough(new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
   const writeProgress = mode === 'quiet' ? progressHeld.write : (s: string) => ctx.out(s);
   body = body.pipeThrough(uploadProgress({ isTerminal: ctx.host.stdout.isTTY, write: writeProgress }));
@@ -303,6 +324,8 @@ async function runBuild(ctx: CommandContext): Promise<void> {
     });
   } catch (e) {
     if (mode === 'quiet' && progressHeld.text) await ctx.err(progressHeld.text);
+    // A context that broke mid-way (a file changed while it was read) ends the upload: say so, not "cannot connect".
+    if (watched.error() !== undefined) throw new BerthError('invalid_argument', `error sending the build context: ${(watched.error() as Error).message ?? watched.error()}`);
     throw e;
   }
   let imageID: string;
