@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { containersMissing, startContainerDaemon } from '../helpers/containers.ts';
 import { tempDir, removeDir } from '../helpers/tmp.ts';
+import { startRegistry } from '../helpers/registry.ts';
 
 const skip = containersMissing();
 
@@ -170,6 +171,24 @@ describe('docker build (legacy builder) against berthd', { skip }, () => {
     const out = await built(ctx, '--cache-from', 'e2e/src', '--cache-from', 'e2e/not-here', '-t', 'e2e/fromcache');
     assert.equal(out.match(/ ---> Using cache/g)?.length, 3, out);
     assert.equal(await inspect('e2e/fromcache', '{{.Id}}'), id);
+  });
+
+  test('a base image from a registry: pulled when missing, and again with --pull when the local one is stale', async () => {
+    const registry = await startRegistry();
+    try {
+      const base = `${registry.host}/e2e/base:1`;
+      const v2 = await context({ Dockerfile: 'FROM busybox\nRUN echo v2 > /marker\n' });
+      await built(v2, '-t', base);
+      await ok('push', base);
+      await ok('rmi', base);
+      const ctx = await context({ Dockerfile: `FROM ${base}\nRUN cat /marker 2>/dev/null || echo none\n` });
+      assert.match(await built(ctx, '--no-cache'), /^v2$/m, 'a missing base image is pulled');
+      await ok('tag', 'busybox', base); // the local tag goes stale: the registry still has v2
+      assert.match(await built(ctx, '--no-cache'), /^none$/m);
+      assert.match(await built(ctx, '--pull', '--no-cache'), /^v2$/m, '--pull did not refresh the base image');
+    } finally {
+      await registry.stop();
+    }
   });
 
   test('multi-stage: only the stages the target needs, COPY --from a stage and an image, --target, parallel stages kept in order', async () => {
