@@ -70,12 +70,12 @@ before(async () => {
 after(async () => { await removeDir(dir); });
 
 describe('what is printed, as docker 28 printed the same streams', () => {
-  for (const [name, code] of [['run', 0], ['cached', 0], ['fail', 3]] as const) {
+  for (const [name, code] of [['run', 0], ['cached', 0], ['fail', 3], ['pull', 0]] as const) {
     test(`${name}: stdout, stderr and exit code`, async () => {
       const stream = await fixture(`dockerd-${name}.stream`);
       const r = await berth(['build', '--iidfile', join(dir, `iid-${name}`), ctx], { stream, home: dir });
       assert.equal(r.stdout, await fixture(`docker-${name}.stdout`));
-      assert.equal(r.stderr, await fixture(`docker-${name}.stderr`));
+      assert.equal(r.stderr, await fixture(`docker-${name}.stderr`).catch(() => ''));
       assert.equal(r.code, code);
       const iid = await readFile(join(dir, `iid-${name}`), 'utf8').catch(() => undefined);
       // The ID of the `aux` message, without a newline.
@@ -272,6 +272,31 @@ describe('the live step view', () => {
     for (const jm of messages(await fixture('dockerd-fail.stream'))) if (!jm.errorDetail) applyToScreen(failScreen, failState, failing.message(jm));
     applyToScreen(failScreen, failState, failing.finish(true));
     assert.deepEqual(failScreen.map((l) => l.replace(/ +\d+\.\ds$/, '')), [' => Step 1/2 : FROM busybox', ' => ERROR Step 2/2 : RUN echo out; echo err >&2; exit 3', '    err', '    out']);
+  });
+
+  test('a base image pulled during FROM: one line per layer under the step, updated in place', async () => {
+    let now = 0;
+    const view = new StepView({ width: () => 100, now: () => (now += 10) });
+    const screen: string[] = [];
+    const state = { row: 0 };
+    const frames: string[][] = [];
+    for (const jm of messages(await fixture('dockerd-pull.stream'))) {
+      applyToScreen(screen, state, view.message(jm));
+      frames.push([...screen]);
+    }
+    applyToScreen(screen, state, view.finish(false));
+    const downloading = frames.find((f) => f.some((l) => l.startsWith('    6e8775e6f9f2: Downloading')));
+    assert.ok(downloading, JSON.stringify(frames));
+    assert.match(downloading[0]!, /^ => Step 1\/2 : FROM 127\.0\.0\.1:5077\/base +\d+\.\ds$/);
+    assert.deepEqual(downloading.slice(1), ['    latest: Pulling from base', '    d7f0cde8a187: Already exists', '    6e8775e6f9f2: Downloading  32.77kB/3.073MB']);
+    const pulled = frames.find((f) => f.some((l) => l.startsWith('    Status: Downloaded')))!;
+    assert.deepEqual(pulled.slice(-5), [
+      '    latest: Pulling from base', '    d7f0cde8a187: Already exists', '    6e8775e6f9f2: Pull complete',
+      '    Digest: sha256:b278234d417c331cc651a1fd0cdbc0d9c05719369bc09190279988ff93b0d825', '    Status: Downloaded newer image for 127.0.0.1:5077/base:latest',
+    ]);
+    assert.deepEqual(screen.map((l) => l.replace(/ +\d+\.\ds$/, '')), [
+      ' => Step 1/2 : FROM 127.0.0.1:5077/base', ' => Step 2/2 : RUN wc -c /blob', 'Successfully built 8cdfe2ae4894', 'Successfully tagged pulled:latest',
+    ]);
   });
 
   test('on a terminal berth build shows the view, and the error after it', async () => {
