@@ -9,7 +9,7 @@ import { StatusError, type Command, type CommandContext } from '../command.ts';
 import { goQuote, type FlagSpec } from '../flags.ts';
 import { decodeJSONStream, JSONMessageRenderer, type JSONMessage } from '../json-message.ts';
 import { ramInBytes } from '../units.ts';
-import { parseUlimit } from '../run/config.ts';
+import { parseUlimit, toMap } from '../run/config.ts';
 import { validateExtraHost } from '../run/network-opts.ts';
 import { buildQuery, defaultBuildRequestOptions, registryConfigHeader, withProxyArgs, type BuildRequestOptions, type ProxyConfig } from '../build/build-request.ts';
 import { contextExcludes, contextMatcher, validateContext } from '../build/context-walk.ts';
@@ -96,16 +96,6 @@ function buildArgs(values: string[], env: Record<string, string | undefined>): R
   return out;
 }
 
-function labels(values: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const i = v.indexOf('=');
-    if (i < 0) out[v] = '';
-    else out[v.slice(0, i)] = v.slice(i + 1);
-  }
-  return out;
-}
-
 function isRemoteContext(c: string): boolean {
   return /^(https?|git):\/\//.test(c) || c.startsWith('git@') || c.startsWith('github.com/');
 }
@@ -162,17 +152,15 @@ async function prepareContext(ctx: CommandContext, specified: string, dockerfile
   return { body: tar, dockerfile: local.relDockerfile };
 }
 
-async function requestOptions(ctx: CommandContext, dockerfile: string, address: string): Promise<BuildRequestOptions> {
+/** The request's options from the flags, checked before anything is read or sent (the Dockerfile's name comes later). */
+function requestOptions(ctx: CommandContext): BuildRequestOptions {
   const f = ctx.flags;
   const list = (name: string) => f[name] as string[];
-  const config = await ctx.config().catch(() => undefined);
-  const proxies = config?.data.proxies as Record<string, ProxyConfig> | undefined;
   return {
     ...defaultBuildRequestOptions(),
     tags: list('tag'),
-    dockerfile,
-    buildArgs: withProxyArgs(buildArgs(list('build-arg'), ctx.host.env), proxies, address),
-    labels: labels(list('label')),
+    buildArgs: buildArgs(list('build-arg'), ctx.host.env),
+    labels: toMap(list('label')),
     target: f.target as string,
     noCache: f['no-cache'] as boolean,
     pull: f.pull as boolean,
@@ -288,6 +276,7 @@ async function runBuild(ctx: CommandContext): Promise<void> {
   if (dockerfileFlag === '-' && specified === '-') {
     throw new BerthError('invalid_argument', "invalid argument: can't use stdin for both build context and dockerfile");
   }
+  const options = requestOptions(ctx);
   const mode = outputMode(ctx);
   const progressHeld = new Held();
   const buildHeld = new Held();
@@ -314,7 +303,9 @@ async function runBuild(ctx: CommandContext): Promise<void> {
   body = body.pipeThrough(uploadProgress({ isTerminal: ctx.host.stdout.isTTY, write: writeProgress }));
 
   const api = await ctx.api();
-  const options = await requestOptions(ctx, prepared.dockerfile, api.address);
+  const config = await ctx.config().catch(() => undefined);
+  options.dockerfile = prepared.dockerfile;
+  options.buildArgs = withProxyArgs(options.buildArgs, config?.data.proxies as Record<string, ProxyConfig> | undefined, api.address);
   let res: Response;
   try {
     res = await api.request('POST', '/build', {
