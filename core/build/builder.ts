@@ -53,7 +53,8 @@ export async function prepareBuild(services: BuildServices, context: BuildContex
   const commands = new Map<number, Instruction[]>(dockerfile.stages.map((s, i) => [i, s.commands]));
   if (Object.keys(options.labels).length) commands.set(target, [...commands.get(target)!, labelInstruction(options.labels)]);
   const needed = neededStages(session, target, buildArgs);
-  let step = 1;
+  // dockerd counts the ARGs before the first FROM as steps (with nothing to show but their line).
+  let step = 1 + dockerfile.metaArgs.length;
   const firstSteps = new Map<number, number>();
   for (const i of needed) {
     firstSteps.set(i, step);
@@ -61,7 +62,8 @@ export async function prepareBuild(services: BuildServices, context: BuildContex
   }
   session.totalSteps = step - 1;
 
-  return { run: (emit, signal) => runBuild(session, { buildArgs, commands, needed, firstSteps, target, tags }, emit, signal) };
+  const metaSteps = dockerfile.metaArgs.map((a, i) => `Step ${i + 1}/${session.totalSteps} : ${a.original}`);
+  return { run: (emit, signal) => runBuild(session, { buildArgs, commands, needed, firstSteps, target, tags, metaSteps }, emit, signal) };
 }
 
 interface BuildPlan {
@@ -71,6 +73,7 @@ interface BuildPlan {
   firstSteps: Map<number, number>;
   target: number;
   tags: Reference[];
+  metaSteps: string[];
 }
 
 async function runBuild(session: BuildSession, plan: BuildPlan, emit: ProgressSink, signal?: AbortSignal): Promise<string> {
@@ -81,6 +84,10 @@ async function runBuild(session: BuildSession, plan: BuildPlan, emit: ProgressSi
   for (const s of [options.signal, signal]) s?.addEventListener('abort', onAbort);
   session.signal = abort.signal;
   const output = new OrderedOutput(needed, (m) => { if (!options.quiet) emit(m); });
+  for (const line of plan.metaSteps) {
+    output.write(needed[0]!, { stream: line });
+    output.write(needed[0]!, { stream: '\n' });
+  }
   session.startStage = (index) => {
     let result = session.stageResults.get(index);
     if (!result) {
