@@ -6,8 +6,9 @@ import { BerthError } from '../errors.ts';
 import { shortId } from '../digest.ts';
 import type { ProgressSink } from '../engine/json-message.ts';
 import { familiarString, parseReference, referenceString, withDefaultTag, type Reference } from '../reference/reference.ts';
-import { parseDockerfile, nodeFromLine } from './dockerfile/parser.ts';
-import { parseInstruction, parseInstructions, type Instruction, type Stage } from './dockerfile/instructions.ts';
+import { parseDockerfile } from './dockerfile/parser.ts';
+import { parseInstructions, type Instruction, type LabelInstruction, type Stage } from './dockerfile/instructions.ts';
+import type { EscapeToken } from './dockerfile/shell-lex.ts';
 import { expandWord } from './dockerfile/expansion.ts';
 import { parseRunMount } from './dockerfile/run-mount.ts';
 import { BuildArgs, declareMetaArgs } from './build-args.ts';
@@ -51,7 +52,7 @@ export async function prepareBuild(services: BuildServices, context: BuildContex
 
   const target = targetStage(session, options.target);
   const commands = new Map<number, Instruction[]>(dockerfile.stages.map((s, i) => [i, s.commands]));
-  if (Object.keys(options.labels).length) commands.set(target, [...commands.get(target)!, labelInstruction(options.labels)]);
+  commands.set(target, [...commands.get(target)!, ...labelInstructions(options.labels, parsed.escapeToken)]);
   const needed = neededStages(session, target, buildArgs);
   // dockerd counts the ARGs before the first FROM as steps (with nothing to show but their line).
   let step = 1 + dockerfile.metaArgs.length;
@@ -213,12 +214,18 @@ function neededStages(session: BuildSession, target: number, args: BuildArgs): n
   return [...needed].sort((a, b) => a - b);
 }
 
-/** `--label`s as dockerd adds them: one LABEL line at the end of the target stage. */
-function labelInstruction(labels: Record<string, string>): Instruction {
-  const line = `LABEL ${Object.keys(labels).sort().map((k) => `${JSON.stringify(k)}='${labels[k]}'`).join(' ')}`;
-  const parsed = parseInstruction(nodeFromLine(line));
-  if (!('kind' in parsed)) throw new BerthError('internal', 'a LABEL line parsed as a stage');
-  return parsed;
+/**
+ * `--label`s as dockerd adds them: a `LABEL k=v` step per label, by key, at the end of the target stage, their
+ * text taken as it is (escaped here so the stage's expansion gives it back unchanged).
+ */
+function labelInstructions(labels: Record<string, string>, escapeToken: EscapeToken): Instruction[] {
+  const literal = (w: string) => w.replace(/[\\`$"']/g, (c) => escapeToken + c);
+  return Object.keys(labels).sort().map((key): LabelInstruction => ({
+    kind: 'label',
+    labels: [{ key: literal(key), value: literal(labels[key]!) }],
+    original: `LABEL ${key}=${labels[key]}`,
+    location: { startLine: 0, endLine: 0 },
+  }));
 }
 
 function sourceDateEpoch(value: string | undefined): number | undefined {

@@ -35,7 +35,7 @@ const DOCKERFILES: Record<string, string> = {
     'VOLUME /v1 /v2',
     'STOPSIGNAL SIGQUIT',
     'HEALTHCHECK --interval=3s --timeout=2s CMD true',
-    'SHELL ["/bin/sh", "-xc"]',
+    'SHELL ["/bin/sh", "-ec"]',
     'RUN echo shell now',
     'ONBUILD RUN echo child',
     'ENTRYPOINT ["/bin/sh", "-c"]',
@@ -52,6 +52,8 @@ const DOCKERFILES: Record<string, string> = {
     'CMD ["cat", "/copied"]',
     '',
   ].join('\n'),
+  options: 'FROM busybox AS base\nARG USED\nRUN echo "used=$USED"\nFROM base AS last\nRUN echo last\n',
+  archive: 'FROM busybox\nADD f.tar /unpacked/\nCOPY . /all/\nRUN find /unpacked /all | sort\n',
   fails: 'FROM busybox\nRUN echo before; exit 4\n',
   missing: 'FROM busybox\nCOPY absent.txt /\n',
 };
@@ -118,6 +120,29 @@ describe('the builder beside dockerd\'s legacy builder', { skip }, () => {
       assert.deepEqual(normalize(again.berth.stdout), normalize(again.dockerd.stdout));
     });
   }
+
+  test('options: --build-arg (one unused), --label, --target, -q', async () => {
+    const ctx = join(dir, 'options');
+    const args = ['build', '--build-arg', 'USED=yes', '--build-arg', 'UNUSED=no', '--label', 'org.example=1', '--label', 'a.b=$HOME "q" \\\\x', '--target', 'base', '-t', 'parity/options', ctx];
+    const r = await both(args);
+    assert.equal(r.berth.code, 0, r.berth.stderr);
+    assert.deepEqual(normalize(r.berth.stdout), normalize(r.dockerd.stdout));
+    const labels = await both(['image', 'inspect', '-f', '{{json .Config.Labels}}', 'parity/options']);
+    assert.equal(labels.berth.stdout, labels.dockerd.stdout);
+    const quiet = await both(['build', '-q', ...args.slice(1)]);
+    for (const out of [quiet.berth.stdout, quiet.dockerd.stdout]) assert.match(out, /^sha256:[0-9a-f]{64}\n$/);
+  });
+
+  test('archive: ADD of a local tar unpacks; .dockerignore applies to COPY .', async () => {
+    const ctx = join(dir, 'archive');
+    await writeFile(join(ctx, '.dockerignore'), '*.log\n');
+    await writeFile(join(ctx, 'skip.log'), 'no');
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('tar', ['-C', join(ctx, 'dir'), '-cf', join(ctx, 'f.tar'), 'inner']);
+    const r = await both(['build', ctx]);
+    assert.equal(r.berth.code, 0, r.berth.stderr);
+    assert.deepEqual(normalize(r.berth.stdout), normalize(r.dockerd.stdout));
+  });
 
   for (const name of ['fails', 'missing']) {
     test(`${name}: the same output, error and exit code`, async () => {
