@@ -168,10 +168,16 @@ export class TarReader {
   }
 
   async #skipBody(): Promise<void> {
-    const n = this.#remaining + this.#padding;
+    const body = this.#remaining;
+    const padding = this.#padding;
     this.#remaining = 0;
     this.#padding = 0;
-    if (n) await this.#discard(n);
+    if (body) await this.#discard(body);
+    if (!padding) return;
+    // Go's reader takes an archive that ends right after the last body, its padding missing altogether
+    // (the docker CLI sends such a context when it adds a Dockerfile from outside it); a part is truncation.
+    if (this.#avail === 0 && !(await this.#fill(1))) { this.#done = true; return; }
+    await this.#discard(padding);
   }
 
   async #discard(n: number): Promise<void> {

@@ -82,7 +82,7 @@ describe('docker build (legacy builder) against berthd', { skip }, () => {
       'greet.sh': '#!/bin/sh\necho "hi $1 from $(pwd) as $(id -u)"\n',
     });
     const out = await built(ctx, '-t', 'e2e/all:1', '--build-arg', 'GREETING=howdy');
-    assert.match(out, /^Step 1\/16 : FROM \$\{BASE\} AS base$/m);
+    assert.match(out, /^Step 1\/17 : ARG BASE=busybox\nStep 2\/17 : FROM \$\{BASE\} AS base$/m);
     assert.match(out, /^built with howdy$/m);
     assert.match(out, /^ ---> Running in [0-9a-f]{12}$/m);
     assert.match(out, /to-stderr/);

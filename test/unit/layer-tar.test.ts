@@ -131,6 +131,15 @@ test('an archive without end blocks ends cleanly at a block boundary', async () 
   assert.deepEqual(got.map((g) => g.body), ['A']);
 });
 
+test('an archive that stops right after the last body, its padding missing, ends cleanly (Go does); part of a padding is truncation', async () => {
+  const tar = await packTar([{ header: { name: 'a' }, body: 'A' }, { header: { name: 'b' }, body: 'BB' }]);
+  const end = 512 * 3 + 2; // a's header and padded body, b's header, b's two bytes
+  assert.deepEqual((await readAll(tar.subarray(0, end))).map((g) => g.body), ['A', 'BB']);
+  const isTruncated = (e: unknown) => e instanceof BerthError && e.code === 'invalid_layer' && /truncated/.test(e.message);
+  await assert.rejects(readAll(tar.subarray(0, end + 100)), isTruncated);
+  await assert.rejects(readAll(tar.subarray(0, end - 1)), isTruncated);
+});
+
 test('corrupt, truncated and non-tar input fail with invalid_layer', async () => {
   const tar = await packTar([{ header: { name: 'file' }, body: 'x'.repeat(2000) }]);
   const isLayerError = (re: RegExp) => (e: unknown) => e instanceof BerthError && e.code === 'invalid_layer' && re.test(e.message);
