@@ -6,11 +6,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { containersMissing, startContainerDaemon } from '../helpers/containers.ts';
+import { containersMissing, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
+import { DOCKER_CLI } from '../helpers/docker-cli.ts';
 import { tempDir, removeDir } from '../helpers/tmp.ts';
 import { startRegistry } from '../helpers/registry.ts';
 
@@ -284,6 +285,19 @@ describe('docker build (legacy builder) against berthd', { skip }, () => {
     assert.ok(noDockerfile.status >= 400, noDockerfile.body);
     assert.match(noDockerfile.body, /Cannot locate specified Dockerfile: Dockerfile/);
     await noContainers();
+  });
+
+  test('a client that goes away mid-RUN: the step\'s container is killed and removed, nothing is tagged', async () => {
+    const ctx = await context({ Dockerfile: 'FROM busybox\nRUN echo started; sleep 60\n' });
+    const child = spawn(DOCKER_CLI, ['build', '-t', 'e2e/cancelled', ctx], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0' },
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    await waitUntil('the RUN step to start', async () => out.includes('started') && (await ok('ps', '-q')).trim() !== '', 20_000);
+    child.kill('SIGKILL');
+    await waitUntil('the build container to go', async () => (await ok('ps', '-aq')).trim() === '', 20_000);
+    assert.notEqual((await docker('image', 'inspect', 'e2e/cancelled')).code, 0);
   });
 
   test('RUN mounts (cache persists across builds, tmpfs, bind from the context and a stage), heredocs, --network=none', async () => {
