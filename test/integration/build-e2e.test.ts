@@ -404,6 +404,18 @@ describe('docker build (legacy builder) against berthd', { skip }, () => {
     await noContainers();
   });
 
+  test('a RUN that deletes files commits whiteouts: the files are gone from the image and its saved layer says so', async () => {
+    const ctx = await context({ Dockerfile: 'FROM busybox\nRUN mkdir -p /d/keep && echo x > /d/f && echo y > /d/keep/g\nRUN rm /d/f && rm -r /d/keep\n' });
+    await built(ctx, '-t', 'e2e/whiteout');
+    assert.equal(await ok('run', '--rm', 'e2e/whiteout', 'ls', '-A', '/d'), '');
+    const archive = join(dir, 'whiteout.tar');
+    await ok('save', '-o', archive, 'e2e/whiteout');
+    const manifest = JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json']).toString()) as { Layers: string[] }[];
+    const top = manifest[0]!.Layers.at(-1)!;
+    const names = execFileSync('sh', ['-c', `tar -xOf "$0" "$1" | tar -t`, archive, top]).toString().split('\n').filter(Boolean).sort();
+    assert.deepEqual(names.filter((n) => n.includes('.wh.')), ['d/.wh.f', 'd/.wh.keep']);
+  });
+
   test('SOURCE_DATE_EPOCH: the same inputs give the same image, layers and all', async () => {
     const ctx = await context({
       Dockerfile: 'FROM busybox\nCOPY f.txt /f.txt\nRUN echo made > /made && mkdir -p /d/e\nWORKDIR /w\n',
