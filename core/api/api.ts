@@ -10,7 +10,7 @@ import { execRoutes } from './exec.ts';
 import { emptyPruneRoutes } from './empty-prunes.ts';
 import { volumeRoutes } from './volumes.ts';
 import { networkRoutes } from './networks.ts';
-import { buildRoutes } from './build.ts';
+import { buildPruneRoute, buildRoutes } from './build.ts';
 
 export function createApi(engine: Engine): Router {
   const router = new Router();
@@ -20,13 +20,14 @@ export function createApi(engine: Engine): Router {
   if (engine.volumes) volumeRoutes(router, engine.volumes);
   const networks = engine.containers?.opts.networks?.nets;
   if (networks) networkRoutes(router, networks, engine.containers);
-  emptyPruneRoutes(router, { networks: !!networks });
+  emptyPruneRoutes(router, { networks: !!networks, builds: !!(engine.builds && engine.containers) });
   if (engine.containers) {
     containerRoutes(router, engine.containers);
     execRoutes(router, engine.containers);
     if (engine.builds) {
       const { host, contexts, platform } = engine.builds;
       buildRoutes(router, { containers: engine.containers, images: engine.images, host, platform, now: () => engine.now() }, contexts);
+      buildPruneRoute(router, host);
     }
   }
   return router;

@@ -4,7 +4,9 @@
 // errorDetail.code as dockerd sends it.
 import { BerthError } from '../errors.ts';
 import type { Router } from './router.ts';
-import { boolParam } from './query.ts';
+import { boolParam, parseFilters } from './query.ts';
+import { jsonResponse } from './http-error.ts';
+import type { BuildHost } from '../build/build-host.ts';
 import { streamOrError } from './json-stream.ts';
 import type { ProgressSink } from '../engine/json-message.ts';
 import { errorText } from '../system-error.ts';
@@ -56,6 +58,15 @@ export function buildRoutes(router: Router, services: BuildServices, contexts: B
         await context.close().catch(() => {});
       }
     });
+  });
+}
+
+/** `docker builder prune`: berth's build cache that is not images is RUN's cache mounts. */
+export function buildPruneRoute(router: Router, host: BuildHost): void {
+  router.post('/build/prune', async ({ query }) => {
+    parseFilters(query.get('filters'), ['until', 'id', 'parent', 'type', 'description', 'inuse', 'shared', 'private', 'label', 'label!']);
+    const { ids, reclaimed } = host.pruneCache ? await host.pruneCache() : { ids: [], reclaimed: 0 };
+    return jsonResponse({ CachesDeleted: ids.length ? ids : null, SpaceReclaimed: reclaimed });
   });
 }
 

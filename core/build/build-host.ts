@@ -22,8 +22,10 @@ export interface BuildHost {
   openRootfs(diffIDs: readonly string[], layers: readonly Descriptor[]): Promise<RootfsView>;
   /** The context's path on the host (RUN --mount=type=bind), when the context is a host directory. */
   contextHostPath?(context: BuildContext, path: string): string | undefined;
-  /** The persistent directory of a RUN --mount=type=cache id. */
-  cacheDirectory?(id: string): Promise<string>;
+  /** The persistent directory of a RUN --mount=type=cache id, held (not pruned) until `release`. */
+  cacheDirectory?(id: string): Promise<{ path: string; release(): void }>;
+  /** `docker builder prune`: removes the cache mounts no RUN holds; what went and the bytes freed. */
+  pruneCache?(): Promise<{ ids: string[]; reclaimed: number }>;
   /** A host file with this content that lives until `release` (RUN heredoc scripts with a #! line). */
   scriptFile?(data: string): Promise<{ path: string; release(): Promise<void> }>;
   fetch?: Fetch;

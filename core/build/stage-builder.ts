@@ -131,7 +131,7 @@ export class StageBuilder {
     try {
       const hostMounts: Mount[] = [];
       const tmpfs: Record<string, string> = {};
-      for (const m of mounts) await this.runMount(m, hostMounts, tmpfs, views);
+      for (const m of mounts) await this.runMount(m, hostMounts, tmpfs, views, releases);
       const script = await this.shebangScript(instruction, hostMounts, releases);
       let containerId = '';
       const result = await runInContainer(s.containers, {
@@ -156,7 +156,7 @@ export class StageBuilder {
     }
   }
 
-  private async runMount(m: RunMount, mounts: Mount[], tmpfs: Record<string, string>, views: RootfsView[]): Promise<void> {
+  private async runMount(m: RunMount, mounts: Mount[], tmpfs: Record<string, string>, views: RootfsView[], releases: (() => Promise<void>)[]): Promise<void> {
     const s = this.session;
     const target = m.target.startsWith('/') ? m.target : `${this.config.config.WorkingDir || '/'}/${m.target}`.replace(/\/+/g, '/');
     switch (m.type) {
@@ -166,7 +166,8 @@ export class StageBuilder {
       case 'cache': {
         if (!s.host.cacheDirectory) throw new BerthError('unsupported', 'RUN --mount=type=cache is not supported on this host');
         const dir = await s.host.cacheDirectory(m.cacheId || target);
-        mounts.push({ Type: 'bind', Source: dir, Target: target, ReadOnly: m.readOnly });
+        releases.push(async () => dir.release());
+        mounts.push({ Type: 'bind', Source: dir.path, Target: target, ReadOnly: m.readOnly });
         return;
       }
       case 'bind': {

@@ -10,6 +10,7 @@ import type { Fetch } from '../../core/host.ts';
 import { mountOverlay, unmount } from '../mount/overlay.ts';
 import { MS_RDONLY } from '../native/index.ts';
 import { DirectoryContext } from './context-dir.ts';
+import { treeSize } from '../runtime/rootfs-files.ts';
 
 export interface LinuxBuildHostOptions {
   /** Where a layer's unpacked directory is. */
@@ -27,6 +28,8 @@ class ViewContext extends DirectoryContext {
 }
 
 export function linuxBuildHost(opts: LinuxBuildHostOptions): BuildHost {
+  /** Cache mounts a RUN holds, by directory name: prune leaves them. */
+  const held = new Map<string, number>();
   return {
     async openRootfs(diffIDs: readonly string[]): Promise<RootfsView> {
       if (diffIDs.length === 1) {
@@ -58,10 +61,34 @@ export function linuxBuildHost(opts: LinuxBuildHostOptions): BuildHost {
       return context instanceof DirectoryContext && !(context instanceof ViewContext) ? join(context.root, path) : undefined;
     },
 
-    async cacheDirectory(id: string): Promise<string> {
-      const dir = join(opts.cacheDir, createHash('sha256').update(id).digest('hex'));
-      await mkdir(dir, { recursive: true, mode: 0o755 });
-      return dir;
+    async cacheDirectory(id: string) {
+      const name = createHash('sha256').update(id).digest('hex');
+      const path = join(opts.cacheDir, name);
+      await mkdir(path, { recursive: true, mode: 0o755 });
+      held.set(name, (held.get(name) ?? 0) + 1);
+      let released = false;
+      return {
+        path,
+        release: () => {
+          if (released) return;
+          released = true;
+          const n = (held.get(name) ?? 1) - 1;
+          if (n > 0) held.set(name, n); else held.delete(name);
+        },
+      };
+    },
+
+    async pruneCache() {
+      const ids: string[] = [];
+      let reclaimed = 0;
+      for (const name of await readdir(opts.cacheDir).catch(() => [] as string[])) {
+        if (held.has(name)) continue;
+        const path = join(opts.cacheDir, name);
+        reclaimed += await treeSize(path);
+        await rm(path, { recursive: true, force: true });
+        ids.push(name);
+      }
+      return { ids, reclaimed };
     },
 
     async scriptFile(data: string) {

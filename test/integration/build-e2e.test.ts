@@ -333,6 +333,11 @@ describe('docker build (legacy builder) against berthd', { skip }, () => {
     assert.equal(await cat('/heredoc'), 'heredoc one\nheredoc two\n');
     assert.equal(await cat('/copied.txt'), 'copied 2\n');
     assert.notEqual((await docker('run', '--rm', 'e2e/mounts', 'ls', '/cache/log')).code, 0, 'the cache mount leaked into the image');
+    // `docker builder prune` empties the cache mounts.
+    const pruned = await ok('builder', 'prune', '-f');
+    assert.match(pruned, /Deleted build cache objects:\n[0-9a-f]{64}\n/);
+    assert.match(pruned, /Total reclaimed space: \d/);
+    assert.match(await built(ctx, '--build-arg', 'ROUND=3'), /^round 3\n(?!round)/m);
     await noContainers();
   });
 
