@@ -23,6 +23,7 @@ import { LINUX_386 } from '../../core/image/platform.ts';
 import { importBuiltinImages, type ImportLog } from '../../core/engine/builtin-import.ts';
 import { LayerSnapshotter } from '../storage/layer-snapshotter.ts';
 import { platformRuntime, type BrowserRuntimes } from './runtimes.ts';
+import { browserBuilds } from './builds.ts';
 import type { RuntimeContext } from './browser-runtimes.ts';
 
 export const BROWSER_ENGINE_VERSION = '0.1.0';
@@ -153,6 +154,8 @@ export async function assembleEngine(s: BrowserEngineServices): Promise<BrowserE
   images.opts.inUse = (id) => containers.imageUser(id);
   images.opts.snapshotter = guardSnapshotter(images.opts.snapshotter, (diffID) => containers.layerInUse(diffID));
   await restoreContainers(containers);
+  // RUN steps are containers of the guest (or the WASI runtime), like any other.
+  engine.builds = browserBuilds(images);
   const api = createApi(engine);
   const ready = s.builtin
     ? importBuiltinImages(images, s.builtin, importLog(log)).catch((e) => { log('error', `built-in images: ${errorMessage(e)}`); return []; })
