@@ -3,6 +3,7 @@
 // so ctrl-c ends the command's streams as closing its sockets would.
 import type { Fetch } from '../../core/host.ts';
 import type { BuildInfo, CliFiles, CliHost, Hijack } from '../../core/cli/host.ts';
+import type { LocalTree } from '../../core/cli/build/local-tree.ts';
 import { ENGINE_HOST, type EngineConnection } from '../worker/client.ts';
 import type { CliProcess } from './cli-process.ts';
 
@@ -13,6 +14,8 @@ export interface BrowserHostOptions {
   env: Record<string, string | undefined>;
   homeDir: string;
   build: BuildInfo;
+  /** The files `berth build` reads its context from. */
+  localTree?: LocalTree;
 }
 
 function checkAddress(address: string): void {
@@ -61,6 +64,7 @@ export function browserCliHost(opts: BrowserHostOptions): CliHost {
       return abortableHijack(opts.engine.hijack, proc.signal);
     },
     files: opts.files,
+    ...(opts.localTree ? { localTree: opts.localTree } : {}),
     homeDir: opts.homeDir,
     terminalWidth: () => tty.size().width,
     build: opts.build,

@@ -8,7 +8,9 @@ export type EditorEvent =
   | { kind: 'output'; text: string }
   | { kind: 'submit'; line: string }
   | { kind: 'cancel' }
-  | { kind: 'clear' };
+  | { kind: 'clear' }
+  /** ctrl-d on an empty line: the end of input where lines are read (the prompt ignores it). */
+  | { kind: 'eof' };
 
 export interface EditorLayout {
   /** Columns of the terminal now (it may be resized between keys). */
@@ -78,7 +80,14 @@ export class LineEditor {
         case '\b':
           if (this.cursor > 0) out += this.erase(this.cursor - 1, this.cursor);
           break;
-        case '\x04': // ctrl-d: delete under the cursor (an empty line stays, the shell cannot exit)
+        case '\x04': // ctrl-d: delete under the cursor; on an empty line, the end of input
+          if (this.line.length === 0) {
+            flush();
+            events.push({ kind: 'eof' });
+            break;
+          }
+          if (this.cursor < this.line.length) out += this.erase(this.cursor, this.cursor + 1);
+          break;
         case '\x1b[3~':
           if (this.cursor < this.line.length) out += this.erase(this.cursor, this.cursor + 1);
           break;

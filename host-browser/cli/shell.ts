@@ -1,19 +1,23 @@
 // The playground's shell: a prompt with line editing and history, `berth ...` (and `docker ...`)
-// run by core's CLI entry as one process each, and a few built-ins. Not sh: no pipes, variables
-// or scripts — a terminal to type berth commands into.
+// run by core's CLI entry as one process each, and a few built-ins (files: enough to write a
+// Dockerfile and build it). Not sh: no pipes, variables or scripts — a terminal to type berth
+// commands into.
 import { runCli } from '../../core/cli/cli.ts';
-import type { BuildInfo, CliFiles } from '../../core/cli/host.ts';
+import type { BuildInfo } from '../../core/cli/host.ts';
 import { browserCliHost } from './browser-host.ts';
 import type { EngineConnection } from '../worker/client.ts';
 import { CliProcess } from './cli-process.ts';
-import { LineEditor } from './line-editor.ts';
+import { LineEditor, type EditorEvent } from './line-editor.ts';
+import type { MemoryFiles } from './memory-files.ts';
+import { filesIn, memoryTree } from './memory-tree.ts';
+import { cat, ls, outputProblem, parseCat, readsTerminal, rm, UsageError } from './file-commands.ts';
 import { ShellSyntaxError, splitWords } from './shell-words.ts';
 import type { TerminalDevice } from './terminal-device.ts';
 
 export interface ShellOptions {
   tty: TerminalDevice;
   engine: EngineConnection;
-  files: CliFiles;
+  files: MemoryFiles;
   build: BuildInfo;
   env?: Record<string, string | undefined>;
   homeDir?: string;
@@ -27,6 +31,11 @@ export interface ShellOptions {
 const HELP = `Commands:
   berth COMMAND     the berth CLI against the engine in this page (berth --help for the list)
   docker COMMAND    the same (docker is an alias of berth here)
+  cat > FILE        write FILE: type its lines, then a line EOF (or ctrl-d); also >> FILE
+                    (append), cat > FILE <<WORD (ends at WORD), cat FILE... (show)
+  ls [DIR]          the files here (directories end in /; they exist through their files)
+  rm FILE...        remove files
+  pwd               the working directory (files live in this page, not on a disk)
   clear             clear the terminal (or ctrl-l)
   history           the commands typed so far
   help              this text
@@ -34,8 +43,18 @@ const HELP = `Commands:
 Try:  berth images
       berth run --rm busybox echo hello
       berth run -it --rm busybox sh
+Build an image:
+      cat > Dockerfile        then type:  FROM busybox
+                                          RUN echo built > /built.txt
+                                          CMD ["cat", "/built.txt"]
+                                          EOF
+      berth build -t demo .
+      berth run --rm demo
 Keys: up/down for history, ctrl-c interrupts, ctrl-p ctrl-q detaches from -it.
 `;
+
+/** The prompt of the lines a command reads from the terminal (sh's PS2). */
+const CONTINUATION = '> ';
 
 export class Shell {
   private readonly editor: LineEditor;
@@ -46,6 +65,8 @@ export class Shell {
   private typeahead = '';
   /** The exit status of the last command, as sh's $?. */
   status = 0;
+  /** The working directory: relative paths of the built-ins and of berth (build contexts, -o, -i) start here. */
+  readonly cwd: string;
 
   constructor(private readonly opts: ShellOptions) {
     this.prompt = opts.prompt ?? '\x1b[1;34m$\x1b[0m ';
@@ -53,6 +74,7 @@ export class Shell {
     this.editor = new LineEditor({ columns: () => opts.tty.size().width, promptWidth });
     this.editor.restoreHistory(opts.history?.load() ?? []);
     this.env = { HOME: opts.homeDir ?? '/home/berth', ...opts.env };
+    this.cwd = this.env.HOME!;
   }
 
   /** Prints `banner` and the first prompt and takes over the terminal's input. */
@@ -96,20 +118,71 @@ export class Shell {
   }
 
   private onPromptInput(data: string): void {
-    const eol = data.search(/[\r\n]/);
-    if (eol >= 0 && eol < data.length - 1) {
-      this.typeahead = data.slice(eol + 1).replace(/^\n/, '') + this.typeahead;
-      data = data.slice(0, eol + 1);
-    }
-    for (const ev of this.editor.feed(data)) {
-      if (ev.kind === 'output') void this.opts.tty.write(ev.text);
-      else if (ev.kind === 'cancel') { this.status = 130; void this.opts.tty.write(this.prompt); }
-      else if (ev.kind === 'clear') { this.opts.tty.screen.clear(); }
+    this.feedLines(this.editor, data, (ev) => {
+      if (ev.kind === 'cancel') { this.status = 130; void this.opts.tty.write(this.prompt); }
       else if (ev.kind === 'submit') {
         this.opts.history?.save(this.editor.entries);
         void this.execute(ev.line);
+        return true;
       }
+      return false;
+    });
+  }
+
+  /**
+   * Gives typed (or pasted) input to `editor` a line at a time until `on` says the reading ends (a
+   * command starts, the last line of a here-document came); what follows is kept for what reads next.
+   */
+  private feedLines(editor: LineEditor, data: string, on: (ev: EditorEvent) => boolean): void {
+    while (data) {
+      const eol = data.search(/[\r\n]/);
+      const line = eol >= 0 ? data.slice(0, eol + 1) : data;
+      const rest = eol >= 0 ? data.slice(eol + 1).replace(line.endsWith('\r') ? /^\n/ : /^$/, '') : '';
+      let done = false;
+      for (const ev of editor.feed(line)) {
+        if (ev.kind === 'output') void this.opts.tty.write(ev.text);
+        else if (ev.kind === 'clear') this.opts.tty.screen.clear();
+        else if (!done) done = on(ev);
+      }
+      if (done) {
+        this.typeahead = rest + this.typeahead;
+        return;
+      }
+      data = rest;
     }
+  }
+
+  /**
+   * Lines typed at the continuation prompt until a line that is just `end` or ctrl-d on an empty line,
+   * joined with newlines (a final one included); undefined when ctrl-c cancelled them.
+   */
+  private readLines(end: string): Promise<string | undefined> {
+    const editor = new LineEditor({ columns: () => this.opts.tty.size().width, promptWidth: CONTINUATION.length }, 0);
+    const lines: string[] = [];
+    return new Promise((resolve) => {
+      const finish = (text: string | undefined) => {
+        this.opts.tty.setInput(undefined);
+        resolve(text);
+        return true;
+      };
+      const onInput = (data: string) => this.feedLines(editor, data, (ev) => {
+        if (ev.kind === 'cancel') return finish(undefined);
+        if (ev.kind === 'eof' || (ev.kind === 'submit' && ev.line === end)) return finish(lines.map((l) => `${l}\n`).join(''));
+        if (ev.kind === 'submit') {
+          lines.push(ev.line);
+          void this.opts.tty.write(CONTINUATION);
+        }
+        return false;
+      });
+      void this.opts.tty.write(CONTINUATION);
+      this.opts.tty.setInput(onInput);
+      // Lines pasted with the command are its input: taken once the prompt's reading has put them aside.
+      queueMicrotask(() => {
+        const ahead = this.typeahead;
+        this.typeahead = '';
+        if (ahead) onInput(ahead);
+      });
+    });
   }
 
   /** Runs a line; the prompt comes back when it ends. */
@@ -142,6 +215,10 @@ export class Shell {
       case 'history':
         await tty.write(this.editor.entries.map((l, i) => `${String(i + 1).padStart(5)}  ${l}\n`).join(''));
         return 0;
+      case 'pwd': await tty.write(`${this.cwd}\n`); return 0;
+      case 'ls': return ls(this.opts.files, this.cwd, args, (t) => tty.write(t));
+      case 'rm': return rm(this.opts.files, this.cwd, args, (t) => tty.write(t));
+      case 'cat': return this.cat(args);
       case 'berth':
       case 'docker':
         return this.runBerth(args);
@@ -151,13 +228,36 @@ export class Shell {
     }
   }
 
+  private async cat(args: string[]): Promise<number> {
+    const write = (t: string) => this.opts.tty.write(t);
+    let cmd;
+    try {
+      cmd = parseCat(args);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      await write(`sh: ${e.message}\n`);
+      return 2;
+    }
+    const problem = outputProblem(this.opts.files, this.cwd, cmd);
+    if (problem) {
+      await write(`${problem}\n`);
+      return 1;
+    }
+    let typed: string | undefined;
+    if (readsTerminal(cmd)) {
+      typed = await this.readLines(cmd.heredoc ?? 'EOF');
+      if (typed === undefined) return 130;
+    }
+    return cat(this.opts.files, this.cwd, cmd, typed, write);
+  }
+
   private async runBerth(args: string[]): Promise<number> {
     const { tty, onCommand } = this.opts;
     const proc = new CliProcess(tty);
     tty.setInput((data) => proc.input(data));
     const host = browserCliHost({
-      process: proc, engine: this.opts.engine, files: this.opts.files, env: this.env,
-      homeDir: this.env.HOME!, build: this.opts.build,
+      process: proc, engine: this.opts.engine, files: filesIn(this.opts.files, this.cwd), env: this.env,
+      homeDir: this.env.HOME!, build: this.opts.build, localTree: memoryTree(this.opts.files, this.cwd),
     });
     onCommand?.({ phase: 'start', argv: ['berth', ...args] });
     let status = 1;

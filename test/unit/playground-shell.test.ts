@@ -84,10 +84,10 @@ async function typeLine(s: Awaited<ReturnType<typeof newShell>>, line: string): 
 test('typed berth and docker commands run the CLI against the engine, with CRLF output and the prompt back', async () => {
   const s = await newShell();
   assert.equal(s.screen.text, 'welcome\r\n$ ');
-  const load = await typeLine(s, 'berth load -i demo.tar');
-  assert.match(load, /open demo.tar: no such file or directory/, 'paths are not relative to HOME');
+  const load = await typeLine(s, 'berth load -i missing.tar');
+  assert.match(load, /open missing.tar: no such file or directory/);
   assert.equal(s.shell.status, 1);
-  assert.match(await typeLine(s, 'berth load -i /home/berth/demo.tar'), /Loaded image: example.com\/demo:1\r\n\$ $/);
+  assert.match(await typeLine(s, 'berth load -i demo.tar'), /Loaded image: example.com\/demo:1\r\n\$ $/, 'a relative path starts at the working directory, HOME');
   assert.equal(s.shell.status, 0);
   const images = await typeLine(s, 'docker images --format "{{.Repository}} {{.Tag}}"');
   assert.equal(images, 'docker images --format "{{.Repository}} {{.Tag}}"\r\nexample.com/demo 1\r\n$ ');
@@ -153,4 +153,43 @@ test('a notice from the page: above a new prompt that keeps the typed line, or a
   assert.match(s.screen.text, /\$ berth events\r\n\r\nberth: the engine stopped\r\n$/);
   s.screen.type('\x03');
   await waitFor('events to be killed', async () => !s.shell.busy);
+});
+
+test('cat > FILE takes lines at a > prompt until EOF; cat, ls, rm and pwd see the files of the working directory', async () => {
+  const s = await newShell();
+  s.screen.type('cat > Dockerfile\r');
+  await waitFor('the continuation prompt', async () => s.screen.text.endsWith('\r\n> '));
+  s.screen.type('FROM busybox\r');
+  s.screen.type('CMD ["echo", "hi"]\rEOF\r');
+  await waitFor('cat to end', async () => !s.shell.busy);
+  assert.equal(await files.readText('/home/berth/Dockerfile'), 'FROM busybox\nCMD ["echo", "hi"]\n');
+  assert.equal(s.shell.status, 0);
+  assert.equal(await typeLine(s, 'cat Dockerfile'), 'cat Dockerfile\r\nFROM busybox\r\nCMD ["echo", "hi"]\r\n$ ');
+  assert.doesNotMatch(await typeLine(s, 'history'), /FROM busybox/, 'the lines typed into cat are not commands');
+  // A here-document pasted whole: its word ends it (EOF is text then), and the next line runs as a command.
+  s.screen.type("cat > app/msg.txt <<'END'\r\nhello\r\nEOF\r\nEND\r\nls\r\n");
+  await waitFor('ls after the here-document', async () => !s.shell.busy && /\$ ls\r\n/.test(s.screen.text));
+  assert.equal(await files.readText('/home/berth/app/msg.txt'), 'hello\nEOF\n');
+  assert.match(s.screen.text, /\$ ls\r\nDockerfile\r\napp\/\r\ndemo.tar\r\n\$ $/, 'ls: directories end in /, dotfiles hidden');
+  assert.equal(await typeLine(s, 'ls app'), 'ls app\r\nmsg.txt\r\n$ ');
+  assert.equal(await typeLine(s, 'pwd'), 'pwd\r\n/home/berth\r\n$ ');
+  // >> appends, ctrl-d on an empty line ends the input
+  s.screen.type('cat >> app/msg.txt\rmore\r\x04');
+  await waitFor('cat >> to end', async () => !s.shell.busy);
+  assert.equal(await files.readText('/home/berth/app/msg.txt'), 'hello\nEOF\nmore\n');
+  // ctrl-c leaves the file as it was
+  s.screen.type('cat > app/msg.txt\rlost\r\x03');
+  await waitFor('cat to be cancelled', async () => !s.shell.busy);
+  assert.equal(s.shell.status, 130);
+  assert.equal(await files.readText('/home/berth/app/msg.txt'), 'hello\nEOF\nmore\n');
+  assert.match(await typeLine(s, 'cat nothing'), /cat: can't open 'nothing': No such file or directory\r\n\$ $/);
+  assert.equal(s.shell.status, 1);
+  assert.match(await typeLine(s, 'cat > app'), /sh: can't create app: Is a directory/);
+  assert.match(await typeLine(s, 'cat > app/msg.txt/x'), /sh: can't create app\/msg.txt\/x: Not a directory/);
+  assert.match(await typeLine(s, 'cat >'), /sh: syntax error: > needs a word after it/);
+  assert.equal(await typeLine(s, 'rm app/msg.txt'), 'rm app/msg.txt\r\n$ ');
+  assert.equal(await files.readText('/home/berth/app/msg.txt'), undefined);
+  assert.match(await typeLine(s, 'rm app/msg.txt'), /rm: can't remove 'app\/msg.txt': No such file or directory/);
+  assert.match(await typeLine(s, 'ls app'), /ls: app: No such file or directory/);
+  await typeLine(s, 'rm Dockerfile');
 });
