@@ -86,3 +86,21 @@ test('what the browser host cannot do is a clear error: RUN cache mounts', { ski
   assert.match(out, /RUN --mount=type=cache is not supported on this host/);
   assert.equal(await status(), 1);
 });
+
+test('multi-stage: COPY --from a stage whose RUN layer came from the guest, --chown by a name its files define', { skip }, async () => {
+  await run([
+    "cat > Dockerfile.stages <<'END'",
+    'FROM busybox AS build',
+    'RUN mkdir /out && echo "from the build stage" > /out/result && echo "learner:x:1234:1234::/:/bin/sh" >> /etc/passwd && echo "learner:x:1234:" >> /etc/group',
+    'FROM busybox',
+    'COPY --from=build /etc/passwd /etc/group /etc/',
+    'COPY --from=build --chown=learner /out/result /result',
+    'CMD ["sh", "-c", "cat /result; ls -ln /result"]',
+    'END',
+  ].join('\n'));
+  const built = (await run('berth build --progress=plain -f Dockerfile.stages -t stages .', 240_000)).join('\n');
+  assert.equal(await status(), 0, built);
+  const out = await run('berth run --rm stages', 120_000);
+  assert.equal(out[0], 'from the build stage');
+  assert.match(out[1]!, /^-rw-r--r--\s+1 1234\s+1234\s/, out.join('\n'));
+});
