@@ -17,7 +17,8 @@ import './berth-terminal.ts';
 import './architecture-panel.ts';
 
 const BANNER = '\x1b[1mberth playground\x1b[0m — a Docker-compatible engine running in this page.\n' +
-  'Type \x1b[1mhelp\x1b[0m, or try \x1b[1mberth images\x1b[0m, \x1b[1mberth run --rm busybox echo hello\x1b[0m.\n\n';
+  'Type \x1b[1mhelp\x1b[0m (it shows how to write a Dockerfile and build it), or try \x1b[1mberth images\x1b[0m,\n' +
+  '\x1b[1mberth run --rm busybox echo hello\x1b[0m.\n\n';
 
 export class BerthPlayground extends LitElement {
   static override styles = css`
