@@ -1,6 +1,6 @@
 // `docker build` in the browser engine: the uploaded context held in memory, image file systems
 // (COPY --from, COPY's destination, --chown names) read from the layer blobs in the content store, and
-// RUN in the guest like any container. The host has no directories to give the builder, so RUN's cache
+// RUN in the guest like any container, ADD <url> through the worker's fetch. The host has no directories to give the builder, so RUN's cache
 // and bind mounts and #! heredoc scripts get core's "not supported on this host".
 import type { EngineBuilds } from '../../core/engine/engine.ts';
 import type { ImageService } from '../../core/engine/image-service.ts';
@@ -54,5 +54,7 @@ export function browserBuildHost(images: ImageService): BuildHost {
     async openRootfs(diffIDs, layers): Promise<RootfsView> {
       return { context: await open(diffIDs, layers), close: async () => {} };
     },
+    // ADD <url>: the worker's fetch, so the server must allow the page's origin (CORS) unless it is the page's own.
+    fetch: images.opts.fetch,
   };
 }

@@ -104,3 +104,10 @@ test('multi-stage: COPY --from a stage whose RUN layer came from the guest, --ch
   assert.equal(out[0], 'from the build stage');
   assert.match(out[1]!, /^-rw-r--r--\s+1 1234\s+1234\s/, out.join('\n'));
 });
+
+test('ADD of a URL: fetched by the worker (here the page\'s own origin, so no CORS is needed)', { skip }, async () => {
+  await run(`cat > Dockerfile.add <<'END'\nFROM busybox\nADD ${server.url}/index.html /page.html\nCMD ["cat", "/page.html"]\nEND`);
+  const built = (await run('berth build --progress=plain -f Dockerfile.add -t added .', 120_000)).join('\n');
+  assert.equal(await status(), 0, built);
+  assert.match((await run('berth run --rm added', 120_000)).join('\n'), /<title>berth playground<\/title>/);
+});
