@@ -1,5 +1,6 @@
 // LayeredContext: synthetic layers (plain, gzip and zstd blobs in a content store) applied in order,
-// with OCI whiteouts, opaque directories, hard links and the replacement rules of an extractor.
+// with OCI whiteouts, opaque directories, hard links and the replacement rules of an extractor; and
+// the browser build host's views over it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
@@ -10,6 +11,8 @@ import { MemoryBlobStore } from '../../core/content/memory-blob-store.ts';
 import { ingestBlob } from '../../core/content/ingest.ts';
 import { nodeCodecs, nodeHash } from '../../host-linux/services.ts';
 import type { Descriptor } from '../../core/image/types.ts';
+import type { ImageService } from '../../core/engine/image-service.ts';
+import { browserBuildHost } from '../../host-browser/worker/builds.ts';
 
 const file = (name: string, body: string, more: Partial<TarInput['header']> = {}): TarInput => ({ header: { name, size: body.length, ...more }, body });
 const dir = (name: string, more: Partial<TarInput['header']> = {}): TarInput => ({ header: { name, type: 'directory', ...more } });
@@ -128,4 +131,27 @@ test('fromBlobs reads plain, gzip and zstd blobs from the store, whatever their 
   const lower = await LayeredContext.fromBlobs(blobs, nodeCodecs, descriptors.slice(0, 1));
   const same = await LayeredContext.fromBlobs(blobs, nodeCodecs, descriptors.slice(1), lower);
   assert.deepEqual(await tree(same), await tree(ctx), 'layers on top of a view built before give the same files');
+});
+
+test("the browser build host: a step's view is its parent's with one layer more, shared while kept; a failed read is not kept", async () => {
+  const blobs = new MemoryBlobStore(nodeHash);
+  const layer = async (entries: TarInput[]): Promise<Descriptor> => {
+    const info = await ingestBlob(blobs, new Blob([gzipSync(await packTar(entries))]).stream(), nodeHash);
+    return { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: info.digest, size: info.size };
+  };
+  const base = await layer([file('etc/os', 'busybox'), file('bin/vi', 'vi')]);
+  const run = await layer([empty('bin/.wh.vi'), file('app/run.txt', 'run')]);
+  const host = browserBuildHost({ opts: { blobs, codecs: nodeCodecs } } as unknown as ImageService);
+  const one = await host.openRootfs(['sha256:a'], [base]);
+  const two = await host.openRootfs(['sha256:a', 'sha256:b'], [base, run]);
+  assert.deepEqual(await tree(one.context as LayeredContext), ['bin/', 'bin/vi', 'etc/', 'etc/os']);
+  assert.deepEqual(await tree(two.context as LayeredContext), ['app/', 'app/run.txt', 'bin/', 'etc/', 'etc/os']);
+  assert.equal((await host.openRootfs(['sha256:a', 'sha256:b'], [base, run])).context, two.context, 'the same layers, the same view');
+  assert.deepEqual(await tree((await host.openRootfs([], [])).context as LayeredContext), [], 'no layers: an empty file system');
+
+  const missing: Descriptor = { ...run, digest: `sha256:${'0'.repeat(64)}` };
+  await assert.rejects(host.openRootfs(['sha256:a', 'sha256:c'], [base, missing]), /not found/);
+  const later = await layer([file('late', 'x')]);
+  const after = await host.openRootfs(['sha256:a', 'sha256:c'], [base, later]);
+  assert.deepEqual(await tree(after.context as LayeredContext), ['bin/', 'bin/vi', 'etc/', 'etc/os', 'late']);
 });
