@@ -31,11 +31,12 @@ export interface ShellOptions {
 const HELP = `Commands:
   berth COMMAND     the berth CLI against the engine in this page (berth --help for the list)
   docker COMMAND    the same (docker is an alias of berth here)
-  cat > FILE        write FILE: type its lines, then a line EOF (or ctrl-d); also >> FILE
-                    (append), cat > FILE <<WORD (ends at WORD), cat FILE... (show)
-  ls [DIR]          the files here (directories end in /; they exist through their files)
+  cat > FILE        write FILE: type its lines, then a line EOF (or ctrl-d)
+  cat >> FILE       the same, appended; with <<WORD the input ends at WORD
+  cat FILE...       show files
+  ls [DIR]          the files here (a directory/ exists through its files)
   rm FILE...        remove files
-  pwd               the working directory (files live in this page, not on a disk)
+  pwd               the working directory (the files live in this page)
   clear             clear the terminal (or ctrl-l)
   history           the commands typed so far
   help              this text
