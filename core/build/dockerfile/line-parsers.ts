@@ -2,7 +2,7 @@
 // after an instruction's name and flags becomes its argument words. Quotes stay in the words; variable
 // expansion removes them later, for the instructions that expand.
 import { BerthError } from '../../errors.ts';
-import type { EscapeToken } from './shell-lex.ts';
+import { isSpace, type EscapeToken } from './shell-lex.ts';
 
 export interface LineArguments {
   args: string[];
@@ -16,12 +16,6 @@ export type LineParser = (rest: string, escape: EscapeToken) => LineArguments;
 
 const WHITESPACE = /[\t\v\f\r ]+/;
 const NOT_STRING_ARRAY = 'when using JSON array syntax, arrays must be comprised of strings only';
-
-/** Go's unicode.IsSpace. */
-export function isSpace(c: string): boolean {
-  return c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r' || c === '\u0085'
-    || c === '\u00a0' || (c !== '\ufeff' && /\s/u.test(c));
-}
 
 const none = (): LineArguments => ({ args: [], json: false });
 

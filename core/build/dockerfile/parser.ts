@@ -5,10 +5,10 @@ import { BerthError } from '../../errors.ts';
 import { DirectiveParser, trimContinuation, type Directive } from './directives.ts';
 import { chompHeredocContent, heredocsFromLine, type Heredoc } from './heredoc.ts';
 import {
-  isSpace, parseHealthConfig, parseIgnore, parseMaybeJSON, parseMaybeJSONToList, parseNameOrNameVal,
+  parseHealthConfig, parseIgnore, parseMaybeJSON, parseMaybeJSONToList, parseNameOrNameVal,
   parseNameVal, parseString, parseStringsWhitespaceDelimited, type LineArguments, type LineParser,
 } from './line-parsers.ts';
-import type { EscapeToken } from './shell-lex.ts';
+import { isSpace, type EscapeToken } from './shell-lex.ts';
 
 export { chompHeredocContent, type Heredoc, type Directive };
 

@@ -76,9 +76,9 @@ export class ShellLex {
 
 class LexError extends Error {}
 
-// Go's unicode.IsSpace: Latin-1 spaces plus the Unicode White_Space property.
 const SPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/u;
-const isSpace = (ch: string): boolean => SPACE.test(ch);
+/** Go's unicode.IsSpace, of one character: Latin-1 spaces plus the Unicode White_Space property. */
+export const isSpace = (ch: string): boolean => SPACE.test(ch);
 const isDigit = (ch: string): boolean => /^\p{Nd}$/u.test(ch);
 const isNameChar = (ch: string): boolean => /^[\p{L}\p{Nd}_]$/u.test(ch);
 // POSIX special parameters; BuildKit reads them as one-character names (never set in a build).
