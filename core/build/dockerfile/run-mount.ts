@@ -1,6 +1,7 @@
 // RUN's --mount, --network and --security values, as BuildKit parses them
 // (instructions/commands_runmount.go, commands_runnetwork.go, commands_runsecurity.go).
 import { BerthError } from '../../errors.ts';
+import { ramInBytes } from '../../cli/units.ts';
 import { checkMountFrom } from './expansion.ts';
 import { withSuggestion } from './suggest.ts';
 
@@ -92,7 +93,11 @@ export function parseRunMount(spec: string, expand: (word: string) => string): R
         break;
       case 'size':
         if (m.type !== 'tmpfs') throw invalid(`unexpected key '${key}' for mount type '${m.type}'`);
-        m.sizeLimit = ramInBytes(value, key);
+        try {
+          m.sizeLimit = ramInBytes(value);
+        } catch {
+          throw invalid(`invalid value for ${key}: ${value}`);
+        }
         break;
       case 'id': m.cacheId = value; break;
       case 'sharing':
@@ -179,14 +184,6 @@ function unsigned(value: string, radix: 8 | 10, key: string): number {
   const n = digits.test(value) ? parseInt(value, radix) : NaN;
   if (!Number.isFinite(n) || n > 0xffffffff) throw invalid(`invalid value ${value} for ${key}`);
   return n;
-}
-
-/** docker/go-units RAMInBytes: `64m`, `1g`, `512k`, `100` (binary multiples). */
-function ramInBytes(value: string, key: string): number {
-  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(value);
-  if (!m) throw invalid(`invalid value for ${key}: ${value}`);
-  const power = m[2] ? 'kmgtp'.indexOf(m[2].toLowerCase()) + 1 : 0;
-  return Math.floor(Number(m[1]) * 1024 ** power);
 }
 
 function invalid(message: string): BerthError {
