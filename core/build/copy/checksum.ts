@@ -3,7 +3,7 @@
 // target and the digest of the bytes. mtimes are left out on purpose, so touching a file without changing
 // it still hits the cache, as it does in Docker.
 import type { HashFactory } from '../../host.ts';
-import type { Digest } from '../../digest.ts';
+import { digestBytes, type Digest } from '../../digest.ts';
 import type { CopyPlan, PlanEntry } from './plan.ts';
 
 export async function copyChecksum(plan: CopyPlan, hash: HashFactory): Promise<Digest> {
@@ -23,17 +23,14 @@ export async function copyChecksum(plan: CopyPlan, hash: HashFactory): Promise<D
 async function contentDigest(plan: CopyPlan, entry: PlanEntry, hash: HashFactory): Promise<string> {
   const { content } = entry;
   if (content.kind === 'none') return '';
+  if (content.kind === 'bytes') return digestBytes(hash, content.data);
+  // An archive is keyed by its bytes as they are in the context, compressed or not.
   const h = hash('sha256');
-  if (content.kind === 'bytes') {
-    h.update(content.data);
-  } else {
-    // An archive is keyed by its bytes as they are in the context, compressed or not.
-    const reader = (await plan.context.read(content.path)).getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      h.update(value);
-    }
+  const reader = (await plan.context.read(content.path)).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    h.update(value);
   }
   return `sha256:${h.digest()}`;
 }

@@ -3,7 +3,7 @@
 // against --checksum with BuildKit's text. Remote files are never unpacked.
 import { BerthError } from '../../errors.ts';
 import type { Fetch, HashFactory } from '../../host.ts';
-import { parseDigest } from '../../digest.ts';
+import { digestBytes, parseDigest } from '../../digest.ts';
 
 export interface RemoteFile {
   /** '' when neither the URL nor Content-Disposition names it. */
@@ -35,9 +35,7 @@ export async function fetchRemoteSource(url: string, fetch: Fetch | undefined, c
     throw new BerthError('unavailable', `ADD failed: failed to GET ${url} with status ${res.status} ${res.statusText}: ${new TextDecoder().decode(data.subarray(0, 512))}`);
   }
   if (expected) {
-    const h = hash(expected.algorithm);
-    h.update(data);
-    const actual = `${expected.algorithm}:${h.digest()}`;
+    const actual = digestBytes(hash, data, expected.algorithm);
     if (actual !== checksum) throw new BerthError('digest_mismatch', `digest mismatch ${actual}: ${checksum}`);
   }
   const name = fileNameFor(new URL(url).pathname, res.headers.get('content-disposition'));
