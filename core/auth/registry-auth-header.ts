@@ -52,6 +52,13 @@ export function encodeRegistryAuth(auth?: RegistryAuth): string {
   return encodeBase64(JSON.stringify(auth ? pick(auth as Record<string, unknown>) : {}), true);
 }
 
+/** X-Registry-Config as a docker CLI sends it: each AuthConfig with its empty fields left out. */
+export function encodeRegistryConfig(auths: Record<string, RegistryAuth>): string {
+  const out: Record<string, RegistryAuth> = {};
+  for (const [k, v] of Object.entries(auths)) out[k] = pick(v as Record<string, unknown>);
+  return encodeBase64(JSON.stringify(out), true);
+}
+
 /** X-Registry-Config: `{ "host": AuthConfig, ... }`. */
 export function decodeRegistryConfig(header: string | null | undefined): Record<string, RegistryAuth> {
   if (!header || !header.trim()) return {};

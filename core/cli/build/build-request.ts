@@ -1,7 +1,7 @@
 // The legacy build request as the docker CLI sends it (client.ImageBuild with BuilderV1): the options
 // as query parameters in Go's order (keys sorted), values left out when they are the default,
 // maps as JSON with sorted keys, and every stored login in X-Registry-Config.
-import { encodeBase64 } from '../../auth/base64.ts';
+import { encodeRegistryConfig, type RegistryAuth } from '../../auth/registry-auth-header.ts';
 import type { Credentials } from '../../auth/credentials.ts';
 import type { Query } from '../api-client.ts';
 
@@ -86,22 +86,13 @@ export function buildQuery(o: BuildRequestOptions): Query {
 }
 
 /**
- * X-Registry-Config: base64url of `{ key: AuthConfig }` for every stored login (GetAllCredentials), each
- * with its key as serveraddress and empty fields left out, as Go marshals AuthConfig.
+ * X-Registry-Config: `{ key: AuthConfig }` for every stored login (GetAllCredentials), each with its key
+ * as serveraddress, keys sorted as Go marshals the map.
  */
 export function registryConfigHeader(logins: Record<string, Credentials>): string {
-  const auths: Record<string, Record<string, string>> = {};
-  for (const key of Object.keys(logins).sort()) {
-    const c = logins[key]!;
-    const a: Record<string, string> = {};
-    if (c.username) a.username = c.username;
-    if (c.password) a.password = c.password;
-    a.serveraddress = key;
-    if (c.identitytoken) a.identitytoken = c.identitytoken;
-    if (c.registrytoken) a.registrytoken = c.registrytoken;
-    auths[key] = a;
-  }
-  return encodeBase64(JSON.stringify(auths), true);
+  const auths: Record<string, RegistryAuth> = {};
+  for (const key of Object.keys(logins).sort()) auths[key] = { ...logins[key], serveraddress: key };
+  return encodeRegistryConfig(auths);
 }
 
 /** The proxy settings of the client config, for build args (configfile.ParseProxyConfig). */
