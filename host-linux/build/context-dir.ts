@@ -8,6 +8,7 @@ import { lstat, readdir, readlink, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { BerthError } from '../../core/errors.ts';
 import { byteOrder, contextPath, type BuildContext, type ContextStat } from '../../core/build/context/build-context.ts';
+import { devNumbers } from '../runtime/host-devices.ts';
 
 /** lstat's answer with the inode, so hard links in the context can be told apart. */
 export interface DirectoryStat extends ContextStat {
@@ -106,11 +107,10 @@ export class DirectoryContext implements BuildContext {
 function statOf(st: Stats): DirectoryStat {
   const type: ContextStat['type'] = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink'
     : st.isFIFO() ? 'fifo' : st.isBlockDevice() ? 'block-device' : 'character-device';
-  const dev = st.isBlockDevice() || st.isCharacterDevice();
+  const dev = st.isBlockDevice() || st.isCharacterDevice() ? devNumbers(BigInt(st.rdev)) : { major: 0, minor: 0 };
   return {
     type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: type === 'file' ? st.size : 0, mtime: st.mtime,
-    linkname: '', devmajor: dev ? Math.floor(st.rdev / 256) & 0xfff : 0, devminor: dev ? (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) : 0,
-    ino: st.ino, nlink: st.nlink,
+    linkname: '', devmajor: dev.major, devminor: dev.minor, ino: st.ino, nlink: st.nlink,
   };
 }
 
