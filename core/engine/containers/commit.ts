@@ -1,11 +1,11 @@
 // POST /commit: the container's changes as a new layer on top of its image, with the container's
 // config (and the request's, and `--change` instructions) as the image config.
 import { BerthError } from '../../errors.ts';
-import type { ContainerConfig as ImageRuntimeConfig, ImageConfig, Manifest } from '../../image/types.ts';
-import { MediaType } from '../../image/media-types.ts';
-import { parseManifestBytes } from '../../image/parse.ts';
+import type { ContainerConfig as ImageRuntimeConfig, ImageConfig } from '../../image/types.ts';
+import { LocalImage } from '../../image/local-image.ts';
+import { DOCKER_LAYER_UNCOMPRESSED } from '../../layer/compression.ts';
+import { writeChildManifest } from '../child-image.ts';
 import { ingestBlob } from '../../content/ingest.ts';
-import { digestBytes } from '../../digest.ts';
 import { buildImageRecord } from '../../metadata/image-record.ts';
 import { familiarString, parseReference, withDefaultTag, withTag, referenceString } from '../../reference/reference.ts';
 import type { ContainerService } from './service.ts';
@@ -119,22 +119,9 @@ async function writeImage(svc: ContainerService, c: Container, opts: CommitOptio
     history: [...(base.history ?? []), { created: now, ...(opts.author ? { author: opts.author } : {}), created_by: [c.rec.Path, ...c.rec.Args].join(' '), ...(opts.comment ? { comment: opts.comment } : {}) }],
   };
   if (opts.comment) imageConfig.comment = opts.comment;
-  const enc = new TextEncoder();
-  const configBytes = enc.encode(JSON.stringify(imageConfig));
-  const configDigest = digestBytes(hash, configBytes);
-  await deps.blobs.write({ digest: configDigest, size: configBytes.length }, configBytes);
-  const baseManifest = parseManifestBytes(await deps.blobs.readBytes(baseRec.manifest.digest), baseRec.manifest.mediaType);
-  if (baseManifest.kind !== 'manifest') throw new BerthError('invalid_manifest', `the manifest of ${baseRec.id} is not a platform manifest`);
-  const manifest: Manifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.DockerManifest,
-    config: { mediaType: MediaType.DockerConfig, digest: configDigest, size: configBytes.length },
-    layers: [...(baseManifest.manifest as Manifest).layers, { mediaType: 'application/vnd.docker.image.rootfs.diff.tar', digest: diffID, size: layer.size }],
-  };
-  const manifestBytes = enc.encode(JSON.stringify(manifest));
-  const manifestDigest = digestBytes(hash, manifestBytes);
-  await deps.blobs.write({ digest: manifestDigest, size: manifestBytes.length }, manifestBytes);
-  const rec = await buildImageRecord(deps.blobs, { manifest: { mediaType: MediaType.DockerManifest, digest: manifestDigest, size: manifestBytes.length }, parent: baseRec.id });
+  const baseImage = await LocalImage.open(deps.blobs, baseRec.manifest, deps);
+  const { manifest } = await writeChildManifest(deps, imageConfig, [...(await baseImage.manifest()).layers, { mediaType: DOCKER_LAYER_UNCOMPRESSED, digest: diffID, size: layer.size }]);
+  const rec = await buildImageRecord(deps.blobs, { manifest, parent: baseRec.id });
   await deps.store.put(rec);
   if (opts.repo) {
     let r = parseReference(opts.repo);
