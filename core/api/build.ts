@@ -22,7 +22,7 @@ export interface BuildContextReceiver {
 
 export function buildRoutes(router: Router, services: BuildServices, contexts: BuildContextReceiver): void {
   router.post('/build', async ({ req, query }) => {
-    if (boolParam(query, 'remote') || query.get('remote')) throw new BerthError('unsupported', 'building from a remote context (git or URL) is not supported: clone or download it and build the directory');
+    if (query.get('remote')) throw new BerthError('unsupported', 'building from a remote context (git or URL) is not supported: clone or download it and build the directory');
     if (query.get('version') === '2') throw new BerthError('unsupported', 'BuildKit (version=2) is not supported by berth: use the legacy builder (DOCKER_BUILDKIT=0) or `berth build`');
     if (!req.body) throw new BerthError('invalid_argument', 'the request has no body: send the build context (a tar) as the body');
     const options = {

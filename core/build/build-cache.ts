@@ -4,9 +4,8 @@
 // the config it ran with). Intermediate images are ordinary untagged images with a parent link, so the
 // cache outlives daemon restarts and `docker image prune` empties it.
 import type { ContainerConfig, Descriptor, ImageConfig } from '../image/types.ts';
-import type { ImageRecord } from '../metadata/image-store.ts';
+import type { ImageRecord, ImageStore } from '../metadata/image-store.ts';
 import type { ImageDeps } from '../engine/store-image.ts';
-import { parseImageConfig } from '../image/parse.ts';
 import { writeStepImage, type BuildImage } from './image-writer.ts';
 
 /** The fields of a step's config the cache compares (dockerd's image/cache compare). */
@@ -22,20 +21,18 @@ export function cacheKey(config: ContainerConfig): string {
   return JSON.stringify(KEY_FIELDS.map((k) => canonical(c[k])));
 }
 
-/** The child of `parentId` ('' for scratch) that the step with this probe config made, if any. */
-export async function findCachedStep(deps: ImageDeps, parentId: string, probe: ContainerConfig): Promise<ImageRecord | undefined> {
+/**
+ * The child of `parentId` ('' for scratch) that the step with this probe config made, if any. `config` reads
+ * an image's config (the image service caches them: every step asks about the same children again).
+ */
+export async function findCachedStep(store: ImageStore, config: (id: string) => Promise<ImageConfig>, parentId: string, probe: ContainerConfig): Promise<ImageRecord | undefined> {
   const key = cacheKey(probe);
-  const candidates = parentId ? await deps.store.children(parentId) : (await deps.store.list()).filter((r) => !r.parent);
+  const candidates = parentId ? await store.children(parentId) : (await store.list()).filter((r) => !r.parent);
   // The newest first, as dockerd picks the latest of several matches.
   candidates.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
   for (const rec of candidates) {
-    let config;
-    try {
-      config = parseImageConfig(await deps.blobs.readBytes(rec.id));
-    } catch {
-      continue; // an image whose config went missing is no cache
-    }
-    if (config.container_config && cacheKey(config.container_config) === key) return rec;
+    const made = (await config(rec.id).catch(() => undefined))?.container_config; // a config gone missing is no cache
+    if (made && cacheKey(made) === key) return rec;
   }
   return undefined;
 }

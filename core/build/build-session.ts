@@ -3,8 +3,7 @@
 // it twice. Base images come from the local store, pulled when missing or asked to (`--pull`).
 import { BerthError } from '../errors.ts';
 import type { Codecs, HashFactory } from '../host.ts';
-import type { ImageConfig, Manifest } from '../image/types.ts';
-import { parseManifestBytes } from '../image/parse.ts';
+import type { ImageConfig } from '../image/types.ts';
 import type { ImageRecord } from '../metadata/image-store.ts';
 import type { ImageService } from '../engine/image-service.ts';
 import type { ImageDeps } from '../engine/store-image.ts';
@@ -14,7 +13,6 @@ import type { BuildContext } from './context/build-context.ts';
 import type { BuildHost, RootfsView } from './build-host.ts';
 import type { Stage } from './dockerfile/instructions.ts';
 import type { EscapeToken } from './dockerfile/shell-lex.ts';
-import type { StageConfig } from './stage-config.ts';
 import type { StageOutput } from './stage-builder.ts';
 import { parseReference } from '../reference/reference.ts';
 import type { CacheSource } from './build-cache.ts';
@@ -38,7 +36,6 @@ export interface BuildOptions {
   cacheFrom?: string[];
   /** Credentials for pulling base images, by registry (X-Registry-Config). */
   credentials?: (domain: string) => Credentials | undefined;
-  signal?: AbortSignal;
 }
 
 export interface BuildServices {
@@ -119,16 +116,10 @@ export class BuildSession {
   }
 
   /** The files of a stage or an image, for COPY --from and RUN --mount from=. */
-  async rootfsOf(from: string, _config: StageConfig, out: StageOutput): Promise<RootfsView> {
+  async rootfsOf(from: string, out: StageOutput): Promise<RootfsView> {
     const stage = this.stageIndex(from);
     const image = stage !== undefined ? await this.startStage(stage) : await this.image(from, out);
     return this.host.openRootfs(image.config.rootfs.diff_ids, image.layers);
-  }
-
-  async manifestLayers(rec: ImageRecord): Promise<Manifest['layers']> {
-    const parsed = parseManifestBytes(await this.imageDeps.blobs.readBytes(rec.manifest.digest), rec.manifest.mediaType);
-    if (parsed.kind !== 'manifest') throw new BerthError('invalid_manifest', `the manifest of ${rec.id} is not a platform manifest`);
-    return [...(parsed.manifest as Manifest).layers];
   }
 
   private readonly pulled = new Map<string, Promise<ImageRecord>>();

@@ -26,11 +26,6 @@ export interface PreparedBuild {
   run(emit: ProgressSink, signal?: AbortSignal): Promise<string>;
 }
 
-/** Builds the image; returns its ID. */
-export async function buildImage(services: BuildServices, context: BuildContext, options: BuildOptions, emit: ProgressSink): Promise<string> {
-  return (await prepareBuild(services, context, options)).run(emit);
-}
-
 /** Reads and checks the Dockerfile, the tags and the target (dockerd answers these with an HTTP error). */
 export async function prepareBuild(services: BuildServices, context: BuildContext, options: BuildOptions): Promise<PreparedBuild> {
   const tags = options.tags.map(parseTag);
@@ -82,7 +77,7 @@ async function runBuild(session: BuildSession, plan: BuildPlan, emit: ProgressSi
   const { buildArgs, commands, needed, firstSteps, target, tags } = plan;
   const abort = new AbortController();
   const onAbort = () => abort.abort();
-  for (const s of [options.signal, signal]) s?.addEventListener('abort', onAbort);
+  signal?.addEventListener('abort', onAbort);
   session.signal = abort.signal;
   const output = new OrderedOutput(needed, (m) => { if (!options.quiet) emit(m); });
   for (const line of plan.metaSteps) {
@@ -119,7 +114,7 @@ async function runBuild(session: BuildSession, plan: BuildPlan, emit: ProgressSi
     if (failed) throw failed.reason;
     image = await session.startStage(target);
   } finally {
-    for (const s of [options.signal, signal]) s?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
     output.flushAll();
   }
 

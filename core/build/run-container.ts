@@ -8,9 +8,8 @@ import { createContainer } from '../engine/containers/create.ts';
 import { startContainer } from '../engine/containers/start.ts';
 import { waitContainer } from '../engine/containers/wait.ts';
 import { removeContainer } from '../engine/containers/remove.ts';
-import { ingestBlob } from '../content/ingest.ts';
 import type { ContainerConfig, Descriptor } from '../image/types.ts';
-import { EMPTY_TAR_DIGEST, LAYER_TAR } from './image-writer.ts';
+import { storeStepLayer } from './image-writer.ts';
 import { clampLayerTimes } from './layer-times.ts';
 import { StepFailedError } from './step-error.ts';
 
@@ -104,11 +103,7 @@ async function pumpOutput(svc: ContainerService, id: string, out: RunOutput, tai
 }
 
 async function commitChanges(svc: ContainerService, rec: ContainerRecord, epoch: number | undefined): Promise<Descriptor | undefined> {
-  const deps = svc.opts.images.opts;
   let tar = await svc.runtime.diffTar(rec);
   if (epoch !== undefined) tar = clampLayerTimes(tar, epoch);
-  const blob = await ingestBlob(deps.blobs, tar, deps.hash);
-  if (blob.digest === EMPTY_TAR_DIGEST) return undefined;
-  await deps.snapshotter.prepare(blob.digest, () => deps.blobs.read(blob.digest));
-  return { mediaType: LAYER_TAR, digest: blob.digest, size: blob.size };
+  return storeStepLayer(svc.opts.images.opts, tar);
 }

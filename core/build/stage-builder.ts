@@ -6,7 +6,6 @@
 import { BerthError } from '../errors.ts';
 import type { ContainerConfig, Descriptor, HistoryEntry, ImageConfig } from '../image/types.ts';
 import { shortId } from '../digest.ts';
-import { ingestBlob } from '../content/ingest.ts';
 import { undoably } from '../engine/undoable-lease.ts';
 import type { Mount } from '../engine/containers/types.ts';
 import type { AddInstruction, CopyInstruction, Instruction, RunInstruction, Stage } from './dockerfile/instructions.ts';
@@ -19,7 +18,7 @@ import { planCopy, type CopyPlan, type DestStat } from './copy/plan.ts';
 import { copyChecksum } from './copy/checksum.ts';
 import { writeCopyLayer } from './copy/layer.ts';
 import { findCachedStep, findInCacheSources } from './build-cache.ts';
-import { LAYER_TAR, writeStepImage, type BuildImage } from './image-writer.ts';
+import { loadBuildImage, storeStepLayer, writeStepImage, type BuildImage } from './image-writer.ts';
 import { runInContainer } from './run-container.ts';
 import type { BuildContext } from './context/build-context.ts';
 import type { RootfsView } from './build-host.ts';
@@ -174,7 +173,7 @@ export class StageBuilder {
         let source: string | undefined;
         const path = m.source.replace(/^\/+/, '') || '.';
         if (m.from) {
-          const view = await s.rootfsOf(m.from, this.config, this.out);
+          const view = await s.rootfsOf(m.from, this.out);
           views.push(view);
           if (view.hostPath) source = `${view.hostPath}/${path}`;
         } else {
@@ -222,7 +221,7 @@ export class StageBuilder {
     try {
       let context: BuildContext = s.context;
       if (from) {
-        const view = await s.rootfsOf(from, this.config, this.out);
+        const view = await s.rootfsOf(from, this.out);
         views.push(view);
         context = view.context;
       }
@@ -255,10 +254,7 @@ export class StageBuilder {
 
   private async layerOf(plan: CopyPlan): Promise<Descriptor | undefined> {
     if (plan.entries.length === 0) return undefined;
-    const deps = this.session.imageDeps;
-    const blob = await ingestBlob(deps.blobs, writeCopyLayer(plan), deps.hash);
-    await deps.snapshotter.prepare(blob.digest, () => deps.blobs.read(blob.digest));
-    return { mediaType: LAYER_TAR, digest: blob.digest, size: blob.size };
+    return storeStepLayer(this.session.imageDeps, writeCopyLayer(plan));
   }
 
   /** WORKDIR's directory (and missing parents, root-owned 0755) as a layer, or nothing when it exists. */
@@ -289,9 +285,9 @@ export class StageBuilder {
   private async fromCache(probe: ContainerConfig): Promise<boolean> {
     const s = this.session;
     if (s.options.noCache) return false;
-    const hit = await findCachedStep(s.imageDeps, this.image.id, probe);
+    const hit = await findCachedStep(s.imageDeps.store, (id) => s.images.config(id), this.image.id, probe);
     if (hit) {
-      this.image = { id: hit.id, config: await s.images.config(hit.id), layers: await s.manifestLayers(hit) };
+      this.image = await loadBuildImage(s.imageDeps, hit, await s.images.config(hit.id));
     } else {
       const restored = s.cacheSources.length
         ? await undoably(s.imageDeps.store, () => findInCacheSources(s.imageDeps, s.cacheSources, this.image, probe))
