@@ -39,7 +39,8 @@ export interface InspectOptions {
   layerDir?: (diffID: string) => string | undefined;
 }
 
-function familiar(full: string): string {
+/** A stored reference as docker shows it (`busybox:latest`). */
+export function familiar(full: string): string {
   return familiarString(parseReference(full));
 }
 
@@ -94,8 +95,8 @@ export interface HistoryItem { Id: string; Created: number; CreatedBy: string; T
 
 /**
  * The config's history, newest first; each entry that made a layer gets that layer's size. The top
- * entry carries the image ID and tags; the others are `<missing>` (pulled images have no local
- * parent chain), as dockerd shows them.
+ * entry carries the image ID and tags; the others are `<missing>` (ImageService.history names the
+ * entries a local build's parent chain ended with, as dockerd shows them).
  */
 export function imageHistory(rec: ImageRecord, config: ImageConfig, layerSize: (diffID: string) => number): HistoryItem[] {
   const diffIDs = config.rootfs.diff_ids;

@@ -16,7 +16,7 @@ import { recordStoredImage, storeImageContent, type ImageDeps } from './store-im
 import type { SourceImage } from './platform-image.ts';
 import type { BuiltinImages } from './builtin-images.ts';
 import { invalidFilterValue, listImages, type ImageFilters, type ImageSummary } from './image-list.ts';
-import { imageHistory, inspectImage, type HistoryItem } from './image-inspect.ts';
+import { familiar, imageHistory, inspectImage, type HistoryItem } from './image-inspect.ts';
 import { pullImage, registryClient, resolvedSchemes, type PullContext, type PullRequest } from './pull.ts';
 import { pushImage, type PushRequest } from './push.ts';
 import { loadImages, saveImages } from './image-archive.ts';
@@ -116,7 +116,7 @@ export class ImageService {
       const at = items.length - ((await this.config(id)).history?.length ?? 0);
       if (at > 0 && at < items.length) {
         items[at]!.Id = parent.id;
-        items[at]!.Tags = parent.repoTags.length ? parent.repoTags.map((t) => familiarString(parseReference(t))) : null;
+        items[at]!.Tags = parent.repoTags.length ? parent.repoTags.map(familiar) : null;
       }
       id = parent.parent;
     }
