@@ -1,7 +1,7 @@
 // The client's config.json in the docker CLI's place ($DOCKER_CONFIG, --config or ~/.docker), so
 // `berth login` and `docker login` share credentials. The credential format itself is core/auth's;
 // this adds where the file lives and the CLI's own settings (imagesFormat, credsStore).
-import { credentialKey, DOCKER_HUB_KEY, loadCredentials, removeCredentials, storeCredentials, type TextFile } from '../auth/docker-config.ts';
+import { credentialKey, DOCKER_HUB_KEY, listCredentials, loadCredentials, removeCredentials, storeCredentials, type TextFile } from '../auth/docker-config.ts';
 import type { Credentials } from '../auth/credentials.ts';
 import { encodeRegistryAuth as encodeAuthHeader } from '../auth/registry-auth-header.ts';
 import { BerthError } from '../errors.ts';
@@ -52,6 +52,11 @@ export class ConfigFile {
   /** Credentials for a registry host (`127.0.0.1:5000`, `docker.io`). */
   credentials(server: string): Promise<Credentials | undefined> {
     return loadCredentials(this.file, credentialsKey(server));
+  }
+
+  /** Every stored login, by its key in `auths` (X-Registry-Config: a build may pull from any of them). */
+  logins(): Promise<Record<string, Credentials>> {
+    return listCredentials(this.file);
   }
 
   storeCredentials(server: string, c: Credentials): Promise<void> {

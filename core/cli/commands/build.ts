@@ -3,7 +3,6 @@
 // POST /build with the options as query parameters; the daemon's JSON stream is printed as docker
 // prints it, or, on a terminal, as a live per-step view. A failed build exits with the daemon's code.
 import { BerthError } from '../../errors.ts';
-import { listCredentials } from '../../auth/docker-config.ts';
 import { parseReference } from '../../reference/reference.ts';
 import { StatusError, type Command, type CommandContext } from '../command.ts';
 import { goQuote, type FlagSpec } from '../flags.ts';
@@ -190,9 +189,7 @@ function requestOptions(ctx: CommandContext): BuildRequestOptions {
 /** Every stored login, for X-Registry-Config (the daemon may pull any base image). */
 async function registryConfig(ctx: CommandContext): Promise<string> {
   try {
-    const config = await ctx.config();
-    const logins = await listCredentials({ read: () => ctx.host.files.readText(config.path), write: async () => {} });
-    return registryConfigHeader(logins);
+    return registryConfigHeader(await (await ctx.config()).logins());
   } catch {
     return registryConfigHeader({});
   }
