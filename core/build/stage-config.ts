@@ -13,7 +13,7 @@ import { parseDockerfile } from './dockerfile/parser.ts';
 import {
   parseInstruction, type HealthConfig as HealthInstructionConfig, type Instruction, type RunInstruction,
 } from './dockerfile/instructions.ts';
-import type { EscapeToken } from './dockerfile/shell-lex.ts';
+import { buildEnvs, type EscapeToken } from './dockerfile/shell-lex.ts';
 import { goList, goQuoteList, healthcheckComment } from './history-text.ts';
 
 export const DEFAULT_SHELL: readonly string[] = ['/bin/sh', '-c'];
@@ -105,12 +105,7 @@ export class StageConfig {
   /** The variables an instruction expands with: the stage's ENV, then its ARGs that ENV does not set. */
   environment(): Map<string, string> {
     const env = this.config.Env ?? [];
-    const out = new Map<string, string>();
-    for (const e of [...env, ...this.buildArgs.filterAllowed(env)]) {
-      const i = e.indexOf('=');
-      out.set(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
-    }
-    return out;
+    return buildEnvs([...env, ...this.buildArgs.filterAllowed(env)]);
   }
 
   /** One word expanded with environment(), as ENV, LABEL, WORKDIR, USER, COPY, ... expand theirs. */
