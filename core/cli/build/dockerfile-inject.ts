@@ -2,6 +2,7 @@
 // inside the context tar under a random name, as the docker CLI's AddDockerfileToBuildContext puts it:
 // `.dockerfile.<20 hex>` (mode 0600), and that name appended to .dockerignore (which is created
 // when the context has none) so the daemon removes it from what COPY sees.
+import { concatBytes } from '../../bytes.ts';
 import { readTar } from '../../layer/tar-read.ts';
 import { TarWriter } from '../../layer/tar-write.ts';
 import { DOCKERIGNORE } from '../../build/context/dockerignore.ts';
@@ -12,13 +13,6 @@ const utf8 = new TextEncoder();
 export function randomDockerfileName(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(10));
   return `.dockerfile.${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
-  return out;
 }
 
 /** Rewrites the context tar with the Dockerfile added; entries stream through unchanged otherwise. */
@@ -32,7 +26,7 @@ export function addDockerfileToContext(context: ReadableStream<Uint8Array>, dock
       if (entry.name === DOCKERIGNORE && !sawIgnore) {
         sawIgnore = true;
         const old = new Uint8Array(await new Response(entry.body).arrayBuffer());
-        const text = concat(old, utf8.encode(`\n${name}\n`));
+        const text = concatBytes([old, utf8.encode(`\n${name}\n`)]);
         await writer.add({ ...entry, size: text.byteLength }, text);
         continue;
       }

@@ -3,6 +3,7 @@
 // POST /build with the options as query parameters; the daemon's JSON stream is printed as docker
 // prints it, or, on a terminal, as a live per-step view. A failed build exits with the daemon's code.
 import { BerthError } from '../../errors.ts';
+import { collect } from '../../content/ingest.ts';
 import { parseReference } from '../../reference/reference.ts';
 import { StatusError, type Command, type CommandContext } from '../command.ts';
 import { goQuote, type FlagSpec } from '../flags.ts';
@@ -110,10 +111,6 @@ interface PreparedContext {
   dockerfile: string;
 }
 
-async function readAll(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(s).arrayBuffer());
-}
-
 /** The context tar and the Dockerfile's name in it, from stdin or a local directory (RunBuild's switch). */
 async function prepareContext(ctx: CommandContext, specified: string, dockerfileFlag: string): Promise<PreparedContext> {
   const fromStdin = dockerfileFlag === '-';
@@ -132,10 +129,10 @@ async function prepareContext(ctx: CommandContext, specified: string, dockerfile
   const local = await resolveLocalContext(tree, specified, dockerfileFlag);
   let dockerfile: Uint8Array | undefined;
   if (fromStdin) {
-    dockerfile = await readAll(ctx.host.stdin.stream());
+    dockerfile = await collect(ctx.host.stdin.stream());
   } else if (dockerfileOutsideContext(local)) {
     try {
-      dockerfile = await readAll(await tree.open(local.dockerfilePath!));
+      dockerfile = await collect(await tree.open(local.dockerfilePath!));
     } catch (e) {
       throw new BerthError('invalid_argument', `unable to open Dockerfile: ${(e as Error).message}`);
     }
