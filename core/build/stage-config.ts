@@ -113,12 +113,6 @@ export class StageConfig {
     return expandWord(word, this.environment(), this.expandOptions(line));
   }
 
-  /** The Env a RUN container gets. */
-  runEnvironment(): string[] {
-    const env = this.config.Env ?? [];
-    return [...env, ...this.buildArgs.filterAllowed(env)];
-  }
-
   /** Applies a config-only instruction. RUN, COPY and ADD are the builder's (see runStep). */
   apply(instruction: Instruction): ConfigStep {
     const line = instruction.location.startLine;
