@@ -10,10 +10,11 @@ import { walkContext, type ContextEntry } from './context-walk.ts';
 
 function header(e: ContextEntry, linkname: string): TarHeaderInit | undefined {
   const { entry } = e;
-  const base: TarHeaderInit = { name: e.rel, mode: entry.mode & 0o7777, uid: 0, gid: 0, mtime: new Date(Math.floor(entry.mtime.getTime() / 1000) * 1000) };
+  // The writer keeps whole seconds of mtime and marks a directory's name with `/`.
+  const base: TarHeaderInit = { name: e.rel, mode: entry.mode, uid: 0, gid: 0, mtime: entry.mtime };
   switch (entry.kind) {
     case 'file': return { ...base, type: 'file', size: entry.size };
-    case 'directory': return { ...base, type: 'directory', name: `${e.rel}/` };
+    case 'directory': return { ...base, type: 'directory' };
     case 'symlink': return { ...base, type: 'symlink', linkname };
     case 'fifo': return { ...base, type: 'fifo' };
     case 'character-device':

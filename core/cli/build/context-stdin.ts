@@ -35,6 +35,5 @@ export async function contextFromReader(input: ReadableStream<Uint8Array>, docke
   if (dockerfileFlag === '-') throw new BerthError('invalid_argument', 'unable to prepare context: build context is not an archive');
   if (dockerfileFlag !== '') throw new BerthError('invalid_argument', 'unable to prepare context: ambiguous Dockerfile source: both stdin and flag correspond to Dockerfiles');
   const dockerfile = new Uint8Array(await new Response(rest).arrayBuffer());
-  const mtime = new Date(Math.floor(now.getTime() / 1000) * 1000);
-  return { tar: tarStream([{ header: { name: DEFAULT_DOCKERFILE, type: 'file', mode: 0o644, mtime }, body: dockerfile }]), relDockerfile: DEFAULT_DOCKERFILE };
+  return { tar: tarStream([{ header: { name: DEFAULT_DOCKERFILE, type: 'file', mode: 0o644, mtime: now }, body: dockerfile }]), relDockerfile: DEFAULT_DOCKERFILE };
 }

@@ -18,7 +18,7 @@ export function randomDockerfileName(): string {
 /** Rewrites the context tar with the Dockerfile added; entries stream through unchanged otherwise. */
 export function addDockerfileToContext(context: ReadableStream<Uint8Array>, dockerfile: Uint8Array, opts: { name?: string; now?: Date } = {}): { tar: ReadableStream<Uint8Array>; name: string } {
   const name = opts.name ?? randomDockerfileName();
-  const now = new Date(Math.floor((opts.now ?? new Date()).getTime() / 1000) * 1000);
+  const now = opts.now ?? new Date();
   const writer = new TarWriter();
   (async () => {
     let sawIgnore = false;
