@@ -6,7 +6,7 @@ import { TarWriter } from '../../layer/tar-write.ts';
 import { cleanPath, parentPath } from '../context/pattern-matcher.ts';
 import { openArchive } from './archive.ts';
 import { bytesStream } from '../context/build-context.ts';
-import type { CopyPlan, PlanEntry } from './plan.ts';
+import { clampToEpoch, type CopyPlan, type PlanEntry } from './plan.ts';
 
 /** The layer as an uncompressed tar stream; a failure while writing errors the stream. */
 export function writeCopyLayer(plan: CopyPlan): ReadableStream<Uint8Array> {
@@ -40,8 +40,7 @@ async function unpack(plan: CopyPlan, entry: PlanEntry, tar: TarWriter, dirs: Se
   const file = content.kind === 'context' ? await plan.context.read(content.path) : bytesStream(content.data);
   const stream = await openArchive(file, source, plan.codecs);
   if (!stream) throw new BerthError('invalid_argument', `ADD failed: ${source} is no longer a tar archive`);
-  const epoch = plan.sourceDateEpoch;
-  const clamp = (d: Date): Date => (epoch !== undefined && d.getTime() > epoch * 1000 ? new Date(epoch * 1000) : d);
+  const clamp = clampToEpoch(plan.sourceDateEpoch);
   const inside = (name: string): string => {
     const p = cleanPath(name.replace(/^\/+/, ''));
     if (p === '..' || p.startsWith('../')) {

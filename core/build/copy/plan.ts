@@ -83,7 +83,7 @@ export async function planCopy(inst: CopyInstruction | AddInstruction, options: 
   const chmod = parseChmod(inst.chmod);
   const identity = await parseChown(inst.chown, options.readEtc);
   const epoch = options.sourceDateEpoch;
-  const clamp = (d: Date): Date => (epoch !== undefined && d.getTime() > epoch * 1000 ? new Date(epoch * 1000) : d);
+  const clamp = clampToEpoch(epoch);
   const ctx: Ctx = { options, entries: new Map(), identity, chmod, created: clamp(options.now ?? new Date(0)), clamp };
   if (inst.kind === 'add' && inst.checksum !== '' && inst.sources.some((s) => !isRemoteSource(s))) {
     throw new BerthError('invalid_argument', "checksum can't be specified for non-HTTP(S) sources");
@@ -101,6 +101,11 @@ export async function planCopy(inst: CopyInstruction | AddInstruction, options: 
   for (const path of [...ctx.entries.keys()]) await ensureParents(ctx, path);
   const entries = [...ctx.entries.values()].sort((a, b) => comparePaths(a.path, b.path) || (a.type === 'archive' ? 1 : 0) - (b.type === 'archive' ? 1 : 0));
   return { entries, context: options.context, codecs: options.codecs, sourceDateEpoch: epoch };
+}
+
+/** SOURCE_DATE_EPOCH (seconds) as a clamp: a later time becomes the epoch; without one, times stay. */
+export function clampToEpoch(epoch: number | undefined): (d: Date) => Date {
+  return (d) => (epoch !== undefined && d.getTime() > epoch * 1000 ? new Date(epoch * 1000) : d);
 }
 
 /** What the sources name, in order: files and directories of the context, downloads, heredocs. */
