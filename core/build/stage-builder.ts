@@ -104,13 +104,7 @@ export class StageBuilder {
     if (step.note) this.out.stream(step.note);
     const probe: ContainerConfig = { ...this.config.config, Cmd: step.cmd };
     if (await this.fromCache(probe)) return;
-    let layer: Descriptor | undefined;
-    let history = step.history;
-    if (step.makeDirectory) {
-      layer = await this.directoryLayer(step.makeDirectory);
-      if (!layer) history = { ...history, empty_layer: true };
-    }
-    await this.commit(probe, history, layer);
+    await this.commit(probe, step.history, step.makeDirectory ? await this.directoryLayer(step.makeDirectory) : undefined);
   }
 
   private async run(instruction: RunInstruction): Promise<void> {
@@ -125,14 +119,12 @@ export class StageBuilder {
     if (await this.fromCache(probe)) return;
     if (!this.image.id) await this.commitConfigOnly(this.image.config);
 
-    const views: RootfsView[] = [];
     const releases: (() => Promise<void>)[] = [];
     try {
       const hostMounts: Mount[] = [];
       const tmpfs: Record<string, string> = {};
-      for (const m of mounts) await this.runMount(m, hostMounts, tmpfs, views, releases);
+      for (const m of mounts) await this.runMount(m, hostMounts, tmpfs, releases);
       const script = await this.shebangScript(instruction, hostMounts, releases);
-      let containerId = '';
       const result = await runInContainer(s.containers, {
         imageId: this.image.id,
         config: this.config.config,
@@ -144,18 +136,17 @@ export class StageBuilder {
         ...(s.options.shmSize ? { shmSize: s.options.shmSize } : {}),
         ...(s.sourceDateEpoch !== undefined ? { sourceDateEpoch: s.sourceDateEpoch } : {}),
       }, {
-        started: (id) => { containerId = id; this.out.stream(` ---> Running in ${shortId(id)}\n`); },
+        started: (id) => this.out.stream(` ---> Running in ${shortId(id)}\n`),
         write: (text) => this.out.stream(text),
       }, s.signal);
-      this.out.stream(`Removing intermediate container ${shortId(containerId)}\n`);
-      await this.commit(probe, result.layer ? step.history : { ...step.history, empty_layer: true }, result.layer);
+      this.out.stream(`Removing intermediate container ${shortId(result.containerId)}\n`);
+      await this.commit(probe, step.history, result.layer);
     } finally {
-      for (const v of views) await v.close().catch(() => {});
       for (const r of releases) await r().catch(() => {});
     }
   }
 
-  private async runMount(m: RunMount, mounts: Mount[], tmpfs: Record<string, string>, views: RootfsView[], releases: (() => Promise<void>)[]): Promise<void> {
+  private async runMount(m: RunMount, mounts: Mount[], tmpfs: Record<string, string>, releases: (() => Promise<void>)[]): Promise<void> {
     const s = this.session;
     const target = m.target.startsWith('/') ? m.target : `${this.config.config.WorkingDir || '/'}/${m.target}`.replace(/\/+/g, '/');
     switch (m.type) {
@@ -174,7 +165,7 @@ export class StageBuilder {
         const path = m.source.replace(/^\/+/, '') || '.';
         if (m.from) {
           const view = await s.rootfsOf(m.from, this.out);
-          views.push(view);
+          releases.push(() => view.close());
           if (view.hostPath) source = `${view.hostPath}/${path}`;
         } else {
           source = s.host.contextHostPath?.(s.context, path);
@@ -246,7 +237,7 @@ export class StageBuilder {
       if (await this.fromCache(probe)) return;
       const layer = await this.layerOf(plan);
       const history: HistoryEntry = { ...(this.config.maintainer ? { author: this.config.maintainer } : {}), created_by: cmd.join(' ') };
-      await this.commit(probe, layer ? history : { ...history, empty_layer: true }, layer);
+      await this.commit(probe, history, layer);
     } finally {
       for (const v of views) await v.close().catch(() => {});
     }
@@ -300,6 +291,7 @@ export class StageBuilder {
     return true;
   }
 
+  /** The step's image; a step without a layer is marked `empty_layer` in its history entry. */
   private async commit(probe: ContainerConfig, history: HistoryEntry, layer: Descriptor | undefined): Promise<void> {
     const s = this.session;
     const created = s.stepTime().toISOString().replace('.000Z', 'Z');
@@ -313,7 +305,7 @@ export class StageBuilder {
       config: { ...this.config.config },
       container_config: probe,
       rootfs: { type: 'layers', diff_ids: layer ? [...base.rootfs.diff_ids, layer.digest] : [...base.rootfs.diff_ids] },
-      history: [...(base.history ?? []), { created, ...history }],
+      history: [...(base.history ?? []), { created, ...history, ...(layer ? {} : { empty_layer: true }) }],
     };
     this.image = await undoably(s.imageDeps.store, () => writeStepImage(s.imageDeps, this.image, config, layer));
     this.out.stream(` ---> ${shortId(this.image.id)}\n`);
