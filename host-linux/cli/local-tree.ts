@@ -1,7 +1,7 @@
 // The Node side of `berth build`'s context: lstat, readdir, readlink and reads of local files, with
 // Go's error wording (the docker CLI's messages quote os errors), and realpath as filepath.EvalSymlinks.
-import { constants, createReadStream } from 'node:fs';
-import { access, lstat, readdir, readlink, realpath, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, lstat, open as openFile, readdir, readlink, realpath, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { LocalEntry, LocalEntryKind, LocalTree } from '../../core/cli/build/local-tree.ts';
@@ -88,12 +88,14 @@ export const nodeLocalTree: LocalTree = {
     }
   },
   async open(path) {
-    await new Promise<void>((ok, fail) => {
-      const s = createReadStream(path);
-      s.once('open', () => { s.destroy(); ok(); });
-      s.once('error', (e) => fail(goError('open', path, e)));
-    });
-    return Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
+    // Opened here, once, so a file that cannot be read fails with Go's wording before its stream is used.
+    let file;
+    try {
+      file = await openFile(path);
+    } catch (e) {
+      throw goError('open', path, e);
+    }
+    return Readable.toWeb(file.createReadStream()) as unknown as ReadableStream<Uint8Array>;
   },
   async remove(path) {
     try {
