@@ -11,6 +11,7 @@ import { decodeJSONStream, JSONMessageRenderer, type JSONMessage } from '../json
 import { ramInBytes } from '../units.ts';
 import { parseUlimit, toMap } from '../run/config.ts';
 import { validateExtraHost } from '../run/network-opts.ts';
+import { stringSlice, stringsFlag } from './network-create.ts';
 import { buildQuery, defaultBuildRequestOptions, registryConfigHeader, withProxyArgs, type BuildRequestOptions, type ProxyConfig } from '../build/build-request.ts';
 import { contextExcludes, contextMatcher, validateContext } from '../build/context-walk.ts';
 import { packContext } from '../build/context-pack.ts';
@@ -48,7 +49,7 @@ function buildFlags(): FlagSpec[] {
   return [
     { name: 'add-host', kind: 'list', usage: 'Add a custom host-to-IP mapping ("host:ip")', check: validateExtraHost },
     { name: 'build-arg', kind: 'list', usage: 'Set build-time variables', check: checkBuildArg },
-    { name: 'cache-from', kind: 'list', typeName: 'strings', usage: 'Images to consider as cache sources' },
+    stringsFlag('cache-from', 'Images to consider as cache sources'),
     { name: 'cgroup-parent', kind: 'string', usage: 'Set the parent cgroup for the "RUN" instructions during build' },
     { name: 'compress', kind: 'bool', usage: 'Compress the build context using gzip' },
     { name: 'cpu-period', kind: 'int', usage: 'Limit the CPU CFS (Completely Fair Scheduler) period' },
@@ -71,18 +72,13 @@ function buildFlags(): FlagSpec[] {
     { name: 'pull', kind: 'bool', usage: 'Always attempt to pull a newer version of the image' },
     { name: 'quiet', short: 'q', kind: 'bool', usage: 'Suppress the build output and print image ID on success' },
     { name: 'rm', kind: 'bool', usage: 'Remove intermediate containers after a successful build', default: true },
-    { name: 'security-opt', kind: 'list', typeName: 'strings', usage: 'Security options' },
+    stringsFlag('security-opt', 'Security options'),
     { name: 'shm-size', kind: 'bytes', usage: 'Size of "/dev/shm"' },
     { name: 'squash', kind: 'bool', usage: 'Squash newly built layers into a single new layer' },
     { name: 'tag', short: 't', kind: 'list', usage: 'Name and optionally a tag in the "name:tag" format', check: checkTag },
     { name: 'target', kind: 'string', usage: 'Set the target build stage to build.' },
     { name: 'ulimit', kind: 'list', typeName: 'ulimit', defaultText: '[]', usage: 'Ulimit options' },
   ];
-}
-
-/** pflag's StringSlice: each value split at commas. */
-function slice(values: string[]): string[] {
-  return values.flatMap((v) => (v === '' ? [] : v.split(',')));
 }
 
 /** opts.ConvertKVStringsToMapWithNil over --build-arg, a bare name taking the environment's value. */
@@ -164,7 +160,7 @@ function requestOptions(ctx: CommandContext): BuildRequestOptions {
     rm: f.rm as boolean,
     forceRm: f['force-rm'] as boolean,
     networkMode: f.network as string,
-    cacheFrom: slice(list('cache-from')),
+    cacheFrom: stringSlice(list('cache-from')),
     platform: (f.platform as string) || ctx.host.env.DOCKER_DEFAULT_PLATFORM || '',
     shmSize: f['shm-size'] as number,
     memory: f.memory as number,
@@ -178,7 +174,7 @@ function requestOptions(ctx: CommandContext): BuildRequestOptions {
     isolation: f.isolation as string,
     extraHosts: list('add-host').map(validateExtraHost),
     ulimits: list('ulimit').map(parseUlimit),
-    securityOpt: slice(list('security-opt')),
+    securityOpt: stringSlice(list('security-opt')),
     squash: f.squash as boolean,
   };
 }
