@@ -11,6 +11,7 @@ import { streamOrError } from './json-stream.ts';
 import type { ProgressSink } from '../engine/json-message.ts';
 import { errorText } from '../system-error.ts';
 import { authCredentials, decodeRegistryConfig } from '../auth/registry-auth-header.ts';
+import { credentialKey } from '../auth/docker-config.ts';
 import { prepareBuild, type BuildServices } from '../build/builder.ts';
 import type { BuildContext } from '../build/context/build-context.ts';
 import { StepFailedError } from '../build/step-error.ts';
@@ -38,8 +39,9 @@ export function buildRoutes(router: Router, services: BuildServices, contexts: B
       cacheFrom: jsonArrayParam(query, 'cachefrom'),
       ...(query.get('shmsize') && Number(query.get('shmsize')) > 0 ? { shmSize: Number(query.get('shmsize')) } : {}),
     };
-    const auths = decodeRegistryConfig(req.headers.get('x-registry-config'));
-    const credentials = (domain: string) => authCredentials(auths[domain] ?? (domain === 'docker.io' ? auths['https://index.docker.io/v1/'] : undefined));
+    // The client's config keys (`https://index.docker.io/v1/`, `host:port`), as docker-config stores them.
+    const auths = new Map(Object.entries(decodeRegistryConfig(req.headers.get('x-registry-config'))).map(([k, v]) => [credentialKey(k), v]));
+    const credentials = (domain: string) => authCredentials(auths.get(credentialKey(domain)));
     const context = await contexts.receive(req.body);
     let build;
     try {
