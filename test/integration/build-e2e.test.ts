@@ -192,6 +192,29 @@ describe('docker build (legacy builder) against berthd', { skip }, () => {
     }
   });
 
+  test('a base image from a registry that needs a login: the CLI\'s X-Registry-Config carries the credentials', async () => {
+    const registry = await startRegistry({ auth: { username: 'builder', password: 'secret-pw' } });
+    const configDir = join(dir, 'docker-config');
+    await mkdir(configDir, { recursive: true });
+    const as = (...args: string[]) => d.docker(args, { ...legacy, configDir });
+    try {
+      const base = `${registry.host}/e2e/private:1`;
+      const login = await d.docker(['login', '-u', 'builder', '--password-stdin', registry.host], { ...legacy, configDir, input: 'secret-pw\n' });
+      assert.equal(login.code, 0, login.stderr);
+      await ok('tag', 'busybox', base);
+      assert.equal((await as('push', base)).code, 0);
+      await ok('rmi', base);
+      const ctx = await context({ Dockerfile: `FROM ${base}\nRUN echo pulled with a login\n` });
+      const anonymous = await build(ctx);
+      assert.notEqual(anonymous.code, 0, 'an anonymous build pulled from a registry that needs a login');
+      const r = await as('build', ctx);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^pulled with a login$/m);
+    } finally {
+      await registry.stop();
+    }
+  });
+
   test('multi-stage: only the stages the target needs, COPY --from a stage and an image, --target, parallel stages kept in order', async () => {
     const ctx = await context({
       Dockerfile: [
