@@ -78,7 +78,7 @@ export class StageConfig {
 
   /** `base` is the base image's config (undefined for `scratch`). */
   constructor(base: ContainerConfig | undefined | null, options: StageConfigOptions = {}) {
-    this.config = copyConfig(base ?? {});
+    this.config = structuredClone(base ?? {});
     this.buildArgs = (options.buildArgs ?? new BuildArgs()).forStage();
     this.escapeToken = options.escapeToken ?? '\\';
     this.file = options.file ?? 'Dockerfile';
@@ -283,20 +283,6 @@ function healthConfig(h: HealthInstructionConfig): HealthConfig {
   if (h.startPeriod) out.StartPeriod = h.startPeriod;
   if (h.startInterval) out.StartInterval = h.startInterval;
   if (h.retries) out.Retries = h.retries;
-  return out;
-}
-
-function copyConfig(c: ContainerConfig): ContainerConfig {
-  const out: ContainerConfig = { ...c };
-  if (c.Env) out.Env = [...c.Env];
-  if (c.Cmd) out.Cmd = [...c.Cmd];
-  if (c.Entrypoint) out.Entrypoint = [...c.Entrypoint];
-  if (c.OnBuild) out.OnBuild = [...c.OnBuild];
-  if (c.Shell) out.Shell = [...c.Shell];
-  if (c.Volumes) out.Volumes = { ...c.Volumes };
-  if (c.ExposedPorts) out.ExposedPorts = { ...c.ExposedPorts };
-  if (c.Labels) out.Labels = { ...c.Labels };
-  if (c.Healthcheck) out.Healthcheck = { ...c.Healthcheck, ...(c.Healthcheck.Test ? { Test: [...c.Healthcheck.Test] } : {}) };
   return out;
 }
 
