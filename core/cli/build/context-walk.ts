@@ -26,7 +26,7 @@ export interface ContextEntry {
 export async function contextExcludes(tree: LocalTree, dir: string, relDockerfile: string): Promise<PatternSource[]> {
   const fromStdin = relDockerfile === '-';
   const candidates = fromStdin ? [DOCKERIGNORE] : dockerignoreCandidates(relDockerfile);
-  let sources: PatternSource[] = [];
+  let sources: Array<{ pattern: string; at: string }> = [];
   for (const candidate of candidates) {
     const path = joinLocal(dir, candidate);
     if (!(await tree.lstat(path))) continue;
@@ -39,7 +39,7 @@ export async function contextExcludes(tree: LocalTree, dir: string, relDockerfil
     sources = parseDockerignore(text).map((l) => ({ pattern: l.pattern, at: `${candidate}:${l.line}` }));
     break;
   }
-  const plain = sources.map((s) => (typeof s === 'string' ? s : s.pattern));
+  const plain = sources.map((s) => s.pattern);
   const kept = keepBuildFiles(plain, relDockerfile, fromStdin).slice(plain.length);
   return [...sources, ...kept];
 }
