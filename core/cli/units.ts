@@ -51,7 +51,8 @@ const SIZE_RE = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/;
 function parseSize(text: string, base: number): number {
   const m = SIZE_RE.exec(text);
   if (!m) throw new Error(`invalid size: '${text}'`);
-  let size = Number.parseFloat(m[1]!);
+  // Number, not parseFloat: `1.2.3` is no number (Go's ParseFloat refuses it), not 1.2.
+  let size = Number(m[1]!);
   if (!Number.isFinite(size)) throw new Error(`invalid size: '${text}'`);
   const prefix = (m[2] ?? '').toLowerCase();
   const power = 'kmgtp'.indexOf(prefix) + 1;

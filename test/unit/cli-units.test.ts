@@ -26,6 +26,7 @@ test('RAMInBytes', () => {
   assert.equal(ramInBytes('100'), 100);
   assert.throws(() => ramInBytes('garbage'), /^Error: invalid size: 'garbage'$/);
   assert.throws(() => ramInBytes('-1'), /invalid size/);
+  assert.throws(() => ramInBytes('1.2.3m'), /^Error: invalid size: '1.2.3m'$/);
 });
 
 test('HumanDuration and CREATED', () => {
