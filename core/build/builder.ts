@@ -9,7 +9,7 @@ import { familiarString, parseReference, referenceString, withDefaultTag, type R
 import { parseDockerfile } from './dockerfile/parser.ts';
 import { parseInstructions, type Instruction, type LabelInstruction, type Stage } from './dockerfile/instructions.ts';
 import type { EscapeToken } from './dockerfile/shell-lex.ts';
-import { expandWord } from './dockerfile/expansion.ts';
+import { checkCopyFrom, expandWord } from './dockerfile/expansion.ts';
 import { parseRunMount } from './dockerfile/run-mount.ts';
 import { BuildArgs, declareMetaArgs } from './build-args.ts';
 import type { BuildContext } from './context/build-context.ts';
@@ -35,6 +35,10 @@ export async function prepareBuild(services: BuildServices, context: BuildContex
   const dockerfile = parseInstructions(parsed, file);
   if (dockerfile.stages.length === 0) throw new BerthError('invalid_argument', `${file}: the Dockerfile has no FROM: a build needs at least one stage`);
   checkStageNames(dockerfile.stages, file);
+  // COPY --from names a stage or an image as written, in every stage, built or not (BuildKit's check).
+  for (const stage of dockerfile.stages) {
+    for (const c of stage.commands) if (c.kind === 'copy' && c.from) checkCopyFrom(c.from, { escapeToken: parsed.escapeToken, at: `${file}:${c.location.startLine}` });
+  }
 
   const buildArgs = new BuildArgs(options.buildArgs);
   declarePlatformArgs(buildArgs, services.platform);
@@ -190,7 +194,7 @@ function neededStages(session: BuildSession, target: number, args: BuildArgs): n
     const stage = session.stages[i]!;
     const refs = [expand(stage.baseName)];
     for (const c of stage.commands) {
-      if (c.kind === 'copy' && c.from) refs.push(expand(c.from));
+      if (c.kind === 'copy' && c.from) refs.push(c.from);
       if (c.kind === 'run') {
         for (const spec of c.mountSpecs) {
           try {

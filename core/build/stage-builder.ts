@@ -205,7 +205,6 @@ export class StageBuilder {
       chown: word(instruction.chown),
       chmod: word(instruction.chmod),
       sourceContents: instruction.sourceContents.map((f) => (f.expand ? { ...f, data: expandHeredoc(f.data, env, opts) } : f)),
-      ...(instruction.kind === 'copy' ? { from: word(instruction.from) } : {}),
     } as CopyInstruction | AddInstruction;
     const from = expanded.kind === 'copy' ? expanded.from : '';
     const views: RootfsView[] = [];

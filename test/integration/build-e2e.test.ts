@@ -300,6 +300,8 @@ describe('docker build (legacy builder) against berthd', { skip }, () => {
     const u = await build(unknown);
     assert.notEqual(u.code, 0);
     assert.match(u.stderr, /line 3: unknown instruction: FROBNICATE/i);
+    const fromVariable = await context({ Dockerfile: 'FROM busybox AS a\nFROM busybox\nARG S=a\nCOPY --from=$S /bin/sh /x\n' });
+    assert.match((await build(fromVariable)).stderr, /Dockerfile:4: variable expansion is not supported for --from/);
     const bad = await context({ Dockerfile: 'FROM busybox\nCOPY --nope=1 a b\n' });
     assert.match((await build(bad)).stderr, /line 2/);
     const none = await context({ 'other.txt': 'x' });
