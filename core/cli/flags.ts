@@ -16,8 +16,11 @@ export interface FlagSpec {
   typeName?: string;
   /** The default as help shows it when the value is parsed later (`0s`, `[]`, `map[]`). */
   defaultText?: string;
-  /** Checks each value as it is set (a pflag Value's Set); what it throws becomes pflag's `invalid argument` text. */
-  check?(value: string): void;
+  /**
+   * Checks each value as it is set (a pflag Value's Set); what it throws becomes pflag's `invalid argument`
+   * text. A string it returns is the value kept, as opts.ListOpts keeps what its validator returns.
+   */
+  check?(value: string): string | void;
   /** The flag whose value this one sets too (two names for one pflag Value, like --net and --network): order kept. */
   into?: string;
 }
@@ -81,8 +84,9 @@ function convert(spec: FlagSpec, raw: string, current: FlagValue): FlagValue {
   const fail = (why: string): never => {
     throw new FlagError(`invalid argument ${goQuote(raw)} for ${goQuote(flagDisplayName(spec))} flag: ${why}`);
   };
+  let value = raw;
   if (spec.check) {
-    try { spec.check(raw); } catch (e) { fail((e as Error).message); }
+    try { value = spec.check(raw) ?? raw; } catch (e) { fail((e as Error).message); }
   }
   switch (spec.kind) {
     case 'bool': {
@@ -102,13 +106,13 @@ function convert(spec: FlagSpec, raw: string, current: FlagValue): FlagValue {
       }
     }
     case 'filter': {
-      if (!raw.includes('=')) fail('bad format of filter (expected name=value)');
-      return [...(current as string[]), raw];
+      if (!value.includes('=')) fail('bad format of filter (expected name=value)');
+      return [...(current as string[]), value];
     }
     case 'list':
-      return [...(current as string[]), raw];
+      return [...(current as string[]), value];
     default:
-      return raw;
+      return value;
   }
 }
 

@@ -8,7 +8,7 @@ import { DEVICE_CGROUP_RULE } from '../../runtime-spec/devices.ts';
 import { parseGoDuration } from './duration.ts';
 import { parseKeyValueFile } from './env-file.ts';
 import { parseMount, type ApiMount } from './mounts.ts';
-import { isMacAddress, networkEndpoints, validateDnsSearch, validateExtraHost, validateIPAddress } from './network-opts.ts';
+import { isMacAddress, networkEndpoints } from './network-opts.ts';
 import { parseExpose, parsePortSpec, publishShortForm, type PortBinding } from './ports.ts';
 
 /** A parse error that is not about one flag's value: `berth: MSG` + the run hint, exit 125. */
@@ -364,10 +364,10 @@ export async function parseContainerOptions(ctx: ParseContext, kind: 'run' | 'cr
     CapAdd: orNull(list('cap-add').map(normalizeCap)),
     CapDrop: orNull(list('cap-drop').map(normalizeCap)),
     CgroupnsMode: str('cgroupns'),
-    Dns: list('dns').map(validateIPAddress),
+    Dns: list('dns'),
     DnsOptions: list('dns-option'),
-    DnsSearch: list('dns-search').map(validateDnsSearch),
-    ExtraHosts: orNull(list('add-host').map(validateExtraHost)),
+    DnsSearch: list('dns-search'),
+    ExtraHosts: orNull(list('add-host')),
     GroupAdd: orNull(list('group-add')),
     IpcMode: str('ipc'),
     Cgroup: '',

@@ -10,6 +10,9 @@ const CGROUPNS_HELP = "Cgroup namespace to use (host|private)\n" +
   "'':        Use the cgroup namespace as configured by the\n" +
   '           default-cgroupns-mode option on the daemon (default)';
 
+/** NetworkOpt.Set's refusals as the value is set; the value stays as given, read again into endpoints by run/config. */
+const checkNetworkOpt = (v: string): void => void parseNetworkOpt(v);
+
 export function containerFlags(): FlagSpec[] {
   return [
     { name: 'add-host', kind: 'list', usage: 'Add a custom host-to-IP mapping (host:ip)', check: validateExtraHost },
@@ -80,8 +83,8 @@ export function containerFlags(): FlagSpec[] {
     { name: 'memory-swappiness', kind: 'int', default: -1, usage: 'Tune container memory swappiness (0 to 100)' },
     { name: 'mount', kind: 'list', typeName: 'mount', usage: 'Attach a filesystem mount to the container' },
     { name: 'name', kind: 'string', usage: 'Assign a name to the container' },
-    { name: 'network', kind: 'list', typeName: 'network', usage: 'Connect a container to a network', check: parseNetworkOpt },
-    { name: 'net', kind: 'list', typeName: 'network', usage: 'Connect a container to a network', hidden: true, check: parseNetworkOpt, into: 'network' },
+    { name: 'network', kind: 'list', typeName: 'network', usage: 'Connect a container to a network', check: checkNetworkOpt },
+    { name: 'net', kind: 'list', typeName: 'network', usage: 'Connect a container to a network', hidden: true, check: checkNetworkOpt, into: 'network' },
     { name: 'network-alias', kind: 'list', usage: 'Add network-scoped alias for the container' },
     { name: 'net-alias', kind: 'list', usage: 'Add network-scoped alias for the container', hidden: true, into: 'network-alias' },
     { name: 'no-healthcheck', kind: 'bool', usage: 'Disable any container-specified HEALTHCHECK' },
