@@ -5,6 +5,7 @@ import { access, lstat, open as openFile, readdir, readlink, realpath, rm } from
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { LocalEntry, LocalEntryKind, LocalTree } from '../../core/cli/build/local-tree.ts';
+import { devNumbers } from '../runtime/host-devices.ts';
 
 const WHY: Record<string, string> = {
   ENOENT: 'no such file or directory', EACCES: 'permission denied', ENOTDIR: 'not a directory',
@@ -60,9 +61,10 @@ export const nodeLocalTree: LocalTree = {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
       throw goError('lstat', path, e);
     }
+    const dev = devNumbers(BigInt(st.rdev));
     return {
       kind: kindOf(st), mode: st.mode & 0o7777, size: st.size, mtime: st.mtime, nlink: st.nlink,
-      inode: `${st.dev}:${st.ino}`, devmajor: Math.floor(st.rdev / 256) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+      inode: `${st.dev}:${st.ino}`, devmajor: dev.major, devminor: dev.minor,
     };
   },
   async readdir(path) {
