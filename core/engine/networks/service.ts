@@ -147,21 +147,16 @@ export class NetworkService {
     }
   }
 
-  /** Closes the DNS servers. */
-  async close(): Promise<void> {
-    for (const [id, s] of this.dnsServers) {
-      this.dnsServers.delete(id);
-      await s.close().catch(() => {});
-    }
-  }
-
   /**
    * Daemon shutdown: the DNS servers closed, and the bridges (with their rules) of the networks no
    * running container uses removed; the others stay for the containers that outlive the daemon.
    * The records stay: the next start makes the bridges again.
    */
   async shutdown(): Promise<void> {
-    await this.close();
+    for (const [id, s] of this.dnsServers) {
+      this.dnsServers.delete(id);
+      await s.close().catch(() => {});
+    }
     const host = this.host;
     if (!host) return;
     for (const rec of this.records.values()) {
