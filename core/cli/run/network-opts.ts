@@ -138,7 +138,7 @@ export function networkEndpoints(values: string[], legacy: LegacyNetworkFlags): 
   const attachments = values.map(parseNetworkOpt);
   const endpoints = new Map<string, Record<string, unknown>>();
   if (attachments.length === 0) {
-    const n: NetworkAttachment = { ...parseNetworkOpt('default') };
+    const n = parseNetworkOpt('default');
     applyLegacyFlags(n, legacy);
     endpoints.set('default', endpointOf(n) ?? emptyEndpoint());
   }
