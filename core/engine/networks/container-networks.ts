@@ -44,8 +44,8 @@ function emptyEndpoint(networkId: string, config: EndpointSettings | null | unde
   };
 }
 
-/** The endpoint's static IPv4 address, parsed (dockerd refuses one that is not an address at create). */
-function checkAddress(config: EndpointSettings | null | undefined): number | undefined {
+/** The endpoint's MAC and static IPv4 address checked (dockerd refuses either when it is no address, at create); the IPv4 one parsed. */
+function checkAddresses(config: EndpointSettings | null | undefined): number | undefined {
   const mac = config?.MacAddress;
   if (mac && !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) throw new BerthError('invalid_argument', `invalid MAC address: ${mac}`);
   const ip = config?.IPAMConfig?.IPv4Address;
@@ -104,7 +104,7 @@ export class ContainerNetworks {
     const add = (term: string, config: EndpointSettings | null | undefined) => {
       const network = this.nets.lookup(term);
       if (!network) {
-        checkAddress(config);
+        checkAddresses(config);
         out[term] = emptyEndpoint('', config);
         return;
       }
@@ -136,7 +136,7 @@ export class ContainerNetworks {
   private checkEndpointConfig(network: FoundNetwork, config: EndpointSettings | null | undefined): void {
     const ip = config?.IPAMConfig?.IPv4Address;
     const user = network.kind === 'bridge' && !this.nets.isDefaultBridge(network.rec);
-    const a = checkAddress(config);
+    const a = checkAddresses(config);
     if (ip) {
       if (!user) throw new BerthError('invalid_argument', IP_ON_DEFAULT_BRIDGE);
       if (!network.ipam.configured) throw new BerthError('invalid_argument', STATIC_IP_NEEDS_SUBNET);
