@@ -29,9 +29,10 @@ const mapOf = (v: unknown, value: (x: unknown) => unknown = str): Json =>
 
 function ipamConfig(raw: unknown): Json {
   const c = obj(raw);
-  return struct('network.IPAMConfig', {
-    Subnet: str(c.Subnet), IPRange: str(c.IPRange), Gateway: str(c.Gateway), AuxAddress: mapOf(c.AuxiliaryAddresses),
-  }, { MarshalJSON: () => goJSON(omitEmpty({ Subnet: str(c.Subnet), IPRange: str(c.IPRange), Gateway: str(c.Gateway), AuxiliaryAddresses: mapOf(c.AuxiliaryAddresses) })) });
+  const addresses = { Subnet: str(c.Subnet), IPRange: str(c.IPRange), Gateway: str(c.Gateway) };
+  const aux = mapOf(c.AuxiliaryAddresses);
+  // The field AuxAddress is `AuxiliaryAddresses` in JSON.
+  return struct('network.IPAMConfig', { ...addresses, AuxAddress: aux }, { MarshalJSON: () => goJSON(omitEmpty({ ...addresses, AuxiliaryAddresses: aux })) });
 }
 
 function endpointResource(raw: unknown): Json {
