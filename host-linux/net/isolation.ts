@@ -87,11 +87,10 @@ export async function isolateNetworks(specs: readonly BridgeNetworkSpec[], netns
   for (const [key, r] of wantedRules) {
     if (!haveRules.has(key)) ignoreExisting(() => nl.netlinkAddRule(netns, r.priority, r.action, r.table, r.iif, null));
   }
-  const links = new Set(nl.netlinkListLinks(netns).filter((l) => l.kind === 'bridge').map((l) => l.name));
+  const ours = new Set(specs.map((s) => s.bridge));
+  const othersBridges = new Set(nl.netlinkListLinks(netns).filter((l) => l.kind === 'bridge' && !ours.has(l.name)).map((l) => l.name));
   const routed = new Set(hostRoutes(netns));
-  for (const rule of rules) {
-    if (!wantedRules.has(ruleKey(rule)) && !(rule.iif && links.has(rule.iif) && !specs.some((s) => s.bridge === rule.iif))) deleteRule(rule, netns);
-  }
+  for (const rule of rules) if (!wantedRules.has(ruleKey(rule)) && !(rule.iif && othersBridges.has(rule.iif))) deleteRule(rule, netns);
   for (const destination of routes) if (!wantedRoutes.has(destination) && !routed.has(destination)) deleteRoute(destination, netns);
 }
 
