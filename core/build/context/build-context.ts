@@ -46,16 +46,89 @@ export function joinContextPath(dir: string, name: string): string {
   return dir === '.' ? name : `${dir}/${name}`;
 }
 
-interface MemoryFile { stat: ContextStat; data?: Uint8Array }
+export interface TreeNode { stat: ContextStat; data?: Uint8Array }
+
+/** Why a read found nothing it could use, for the subclass to word as its callers expect. */
+export type TreeMiss = { op: 'readdir' | 'read' | 'readlink'; path: string; notDirectory?: boolean };
+
+export function directoryStat(mtime = new Date(0)): ContextStat {
+  return { type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime, linkname: '', devmajor: 0, devminor: 0 };
+}
+
+/**
+ * A file system held whole in memory, as the builder reads it: the tree both in-memory contexts keep
+ * (MemoryBuildContext, a context tar; LayeredContext, an image's layers) and the reads over it. Placing
+ * an entry follows an extractor: missing parents become 0755 directories (a parent that is not a
+ * directory is replaced), a directory over a directory keeps what is in it, anything else replaces the
+ * whole tree there.
+ */
+export abstract class MemoryTree implements BuildContext {
+  protected readonly files: Map<string, TreeNode>;
+  protected readonly children: Map<string, Set<string>>;
+
+  protected constructor(files = new Map([['.', { stat: directoryStat() }]]), children = new Map([['.', new Set<string>()]])) {
+    this.files = files;
+    this.children = children;
+  }
+
+  /** The error for a path that is missing (or not a directory, for readdir). */
+  protected abstract missing(miss: TreeMiss): BerthError;
+
+  protected put(path: string, node: TreeNode): void {
+    if (path === '.') {
+      if (node.stat.type === 'directory') this.files.set('.', node);
+      return;
+    }
+    const parent = parentPath(path);
+    if (this.files.get(parent)?.stat.type !== 'directory') this.put(parent, { stat: directoryStat() });
+    const existing = this.files.get(path);
+    if (existing && !(existing.stat.type === 'directory' && node.stat.type === 'directory')) this.removeTree(path);
+    this.files.set(path, node);
+    if (node.stat.type === 'directory' && !this.children.has(path)) this.children.set(path, new Set());
+    this.children.get(parent)!.add(path.slice(path.lastIndexOf('/') + 1));
+  }
+
+  protected removeTree(path: string): void {
+    if (path === '.' || !this.files.has(path)) return;
+    for (const name of this.children.get(path) ?? []) this.removeTree(joinContextPath(path, name));
+    this.children.delete(path);
+    this.files.delete(path);
+    this.children.get(parentPath(path))?.delete(path.slice(path.lastIndexOf('/') + 1));
+  }
+
+  async lstat(path: string): Promise<ContextStat | undefined> {
+    const node = this.files.get(contextPath(path));
+    return node ? { ...node.stat } : undefined;
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    const p = contextPath(path);
+    const names = this.children.get(p);
+    if (!names) throw this.missing({ op: 'readdir', path: p, notDirectory: this.files.has(p) });
+    return [...names].sort(byteOrder);
+  }
+
+  async read(path: string): Promise<ReadableStream<Uint8Array>> {
+    const p = contextPath(path);
+    const node = this.files.get(p);
+    if (!node) throw this.missing({ op: 'read', path: p });
+    if (node.stat.type !== 'file') throw new BerthError('invalid_argument', `read ${p}: not a regular file`);
+    return bytesStream(node.data ?? new Uint8Array(0));
+  }
+
+  async readlink(path: string): Promise<string> {
+    const p = contextPath(path);
+    const node = this.files.get(p);
+    if (!node) throw this.missing({ op: 'readlink', path: p });
+    if (node.stat.type !== 'symlink') throw new BerthError('invalid_argument', `readlink ${p}: invalid argument`);
+    return node.stat.linkname;
+  }
+}
 
 /** A build context held in memory, read from a tar (tests, the browser host, small uploads). */
-export class MemoryBuildContext implements BuildContext {
-  #files = new Map<string, MemoryFile>();
-  #children = new Map<string, Set<string>>();
-
+export class MemoryBuildContext extends MemoryTree {
   private constructor() {
-    this.#files.set('.', { stat: directoryStat(new Date(0)) });
-    this.#children.set('.', new Set());
+    super();
   }
 
   /** Every entry of the archive; hardlinks become copies of their target, missing parents 0755 directories. */
@@ -64,7 +137,7 @@ export class MemoryBuildContext implements BuildContext {
     for await (const entry of readTar(stream)) {
       const path = contextPath(entry.name);
       if (path === '.') {
-        if (entry.type === 'directory') ctx.#files.set('.', { stat: { ...directoryStat(entry.mtime), mode: entry.mode, uid: entry.uid, gid: entry.gid } });
+        if (entry.type === 'directory') ctx.put('.', { stat: { ...directoryStat(entry.mtime), mode: entry.mode, uid: entry.uid, gid: entry.gid } });
         continue;
       }
       const base = {
@@ -72,62 +145,22 @@ export class MemoryBuildContext implements BuildContext {
         devmajor: entry.devmajor, devminor: entry.devminor, size: 0,
       };
       if (entry.type === 'hardlink') {
-        const target = ctx.#files.get(contextPath(entry.linkname));
+        const target = ctx.files.get(contextPath(entry.linkname));
         if (!target) throw new BerthError('invalid_argument', `build context: hardlink ${entry.name} to ${entry.linkname}, which is not in the archive before it`);
-        ctx.#put(path, { stat: { ...target.stat }, ...(target.data ? { data: target.data } : {}) });
+        ctx.put(path, { stat: { ...target.stat }, ...(target.data ? { data: target.data } : {}) });
       } else if (entry.type === 'file') {
         const data = new Uint8Array(await new Response(entry.body).arrayBuffer());
-        ctx.#put(path, { stat: { ...base, type: 'file', size: data.byteLength }, data });
+        ctx.put(path, { stat: { ...base, type: 'file', size: data.byteLength }, data });
       } else {
-        ctx.#put(path, { stat: { ...base, type: entry.type, linkname: entry.type === 'symlink' ? entry.linkname : '' } });
+        ctx.put(path, { stat: { ...base, type: entry.type, linkname: entry.type === 'symlink' ? entry.linkname : '' } });
       }
     }
     return ctx;
   }
 
-  #put(path: string, file: MemoryFile): void {
-    const parent = parentPath(path);
-    if (!this.#files.has(parent)) this.#put(parent, { stat: directoryStat(new Date(0)) });
-    const existing = this.#files.get(path);
-    // A directory listed after its contents keeps them.
-    if (existing?.stat.type === 'directory' && file.stat.type !== 'directory') this.#removeTree(path);
-    this.#files.set(path, file);
-    if (file.stat.type === 'directory' && !this.#children.has(path)) this.#children.set(path, new Set());
-    this.#children.get(parent)!.add(path.slice(path.lastIndexOf('/') + 1));
-  }
-
-  #removeTree(path: string): void {
-    for (const name of this.#children.get(path) ?? []) this.#removeTree(joinContextPath(path, name));
-    this.#children.delete(path);
-    this.#files.delete(path);
-  }
-
-  async lstat(path: string): Promise<ContextStat | undefined> {
-    const f = this.#files.get(contextPath(path));
-    return f ? { ...f.stat } : undefined;
-  }
-
-  async readdir(path: string): Promise<string[]> {
-    const p = contextPath(path);
-    const names = this.#children.get(p);
-    if (!names) throw notFound(p, this.#files.has(p) ? 'not a directory' : 'file does not exist');
-    return [...names].sort(byteOrder);
-  }
-
-  async read(path: string): Promise<ReadableStream<Uint8Array>> {
-    const p = contextPath(path);
-    const f = this.#files.get(p);
-    if (!f) throw notFound(p, 'file does not exist');
-    if (f.stat.type !== 'file') throw new BerthError('invalid_argument', `read ${p}: not a regular file`);
-    return bytesStream(f.data ?? new Uint8Array(0));
-  }
-
-  async readlink(path: string): Promise<string> {
-    const p = contextPath(path);
-    const f = this.#files.get(p);
-    if (!f) throw notFound(p, 'file does not exist');
-    if (f.stat.type !== 'symlink') throw new BerthError('invalid_argument', `readlink ${p}: invalid argument`);
-    return f.stat.linkname;
+  /** dockerd's wording for a context path (`stat x: file does not exist`), as DirectoryContext words it. */
+  protected missing(miss: TreeMiss): BerthError {
+    return new BerthError('not_found', `stat ${miss.path}: ${miss.notDirectory ? 'not a directory' : 'file does not exist'}`);
   }
 }
 
@@ -149,12 +182,4 @@ export function byteOrder(a: string, b: string): number {
 /** Bytes held in memory as a stream (this context's files, downloaded sources). */
 export function bytesStream(data: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({ start(c) { if (data.byteLength) c.enqueue(data); c.close(); } });
-}
-
-function directoryStat(mtime: Date): ContextStat {
-  return { type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime, linkname: '', devmajor: 0, devminor: 0 };
-}
-
-function notFound(path: string, why: string): BerthError {
-  return new BerthError('not_found', `stat ${path}: ${why}`);
 }

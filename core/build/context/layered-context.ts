@@ -10,26 +10,18 @@ import type { Descriptor } from '../../image/types.ts';
 import { decompressStream } from '../../layer/compression.ts';
 import { readTar, type TarEntry } from '../../layer/tar-read.ts';
 import { classifyWhiteout } from '../../layer/whiteout.ts';
-import { cleanPath, parentPath } from './pattern-matcher.ts';
-import { byteOrder, bytesStream, contextPath, joinContextPath, type BuildContext, type ContextStat } from './build-context.ts';
-
-interface Node { stat: ContextStat; data?: Uint8Array }
-
-const ROOT: Node = { stat: directoryStat() };
+import { cleanPath } from './pattern-matcher.ts';
+import { joinContextPath, MemoryTree, type ContextStat, type TreeMiss, type TreeNode } from './build-context.ts';
 
 /** Read-only: a view never changes once built, so views of the same layers can be shared. */
-export class LayeredContext implements BuildContext {
-  readonly #files: Map<string, Node>;
-  readonly #children: Map<string, Set<string>>;
-
-  private constructor(files: Map<string, Node>, children: Map<string, Set<string>>) {
-    this.#files = files;
-    this.#children = children;
+export class LayeredContext extends MemoryTree {
+  private constructor(files?: Map<string, TreeNode>, children?: Map<string, Set<string>>) {
+    super(files, children);
   }
 
   /** An empty file system (an image with no layers: scratch). */
   static empty(): LayeredContext {
-    return new LayeredContext(new Map([['.', ROOT]]), new Map([['.', new Set()]]));
+    return new LayeredContext();
   }
 
   /** The layers' blobs (bottom first) read from the store; the compression is told by the bytes, as the media type may lie. */
@@ -44,7 +36,7 @@ export class LayeredContext implements BuildContext {
    * it was. Whiteouts act on the layers below only, whatever their place in the tar.
    */
   async withLayer(tar: ReadableStream<Uint8Array>): Promise<LayeredContext> {
-    const added = new Map<string, Node>();
+    const added = new Map<string, TreeNode>();
     const deleted: string[] = [];
     const opaque: string[] = [];
     for await (const entry of readTar(tar)) {
@@ -55,19 +47,19 @@ export class LayeredContext implements BuildContext {
       else if (w.kind === 'none') added.set(path, await this.#node(entry, path, added));
     }
     const next = this.#clone();
-    for (const path of deleted) next.#removeTree(path);
+    for (const path of deleted) next.removeTree(path);
     for (const dir of opaque) {
-      for (const name of [...(next.#children.get(dir) ?? [])]) next.#removeTree(joinContextPath(dir, name));
+      for (const name of [...(next.children.get(dir) ?? [])]) next.removeTree(joinContextPath(dir, name));
     }
-    for (const [path, node] of added) next.#put(path, node);
+    for (const [path, node] of added) next.put(path, node);
     return next;
   }
 
-  async #node(entry: TarEntry, path: string, added: Map<string, Node>): Promise<Node> {
+  async #node(entry: TarEntry, path: string, added: Map<string, TreeNode>): Promise<TreeNode> {
     if (entry.type === 'hardlink') {
       // A hard link is a second name of a file of this layer or one below: here, a copy of it.
       const target = layerPath(entry.linkname);
-      const node = added.get(target) ?? this.#files.get(target);
+      const node = added.get(target) ?? this.files.get(target);
       if (!node) throw new BerthError('invalid_layer', `layer entry ${entry.name}: hard link to ${entry.linkname}, which is not in the layer or below it`);
       return node;
     }
@@ -83,60 +75,14 @@ export class LayeredContext implements BuildContext {
   /** The maps copied (their nodes and data shared: nothing changes a node once placed). */
   #clone(): LayeredContext {
     const children = new Map<string, Set<string>>();
-    for (const [dir, names] of this.#children) children.set(dir, new Set(names));
-    return new LayeredContext(new Map(this.#files), children);
+    for (const [dir, names] of this.children) children.set(dir, new Set(names));
+    return new LayeredContext(new Map(this.files), children);
   }
 
-  #put(path: string, node: Node): void {
-    if (path === '.') {
-      if (node.stat.type === 'directory') this.#files.set('.', node);
-      return;
-    }
-    const parent = parentPath(path);
-    // Missing parents are made as an extractor makes them; one that is not a directory is replaced.
-    if (this.#files.get(parent)?.stat.type !== 'directory') this.#put(parent, { stat: directoryStat() });
-    const existing = this.#files.get(path);
-    // A directory over a directory keeps what is in it; anything else replaces the whole tree.
-    if (existing && !(existing.stat.type === 'directory' && node.stat.type === 'directory')) this.#removeTree(path);
-    this.#files.set(path, node);
-    if (node.stat.type === 'directory' && !this.#children.has(path)) this.#children.set(path, new Set());
-    this.#children.get(parent)!.add(path.slice(path.lastIndexOf('/') + 1));
-  }
-
-  #removeTree(path: string): void {
-    if (path === '.' || !this.#files.has(path)) return;
-    for (const name of this.#children.get(path) ?? []) this.#removeTree(joinContextPath(path, name));
-    this.#children.delete(path);
-    this.#files.delete(path);
-    this.#children.get(parentPath(path))?.delete(path.slice(path.lastIndexOf('/') + 1));
-  }
-
-  async lstat(path: string): Promise<ContextStat | undefined> {
-    const node = this.#files.get(contextPath(path));
-    return node ? { ...node.stat } : undefined;
-  }
-
-  async readdir(path: string): Promise<string[]> {
-    const p = contextPath(path);
-    const names = this.#children.get(p);
-    if (!names) throw new BerthError('not_found', `open ${p}: ${this.#files.has(p) ? 'not a directory' : 'no such file or directory'}`);
-    return [...names].sort(byteOrder);
-  }
-
-  async read(path: string): Promise<ReadableStream<Uint8Array>> {
-    const p = contextPath(path);
-    const node = this.#files.get(p);
-    if (!node) throw new BerthError('not_found', `open ${p}: no such file or directory`);
-    if (node.stat.type !== 'file') throw new BerthError('invalid_argument', `read ${p}: not a regular file`);
-    return bytesStream(node.data ?? new Uint8Array(0));
-  }
-
-  async readlink(path: string): Promise<string> {
-    const p = contextPath(path);
-    const node = this.#files.get(p);
-    if (!node) throw new BerthError('not_found', `readlink ${p}: no such file or directory`);
-    if (node.stat.type !== 'symlink') throw new BerthError('invalid_argument', `readlink ${p}: invalid argument`);
-    return node.stat.linkname;
+  /** Go's wording, as an image's file system answers (`open x: no such file or directory`). */
+  protected missing(miss: TreeMiss): BerthError {
+    const what = miss.notDirectory ? 'not a directory' : 'no such file or directory';
+    return new BerthError('not_found', `${miss.op === 'readlink' ? 'readlink' : 'open'} ${miss.path}: ${what}`);
   }
 }
 
@@ -145,8 +91,4 @@ function layerPath(name: string): string {
   const p = cleanPath(name.replace(/^\/+/, ''));
   if (p === '..' || p.startsWith('../')) throw new BerthError('unsafe_path', `layer entry ${JSON.stringify(name)} leaves the root filesystem`);
   return p;
-}
-
-function directoryStat(): ContextStat {
-  return { type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: new Date(0), linkname: '', devmajor: 0, devminor: 0 };
 }
