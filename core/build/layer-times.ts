@@ -3,15 +3,16 @@
 // whenever they are built, as BuildKit's rewrite-timestamp does.
 import { readTar } from '../layer/tar-read.ts';
 import { TarWriter } from '../layer/tar-write.ts';
+import { clampToEpoch } from './copy/plan.ts';
 
 export function clampLayerTimes(tar: ReadableStream<Uint8Array>, epochSeconds: number): ReadableStream<Uint8Array> {
-  const limit = epochSeconds * 1000;
+  const clamp = clampToEpoch(epochSeconds);
   const w = new TarWriter();
   (async () => {
     for await (const entry of readTar(tar)) {
       const { atime: _a, ctime: _c, mtime: _m, ...pax } = entry.pax;
-      const mtime = entry.mtime.getTime() > limit ? new Date(limit) : new Date(Math.floor(entry.mtime.getTime() / 1000) * 1000);
-      await w.add({ ...entry, mtime, pax }, entry.type === 'file' ? entry.body : undefined);
+      // The writer keeps whole seconds: the same files give the same bytes.
+      await w.add({ ...entry, mtime: clamp(entry.mtime), pax }, entry.type === 'file' ? entry.body : undefined);
     }
     await w.finish();
   })().catch((e: unknown) => w.abort(e));
