@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { containersMissing, startContainerDaemon } from '../helpers/containers.ts';
+import { containersMissing, startContainerDaemon, waitUntil } from '../helpers/containers.ts';
 import { dockerdMissing, startDockerd, type TestDockerd } from '../helpers/dockerd.ts';
 import { tempDir, removeDir } from '../helpers/tmp.ts';
 import type { RunResult } from '../helpers/docker-cli.ts';
@@ -82,7 +82,7 @@ describe('bad mount specs: berthd and dockerd side by side', { skip: skip || (do
   before(async () => {
     saved = await tempDir('mounts-busybox-');
     [d, k] = await Promise.all([startContainerDaemon(), startDockerd()]);
-    for (let i = 0; i < 100 && (await d.docker(['image', 'inspect', 'busybox'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await waitUntil('the built-in busybox', async () => (await d.docker(['image', 'inspect', 'busybox'])).code === 0);
     assert.equal((await d.docker(['save', '-o', `${saved}/busybox.tar`, 'busybox'])).code, 0);
     await k.dockerOk(['load', '-i', `${saved}/busybox.tar`]);
   });
