@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { berthBundles, berthdMissing, startBerthd, waitForImage } from './lib/berthd.ts';
 import { startDockerd } from './lib/dockerd.ts';
-import { onPath, run, runTimed, type RunResult } from './lib/process.ts';
+import { onPath, run, runTimed, toolVersion, type RunResult } from './lib/process.ts';
 import { handWrittenNotes, machineDescription, markdownTable, median, updateSection } from './lib/report.ts';
 import { workspace } from './lib/workspace.ts';
 import { gccImageArchive, nodeImageArchive, toolchainImagesMissing } from '../test/helpers/toolchain-images.ts';
@@ -227,9 +227,7 @@ async function writeReport(engines: Engine[], projects: Project[], noToolchain: 
 }
 
 async function toolVersions(): Promise<string> {
-  const version = async (cmd: string, args = ['--version']) =>
-    /\s(v?\d[^\s,]*)/.exec((await run(cmd, args).catch(() => '')).split('\n')[0]!)?.[1] ?? '?';
-  return [`docker CLI ${await version('docker')}`, `dockerd ${await version('dockerd')}`, `gcc ${(await run('gcc', ['-dumpfullversion']).catch(() => '?')).trim()}`, `node ${process.version}`].join(', ');
+  return [`docker CLI ${await toolVersion('docker')}`, `dockerd ${await toolVersion('dockerd')}`, `gcc ${(await run('gcc', ['-dumpfullversion']).catch(() => '?')).trim()}`, `node ${process.version}`].join(', ');
 }
 
 main().catch((e) => {

@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { berthBundles, berthCliPresent, berthdMissing, startBerthd, type Berthd } from './lib/berthd.ts';
 import { startDockerd, type Dockerd } from './lib/dockerd.ts';
-import { run, runTimed } from './lib/process.ts';
+import { run, runTimed, toolVersion } from './lib/process.ts';
 import { startRegistry, type Registry } from './lib/registry.ts';
 import { machineDescription, markdownTable, median, updateSection } from './lib/report.ts';
 import { SYNTHETIC_REF, syntheticImage } from './lib/synthetic-image.ts';
@@ -197,11 +197,8 @@ async function writeReport(image: Awaited<ReturnType<typeof syntheticImage>>, co
 }
 
 async function toolVersions(): Promise<string> {
-  // The version is the first word that starts with a digit: "Docker version 20.10.24+dfsg1, build 5d6db84".
-  const version = async (cmd: string) =>
-    /\s(v?\d[^\s,]*)/.exec((await run(cmd, ['--version']).catch(() => '')).split('\n')[0]!)?.[1] ?? '?';
   const names = ['dockerd', 'skopeo', 'umoci', 'docker-registry'];
-  return (await Promise.all(names.map(async (n) => `${n} ${await version(n)}`))).join(', ');
+  return (await Promise.all(names.map(async (n) => `${n} ${await toolVersion(n)}`))).join(', ');
 }
 
 main().catch((e) => {

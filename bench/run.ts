@@ -10,7 +10,7 @@ import { berthBundles, berthCliPresent, berthdMissing, startBerthd, waitForImage
 import { startDockerd, type Dockerd } from './lib/dockerd.ts';
 import { bundleFromSave } from './lib/oci-bundle.ts';
 import { runPhases, type Phases } from './lib/run-phases.ts';
-import { onPath as exists, run, runTimed } from './lib/process.ts';
+import { onPath as exists, run, runTimed, toolVersion } from './lib/process.ts';
 import { preparePodman, type Podman } from './lib/podman.ts';
 import { workspace } from './lib/workspace.ts';
 import { handWrittenNotes, machineDescription, markdownTable, median, updateSection } from './lib/report.ts';
@@ -280,11 +280,9 @@ function phaseTable(phases: { name: string; runs: Phases[]; skipped?: string }[]
 }
 
 async function toolVersions(): Promise<string> {
-  const version = async (cmd: string, args = ['--version']) =>
-    /\s(v?\d[^\s,]*)/.exec((await run(cmd, args).catch(() => '')).split('\n')[0]!)?.[1] ?? '?';
   return [
-    `docker CLI ${await version('docker')}`, `dockerd ${await version('dockerd')}`,
-    `containerd ${await version('containerd')}`, `podman ${await version('podman')}`, `runc ${await version('runc')}`,
+    `docker CLI ${await toolVersion('docker')}`, `dockerd ${await toolVersion('dockerd')}`,
+    `containerd ${await toolVersion('containerd')}`, `podman ${await toolVersion('podman')}`, `runc ${await toolVersion('runc')}`,
   ].join(', ');
 }
 

@@ -55,6 +55,11 @@ export async function run(cmd: string, args: string[], opts: { env?: NodeJS.Proc
   return (await runTimed(cmd, args, opts)).stdout;
 }
 
+/** A tool's version as `--version` prints it: the first word starting with a digit ("Docker version 20.10.24+dfsg1, build ..."); `?` when it cannot tell. */
+export async function toolVersion(cmd: string, args = ['--version']): Promise<string> {
+  return /\s(v?\d[^\s,]*)/.exec((await run(cmd, args).catch(() => '')).split('\n')[0]!)?.[1] ?? '?';
+}
+
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
