@@ -7,9 +7,8 @@
 // and busybox only set the scene and check. As root.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { native } from '../../host-linux/native/index.ts';
@@ -19,38 +18,18 @@ import { isolateNetworks, ISOLATION_TABLE } from '../../host-linux/net/isolation
 import { hostRoutes } from '../../host-linux/net/host-routes.ts';
 import { macAddressOf } from '../../core/engine/networks/network.ts';
 import type { BridgeNetworkSpec, EndpointSpec } from '../../core/engine/networks/host.ts';
+import { inside, kill, namespace as newNamespace, type Namespace } from '../helpers/netns.ts';
 
 const execFileAsync = promisify(execFile);
 const skip = typeof process.getuid === 'function' && process.getuid() !== 0 ? 'needs root (network namespaces)' : false;
 
-interface Namespace {
-  child: ChildProcess;
-  pid: number;
-  fd: number;
-}
-
 const namespaces: Namespace[] = [];
 
-/** A fresh network namespace held open by a sleeping child, ready once the child says so. */
+/** A fresh network namespace, ended after the tests. */
 async function namespace(): Promise<Namespace> {
-  const child = spawn('unshare', ['-n', 'sh', '-c', 'echo ready; exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-  assert.equal(line.toString().trim(), 'ready');
-  const ns = { child, pid: child.pid!, fd: openSync(`/proc/${child.pid}/ns/net`, 'r') };
+  const ns = await newNamespace();
   namespaces.push(ns);
   return ns;
-}
-
-async function kill(ns: Namespace): Promise<void> {
-  if (ns.child.exitCode !== null || ns.child.signalCode !== null) return;
-  const exited = once(ns.child, 'exit');
-  ns.child.kill('SIGKILL');
-  await exited;
-}
-
-/** Runs a command inside the namespace (checks only). */
-function inside(ns: Namespace, ...command: string[]): string {
-  return execFileSync('nsenter', ['-t', String(ns.pid), '-n', ...command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** One echo request: whether its reply came (busybox waits out -W even for a refused one, so many run at once). */

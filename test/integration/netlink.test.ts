@@ -6,32 +6,12 @@
 // when it fails. `ip`, `nsenter` and busybox only check. As root.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readlinkSync } from 'node:fs';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
+import { closeSync, readdirSync, readlinkSync } from 'node:fs';
 import { native, type NetlinkRoute } from '../../host-linux/native/index.ts';
 import { hostRoutes } from '../../host-linux/net/host-routes.ts';
 import { pickSubnet } from '../../core/network/default-pools.ts';
-
-interface Namespace {
-  child: ChildProcess;
-  pid: number;
-  fd: number;
-}
-
-/** A fresh network namespace held open by a sleeping child, ready once the child says so. */
-async function namespace(): Promise<Namespace> {
-  const child = spawn('unshare', ['-n', 'sh', '-c', 'echo ready; exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-  assert.equal(line.toString().trim(), 'ready');
-  const pid = child.pid!;
-  return { child, pid, fd: openSync(`/proc/${pid}/ns/net`, 'r') };
-}
-
-/** Runs a command inside the namespace (checks only). */
-function inside(ns: Namespace, ...command: string[]): string {
-  return execFileSync('nsenter', ['-t', String(ns.pid), '-n', ...command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
+import { inside, kill, namespace, type Namespace } from '../helpers/netns.ts';
 
 function ping(ns: Namespace, address: string): boolean {
   try {
@@ -61,9 +41,7 @@ after(async () => {
   for (const ns of [bridgeNs, a, b]) {
     if (!ns) continue;
     closeSync(ns.fd);
-    const exited = once(ns.child, 'exit');
-    ns.child.kill('SIGKILL');
-    await exited;
+    await kill(ns);
   }
 });
 
