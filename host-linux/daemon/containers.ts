@@ -148,8 +148,8 @@ export async function startContainerService(w: ContainerWiring): Promise<Contain
     cgroups,
     spec: linuxSpec(version, w.log, w.volumes),
     host: { ncpu: info.numCpu, cgroupVersion: version, hostname: os.hostname() },
+    checkMounts: checkBindSources,
     validateResources: (hc, opts) => {
-      if (!opts.update) checkBindSources(hc);
       const v = validateResources(hc, info, opts);
       return { hostConfig: { ...hc, ...v.resources } as typeof hc, warnings: v.warnings };
     },

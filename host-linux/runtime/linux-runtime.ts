@@ -48,6 +48,8 @@ export interface LinuxRuntimeOptions extends RuntimePaths {
   host?: RuntimeHost;
   /** The host cgroups' checks of resource limits (host-linux/cgroups validateResources). */
   validateResources?: (hc: HostConfig, opts: { update?: boolean }) => { hostConfig: HostConfig; warnings: string[] };
+  /** The create-time check of bind sources (host-linux/volumes checkBindSources). */
+  checkMounts?: (hc: HostConfig) => void;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -72,6 +74,10 @@ export class LinuxRuntime implements ContainerRuntime {
 
   validateResources(hc: HostConfig, opts: { update?: boolean }): { hostConfig: HostConfig; warnings: string[] } {
     return this.opts.validateResources ? this.opts.validateResources(hc, opts) : { hostConfig: hc, warnings: [] };
+  }
+
+  checkMounts(hc: HostConfig): void {
+    this.opts.checkMounts?.(hc);
   }
 
   paths(id: string): ContainerPaths { return containerPaths(this.opts, id); }

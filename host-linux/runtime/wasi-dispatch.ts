@@ -22,6 +22,10 @@ export class PlatformRuntime implements ContainerRuntime {
     return this.linux.validateResources(hc, opts);
   }
 
+  checkMounts(hc: HostConfig): void {
+    this.linux.checkMounts(hc);
+  }
+
   prepare(rec: ContainerRecord) { return this.linux.prepare(rec); }
 
   create(rec: ContainerRecord, image: ContainerImage, stdio: StdioOptions): Promise<ContainerTask> {

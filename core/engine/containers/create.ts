@@ -18,6 +18,7 @@ export function verifyHostConfig(svc: ContainerService, body: CreateBody): { hos
   validateHostConfig(given, { ncpu: host?.ncpu ?? Number.MAX_SAFE_INTEGER });
   let hostConfig = adaptHostConfig(given, { cgroupVersion: host?.cgroupVersion ?? 1 });
   const warnings: string[] = [];
+  svc.runtime.checkMounts?.(hostConfig);
   if (svc.runtime.validateResources) {
     const v = svc.runtime.validateResources(hostConfig, {});
     hostConfig = v.hostConfig;

@@ -99,6 +99,8 @@ export interface ContainerRuntime {
    * and dockerd's warnings; throws BerthError invalid_argument with dockerd's text.
    */
   validateResources?(hc: HostConfig, opts: { update?: boolean }): { hostConfig: HostConfig; warnings: string[] };
+  /** Refuses at create what the host cannot mount (a `--mount type=bind` source that does not exist), with dockerd's text. */
+  checkMounts?(hc: HostConfig): void;
   /** Makes the container's files (hostname, hosts, resolv.conf, log) at create time; returns their paths. */
   prepare(rec: ContainerRecord, image: ContainerImage): Promise<Pick<ContainerRecord, 'ResolvConfPath' | 'HostnamePath' | 'HostsPath' | 'LogPath'>>;
   /** Creates the container process (stopped before exec) with its rootfs, cgroup and supervisor. */
