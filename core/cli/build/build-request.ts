@@ -4,6 +4,7 @@
 import { encodeRegistryConfig, type RegistryAuth } from '../../auth/registry-auth-header.ts';
 import type { Credentials } from '../../auth/credentials.ts';
 import type { Query } from '../api-client.ts';
+import { sortKeys } from '../run/config.ts';
 
 export interface BuildRequestOptions {
   tags: string[];
@@ -46,10 +47,6 @@ export function defaultBuildRequestOptions(): BuildRequestOptions {
   };
 }
 
-/** JSON with object keys sorted, as Go marshals maps. */
-function sortedJSON(m: Record<string, unknown>): string {
-  return JSON.stringify(Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]])));
-}
 
 /** The query of POST /build. */
 export function buildQuery(o: BuildRequestOptions): Query {
@@ -77,12 +74,12 @@ export function buildQuery(o: BuildRequestOptions): Query {
   if (o.dockerfile) q.dockerfile = o.dockerfile;
   if (o.target) q.target = o.target;
   if (o.ulimits.length) q.ulimits = JSON.stringify(o.ulimits);
-  if (Object.keys(o.buildArgs).length) q.buildargs = sortedJSON(o.buildArgs);
-  if (Object.keys(o.labels).length) q.labels = sortedJSON(o.labels);
+  if (Object.keys(o.buildArgs).length) q.buildargs = JSON.stringify(sortKeys(o.buildArgs));
+  if (Object.keys(o.labels).length) q.labels = JSON.stringify(sortKeys(o.labels));
   if (o.cacheFrom.length) q.cachefrom = JSON.stringify(o.cacheFrom);
   if (o.platform) q.platform = o.platform.toLowerCase();
   q.version = '1';
-  return Object.fromEntries(Object.keys(q).sort().map((k) => [k, q[k]]));
+  return sortKeys(q);
 }
 
 /**

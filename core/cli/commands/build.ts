@@ -172,7 +172,7 @@ function requestOptions(ctx: CommandContext): BuildRequestOptions {
     cpusetMems: f['cpuset-mems'] as string,
     cgroupParent: f['cgroup-parent'] as string,
     isolation: f.isolation as string,
-    extraHosts: list('add-host').map(validateExtraHost),
+    extraHosts: list('add-host'),
     ulimits: list('ulimit').map(parseUlimit),
     securityOpt: stringSlice(list('security-opt')),
     squash: f.squash as boolean,
