@@ -1,7 +1,7 @@
 // What the stages of one build share: the services, the options, the step count, and the stages' results,
 // so a stage that names another (FROM, COPY --from, RUN --mount from=) waits for it rather than building
 // it twice. Base images come from the local store, pulled when missing or asked to (`--pull`).
-import { BerthError } from '../errors.ts';
+import { BerthError, isNotFound } from '../errors.ts';
 import type { Codecs, HashFactory } from '../host.ts';
 import type { ImageConfig } from '../image/types.ts';
 import type { ImageRecord } from '../metadata/image-store.ts';
@@ -147,8 +147,4 @@ export class BuildSession {
     if (!rec) throw new BerthError('not_found', `pull access denied for ${name}, repository does not exist or may require 'docker login'`);
     return rec;
   }
-}
-
-function isNotFound(e: unknown): boolean {
-  return e instanceof BerthError && e.code === 'not_found';
 }
